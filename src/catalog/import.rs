@@ -1,0 +1,1 @@
+//! Importing AWS Price List offer files into catalog files (filled in below).

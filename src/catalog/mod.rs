@@ -1,0 +1,398 @@
+//! The price catalog: every price cloudcost knows, with its source, date and confidence.
+//!
+//! The catalog is data, never code: files under `pricing-data/` (see its README for the format),
+//! embedded in the binary at build time so that `cloudcost` works from any directory, or read from
+//! a directory given with `--pricing-data`. A lookup that finds nothing is a
+//! [`MissingPrice`] error naming region, service, item and what is missing; nothing is ever
+//! priced at zero for want of a price.
+//!
+//! When two files hold the same price (an imported offer file beside the shipped one), the row
+//! with the later effective date wins; on the same date, the file that sorts last.
+
+pub mod files;
+pub mod import;
+pub mod model;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use include_dir::{Dir, include_dir};
+use rust_decimal::Decimal;
+
+pub use files::Region;
+pub use model::*;
+
+use crate::error::{CatalogError, Error, MissingPrice};
+
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/pricing-data");
+
+/// Every price and fact the catalog holds.
+#[derive(Debug, Default, Clone)]
+pub struct Catalog {
+    regions: BTreeMap<String, Region>,
+    instance_types: BTreeMap<String, InstanceType>,
+    ec2: HashMap<(String, String, Os, Ec2Model), Ec2Price>,
+    spot_advisor: HashMap<(String, String, Os), SpotAdvisor>,
+    spot_prices: Vec<SpotPricePoint>,
+    rates: HashMap<(String, String, String), Rate>,
+    facts: Vec<Fact>,
+    files: Vec<String>,
+}
+
+impl Catalog {
+    /// The catalog embedded in the binary (the `pricing-data/` of the build).
+    pub fn embedded() -> Result<Catalog, Error> {
+        let mut files = Vec::new();
+        collect_embedded(&EMBEDDED, &mut files);
+        Catalog::from_files(files)
+    }
+
+    /// The catalog in a directory (every data file below it, recursively).
+    pub fn from_dir(dir: &Path) -> Result<Catalog, Error> {
+        let mut files = Vec::new();
+        collect_dir(dir, dir, &mut files)?;
+        if !files.iter().any(|(name, _)| FileKind::of(name).is_ok_and(|k| k != files::FileKind::Ignored)) {
+            return Err(CatalogError {
+                file: dir.display().to_string(),
+                line: None,
+                column: None,
+                message: "no catalog data files (*.csv, *.toml) found in this directory".into(),
+            }
+            .into());
+        }
+        Catalog::from_files(files)
+    }
+
+    /// Builds a catalog from `(relative path, contents)` pairs.
+    pub fn from_files(mut files: Vec<(String, String)>) -> Result<Catalog, Error> {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut cat = Catalog::default();
+        for (name, text) in &files {
+            let kind = FileKind::of(name)?;
+            match kind {
+                FileKind::Regions => {
+                    for r in files::read_regions(name, text)? {
+                        cat.regions.insert(r.code.clone(), r);
+                    }
+                }
+                FileKind::InstanceTypes => {
+                    for t in files::read_instance_types(name, text)? {
+                        cat.instance_types.insert(t.name.clone(), t);
+                    }
+                }
+                FileKind::Ec2Prices => {
+                    for p in files::read_ec2_prices(name, text)? {
+                        let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
+                        insert_newest(&mut cat.ec2, key, p, |p| &p.provenance.effective_date);
+                    }
+                }
+                FileKind::SpotAdvisor => {
+                    for s in files::read_spot_advisor(name, text)? {
+                        let key = (s.region.clone(), s.instance_type.clone(), s.os);
+                        insert_newest(&mut cat.spot_advisor, key, s, |s| &s.provenance.effective_date);
+                    }
+                }
+                FileKind::SpotPrices => cat.spot_prices.extend(files::read_spot_prices(name, text)?),
+                FileKind::Rates => {
+                    let (rates, facts) = files::read_rates(name, text)?;
+                    for r in rates {
+                        let key = (r.service.clone(), r.region.clone(), r.key.clone());
+                        insert_newest(&mut cat.rates, key, r, |r| &r.provenance.effective_date);
+                    }
+                    cat.facts.extend(facts);
+                }
+                FileKind::Ignored => continue,
+            }
+            cat.files.push(name.clone());
+        }
+        cat.spot_prices.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+        Ok(cat)
+    }
+
+    /// The data files read, relative to the catalog root.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// A region by code.
+    pub fn region(&self, code: &str) -> Option<&Region> {
+        self.regions.get(code)
+    }
+
+    /// Every region the catalog knows.
+    pub fn regions(&self) -> impl Iterator<Item = &Region> {
+        self.regions.values()
+    }
+
+    /// The region whose price list location name is `location`.
+    pub fn region_by_location(&self, location: &str) -> Option<&Region> {
+        self.regions.values().find(|r| r.location == location)
+    }
+
+    /// The region whose usage type prefix is `prefix` (e.g. `APN2`).
+    pub fn region_by_usage_prefix(&self, prefix: &str) -> Option<&Region> {
+        self.regions.values().find(|r| r.usage_prefix == prefix)
+    }
+
+    /// The attributes of an instance type.
+    pub fn instance_type(&self, name: &str) -> Option<&InstanceType> {
+        self.instance_types.get(name)
+    }
+
+    /// Every instance type with attributes.
+    pub fn instance_types(&self) -> impl Iterator<Item = &InstanceType> {
+        self.instance_types.values()
+    }
+
+    /// True when the catalog knows the instance type (attributes or any price).
+    pub fn knows_instance_type(&self, name: &str) -> bool {
+        self.instance_types.contains_key(name) || self.ec2.keys().any(|k| k.1 == name)
+    }
+
+    /// Known names closest to `name`, for "did you mean" hints.
+    pub fn similar_instance_types(&self, name: &str) -> Vec<String> {
+        let mut scored: Vec<(usize, &String)> = self
+            .instance_types
+            .keys()
+            .map(|k| (strsim::levenshtein(k, name), k))
+            .filter(|(d, _)| *d <= 2)
+            .collect();
+        scored.sort();
+        scored.into_iter().take(3).map(|(_, k)| k.clone()).collect()
+    }
+
+    /// The price of an instance type under a model.
+    pub fn ec2_price(&self, region: &str, instance_type: &str, os: Os, model: Ec2Model) -> Result<&Ec2Price, MissingPrice> {
+        self.ec2
+            .get(&(region.to_string(), instance_type.to_string(), os, model))
+            .ok_or_else(|| MissingPrice {
+                region: region.into(),
+                service: "ec2".into(),
+                item: instance_type.into(),
+                what: format!("{model}, {os}"),
+            })
+    }
+
+    /// Every EC2 price held for an instance type in a region, ordered by OS and model.
+    pub fn ec2_prices_for(&self, region: &str, instance_type: &str) -> Vec<&Ec2Price> {
+        let mut v: Vec<&Ec2Price> = self
+            .ec2
+            .values()
+            .filter(|p| p.region == region && p.instance_type == instance_type)
+            .collect();
+        v.sort_by_key(|p| (p.os, p.model));
+        v
+    }
+
+    /// Spot Advisor's figures for an instance type.
+    pub fn spot_advisor(&self, region: &str, instance_type: &str, os: Os) -> Option<&SpotAdvisor> {
+        self.spot_advisor.get(&(region.to_string(), instance_type.to_string(), os))
+    }
+
+    /// The latest observed spot price in an availability zone, if any was imported.
+    pub fn latest_spot_price(&self, az: &str, instance_type: &str, os: Os) -> Option<&SpotPricePoint> {
+        self.spot_prices
+            .iter()
+            .rev()
+            .find(|p| p.availability_zone == az && p.instance_type == instance_type && p.os == os)
+    }
+
+    /// The spot price model for an instance type in a region (and AZ when given): the latest
+    /// imported price for that AZ, else on-demand × (100 − Spot Advisor's average saving) ÷ 100.
+    pub fn spot_estimate(&self, region: &str, az: Option<&str>, instance_type: &str, os: Os) -> Result<SpotQuote, MissingPrice> {
+        let advisor = self.spot_advisor(region, instance_type, os);
+        if let Some(az) = az {
+            if let Some(p) = self.latest_spot_price(az, instance_type, os) {
+                return Ok(SpotQuote {
+                    hourly: p.price,
+                    basis: format!("spot price in {az} at {}", p.timestamp),
+                    interruption_band: advisor.map(|a| a.interruption_band.clone()),
+                    confidence: Confidence::Published,
+                });
+            }
+        }
+        let missing = |what: &str| MissingPrice {
+            region: region.into(),
+            service: "ec2".into(),
+            item: instance_type.into(),
+            what: format!("spot, {os}: {what}"),
+        };
+        let advisor = advisor.ok_or_else(|| missing("no Spot Advisor saving and no imported spot price"))?;
+        let od = self.ec2_price(region, instance_type, os, Ec2Model::OnDemand).map_err(|_| missing("no on-demand price to apply the Spot Advisor saving to"))?;
+        let hourly = od.hourly * (Decimal::ONE_HUNDRED - advisor.savings_pct) / Decimal::ONE_HUNDRED;
+        Ok(SpotQuote {
+            hourly,
+            basis: format!(
+                "estimate: on-demand less Spot Advisor's average saving of {}% ({})",
+                advisor.savings_pct, advisor.provenance.effective_date
+            ),
+            interruption_band: Some(advisor.interruption_band.clone()),
+            confidence: Confidence::Estimate,
+        })
+    }
+
+    /// A service rate, e.g. `("s3", "us-east-1", "storage/standard")`.
+    pub fn rate(&self, service: &str, region: &str, key: &str) -> Result<&Rate, MissingPrice> {
+        self.rates
+            .get(&(service.to_string(), region.to_string(), key.to_string()))
+            .ok_or_else(|| MissingPrice {
+                region: region.into(),
+                service: service.into(),
+                item: key.into(),
+                what: "rate".into(),
+            })
+    }
+
+    /// Every rate of a service in a region, sorted by key.
+    pub fn rates_for(&self, service: &str, region: &str) -> Vec<&Rate> {
+        let mut v: Vec<&Rate> = self.rates.values().filter(|r| r.service == service && r.region == region).collect();
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
+    }
+
+    /// A rule value (free-tier size, minimum duration…): the region's own, else the global one.
+    pub fn fact(&self, service: &str, region: &str, key: &str) -> Result<Decimal, MissingPrice> {
+        let pick = |want: Option<&str>| {
+            self.facts
+                .iter()
+                .rev()
+                .find(|f| f.service == service && f.key == key && f.region.as_deref() == want)
+        };
+        pick(Some(region))
+            .or_else(|| pick(None))
+            .map(|f| f.value)
+            .ok_or_else(|| MissingPrice {
+                region: region.into(),
+                service: service.into(),
+                item: key.into(),
+                what: "pricing rule".into(),
+            })
+    }
+}
+
+/// A spot price for a quote: the hourly price, what it is based on, and the interruption band.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpotQuote {
+    /// USD per instance-hour.
+    pub hourly: Decimal,
+    /// Where the figure comes from (observed price or Spot Advisor model).
+    pub basis: String,
+    /// Spot Advisor's interruption frequency band, when known.
+    pub interruption_band: Option<String>,
+    /// Observed (published) or modelled (estimate).
+    pub confidence: Confidence,
+}
+
+use files::FileKind;
+
+fn insert_newest<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V, date: impl Fn(&V) -> &String) {
+    match map.get(&key) {
+        Some(old) if date(old) > date(&value) => {}
+        _ => {
+            map.insert(key, value);
+        }
+    }
+}
+
+fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
+    for f in dir.files() {
+        if let Some(text) = f.contents_utf8() {
+            out.push((f.path().to_string_lossy().replace('\\', "/"), text.to_string()));
+        }
+    }
+    for d in dir.dirs() {
+        collect_embedded(d, out);
+    }
+}
+
+fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), Error> {
+    let io = |path: &Path, source| Error::Io { path: path.to_path_buf(), source };
+    let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io(dir, e))?;
+        let path = entry.path();
+        if path.is_dir() {
+            collect_dir(root, &path, out)?;
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("csv" | "toml")) {
+            let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            out.push((rel, text));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn embedded_catalog_loads() {
+        let c = Catalog::embedded().unwrap();
+        assert!(c.instance_types().count() >= 58);
+        let p = c.ec2_price("us-east-1", "m5.large", Os::Linux, Ec2Model::OnDemand).unwrap();
+        assert_eq!(p.hourly, dec!(0.096));
+        let seoul = c.ec2_price("ap-northeast-2", "m5.large", Os::Linux, Ec2Model::OnDemand).unwrap();
+        assert_eq!(seoul.hourly, dec!(0.118));
+        assert_eq!(c.fact("lambda", "us-east-1", "free-tier/gb-seconds").unwrap(), dec!(400000));
+        assert_eq!(c.region_by_usage_prefix("APN2").unwrap().code, "ap-northeast-2");
+    }
+
+    #[test]
+    fn every_catalog_type_has_linux_on_demand_in_both_regions() {
+        let c = Catalog::embedded().unwrap();
+        for t in c.instance_types() {
+            for region in ["us-east-1", "ap-northeast-2"] {
+                c.ec2_price(region, &t.name, Os::Linux, Ec2Model::OnDemand)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert!(c.spot_advisor(region, &t.name, Os::Linux).is_some(), "{region} {}", t.name);
+            }
+        }
+    }
+
+    #[test]
+    fn seoul_reserved_is_missing_not_zero() {
+        let c = Catalog::embedded().unwrap();
+        let m = Ec2Model::Reserved(Term::OneYear, Offering::Standard, Payment::AllUpfront);
+        let e = c.ec2_price("ap-northeast-2", "m5.large", Os::Linux, m).unwrap_err();
+        assert!(e.to_string().contains("ap-northeast-2"));
+    }
+
+    #[test]
+    fn amortizes_all_upfront() {
+        let c = Catalog::embedded().unwrap();
+        let m = Ec2Model::Reserved(Term::OneYear, Offering::Standard, Payment::AllUpfront);
+        let p = c.ec2_price("us-east-1", "m5.large", Os::Linux, m).unwrap();
+        assert_eq!(p.hourly, Decimal::ZERO);
+        assert!(p.effective_hourly() > dec!(0.056) && p.effective_hourly() < dec!(0.0564));
+    }
+
+    #[test]
+    fn t_family_baseline_from_credits() {
+        let c = Catalog::embedded().unwrap();
+        let t = c.instance_type("t3.large").unwrap();
+        // 36 credits/h ÷ 2 vCPU ÷ 60 = 30 % per vCPU, as published.
+        assert_eq!(t.credit_baseline_pct().unwrap(), dec!(30));
+        assert_eq!(t.baseline_pct_per_vcpu, Some(dec!(30)));
+    }
+
+    #[test]
+    fn newest_effective_date_wins() {
+        let head = "# cloudcost-catalog format 1\nregion,instance_type,os,tenancy,model,term,offering,payment,upfront_usd,hourly_usd,effective_date,confidence,source\n";
+        let a = format!("{head}us-east-1,m5.large,linux,shared,on-demand,,,,0,0.096,2026-07-20,published,a\n");
+        let b = format!("{head}us-east-1,m5.large,linux,shared,on-demand,,,,0,0.090,2020-01-01,published,b\n");
+        let c = Catalog::from_files(vec![("ec2-a.csv".into(), a), ("ec2-b.csv".into(), b)]).unwrap();
+        let p = c.ec2_price("us-east-1", "m5.large", Os::Linux, Ec2Model::OnDemand).unwrap();
+        assert_eq!(p.hourly, dec!(0.096));
+    }
+
+    #[test]
+    fn malformed_rows_name_file_row_and_column() {
+        let text = "# cloudcost-catalog format 1\nregion,instance_type,os,tenancy,model,term,offering,payment,upfront_usd,hourly_usd,effective_date,confidence,source\nus-east-1,m5.large,linux,shared,on-demand,,,,0,-0.1,2026-07-20,published,a\n";
+        let e = Catalog::from_files(vec![("ec2-x.csv".into(), text.into())]).unwrap_err().to_string();
+        assert!(e.contains("ec2-x.csv:3:hourly_usd") && e.contains("non-negative"), "{e}");
+        let missing_marker = Catalog::from_files(vec![("ec2-x.csv".into(), "region\n".into())]).unwrap_err().to_string();
+        assert!(missing_marker.contains("cloudcost-catalog format 1"), "{missing_marker}");
+    }
+}

@@ -1,0 +1,44 @@
+//! cloudcost: exact, offline AWS cost answers.
+//!
+//! The library owns the whole domain; the `cloudcost` binary (and later the bot) are thin shells.
+//!
+//! # Layout
+//!
+//! - [`money`]: [`Money`](money::Money), exact USD amounts over `rust_decimal`, and the display
+//!   currency (rounding half-up to the currency's minor unit only when shown).
+//! - [`catalog`]: the price catalog: data files under `pricing-data/` (embedded in the binary,
+//!   or read from a directory), loaded through serde into typed lookups; a price the catalog lacks
+//!   is a [`MissingPrice`](error::MissingPrice) error, never zero. [`catalog::import`] turns AWS
+//!   Price List offer files into catalog files.
+//! - [`pricing`]: the pricing engine: per-service functions that turn quantities into
+//!   [`LineItem`](pricing::LineItem)s, tiers that accumulate over a month
+//!   ([`pricing::MonthState`]), and the pricing models of EC2 (on-demand, reserved, savings plans,
+//!   spot).
+//! - [`quote`]: the plan file (`plan.toml`) and the quote built from it, plus the side-by-side
+//!   comparison of pricing models.
+//! - [`output`]: renderers: one result, many formats (table, JSON, CSV, Markdown).
+//! - [`error`]: the typed errors of the library.
+//!
+//! Data flows one way: catalog → engine → one canonical result → renderers.
+//!
+//! ```
+//! use cloudcost::{catalog::Catalog, quote::{Plan, build_quote}};
+//! let catalog = Catalog::embedded().unwrap();
+//! let plan = Plan::parse("plan.toml", r#"
+//! region = "us-east-1"
+//! [[public_ipv4]]
+//! name = "bastion-ip"
+//! "#).unwrap();
+//! let quote = build_quote(&catalog, &plan).unwrap();
+//! assert_eq!(quote.total().cents().to_string(), "3.65");
+//! ```
+
+pub mod catalog;
+pub mod error;
+pub mod money;
+pub mod output;
+pub mod pricing;
+pub mod quote;
+
+pub use error::{Error, MissingPrice};
+pub use money::Money;
