@@ -114,7 +114,13 @@ mod tests {
             what: "reserved 1yr standard all-upfront, linux".into(),
         };
         let s = e.to_string();
-        for part in ["ap-northeast-2", "ec2", "m5.large", "reserved 1yr", "pricing import"] {
+        for part in [
+            "ap-northeast-2",
+            "ec2",
+            "m5.large",
+            "reserved 1yr",
+            "pricing import",
+        ] {
             assert!(s.contains(part), "{s}");
         }
     }

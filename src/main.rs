@@ -1,1 +1,205 @@
-fn main() {}
+//! The `cloudcost` command: a thin shell over the library. Parses arguments, loads the catalog,
+//! calls the library, prints the result. Errors print their whole context and exit 2.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use rust_decimal::Decimal;
+
+use cloudcost::catalog::{Catalog, import};
+use cloudcost::output::{self, Format};
+use cloudcost::quote::{Plan, build_quote, compare_plan};
+
+/// Exact, offline AWS cost answers: quote a plan, list catalog prices, import AWS price files.
+#[derive(Parser, Debug)]
+#[command(name = "cloudcost", version, about, long_about = None)]
+struct Cli {
+    /// Read the price catalog from this directory instead of the one built into the binary.
+    #[arg(
+        long,
+        global = true,
+        env = "CLOUDCOST_PRICING_DATA",
+        value_name = "DIR"
+    )]
+    pricing_data: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Price a planned architecture (a plan.toml) for one month, line by line.
+    Quote {
+        /// The plan file (TOML). See docs/plan-format.md.
+        plan: PathBuf,
+        /// Show each EC2 entry under every pricing model side by side instead.
+        #[arg(long)]
+        compare_pricing: bool,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Every price the catalog holds for an instance type (or a service: ec2, ebs, s3, lambda,
+    /// data_transfer, vpc), with its source, date and confidence.
+    Prices {
+        /// An instance type such as m5.large, or a service name.
+        item: String,
+        /// Region.
+        #[arg(long, short, default_value = "us-east-1")]
+        region: String,
+        /// Hours in a month, for the monthly column.
+        #[arg(long, default_value = "730")]
+        hours_per_month: Decimal,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Manage the price catalog.
+    Pricing {
+        #[command(subcommand)]
+        command: PricingCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PricingCommand {
+    /// Turn AWS price files into catalog files: the EC2 Price List offer file (or GetProducts
+    /// records), the Savings Plans offer file, or describe-spot-price-history output.
+    Import {
+        /// The JSON files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Directory to write catalog files into (e.g. pricing-data/aws/).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Write the built-in catalog to a directory, to edit or extend and pass with --pricing-data.
+    Export {
+        /// Directory to write into.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// List the catalog's data files.
+    Files,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
+    Ok(match dir {
+        Some(d) => Catalog::from_dir(d)
+            .with_context(|| format!("reading the price catalog in {}", d.display()))?,
+        None => Catalog::embedded().context("reading the built-in price catalog")?,
+    })
+}
+
+fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let catalog = || load_catalog(cli.pricing_data.as_deref());
+    match &cli.command {
+        Command::Quote {
+            plan,
+            compare_pricing,
+            format,
+        } => {
+            let text = std::fs::read_to_string(plan)
+                .with_context(|| format!("reading plan {}", plan.display()))?;
+            let plan = Plan::parse(&plan.display().to_string(), &text)?;
+            let cat = catalog()?;
+            if *compare_pricing {
+                let (currency, cmps) = compare_plan(&cat, &plan)?;
+                if cmps.is_empty() {
+                    bail!(
+                        "{}: --compare-pricing compares [[ec2]] entries, and the plan has none",
+                        plan.file
+                    );
+                }
+                print(&output::compare::render(&currency, &cmps, *format))
+            } else {
+                let quote = build_quote(&cat, &plan)?;
+                print(&output::quote::render(&quote, *format))
+            }
+        }
+        Command::Prices {
+            item,
+            region,
+            hours_per_month,
+            format,
+        } => {
+            let cat = catalog()?;
+            match output::prices::render(&cat, item, region, *hours_per_month, *format) {
+                Ok(text) => print(&text),
+                Err(msg) => bail!(msg),
+            }
+        }
+        Command::Pricing {
+            command: PricingCommand::Import { files, out },
+        } => {
+            let cat = catalog()?;
+            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            for f in files {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("reading {}", f.display()))?;
+                let imp = import::import(&cat, &f.display().to_string(), &text)?;
+                let dest = out.join(&imp.file_name);
+                std::fs::write(&dest, &imp.contents)
+                    .with_context(|| format!("writing {}", dest.display()))?;
+                eprintln!(
+                    "{}: {:?}, {} price rows written to {}",
+                    f.display(),
+                    imp.kind,
+                    imp.rows,
+                    dest.display()
+                );
+                for (reason, n) in &imp.skipped {
+                    eprintln!("  skipped {n}: {reason}");
+                }
+                // Check that what was written loads as a catalog file.
+                Catalog::from_files(vec![(imp.file_name.clone(), imp.contents.clone())])
+                    .with_context(|| format!("checking {}", dest.display()))?;
+            }
+            eprintln!(
+                "use it with: cloudcost --pricing-data {} …  (the directory must also hold the rest of the catalog: `cloudcost pricing export`)",
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Pricing {
+            command: PricingCommand::Export { out },
+        } => {
+            let written = Catalog::export_embedded(out)?;
+            eprintln!("wrote {written} catalog files to {}", out.display());
+            Ok(())
+        }
+        Command::Pricing {
+            command: PricingCommand::Files,
+        } => {
+            let cat = catalog()?;
+            print(&(cat.files().join("\n") + "\n"))
+        }
+    }
+}

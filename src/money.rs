@@ -173,7 +173,7 @@ impl Currency {
 }
 
 /// Inserts `,` between groups of three digits of the integer part.
-fn group_thousands(digits: &str) -> String {
+pub(crate) fn group_thousands(digits: &str) -> String {
     let (int, frac) = match digits.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (digits, None),
@@ -207,7 +207,11 @@ mod tests {
 
     #[test]
     fn total_is_rounded_exact_sum() {
-        let lines = [Money::usd(dec!(0.004)), Money::usd(dec!(0.004)), Money::usd(dec!(0.004))];
+        let lines = [
+            Money::usd(dec!(0.004)),
+            Money::usd(dec!(0.004)),
+            Money::usd(dec!(0.004)),
+        ];
         let total: Money = lines.iter().sum();
         assert_eq!(total.cents(), dec!(0.01));
         let rounded_sum: Decimal = lines.iter().map(|m| m.cents()).sum();

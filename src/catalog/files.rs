@@ -233,7 +233,9 @@ pub fn check_date(s: &str) -> Result<(), String> {
     let ok = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if ok {
         Ok(())
     } else {
@@ -252,7 +254,15 @@ pub fn read_instance_types(file: &str, text: &str) -> Result<Vec<InstanceType>, 
             .parse::<u32>()
             .ok()
             .filter(|v| *v > 0)
-            .ok_or_else(|| row.err("vcpu", format!("expected a positive whole number, found `{}`", row.str("vcpu"))))?;
+            .ok_or_else(|| {
+                row.err(
+                    "vcpu",
+                    format!(
+                        "expected a positive whole number, found `{}`",
+                        row.str("vcpu")
+                    ),
+                )
+            })?;
         out.push(InstanceType {
             name: row.required("instance_type")?,
             vcpu,
@@ -281,18 +291,30 @@ pub fn read_ec2_prices(file: &str, text: &str) -> Result<Vec<Ec2Price>, CatalogE
         let row = Row { file, line, map };
         let tenancy = row.str("tenancy");
         if tenancy != "shared" {
-            return Err(row.err("tenancy", format!("expected `shared` (the only tenancy priced), found `{tenancy}`")));
+            return Err(row.err(
+                "tenancy",
+                format!("expected `shared` (the only tenancy priced), found `{tenancy}`"),
+            ));
         }
         let model: Model = row.parse("model")?;
         let commitment = || -> Result<(Term, Offering, Payment), CatalogError> {
-            Ok((row.parse("term")?, row.parse("offering")?, row.parse("payment")?))
+            Ok((
+                row.parse("term")?,
+                row.parse("offering")?,
+                row.parse("payment")?,
+            ))
         };
         let model = match model {
             Model::OnDemand => Ec2Model::OnDemand,
             Model::Reserved => {
                 let (t, o, p) = commitment()?;
                 if !o.is_ri_class() {
-                    return Err(row.err("offering", format!("expected `standard` or `convertible` for a reserved price, found `{o}`")));
+                    return Err(row.err(
+                        "offering",
+                        format!(
+                            "expected `standard` or `convertible` for a reserved price, found `{o}`"
+                        ),
+                    ));
                 }
                 Ec2Model::Reserved(t, o, p)
             }
@@ -304,10 +326,17 @@ pub fn read_ec2_prices(file: &str, text: &str) -> Result<Vec<Ec2Price>, CatalogE
                 Ec2Model::SavingsPlan(t, o, p)
             }
             Model::Spot => {
-                return Err(row.err("model", "spot prices belong in spot-prices*.csv or spot-advisor*.csv".into()));
+                return Err(row.err(
+                    "model",
+                    "spot prices belong in spot-prices*.csv or spot-advisor*.csv".into(),
+                ));
             }
         };
-        let upfront = if row.str("upfront_usd").is_empty() { Decimal::ZERO } else { row.decimal("upfront_usd")? };
+        let upfront = if row.str("upfront_usd").is_empty() {
+            Decimal::ZERO
+        } else {
+            row.decimal("upfront_usd")?
+        };
         out.push(Ec2Price {
             region: row.required("region")?,
             instance_type: row.required("instance_type")?,
@@ -328,13 +357,24 @@ pub fn read_ec2_prices(file: &str, text: &str) -> Result<Vec<Ec2Price>, CatalogE
 
 /// Parses `spot-advisor*.csv`.
 pub fn read_spot_advisor(file: &str, text: &str) -> Result<Vec<SpotAdvisor>, CatalogError> {
-    let required = ["region", "instance_type", "os", "savings_pct", "interruption_band", "effective_date", "source"];
+    let required = [
+        "region",
+        "instance_type",
+        "os",
+        "savings_pct",
+        "interruption_band",
+        "effective_date",
+        "source",
+    ];
     let mut out = Vec::new();
     for (line, map) in csv_rows(file, text, &required)? {
         let row = Row { file, line, map };
         let savings_pct = row.decimal("savings_pct")?;
         if savings_pct >= Decimal::ONE_HUNDRED {
-            return Err(row.err("savings_pct", format!("expected a saving below 100 %, found {savings_pct}")));
+            return Err(row.err(
+                "savings_pct",
+                format!("expected a saving below 100 %, found {savings_pct}"),
+            ));
         }
         out.push(SpotAdvisor {
             region: row.required("region")?,
@@ -355,7 +395,14 @@ pub fn read_spot_advisor(file: &str, text: &str) -> Result<Vec<SpotAdvisor>, Cat
 
 /// Parses `spot-prices*.csv`.
 pub fn read_spot_prices(file: &str, text: &str) -> Result<Vec<SpotPricePoint>, CatalogError> {
-    let required = ["availability_zone", "instance_type", "os", "timestamp", "price_usd", "source"];
+    let required = [
+        "availability_zone",
+        "instance_type",
+        "os",
+        "timestamp",
+        "price_usd",
+        "source",
+    ];
     let mut out = Vec::new();
     for (line, map) in csv_rows(file, text, &required)? {
         let row = Row { file, line, map };
@@ -456,7 +503,9 @@ struct FactEntry {
 }
 
 fn toml_err(file: &str, text: &str, e: toml::de::Error) -> CatalogError {
-    let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
     err(file, line, None, e.message().to_string())
 }
 
@@ -479,9 +528,20 @@ pub fn read_rates(file: &str, text: &str) -> Result<(Vec<Rate>, Vec<Fact>), Cata
     check_date(&f.effective_date).map_err(|m| err(file, None, Some("effective_date"), m))?;
     let mut rates = Vec::new();
     for (i, r) in f.rate.into_iter().enumerate() {
-        let at = |m: String| err(file, None, Some(&format!("rate #{} ({} {})", i + 1, r.region, r.key)), m);
+        let at = |m: String| {
+            err(
+                file,
+                None,
+                Some(&format!("rate #{} ({} {})", i + 1, r.region, r.key)),
+                m,
+            )
+        };
         let tiers = match (&r.price, &r.tiers) {
-            (Some(p), None) => vec![Tier { upto: None, price: parse_price(p).map_err(at)?, confidence: None }],
+            (Some(p), None) => vec![Tier {
+                upto: None,
+                price: parse_price(p).map_err(at)?,
+                confidence: None,
+            }],
             (None, Some(ts)) if !ts.is_empty() => {
                 let mut out = Vec::new();
                 for (j, t) in ts.iter().enumerate() {
@@ -491,20 +551,35 @@ pub fn read_rates(file: &str, text: &str) -> Result<(Vec<Rate>, Vec<Fact>), Cata
                         None => return Err(at("only the last tier may have no `upto`".into())),
                     };
                     if j + 1 == ts.len() && upto.is_some() {
-                        return Err(at("the last tier must have no `upto` (it is unbounded)".into()));
+                        return Err(at(
+                            "the last tier must have no `upto` (it is unbounded)".into()
+                        ));
                     }
                     if let (Some(u), Some(prev)) = (upto, out.last().and_then(|t: &Tier| t.upto)) {
                         if u <= prev {
-                            return Err(at(format!("tier bounds must increase, found {u} after {prev}")));
+                            return Err(at(format!(
+                                "tier bounds must increase, found {u} after {prev}"
+                            )));
                         }
                     }
-                    out.push(Tier { upto, price: parse_price(&t.price).map_err(at)?, confidence: t.confidence });
+                    out.push(Tier {
+                        upto,
+                        price: parse_price(&t.price).map_err(at)?,
+                        confidence: t.confidence,
+                    });
                 }
                 out
             }
-            _ => return Err(at("expected exactly one of `price` or a non-empty `tiers`".into())),
+            _ => {
+                return Err(at(
+                    "expected exactly one of `price` or a non-empty `tiers`".into()
+                ));
+            }
         };
-        let effective_date = r.effective_date.clone().unwrap_or_else(|| f.effective_date.clone());
+        let effective_date = r
+            .effective_date
+            .clone()
+            .unwrap_or_else(|| f.effective_date.clone());
         check_date(&effective_date).map_err(at)?;
         rates.push(Rate {
             service: f.service.clone(),

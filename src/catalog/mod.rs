@@ -51,7 +51,10 @@ impl Catalog {
     pub fn from_dir(dir: &Path) -> Result<Catalog, Error> {
         let mut files = Vec::new();
         collect_dir(dir, dir, &mut files)?;
-        if !files.iter().any(|(name, _)| FileKind::of(name).is_ok_and(|k| k != files::FileKind::Ignored)) {
+        if !files
+            .iter()
+            .any(|(name, _)| FileKind::of(name).is_ok_and(|k| k != files::FileKind::Ignored))
+        {
             return Err(CatalogError {
                 file: dir.display().to_string(),
                 line: None,
@@ -89,10 +92,14 @@ impl Catalog {
                 FileKind::SpotAdvisor => {
                     for s in files::read_spot_advisor(name, text)? {
                         let key = (s.region.clone(), s.instance_type.clone(), s.os);
-                        insert_newest(&mut cat.spot_advisor, key, s, |s| &s.provenance.effective_date);
+                        insert_newest(&mut cat.spot_advisor, key, s, |s| {
+                            &s.provenance.effective_date
+                        });
                     }
                 }
-                FileKind::SpotPrices => cat.spot_prices.extend(files::read_spot_prices(name, text)?),
+                FileKind::SpotPrices => {
+                    cat.spot_prices.extend(files::read_spot_prices(name, text)?)
+                }
                 FileKind::Rates => {
                     let (rates, facts) = files::read_rates(name, text)?;
                     for r in rates {
@@ -105,8 +112,27 @@ impl Catalog {
             }
             cat.files.push(name.clone());
         }
-        cat.spot_prices.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+        cat.spot_prices
+            .sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
         Ok(cat)
+    }
+
+    /// Writes the embedded catalog's files under `dir` (keeping their layout); returns how many.
+    pub fn export_embedded(dir: &Path) -> Result<usize, Error> {
+        let mut files = Vec::new();
+        collect_embedded(&EMBEDDED, &mut files);
+        for (name, text) in &files {
+            let path = dir.join(name);
+            let io = |source| Error::Io {
+                path: path.clone(),
+                source,
+            };
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            std::fs::write(&path, text).map_err(io)?;
+        }
+        Ok(files.len())
     }
 
     /// The data files read, relative to the catalog root.
@@ -162,7 +188,13 @@ impl Catalog {
     }
 
     /// The price of an instance type under a model.
-    pub fn ec2_price(&self, region: &str, instance_type: &str, os: Os, model: Ec2Model) -> Result<&Ec2Price, MissingPrice> {
+    pub fn ec2_price(
+        &self,
+        region: &str,
+        instance_type: &str,
+        os: Os,
+        model: Ec2Model,
+    ) -> Result<&Ec2Price, MissingPrice> {
         self.ec2
             .get(&(region.to_string(), instance_type.to_string(), os, model))
             .ok_or_else(|| MissingPrice {
@@ -186,11 +218,17 @@ impl Catalog {
 
     /// Spot Advisor's figures for an instance type.
     pub fn spot_advisor(&self, region: &str, instance_type: &str, os: Os) -> Option<&SpotAdvisor> {
-        self.spot_advisor.get(&(region.to_string(), instance_type.to_string(), os))
+        self.spot_advisor
+            .get(&(region.to_string(), instance_type.to_string(), os))
     }
 
     /// The latest observed spot price in an availability zone, if any was imported.
-    pub fn latest_spot_price(&self, az: &str, instance_type: &str, os: Os) -> Option<&SpotPricePoint> {
+    pub fn latest_spot_price(
+        &self,
+        az: &str,
+        instance_type: &str,
+        os: Os,
+    ) -> Option<&SpotPricePoint> {
         self.spot_prices
             .iter()
             .rev()
@@ -199,7 +237,13 @@ impl Catalog {
 
     /// The spot price model for an instance type in a region (and AZ when given): the latest
     /// imported price for that AZ, else on-demand × (100 − Spot Advisor's average saving) ÷ 100.
-    pub fn spot_estimate(&self, region: &str, az: Option<&str>, instance_type: &str, os: Os) -> Result<SpotQuote, MissingPrice> {
+    pub fn spot_estimate(
+        &self,
+        region: &str,
+        az: Option<&str>,
+        instance_type: &str,
+        os: Os,
+    ) -> Result<SpotQuote, MissingPrice> {
         let advisor = self.spot_advisor(region, instance_type, os);
         if let Some(az) = az {
             if let Some(p) = self.latest_spot_price(az, instance_type, os) {
@@ -217,9 +261,13 @@ impl Catalog {
             item: instance_type.into(),
             what: format!("spot, {os}: {what}"),
         };
-        let advisor = advisor.ok_or_else(|| missing("no Spot Advisor saving and no imported spot price"))?;
-        let od = self.ec2_price(region, instance_type, os, Ec2Model::OnDemand).map_err(|_| missing("no on-demand price to apply the Spot Advisor saving to"))?;
-        let hourly = od.hourly * (Decimal::ONE_HUNDRED - advisor.savings_pct) / Decimal::ONE_HUNDRED;
+        let advisor =
+            advisor.ok_or_else(|| missing("no Spot Advisor saving and no imported spot price"))?;
+        let od = self
+            .ec2_price(region, instance_type, os, Ec2Model::OnDemand)
+            .map_err(|_| missing("no on-demand price to apply the Spot Advisor saving to"))?;
+        let hourly =
+            od.hourly * (Decimal::ONE_HUNDRED - advisor.savings_pct) / Decimal::ONE_HUNDRED;
         Ok(SpotQuote {
             hourly,
             basis: format!(
@@ -245,7 +293,11 @@ impl Catalog {
 
     /// Every rate of a service in a region, sorted by key.
     pub fn rates_for(&self, service: &str, region: &str) -> Vec<&Rate> {
-        let mut v: Vec<&Rate> = self.rates.values().filter(|r| r.service == service && r.region == region).collect();
+        let mut v: Vec<&Rate> = self
+            .rates
+            .values()
+            .filter(|r| r.service == service && r.region == region)
+            .collect();
         v.sort_by(|a, b| a.key.cmp(&b.key));
         v
     }
@@ -285,7 +337,12 @@ pub struct SpotQuote {
 
 use files::FileKind;
 
-fn insert_newest<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V, date: impl Fn(&V) -> &String) {
+fn insert_newest<K: std::hash::Hash + Eq, V>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+    date: impl Fn(&V) -> &String,
+) {
     match map.get(&key) {
         Some(old) if date(old) > date(&value) => {}
         _ => {
@@ -297,7 +354,10 @@ fn insert_newest<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, va
 fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
     for f in dir.files() {
         if let Some(text) = f.contents_utf8() {
-            out.push((f.path().to_string_lossy().replace('\\', "/"), text.to_string()));
+            out.push((
+                f.path().to_string_lossy().replace('\\', "/"),
+                text.to_string(),
+            ));
         }
     }
     for d in dir.dirs() {
@@ -306,16 +366,26 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
 }
 
 fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), Error> {
-    let io = |path: &Path, source| Error::Io { path: path.to_path_buf(), source };
+    let io = |path: &Path, source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| io(dir, e))?;
         let path = entry.path();
         if path.is_dir() {
             collect_dir(root, &path, out)?;
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("csv" | "toml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("csv" | "toml")
+        ) {
             let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push((rel, text));
         }
     }
@@ -331,12 +401,23 @@ mod tests {
     fn embedded_catalog_loads() {
         let c = Catalog::embedded().unwrap();
         assert!(c.instance_types().count() >= 58);
-        let p = c.ec2_price("us-east-1", "m5.large", Os::Linux, Ec2Model::OnDemand).unwrap();
+        let p = c
+            .ec2_price("us-east-1", "m5.large", Os::Linux, Ec2Model::OnDemand)
+            .unwrap();
         assert_eq!(p.hourly, dec!(0.096));
-        let seoul = c.ec2_price("ap-northeast-2", "m5.large", Os::Linux, Ec2Model::OnDemand).unwrap();
+        let seoul = c
+            .ec2_price("ap-northeast-2", "m5.large", Os::Linux, Ec2Model::OnDemand)
+            .unwrap();
         assert_eq!(seoul.hourly, dec!(0.118));
-        assert_eq!(c.fact("lambda", "us-east-1", "free-tier/gb-seconds").unwrap(), dec!(400000));
-        assert_eq!(c.region_by_usage_prefix("APN2").unwrap().code, "ap-northeast-2");
+        assert_eq!(
+            c.fact("lambda", "us-east-1", "free-tier/gb-seconds")
+                .unwrap(),
+            dec!(400000)
+        );
+        assert_eq!(
+            c.region_by_usage_prefix("APN2").unwrap().code,
+            "ap-northeast-2"
+        );
     }
 
     #[test]
@@ -346,7 +427,11 @@ mod tests {
             for region in ["us-east-1", "ap-northeast-2"] {
                 c.ec2_price(region, &t.name, Os::Linux, Ec2Model::OnDemand)
                     .unwrap_or_else(|e| panic!("{e}"));
-                assert!(c.spot_advisor(region, &t.name, Os::Linux).is_some(), "{region} {}", t.name);
+                assert!(
+                    c.spot_advisor(region, &t.name, Os::Linux).is_some(),
+                    "{region} {}",
+                    t.name
+                );
             }
         }
     }
@@ -355,7 +440,9 @@ mod tests {
     fn seoul_reserved_is_missing_not_zero() {
         let c = Catalog::embedded().unwrap();
         let m = Ec2Model::Reserved(Term::OneYear, Offering::Standard, Payment::AllUpfront);
-        let e = c.ec2_price("ap-northeast-2", "m5.large", Os::Linux, m).unwrap_err();
+        let e = c
+            .ec2_price("ap-northeast-2", "m5.large", Os::Linux, m)
+            .unwrap_err();
         assert!(e.to_string().contains("ap-northeast-2"));
     }
 
@@ -380,19 +467,36 @@ mod tests {
     #[test]
     fn newest_effective_date_wins() {
         let head = "# cloudcost-catalog format 1\nregion,instance_type,os,tenancy,model,term,offering,payment,upfront_usd,hourly_usd,effective_date,confidence,source\n";
-        let a = format!("{head}us-east-1,m5.large,linux,shared,on-demand,,,,0,0.096,2026-07-20,published,a\n");
-        let b = format!("{head}us-east-1,m5.large,linux,shared,on-demand,,,,0,0.090,2020-01-01,published,b\n");
-        let c = Catalog::from_files(vec![("ec2-a.csv".into(), a), ("ec2-b.csv".into(), b)]).unwrap();
-        let p = c.ec2_price("us-east-1", "m5.large", Os::Linux, Ec2Model::OnDemand).unwrap();
+        let a = format!(
+            "{head}us-east-1,m5.large,linux,shared,on-demand,,,,0,0.096,2026-07-20,published,a\n"
+        );
+        let b = format!(
+            "{head}us-east-1,m5.large,linux,shared,on-demand,,,,0,0.090,2020-01-01,published,b\n"
+        );
+        let c =
+            Catalog::from_files(vec![("ec2-a.csv".into(), a), ("ec2-b.csv".into(), b)]).unwrap();
+        let p = c
+            .ec2_price("us-east-1", "m5.large", Os::Linux, Ec2Model::OnDemand)
+            .unwrap();
         assert_eq!(p.hourly, dec!(0.096));
     }
 
     #[test]
     fn malformed_rows_name_file_row_and_column() {
         let text = "# cloudcost-catalog format 1\nregion,instance_type,os,tenancy,model,term,offering,payment,upfront_usd,hourly_usd,effective_date,confidence,source\nus-east-1,m5.large,linux,shared,on-demand,,,,0,-0.1,2026-07-20,published,a\n";
-        let e = Catalog::from_files(vec![("ec2-x.csv".into(), text.into())]).unwrap_err().to_string();
-        assert!(e.contains("ec2-x.csv:3:hourly_usd") && e.contains("non-negative"), "{e}");
-        let missing_marker = Catalog::from_files(vec![("ec2-x.csv".into(), "region\n".into())]).unwrap_err().to_string();
-        assert!(missing_marker.contains("cloudcost-catalog format 1"), "{missing_marker}");
+        let e = Catalog::from_files(vec![("ec2-x.csv".into(), text.into())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ec2-x.csv:3:hourly_usd") && e.contains("non-negative"),
+            "{e}"
+        );
+        let missing_marker = Catalog::from_files(vec![("ec2-x.csv".into(), "region\n".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing_marker.contains("cloudcost-catalog format 1"),
+            "{missing_marker}"
+        );
     }
 }

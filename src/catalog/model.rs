@@ -138,16 +138,22 @@ impl Rate {
         } else {
             self.tiers[index - 1].upto.unwrap_or_default()
         };
+        let unit = base_unit(&self.unit);
         match self.tiers[index].upto {
-            Some(u) if index == 0 => format!("first {} {}", u.normalize(), base_unit(&self.unit)),
-            Some(u) => format!("next {} {}", (u - lower).normalize(), base_unit(&self.unit)),
-            None => format!("over {} {}", lower.normalize(), base_unit(&self.unit)),
+            Some(u) if index == 0 => format!("first {} {unit}", grouped(u)),
+            Some(u) => format!("next {} {unit}", grouped(u - lower)),
+            None => format!("over {} {unit}", grouped(lower)),
         }
     }
 }
 
+/// The unit of a tier bound: `GB-Mo` tiers count GB.
 fn base_unit(unit: &str) -> &str {
-    unit.split('-').next().unwrap_or(unit)
+    unit.strip_suffix("-Mo").unwrap_or(unit)
+}
+
+fn grouped(d: Decimal) -> String {
+    crate::money::group_thousands(&d.normalize().to_string())
 }
 
 /// A rule that is not a price but that pricing needs (a free-tier size, a minimum duration).
@@ -469,18 +475,37 @@ mod tests {
     #[test]
     fn split_crosses_tiers() {
         let r = rate(vec![
-            Tier { upto: Some(dec!(100)), price: dec!(3), confidence: None },
-            Tier { upto: Some(dec!(200)), price: dec!(2), confidence: None },
-            Tier { upto: None, price: dec!(1), confidence: Some(Confidence::Unconfirmed) },
+            Tier {
+                upto: Some(dec!(100)),
+                price: dec!(3),
+                confidence: None,
+            },
+            Tier {
+                upto: Some(dec!(200)),
+                price: dec!(2),
+                confidence: None,
+            },
+            Tier {
+                upto: None,
+                price: dec!(1),
+                confidence: Some(Confidence::Unconfirmed),
+            },
         ]);
         let s = r.split(dec!(50), dec!(200));
         assert_eq!(s.len(), 3);
-        assert_eq!((s[0].quantity, s[1].quantity, s[2].quantity), (dec!(50), dec!(100), dec!(50)));
+        assert_eq!(
+            (s[0].quantity, s[1].quantity, s[2].quantity),
+            (dec!(50), dec!(100), dec!(50))
+        );
         assert_eq!(r.split(dec!(250), dec!(10))[0].tier, 2);
         assert_eq!(s[2].confidence, Confidence::Unconfirmed);
         assert_eq!(s[0].confidence, Confidence::Published);
         assert!(r.split(dec!(0), dec!(0)).is_empty());
         assert_eq!(r.tier_label(1), "next 100 GB");
+        let mut big = r.clone();
+        big.unit = "GB-s".into();
+        big.tiers[0].upto = Some(dec!(6000000000));
+        assert_eq!(big.tier_label(0), "first 6,000,000,000 GB-s");
     }
 
     #[test]
@@ -494,7 +519,10 @@ mod tests {
     #[test]
     fn parses_enums_and_aliases() {
         assert_eq!("Linux/UNIX".parse::<Os>().unwrap(), Os::Linux);
-        assert_eq!("all upfront".parse::<Payment>().unwrap(), Payment::AllUpfront);
+        assert_eq!(
+            "all upfront".parse::<Payment>().unwrap(),
+            Payment::AllUpfront
+        );
         let err = "2yr".parse::<Term>().unwrap_err();
         assert!(err.contains("`1yr`, `3yr`") && err.contains("2yr"), "{err}");
     }

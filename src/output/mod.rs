@@ -1,0 +1,70 @@
+//! Renderers: one canonical result (a [`Quote`](crate::quote::Quote), a
+//! [`Comparison`](crate::quote::Comparison), a price listing), many formats. Formatters only
+//! render; they compute nothing but display rounding.
+//!
+//! Money in machine formats (JSON, CSV) is a decimal string in the display currency, rounded
+//! half-up to its minor unit; unit prices keep every digit.
+
+pub mod compare;
+pub mod prices;
+pub mod quote;
+
+use comfy_table::{ContentArrangement, Table, presets};
+use rust_decimal::Decimal;
+
+use crate::catalog::Confidence;
+use crate::money::{Currency, group_thousands};
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people (default).
+    #[default]
+    Table,
+    /// Stable, machine-readable JSON; money as decimal strings.
+    Json,
+    /// CSV, one row per line item.
+    Csv,
+    /// Markdown tables, for a wiki or a pull request.
+    Markdown,
+}
+
+/// A table with the project's look: ASCII borders, no wrapping (stable output).
+pub(crate) fn new_table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::ASCII_BORDERS_ONLY_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().copied());
+    t
+}
+
+/// A quantity for people: at most 4 decimals, thousands grouped.
+pub(crate) fn qty(d: Decimal) -> String {
+    let r = d.round_dp(4).normalize();
+    let s = r.to_string();
+    let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
+    format!("{sign}{}", group_thousands(digits))
+}
+
+/// A unit price in the display currency, every digit kept.
+pub(crate) fn unit_price(c: &Currency, usd: Decimal) -> Decimal {
+    (usd * c.fx_rate).normalize()
+}
+
+/// The mark shown beside a price that is not confirmed current (`*`) or is an estimate (`~`).
+pub(crate) fn mark(c: Confidence) -> &'static str {
+    match c {
+        Confidence::Published => "",
+        Confidence::Unconfirmed => " *",
+        Confidence::Estimate => " ~",
+    }
+}
+
+/// The legend for [`mark`].
+pub(crate) const LEGEND: &str =
+    "* price not confirmed current (see `cloudcost prices` for its source and date); ~ estimate";
+
+/// Escapes a Markdown table cell.
+pub(crate) fn md(s: &str) -> String {
+    s.replace('|', "\\|")
+}
