@@ -117,11 +117,10 @@ fn csv_reader<'a>(file: &str, text: &'a str) -> Result<csv::Reader<&'a [u8]>, Ca
 
 /// Rows of a CSV file as maps of column → value, with their line numbers; checks the header has
 /// every required column.
-fn csv_rows(
-    file: &str,
-    text: &str,
-    required: &[&str],
-) -> Result<Vec<(usize, BTreeMap<String, String>)>, CatalogError> {
+/// A CSV row's cells by column name, with its line number.
+type NumberedRow = (usize, BTreeMap<String, String>);
+
+fn csv_rows(file: &str, text: &str, required: &[&str]) -> Result<Vec<NumberedRow>, CatalogError> {
     let mut rdr = csv_reader(file, text)?;
     let headers = rdr
         .headers()
@@ -555,12 +554,12 @@ pub fn read_rates(file: &str, text: &str) -> Result<(Vec<Rate>, Vec<Fact>), Cata
                             "the last tier must have no `upto` (it is unbounded)".into()
                         ));
                     }
-                    if let (Some(u), Some(prev)) = (upto, out.last().and_then(|t: &Tier| t.upto)) {
-                        if u <= prev {
-                            return Err(at(format!(
-                                "tier bounds must increase, found {u} after {prev}"
-                            )));
-                        }
+                    if let (Some(u), Some(prev)) = (upto, out.last().and_then(|t: &Tier| t.upto))
+                        && u <= prev
+                    {
+                        return Err(at(format!(
+                            "tier bounds must increase, found {u} after {prev}"
+                        )));
                     }
                     out.push(Tier {
                         upto,

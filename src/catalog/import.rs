@@ -160,10 +160,10 @@ fn term_map<'v>(terms: Option<&'v Value>, kind: &str, sku: &str) -> Vec<(&'v str
     let Some(m) = terms.and_then(|t| t.get(kind)).and_then(Value::as_object) else {
         return Vec::new();
     };
-    if let Some(inner) = m.get(sku).and_then(Value::as_object) {
-        if inner.values().all(|v| v.get("priceDimensions").is_some()) {
-            return inner.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        }
+    if let Some(inner) = m.get(sku).and_then(Value::as_object)
+        && inner.values().all(|v| v.get("priceDimensions").is_some())
+    {
+        return inner.iter().map(|(k, v)| (k.as_str(), v)).collect();
     }
     m.iter()
         .filter(|(_, v)| v.get("priceDimensions").is_some())

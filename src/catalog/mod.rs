@@ -245,15 +245,15 @@ impl Catalog {
         os: Os,
     ) -> Result<SpotQuote, MissingPrice> {
         let advisor = self.spot_advisor(region, instance_type, os);
-        if let Some(az) = az {
-            if let Some(p) = self.latest_spot_price(az, instance_type, os) {
-                return Ok(SpotQuote {
-                    hourly: p.price,
-                    basis: format!("spot price in {az} at {}", p.timestamp),
-                    interruption_band: advisor.map(|a| a.interruption_band.clone()),
-                    confidence: Confidence::Published,
-                });
-            }
+        if let Some(az) = az
+            && let Some(p) = self.latest_spot_price(az, instance_type, os)
+        {
+            return Ok(SpotQuote {
+                hourly: p.price,
+                basis: format!("spot price in {az} at {}", p.timestamp),
+                interruption_band: advisor.map(|a| a.interruption_band.clone()),
+                confidence: Confidence::Published,
+            });
         }
         let missing = |what: &str| MissingPrice {
             region: region.into(),

@@ -103,14 +103,14 @@ impl Pricer<'_> {
                         p.provenance.confidence,
                     ));
                 }
-                if u.hours < self.hours_per_month {
-                    if let Some(first) = lines.first_mut() {
-                        first.note = Some(format!(
-                            "a reserved instance is paid for all {} hours of the month; the plan uses {}",
-                            self.hours_per_month.normalize(),
-                            u.hours.normalize()
-                        ));
-                    }
+                if u.hours < self.hours_per_month
+                    && let Some(first) = lines.first_mut()
+                {
+                    first.note = Some(format!(
+                        "a reserved instance is paid for all {} hours of the month; the plan uses {}",
+                        self.hours_per_month.normalize(),
+                        u.hours.normalize()
+                    ));
                 }
                 Ok(lines)
             }

@@ -181,68 +181,68 @@ impl Pricer<'_> {
         lines.extend(storage_lines);
 
         // Archived objects carry 32 KB at the archive rate and 8 KB at the Standard rate.
-        if class.is_archive() {
-            if let Some(objects) = u.objects.filter(|o| !o.is_zero()) {
-                let at_archive = self
-                    .catalog
-                    .fact("s3", r, "archive-overhead-kb/archive-rate")?;
-                let at_standard =
-                    self.catalog
-                        .fact("s3", r, "archive-overhead-kb/standard-rate")?;
-                let gb_archive = objects * at_archive / Decimal::from(KB_PER_GB);
-                let gb_standard = objects * at_standard / Decimal::from(KB_PER_GB);
-                lines.extend(self.tiered_lines(
-                    storage,
-                    res,
-                    "s3",
-                    &format!(
-                        "Archive overhead, {} KB per object ({class})",
-                        at_archive.normalize()
-                    ),
-                    gb_archive,
-                ));
-                let standard = self.rate("s3", r, "storage/standard")?;
-                lines.extend(self.tiered_lines(
-                    standard,
-                    res,
-                    "s3",
-                    &format!(
-                        "Archive overhead, {} KB per object (at standard)",
-                        at_standard.normalize()
-                    ),
-                    gb_standard,
-                ));
-            }
+        if class.is_archive()
+            && let Some(objects) = u.objects.filter(|o| !o.is_zero())
+        {
+            let at_archive = self
+                .catalog
+                .fact("s3", r, "archive-overhead-kb/archive-rate")?;
+            let at_standard = self
+                .catalog
+                .fact("s3", r, "archive-overhead-kb/standard-rate")?;
+            let gb_archive = objects * at_archive / Decimal::from(KB_PER_GB);
+            let gb_standard = objects * at_standard / Decimal::from(KB_PER_GB);
+            lines.extend(self.tiered_lines(
+                storage,
+                res,
+                "s3",
+                &format!(
+                    "Archive overhead, {} KB per object ({class})",
+                    at_archive.normalize()
+                ),
+                gb_archive,
+            ));
+            let standard = self.rate("s3", r, "storage/standard")?;
+            lines.extend(self.tiered_lines(
+                standard,
+                res,
+                "s3",
+                &format!(
+                    "Archive overhead, {} KB per object (at standard)",
+                    at_standard.normalize()
+                ),
+                gb_standard,
+            ));
         }
 
         // Intelligent-Tiering monitoring: objects of 128 KB or more.
-        if class == StorageClass::IntelligentTiering {
-            if let Some(objects) = u.objects.filter(|o| !o.is_zero()) {
-                let min_kb =
-                    self.catalog
-                        .fact("s3", r, "min-monitored-object-kb/intelligent-tiering")?;
-                let avg_kb = u.storage_gb * Decimal::from(KB_PER_GB) / objects;
-                let monitored = if avg_kb >= min_kb {
-                    objects
-                } else {
-                    Decimal::ZERO
-                };
-                let rate = self.rate("s3", r, "monitoring/intelligent-tiering")?;
-                let mut line = self.flat_line(
-                    rate,
-                    res,
-                    "s3",
-                    "Monitoring and automation (intelligent-tiering)".into(),
-                    monitored / Decimal::from(1000),
-                );
-                if monitored.is_zero() {
-                    line.note = Some(format!(
-                        "objects average under {} KB: not monitored, no fee",
-                        min_kb.normalize()
-                    ));
-                }
-                lines.push(line);
+        if class == StorageClass::IntelligentTiering
+            && let Some(objects) = u.objects.filter(|o| !o.is_zero())
+        {
+            let min_kb =
+                self.catalog
+                    .fact("s3", r, "min-monitored-object-kb/intelligent-tiering")?;
+            let avg_kb = u.storage_gb * Decimal::from(KB_PER_GB) / objects;
+            let monitored = if avg_kb >= min_kb {
+                objects
+            } else {
+                Decimal::ZERO
+            };
+            let rate = self.rate("s3", r, "monitoring/intelligent-tiering")?;
+            let mut line = self.flat_line(
+                rate,
+                res,
+                "s3",
+                "Monitoring and automation (intelligent-tiering)".into(),
+                monitored / Decimal::from(1000),
+            );
+            if monitored.is_zero() {
+                line.note = Some(format!(
+                    "objects average under {} KB: not monitored, no fee",
+                    min_kb.normalize()
+                ));
             }
+            lines.push(line);
         }
 
         for (kind, n) in [("put", u.put_requests), ("get", u.get_requests)] {
