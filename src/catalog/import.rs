@@ -691,6 +691,44 @@ mod tests {
     }
 
     #[test]
+    fn imports_a_bulk_offer_file_with_its_filters() {
+        let cat = Catalog::embedded().unwrap();
+        let text = include_str!("../../tests/fixtures/offers/bulk_offer_ec2_us-east-1.json");
+        let imp = import(&cat, "index.json", text).unwrap();
+        assert_eq!(imp.rows, 3, "{}", imp.contents);
+        let skipped: Vec<&String> = imp.skipped.keys().collect();
+        assert_eq!(imp.skipped.values().sum::<usize>(), 4, "{skipped:?}");
+        for reason in [
+            "capacitystatus",
+            "tenancy",
+            "preInstalledSw",
+            "product family `Storage`",
+        ] {
+            assert!(
+                skipped.iter().any(|s| s.contains(reason)),
+                "{reason} in {skipped:?}"
+            );
+        }
+        assert!(imp.contents.contains(
+            "publicationDate 2021-02-05T20:45:00Z, SKU 6C86BEPQVG73ZGGR offerTermCode JRTCKXETXF"
+        ));
+    }
+
+    #[test]
+    fn imports_spot_price_history() {
+        let cat = Catalog::embedded().unwrap();
+        let text = include_str!("../../tests/fixtures/offers/describe_spot_price_history.json");
+        let imp = import(&cat, "spot.json", text).unwrap();
+        assert_eq!((imp.kind, imp.rows), (OfferKind::SpotPriceHistory, 3));
+        let back =
+            Catalog::from_files(vec![(imp.file_name.clone(), imp.contents.clone())]).unwrap();
+        let p = back
+            .latest_spot_price("us-east-1a", "m5.large", Os::Linux)
+            .unwrap();
+        assert_eq!(p.price.to_string(), "0.0423");
+    }
+
+    #[test]
     fn imports_savings_plan_rates_and_counts_skips() {
         let cat = Catalog::embedded().unwrap();
         let imp = import(&cat, "sp.json", SP_2026).unwrap();

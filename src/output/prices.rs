@@ -86,7 +86,8 @@ fn instance_listing(
             .is_err();
         if n > 0 {
             missing.push(format!(
-                "{os}: {n} of 49 price options{}",
+                "{os}: {n} of {} price options (on-demand, 12 reserved, 12 savings plans){}",
+                models.len(),
                 if od_missing {
                     " (including on-demand)"
                 } else {

@@ -308,7 +308,15 @@ impl Plan {
                 file: file.into(),
                 line,
                 column,
-                context: span.and_then(|s| enclosing_table(text, s.start)),
+                context: span.and_then(|s| {
+                    let table = enclosing_table(text, s.start);
+                    match (table, key_at(text, s.start)) {
+                        (Some(t), Some(k)) => Some(format!("{t}, key `{k}`")),
+                        (Some(t), None) => Some(t),
+                        (None, Some(k)) => Some(format!("top level, key `{k}`")),
+                        (None, None) => None,
+                    }
+                }),
                 message: e.message().trim().to_string(),
             }
         })?;
@@ -344,6 +352,25 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// The key whose value starts at (or before, on the same line) a byte offset: the last
+/// `key =` on the line before the offset.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..offset];
+    let eq = before.rfind('=')?;
+    let key: String = before[..eq]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!key.is_empty()).then_some(key)
 }
 
 /// The `[table]` or `[[array]]` header above a byte offset, e.g. `[[ec2]] (line 7)`.
