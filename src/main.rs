@@ -165,25 +165,31 @@ fn run(cli: Cli) -> Result<()> {
                 let text = std::fs::read_to_string(f)
                     .with_context(|| format!("reading {}", f.display()))?;
                 let imp = import::import(&cat, &f.display().to_string(), &text)?;
+                // What is written must load as a catalog file: check before writing.
+                Catalog::from_files(vec![(imp.file_name.clone(), imp.contents.clone())])
+                    .with_context(|| {
+                        format!("checking the catalog file made from {}", f.display())
+                    })?;
                 let dest = out.join(&imp.file_name);
                 std::fs::write(&dest, &imp.contents)
                     .with_context(|| format!("writing {}", dest.display()))?;
+                let kind = match imp.kind {
+                    import::OfferKind::Ec2PriceList => "EC2 price list",
+                    import::OfferKind::SavingsPlans => "Savings Plans offer file",
+                    import::OfferKind::SpotPriceHistory => "spot price history",
+                };
                 eprintln!(
-                    "{}: {:?}, {} price rows written to {}",
+                    "{}: {kind}, {} price rows written to {}",
                     f.display(),
-                    imp.kind,
                     imp.rows,
                     dest.display()
                 );
                 for (reason, n) in &imp.skipped {
                     eprintln!("  skipped {n}: {reason}");
                 }
-                // Check that what was written loads as a catalog file.
-                Catalog::from_files(vec![(imp.file_name.clone(), imp.contents.clone())])
-                    .with_context(|| format!("checking {}", dest.display()))?;
             }
             eprintln!(
-                "use it with: cloudcost --pricing-data {} …  (the directory must also hold the rest of the catalog: `cloudcost pricing export`)",
+                "use it with `cloudcost --pricing-data <catalog root> …`, where the root holds {} and the rest of the catalog (`cloudcost pricing export --out <catalog root>` writes the built-in files)",
                 out.display()
             );
             Ok(())
