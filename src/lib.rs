@@ -33,6 +33,7 @@
 //! assert_eq!(quote.total().cents().to_string(), "3.65");
 //! ```
 
+pub mod bill;
 pub mod catalog;
 pub mod error;
 pub mod money;

@@ -1,0 +1,1 @@
+//! Hour-by-hour application of reserved instances and savings plans (being written).

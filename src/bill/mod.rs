@@ -1,0 +1,3 @@
+//! Bills: pricing a month of real usage (`cloudcost estimate`).
+
+pub mod commitments;
