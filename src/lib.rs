@@ -40,6 +40,7 @@ pub mod money;
 pub mod output;
 pub mod pricing;
 pub mod quote;
+pub mod usage;
 
 pub use error::{Error, MissingPrice};
 pub use money::Money;

@@ -43,6 +43,26 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Price a month of real usage from a usage file (CSV, .csv.gz or Parquet).
+    Estimate {
+        /// The usage file. See docs/usage-format.md.
+        usage: PathBuf,
+        /// Extra breakdowns (service and pricing model are always shown).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        by: Vec<output::bill::Dimension>,
+        /// Stop at the first bad row (exit code 2) instead of setting it aside.
+        #[arg(long)]
+        strict: bool,
+        /// Write the rejected rows, with their row number and reason, to this CSV file.
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+        /// How many resources to list in the table.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Every price the catalog holds for an instance type (or a service: ec2, ebs, s3, lambda,
     /// data_transfer, vpc), with its source, date and confidence.
     Prices {
@@ -143,6 +163,38 @@ fn run(cli: Cli) -> Result<()> {
                 let quote = build_quote(&cat, &plan)?;
                 print(&output::quote::render(&quote, *format))
             }
+        }
+        Command::Estimate {
+            usage,
+            by,
+            strict,
+            rejects,
+            top,
+            format,
+        } => {
+            let cat = catalog()?;
+            let opts = cloudcost::usage::ReadOptions {
+                hourly_ec2: false,
+                rejects_path: rejects.clone(),
+            };
+            let read = cloudcost::usage::read_usage(usage, &cat, &opts)?;
+            if *strict && let Some((row, reason, found)) = &read.first_reject {
+                bail!(
+                    "{}: row {row}: {reason}; found `{found}` (--strict stops at the first bad row)",
+                    usage.display()
+                );
+            }
+            let bill = cloudcost::bill::price_usage(&cat, &read)?;
+            let currency = cloudcost::money::Currency::usd();
+            let file = usage.display().to_string();
+            let view = output::bill::BillView {
+                bill: &bill,
+                file: &file,
+                currency: &currency,
+                by,
+                top: *top,
+            };
+            print(&output::bill::render(&view, *format))
         }
         Command::Prices {
             item,

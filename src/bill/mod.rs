@@ -1,3 +1,215 @@
-//! Bills: pricing a month of real usage (`cloudcost estimate`).
+//! Bills: the priced month(s) of a usage file (`cloudcost estimate`).
+//!
+//! [`engine`] prices usage aggregates through the pricing engine; [`commitments`] applies
+//! reserved instances and savings plans hour by hour. The result is one [`Bill`]: a table of
+//! [`CostRow`]s (day × resource × component × pricing model) and the reading summary, from which
+//! every report (by service, resource, day, pricing model) is a sum.
 
 pub mod commitments;
+pub mod engine;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::catalog::Confidence;
+use crate::money::Money;
+use crate::usage::UsageRead;
+
+pub use engine::price_usage;
+
+/// How a cost was paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PricingModel {
+    /// On-demand rates.
+    OnDemand,
+    /// Spot prices.
+    Spot,
+    /// Covered by a reserved instance.
+    Reserved,
+    /// Covered by a savings plan.
+    SavingsPlan,
+    /// A free allowance.
+    Free,
+}
+
+impl PricingModel {
+    /// The name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PricingModel::OnDemand => "on-demand",
+            PricingModel::Spot => "spot",
+            PricingModel::Reserved => "reserved",
+            PricingModel::SavingsPlan => "savings-plan",
+            PricingModel::Free => "free",
+        }
+    }
+}
+
+/// One priced piece of usage: a resource's component on a day under one pricing model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CostRow {
+    /// UTC day.
+    pub day: NaiveDate,
+    /// Service.
+    pub service: String,
+    /// Region.
+    pub region: String,
+    /// Resource id.
+    pub resource_id: String,
+    /// Usage type.
+    pub usage_type: String,
+    /// What was priced, e.g. `Storage (gp3)`.
+    pub component: String,
+    /// How it was paid.
+    pub model: PricingModel,
+    /// Quantity in `unit`.
+    pub quantity: Decimal,
+    /// Unit.
+    pub unit: String,
+    /// What it cost.
+    pub cost: Money,
+    /// What it would have cost on-demand.
+    pub on_demand_equivalent: Money,
+    /// How sure the price is.
+    pub confidence: Confidence,
+}
+
+/// The priced usage file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Bill {
+    /// The file's format.
+    pub format: String,
+    /// Every cost row.
+    pub rows: Vec<CostRow>,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows priced.
+    pub rows_priced: u64,
+    /// Rows set aside, by reason.
+    pub rejected: BTreeMap<String, u64>,
+}
+
+impl Bill {
+    /// A bill of cost rows, with the reading summary of `usage`.
+    pub fn new(usage: &UsageRead, rows: Vec<CostRow>) -> Bill {
+        Bill {
+            format: usage.format.clone(),
+            rows,
+            rows_read: usage.rows_read,
+            rows_priced: usage.rows_priced(),
+            rejected: usage.rejected.clone(),
+        }
+    }
+
+    /// Rows set aside.
+    pub fn rows_rejected(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    /// The exact total.
+    pub fn total(&self) -> Money {
+        self.rows.iter().map(|r| r.cost).sum()
+    }
+
+    /// What the same usage would have cost on-demand.
+    pub fn on_demand_equivalent(&self) -> Money {
+        self.rows.iter().map(|r| r.on_demand_equivalent).sum()
+    }
+
+    /// Exact sums of cost grouped by a key.
+    pub fn sum_by<K: Ord>(&self, key: impl Fn(&CostRow) -> K) -> BTreeMap<K, Money> {
+        let mut m = BTreeMap::new();
+        for r in &self.rows {
+            *m.entry(key(r)).or_insert(Money::ZERO) += r.cost;
+        }
+        m
+    }
+
+    /// Cost by service.
+    pub fn by_service(&self) -> BTreeMap<String, Money> {
+        self.sum_by(|r| r.service.clone())
+    }
+
+    /// Cost by day.
+    pub fn by_day(&self) -> BTreeMap<NaiveDate, Money> {
+        self.sum_by(|r| r.day)
+    }
+
+    /// Cost by pricing model.
+    pub fn by_pricing_model(&self) -> BTreeMap<String, Money> {
+        self.sum_by(|r| r.model.as_str().to_string())
+    }
+
+    /// Cost by resource, most expensive first.
+    pub fn by_resource(&self) -> Vec<(String, String, Money)> {
+        let m = self.sum_by(|r| (r.resource_id.clone(), r.service.clone()));
+        let mut v: Vec<(String, String, Money)> =
+            m.into_iter().map(|((r, s), c)| (r, s, c)).collect();
+        v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+
+    /// Cost and quantity by (service, component, pricing model, unit): the bill's line items.
+    pub fn lines(&self) -> Vec<BillLine> {
+        let mut m: BTreeMap<LineKey, (Decimal, Money, Money)> = BTreeMap::new();
+        for r in &self.rows {
+            let e = m
+                .entry((
+                    r.service.clone(),
+                    r.component.clone(),
+                    r.model,
+                    r.unit.clone(),
+                ))
+                .or_insert((Decimal::ZERO, Money::ZERO, Money::ZERO));
+            e.0 += r.quantity;
+            e.1 += r.cost;
+            e.2 += r.on_demand_equivalent;
+        }
+        m.into_iter()
+            .map(
+                |((service, component, model, unit), (quantity, cost, od))| BillLine {
+                    service,
+                    component,
+                    model,
+                    unit,
+                    quantity,
+                    cost,
+                    on_demand_equivalent: od,
+                },
+            )
+            .collect()
+    }
+
+    /// The first and last day priced.
+    pub fn period(&self) -> Option<(NaiveDate, NaiveDate)> {
+        let first = self.rows.iter().map(|r| r.day).min()?;
+        let last = self.rows.iter().map(|r| r.day).max()?;
+        Some((first, last))
+    }
+}
+
+/// (service, component, pricing model, unit).
+type LineKey = (String, String, PricingModel, String);
+
+/// A line of the bill: one component under one pricing model, summed over resources and days.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BillLine {
+    /// Service.
+    pub service: String,
+    /// Component.
+    pub component: String,
+    /// Pricing model.
+    pub model: PricingModel,
+    /// Unit.
+    pub unit: String,
+    /// Quantity.
+    pub quantity: Decimal,
+    /// Cost.
+    pub cost: Money,
+    /// On-demand equivalent.
+    pub on_demand_equivalent: Money,
+}

@@ -444,8 +444,8 @@ pub fn normalization_factor(size: &str) -> Option<Decimal> {
         "large" => Decimal::from(4),
         "xlarge" => Decimal::from(8),
         s => {
-            let n: u32 = s.strip_suffix("xlarge")?.parse().ok()?;
-            Decimal::from(8 * n)
+            let n: u32 = s.strip_suffix("xlarge")?.parse().ok().filter(|n| *n >= 1)?;
+            Decimal::from(n.checked_mul(8)?)
         }
     };
     Some(f)
@@ -514,6 +514,8 @@ mod tests {
         assert_eq!(normalization_factor("2xlarge"), Some(dec!(16)));
         assert_eq!(normalization_factor("32xlarge"), Some(dec!(256)));
         assert_eq!(normalization_factor("metal"), None);
+        assert_eq!(normalization_factor("0xlarge"), None);
+        assert_eq!(normalization_factor("4294967295xlarge"), None);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub use ec2::{Ec2Usage, PricingChoice};
 pub use lambda::LambdaUsage;
 pub use s3::{S3Usage, StorageClass};
 pub use transfer::TransferUsage;
+pub(crate) use transfer::free_egress_line;
 
 use crate::catalog::{Catalog, Confidence, Rate};
 use crate::error::MissingPrice;
@@ -186,6 +187,46 @@ impl<'a> Pricer<'a> {
                 )
             })
             .collect()
+    }
+
+    /// Prices `quantity` of the catalog rate `service`/`region`/`key` (tiered over the month where
+    /// the rate has tiers), one line per tier touched, for callers that already hold quantities in
+    /// the rate's unit (a usage file's aggregates).
+    pub fn rate_lines(
+        &mut self,
+        service: &str,
+        region: &str,
+        key: &str,
+        resource: &str,
+        component: &str,
+        quantity: Decimal,
+    ) -> PriceResult {
+        if quantity.is_sign_negative() && !quantity.is_zero() {
+            return Err(PriceError::Invalid(format!(
+                "{component}: quantity must not be negative, found {quantity}"
+            )));
+        }
+        let rate = self.rate(service, region, key)?;
+        Ok(self.tiered_lines(rate, resource, service, component, quantity))
+    }
+
+    /// Takes up to `want` units of a monthly free allowance (a fact of the catalog), returning the
+    /// units that are free; the allowance occupies the start of `rate`'s first tier.
+    pub fn free_allowance(
+        &mut self,
+        service: &str,
+        region: &str,
+        fact: &str,
+        rate_key: &str,
+        want: Decimal,
+    ) -> Result<Decimal, MissingPrice> {
+        let size = self.catalog.fact(service, region, fact)?;
+        let rate = self.rate(service, region, rate_key)?;
+        let free = self
+            .state
+            .take_free(&format!("{service}/{fact}"), size, want);
+        self.state.advance(rate, free);
+        Ok(free)
     }
 
     /// Prices a flat (single-tier) rate.

@@ -24,6 +24,23 @@ pub struct TransferUsage<'u> {
     pub destination_region: Option<&'u str>,
 }
 
+/// The line for the month's free internet egress.
+pub(crate) fn free_egress_line(resource: &str, gb: Decimal, allowance: Decimal) -> LineItem {
+    LineItem::priced(
+        resource,
+        "data_transfer",
+        "Internet egress (free allowance)".into(),
+        gb,
+        "GB",
+        Decimal::ZERO,
+        Confidence::Published,
+    )
+    .with_note(format!(
+        "the first {} GB out to the internet each month are free, across services and regions",
+        allowance.normalize()
+    ))
+}
+
 impl Pricer<'_> {
     /// Prices a month of data transfer.
     pub fn transfer(&mut self, u: &TransferUsage<'_>) -> PriceResult {
@@ -39,19 +56,18 @@ impl Pricer<'_> {
         let mut lines = Vec::new();
         if !u.internet_out_gb.is_zero() {
             let rate = self.rate("data_transfer", region, "internet-out")?;
-            let size = self
-                .catalog
-                .fact("data_transfer", region, "internet-out/free-gb")?;
-            let free = self
-                .state
-                .take_free("data_transfer/internet-out", size, u.internet_out_gb);
+            let free = self.free_allowance(
+                "data_transfer",
+                region,
+                "internet-out/free-gb",
+                "internet-out",
+                u.internet_out_gb,
+            )?;
             if !free.is_zero() {
-                lines.push(
-                    LineItem::priced(res, "data_transfer", "Internet egress (free allowance)".into(), free, "GB", Decimal::ZERO, Confidence::Published)
-                        .with_note(format!("the first {} GB out to the internet each month are free, across services and regions", size.normalize())),
-                );
-                // Free GB occupy the start of the month's first tier.
-                self.state.advance(rate, free);
+                let allowance =
+                    self.catalog
+                        .fact("data_transfer", region, "internet-out/free-gb")?;
+                lines.push(free_egress_line(res, free, allowance));
             }
             lines.extend(self.tiered_lines(
                 rate,

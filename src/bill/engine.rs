@@ -1,0 +1,375 @@
+//! Pricing a month of usage aggregates into a [`Bill`].
+//!
+//! Aggregates arrive by day and resource, in time order. Each billing month gets its own
+//! [`Pricer`] (its hours are the month's real hours), so tiers and free allowances accumulate
+//! over the month across the account, and restart the next month.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+use super::{Bill, CostRow, PricingModel};
+use crate::catalog::{Catalog, Confidence, Ec2Model, Os};
+use crate::error::{Error, MissingPrice};
+use crate::money::Money;
+use crate::pricing::{LineItem, PriceError, Pricer};
+use crate::usage::{ResourceDay, UsageRead};
+
+/// Hours in the calendar month of `day`.
+pub fn month_hours(day: NaiveDate) -> Decimal {
+    let first = day.with_day(1).unwrap_or(day);
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+    };
+    let days = next.map_or(30, |n| (n - first).num_days());
+    Decimal::from(days * 24)
+}
+
+fn month_of(day: NaiveDate) -> String {
+    format!("{:04}-{:02}", day.year(), day.month())
+}
+
+/// Prices the usage read from a file (on-demand and spot; commitments are applied by
+/// [`super::apply_commitments`]).
+pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> {
+    let mut rows = Vec::with_capacity(usage.days.len());
+    let mut pricers: BTreeMap<String, Pricer<'_>> = BTreeMap::new();
+    for d in &usage.days {
+        let month = month_of(d.day);
+        let pricer = pricers
+            .entry(month)
+            .or_insert_with(|| Pricer::new(catalog, month_hours(d.day), false));
+        for line in price_day(catalog, pricer, d)? {
+            rows.push(cost_row(d, line));
+        }
+    }
+    Ok(Bill::new(usage, rows))
+}
+
+fn cost_row(d: &ResourceDay, l: LineItem) -> CostRow {
+    let model = if d.key.service == "ec2" {
+        if d.key.spot {
+            PricingModel::Spot
+        } else {
+            PricingModel::OnDemand
+        }
+    } else if l.unit_price.is_zero() && l.component.contains("free") {
+        PricingModel::Free
+    } else {
+        PricingModel::OnDemand
+    };
+    CostRow {
+        day: d.day,
+        service: d.key.service.clone(),
+        region: d.key.region.clone(),
+        resource_id: d.resource_id.clone(),
+        usage_type: d.key.usage_type.clone(),
+        component: l.component,
+        model,
+        quantity: l.quantity,
+        unit: l.unit,
+        on_demand_equivalent: l.cost,
+        cost: l.cost,
+        confidence: l.confidence,
+    }
+}
+
+fn missing(e: PriceError) -> Error {
+    match e {
+        PriceError::Missing(m) => m.into(),
+        PriceError::Invalid(msg) => crate::error::CatalogError {
+            file: "usage".into(),
+            line: None,
+            column: None,
+            message: msg,
+        }
+        .into(),
+    }
+}
+
+/// Prices one resource-day aggregate.
+fn price_day(
+    catalog: &Catalog,
+    p: &mut Pricer<'_>,
+    d: &ResourceDay,
+) -> Result<Vec<LineItem>, Error> {
+    let k = &d.key;
+    let (region, res) = (k.region.as_str(), d.resource_id.as_str());
+    let q = d.billable;
+    let hpm = p.hours_per_month;
+    let hours = |x: Decimal| x / Decimal::from(3600);
+    let lines = match (k.service.as_str(), k.usage_type.as_str()) {
+        ("ec2", _) => {
+            let itype = k.attr.as_str();
+            if k.spot {
+                let az = (!k.az.is_empty()).then_some(k.az.as_str());
+                let s = catalog.spot_estimate(region, az, itype, k.os)?;
+                vec![LineItem::priced(
+                    res,
+                    "ec2",
+                    format!("Instance usage ({}, spot, {itype})", k.os),
+                    hours(q),
+                    "hours",
+                    s.hourly,
+                    s.confidence,
+                )]
+            } else {
+                let price = catalog.ec2_price(region, itype, k.os, Ec2Model::OnDemand)?;
+                vec![LineItem::priced(
+                    res,
+                    "ec2",
+                    format!("Instance usage ({}, on-demand, {itype})", k.os),
+                    hours(q),
+                    "hours",
+                    price.hourly,
+                    price.provenance.confidence,
+                )]
+            }
+        }
+        ("ebs", "volume-gb-hours") => p
+            .rate_lines(
+                "ebs",
+                region,
+                &format!("storage/{}", k.attr),
+                res,
+                &format!("Storage ({})", k.attr),
+                q / hpm,
+            )
+            .map_err(missing)?,
+        ("ebs", "volume-iops-hours") => {
+            let key = format!("iops/{}", k.attr);
+            p.rate_lines(
+                "ebs",
+                region,
+                &key,
+                res,
+                &format!("Provisioned IOPS ({})", k.attr),
+                q / hpm,
+            )
+            .map_err(missing)?
+        }
+        ("ebs", "volume-throughput-hours") => p
+            .rate_lines(
+                "ebs",
+                region,
+                &format!("throughput/{}", k.attr),
+                res,
+                "Provisioned throughput (gp3)",
+                q / hpm,
+            )
+            .map_err(missing)?,
+        ("ebs", "volume-io-requests") => p
+            .rate_lines(
+                "ebs",
+                region,
+                "io/standard",
+                res,
+                "I/O requests (standard)",
+                q / Decimal::from(1_000_000),
+            )
+            .map_err(missing)?,
+        ("ebs", "snapshot-gb-hours") => p
+            .rate_lines(
+                "ebs",
+                region,
+                "snapshot/standard",
+                res,
+                "Snapshot storage",
+                q / hpm,
+            )
+            .map_err(missing)?,
+        ("s3", "storage-gb-hours") => {
+            let class: crate::pricing::StorageClass = k
+                .attr
+                .parse()
+                .map_err(|m: String| missing(PriceError::Invalid(m)))?;
+            p.rate_lines(
+                "s3",
+                region,
+                &class.storage_key(),
+                res,
+                &format!("Storage ({})", k.attr),
+                q / hpm,
+            )
+            .map_err(missing)?
+        }
+        ("s3", "put-requests") => p
+            .rate_lines(
+                "s3",
+                region,
+                &format!("requests/{}/put", k.attr),
+                res,
+                &format!("PUT, COPY, POST, LIST requests ({})", k.attr),
+                q / Decimal::from(1000),
+            )
+            .map_err(missing)?,
+        ("s3", "get-requests") => p
+            .rate_lines(
+                "s3",
+                region,
+                &format!("requests/{}/get", k.attr),
+                res,
+                &format!("GET and other requests ({})", k.attr),
+                q / Decimal::from(1000),
+            )
+            .map_err(missing)?,
+        ("s3", "retrieval-gb") => {
+            let class: crate::pricing::StorageClass = k
+                .attr
+                .parse()
+                .map_err(|m: String| missing(PriceError::Invalid(m)))?;
+            if class.has_retrieval_fee() {
+                p.rate_lines(
+                    "s3",
+                    region,
+                    &format!("retrieval/{}", k.attr),
+                    res,
+                    &format!("Data retrieval ({})", k.attr),
+                    q,
+                )
+                .map_err(missing)?
+            } else {
+                vec![LineItem::priced(
+                    res,
+                    "s3",
+                    format!("Data retrieval ({}, no retrieval fee)", k.attr),
+                    q,
+                    "GB",
+                    Decimal::ZERO,
+                    Confidence::Published,
+                )]
+            }
+        }
+        ("lambda", "requests") => p
+            .rate_lines(
+                "lambda",
+                region,
+                "requests",
+                res,
+                "Requests",
+                q / Decimal::from(1_000_000),
+            )
+            .map_err(missing)?,
+        ("lambda", "gb-seconds") => p
+            .rate_lines(
+                "lambda",
+                region,
+                &format!("duration/{}", k.attr),
+                res,
+                &format!("Duration, {}", k.attr),
+                q,
+            )
+            .map_err(missing)?,
+        ("lambda", "ephemeral-gb-seconds") => p
+            .rate_lines(
+                "lambda",
+                region,
+                "ephemeral-storage",
+                res,
+                "Ephemeral storage above 512 MB",
+                q,
+            )
+            .map_err(missing)?,
+        ("data_transfer", "internet-out-gb") => {
+            let free = p.free_allowance(
+                "data_transfer",
+                region,
+                "internet-out/free-gb",
+                "internet-out",
+                q,
+            )?;
+            let mut lines = Vec::new();
+            if !free.is_zero() {
+                let allowance = catalog.fact("data_transfer", region, "internet-out/free-gb")?;
+                lines.push(crate::pricing::free_egress_line(res, free, allowance));
+            }
+            lines.extend(
+                p.rate_lines(
+                    "data_transfer",
+                    region,
+                    "internet-out",
+                    res,
+                    "Internet egress",
+                    q - free,
+                )
+                .map_err(missing)?,
+            );
+            lines
+        }
+        ("data_transfer", "inter-az-gb") => p
+            .rate_lines(
+                "data_transfer",
+                region,
+                "inter-az",
+                res,
+                "Inter-AZ transfer (out and in)",
+                q * Decimal::TWO,
+            )
+            .map_err(missing)?,
+        ("data_transfer", "inter-region-gb") => {
+            let specific = format!("inter-region/{}", k.attr);
+            let key =
+                if !k.attr.is_empty() && catalog.rate("data_transfer", region, &specific).is_ok() {
+                    specific
+                } else {
+                    "inter-region".to_string()
+                };
+            p.rate_lines(
+                "data_transfer",
+                region,
+                &key,
+                res,
+                "Inter-region transfer out",
+                q,
+            )
+            .map_err(missing)?
+        }
+        ("public_ipv4", _) => p
+            .rate_lines(
+                "vpc",
+                region,
+                "public-ipv4/in-use",
+                res,
+                "Public IPv4 address",
+                q,
+            )
+            .map_err(missing)?,
+        (s, u) => {
+            return Err(MissingPrice {
+                region: region.into(),
+                service: s.into(),
+                item: u.into(),
+                what: "usage type".into(),
+            }
+            .into());
+        }
+    };
+    // A zero-quantity aggregate still shows as a line (nothing silently disappears).
+    Ok(lines
+        .into_iter()
+        .map(|mut l| {
+            l.service = k.service.clone();
+            l
+        })
+        .collect())
+}
+
+/// The on-demand price of an instance hour, for on-demand equivalents.
+pub fn on_demand_hourly(
+    catalog: &Catalog,
+    region: &str,
+    itype: &str,
+    os: Os,
+) -> Result<Decimal, MissingPrice> {
+    catalog
+        .ec2_price(region, itype, os, Ec2Model::OnDemand)
+        .map(|p| p.hourly)
+}
+
+/// Sum of costs.
+pub fn sum(rows: &[CostRow]) -> Money {
+    rows.iter().map(|r| r.cost).sum()
+}

@@ -1,0 +1,319 @@
+//! Rendering a [`Bill`].
+
+use std::fmt::Write;
+
+use serde_json::{Map, Value, json};
+
+use super::{Format, md, new_table, qty};
+use crate::bill::Bill;
+use crate::money::{Currency, Money};
+
+/// Dimensions for `--by`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dimension {
+    /// By service.
+    Service,
+    /// By resource.
+    Resource,
+    /// By UTC day.
+    Day,
+    /// By pricing model.
+    PricingModel,
+    /// By region.
+    Region,
+}
+
+/// What to render.
+pub struct BillView<'a> {
+    /// The bill.
+    pub bill: &'a Bill,
+    /// The file it came from.
+    pub file: &'a str,
+    /// Display currency.
+    pub currency: &'a Currency,
+    /// Extra breakdowns asked for with `--by`.
+    pub by: &'a [Dimension],
+    /// How many resources to list in the table.
+    pub top: usize,
+}
+
+/// Renders a bill.
+pub fn render(v: &BillView<'_>, format: Format) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(&json_value(v)).unwrap_or_default() + "\n",
+        Format::Table => text(v, false),
+        Format::Markdown => text(v, true),
+        Format::Csv => csv(v),
+    }
+}
+
+fn group(v: &BillView<'_>, d: Dimension) -> Vec<(String, Money)> {
+    let b = v.bill;
+    match d {
+        Dimension::Service => b.by_service().into_iter().collect(),
+        Dimension::Day => b
+            .by_day()
+            .into_iter()
+            .map(|(d, m)| (d.to_string(), m))
+            .collect(),
+        Dimension::PricingModel => b.by_pricing_model().into_iter().collect(),
+        Dimension::Region => b.sum_by(|r| r.region.clone()).into_iter().collect(),
+        Dimension::Resource => b
+            .by_resource()
+            .into_iter()
+            .map(|(r, _, m)| (r, m))
+            .collect(),
+    }
+}
+
+fn dim_name(d: Dimension) -> &'static str {
+    match d {
+        Dimension::Service => "service",
+        Dimension::Resource => "resource",
+        Dimension::Day => "day",
+        Dimension::PricingModel => "pricing_model",
+        Dimension::Region => "region",
+    }
+}
+
+/// The JSON document; `currency` and `total` as in `quote`.
+pub fn json_value(v: &BillView<'_>) -> Value {
+    let c = v.currency;
+    let b = v.bill;
+    let money = |m: Money| Value::String(c.decimal(m).to_string());
+    let obj = |pairs: Vec<(String, Money)>| {
+        Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, m)| (k, money(m)))
+                .collect::<Map<_, _>>(),
+        )
+    };
+    let mut out = Map::new();
+    out.insert("currency".into(), json!(c.code));
+    out.insert("total".into(), money(b.total()));
+    out.insert(
+        "on_demand_equivalent".into(),
+        money(b.on_demand_equivalent()),
+    );
+    out.insert(
+        "savings".into(),
+        money(b.on_demand_equivalent() - b.total()),
+    );
+    out.insert("format".into(), json!(b.format));
+    if let Some((first, last)) = b.period() {
+        out.insert(
+            "period".into(),
+            json!({"first_day": first.to_string(), "last_day": last.to_string()}),
+        );
+    }
+    out.insert("by_service".into(), obj(group(v, Dimension::Service)));
+    out.insert(
+        "by_pricing_model".into(),
+        obj(group(v, Dimension::PricingModel)),
+    );
+    out.insert("by_day".into(), obj(group(v, Dimension::Day)));
+    out.insert(
+        "by_resource".into(),
+        Value::Array(
+            b.by_resource()
+                .into_iter()
+                .map(|(r, s, m)| json!({"resource": r, "service": s, "cost": money(m)}))
+                .collect(),
+        ),
+    );
+    for d in v.by {
+        if matches!(d, Dimension::Region) {
+            out.insert("by_region".into(), obj(group(v, *d)));
+        }
+    }
+    out.insert(
+        "lines".into(),
+        Value::Array(
+            b.lines()
+                .into_iter()
+                .map(|l| json!({"service": l.service, "component": l.component, "pricing_model": l.model.as_str(), "quantity": l.quantity.normalize().to_string(), "unit": l.unit, "cost": money(l.cost), "on_demand_equivalent": money(l.on_demand_equivalent)}))
+                .collect(),
+        ),
+    );
+    out.insert(
+        "rows".into(),
+        json!({"read": b.rows_read, "priced": b.rows_priced, "rejected": b.rows_rejected()}),
+    );
+    out.insert(
+        "rejected_by_reason".into(),
+        Value::Object(
+            b.rejected
+                .iter()
+                .map(|(k, n)| (k.clone(), json!(n)))
+                .collect(),
+        ),
+    );
+    Value::Object(out)
+}
+
+fn text(v: &BillView<'_>, markdown: bool) -> String {
+    let c = v.currency;
+    let b = v.bill;
+    let mut out = String::new();
+    let period = b
+        .period()
+        .map(|(f, l)| format!(" ({f} to {l})"))
+        .unwrap_or_default();
+    let heading = format!(
+        "Bill for {}{period}: {} rows read, {} priced, {} rejected",
+        v.file,
+        b.rows_read,
+        b.rows_priced,
+        b.rows_rejected()
+    );
+    if markdown {
+        writeln!(out, "## {}\n", md(&heading)).ok();
+    } else {
+        writeln!(out, "{heading}\n").ok();
+    }
+    let mut section = |title: &str, header: &[&str], rows: Vec<Vec<String>>| {
+        if markdown {
+            writeln!(
+                out,
+                "### {title}\n\n| {} |\n|{}",
+                header.join(" | "),
+                "---|".repeat(header.len())
+            )
+            .ok();
+            for r in rows {
+                writeln!(
+                    out,
+                    "| {} |",
+                    r.iter().map(|x| md(x)).collect::<Vec<_>>().join(" | ")
+                )
+                .ok();
+            }
+            out.push('\n');
+        } else {
+            let mut t = new_table(header);
+            for r in rows {
+                t.add_row(r);
+            }
+            writeln!(out, "{title}\n{t}\n").ok();
+        }
+    };
+    let lines: Vec<Vec<String>> = b
+        .lines()
+        .into_iter()
+        .map(|l| {
+            vec![
+                l.service,
+                l.component,
+                l.model.as_str().into(),
+                qty(l.quantity),
+                l.unit,
+                c.format(l.cost),
+            ]
+        })
+        .collect();
+    section(
+        "Line items",
+        &[
+            "Service",
+            "Component",
+            "Pricing",
+            "Quantity",
+            "Unit",
+            "Cost",
+        ],
+        lines,
+    );
+    let mut dims = vec![Dimension::Service, Dimension::PricingModel];
+    for d in v.by {
+        if !dims.contains(d) && *d != Dimension::Resource {
+            dims.push(*d);
+        }
+    }
+    for d in dims {
+        let rows = group(v, d)
+            .into_iter()
+            .map(|(k, m)| vec![k, c.format(m)])
+            .collect();
+        section(
+            &format!("By {}", dim_name(d).replace('_', " ")),
+            &[dim_name(d), "cost"],
+            rows,
+        );
+    }
+    let res: Vec<Vec<String>> = b
+        .by_resource()
+        .into_iter()
+        .take(v.top)
+        .map(|(r, s, m)| vec![r, s, c.format(m)])
+        .collect();
+    let n = b.by_resource().len();
+    section(
+        &format!("Top resources ({} of {n})", res.len()),
+        &["resource", "service", "cost"],
+        res,
+    );
+    let od = b.on_demand_equivalent();
+    let total = b.total();
+    writeln!(
+        out,
+        "TOTAL {}   (on-demand equivalent {}, saved {})",
+        c.format(total),
+        c.format(od),
+        c.format(od - total)
+    )
+    .ok();
+    if b.rows_rejected() > 0 {
+        writeln!(
+            out,
+            "\n{} row(s) rejected and not priced:",
+            b.rows_rejected()
+        )
+        .ok();
+        for (reason, n) in &b.rejected {
+            writeln!(out, "  {n:>8}  {reason}").ok();
+        }
+        writeln!(
+            out,
+            "(write them out with --rejects FILE; stop at the first with --strict)"
+        )
+        .ok();
+    }
+    out
+}
+
+fn csv(v: &BillView<'_>) -> String {
+    let c = v.currency;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "day",
+        "service",
+        "region",
+        "resource_id",
+        "usage_type",
+        "component",
+        "pricing_model",
+        "quantity",
+        "unit",
+        "cost",
+        "on_demand_equivalent",
+        "currency",
+    ]);
+    for r in &v.bill.rows {
+        let _ = w.write_record([
+            r.day.to_string().as_str(),
+            &r.service,
+            &r.region,
+            &r.resource_id,
+            &r.usage_type,
+            &r.component,
+            r.model.as_str(),
+            &r.quantity.normalize().to_string(),
+            &r.unit,
+            &c.decimal(r.cost).to_string(),
+            &c.decimal(r.on_demand_equivalent).to_string(),
+            &c.code,
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}

@@ -1,0 +1,290 @@
+//! Usage files: reading a month of real usage (this project's format; AWS CUR and FOCUS to come)
+//! into aggregates the bill engine prices.
+//!
+//! This is the one place polars is used: it scans the file (CSV, gzipped CSV, Parquet), validates
+//! every row (a bad row is set aside with its reason, never dropped silently), applies the EC2
+//! billing rules that need row order (the 60-second minimum per run for Linux, whole hours for
+//! Windows), and sums quantities by day, resource and price key. The types it returns are plain
+//! Rust with `Decimal` quantities: the engine never sees polars.
+
+mod scan;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use crate::catalog::{Catalog, Ec2Model, Os};
+use crate::pricing::StorageClass;
+
+pub use scan::read_usage;
+
+/// The services of the usage format, and each one's usage types.
+pub const USAGE_TYPES: &[(&str, &[&str])] = &[
+    ("ec2", &["instance-seconds"]),
+    (
+        "ebs",
+        &[
+            "volume-gb-hours",
+            "volume-iops-hours",
+            "volume-throughput-hours",
+            "volume-io-requests",
+            "snapshot-gb-hours",
+        ],
+    ),
+    (
+        "s3",
+        &[
+            "storage-gb-hours",
+            "put-requests",
+            "get-requests",
+            "retrieval-gb",
+        ],
+    ),
+    (
+        "lambda",
+        &["requests", "gb-seconds", "ephemeral-gb-seconds"],
+    ),
+    (
+        "data_transfer",
+        &["internet-out-gb", "inter-az-gb", "inter-region-gb"],
+    ),
+    ("public_ipv4", &["ip-hours"]),
+];
+
+/// Columns every file of this project's format must have.
+pub const REQUIRED_COLUMNS: &[&str] = &[
+    "usage_start",
+    "usage_end",
+    "region",
+    "service",
+    "usage_type",
+    "resource_id",
+    "quantity",
+];
+
+/// Optional columns.
+pub const OPTIONAL_COLUMNS: &[&str] = &[
+    "account_id",
+    "availability_zone",
+    "instance_type",
+    "os",
+    "purchase_option",
+    "volume_type",
+    "storage_class",
+    "architecture",
+    "destination_region",
+];
+
+/// The price-relevant identity of a usage aggregate.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UsageKey {
+    /// Service, e.g. `ebs`.
+    pub service: String,
+    /// Usage type, e.g. `volume-gb-hours`.
+    pub usage_type: String,
+    /// Region code.
+    pub region: String,
+    /// The attribute that selects the price: instance type (ec2), volume type (ebs), storage
+    /// class (s3), architecture (lambda), destination region (data transfer), or empty.
+    pub attr: String,
+    /// Operating system (ec2).
+    pub os: Os,
+    /// Spot rather than on-demand (ec2).
+    pub spot: bool,
+    /// Availability zone, when given.
+    pub az: String,
+}
+
+/// Usage of one resource on one day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceDay {
+    /// The UTC day.
+    pub day: NaiveDate,
+    /// Resource id.
+    pub resource_id: String,
+    /// What is priced.
+    pub key: UsageKey,
+    /// The sum of `quantity` over the rows.
+    pub quantity: Decimal,
+    /// The billable quantity (EC2: seconds after the 60-second minimum and Windows whole hours;
+    /// otherwise equal to `quantity`).
+    pub billable: Decimal,
+    /// Input rows summed here.
+    pub rows: u64,
+}
+
+/// EC2 usage of one clock hour, for applying commitments and hourly spot prices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ec2Hour {
+    /// Start of the clock hour (UTC).
+    pub hour: DateTime<Utc>,
+    /// What is priced (attr is the instance type).
+    pub key: UsageKey,
+    /// Billable instance-seconds.
+    pub seconds: Decimal,
+}
+
+/// What reading a usage file gave.
+#[derive(Clone, Debug, Default)]
+pub struct UsageRead {
+    /// The file's format.
+    pub format: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Accepted usage, by day and resource.
+    pub days: Vec<ResourceDay>,
+    /// EC2 usage by clock hour (filled when commitments or hourly spot prices need it).
+    pub ec2_hours: Vec<Ec2Hour>,
+    /// Rejected rows by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// The first rejected row: (row number, reason, the offending value).
+    pub first_reject: Option<(u64, String, String)>,
+}
+
+impl UsageRead {
+    /// Rows accepted and priced.
+    pub fn rows_priced(&self) -> u64 {
+        self.days.iter().map(|d| d.rows).sum()
+    }
+
+    /// Rows set aside.
+    pub fn rows_rejected(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// How to read.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// Also aggregate EC2 usage by clock hour.
+    pub hourly_ec2: bool,
+    /// Write rejected rows (row number, reason, raw columns) to this CSV file.
+    pub rejects_path: Option<std::path::PathBuf>,
+}
+
+/// Errors reading a usage file (the file as a whole; bad rows are rejects, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// The file could not be opened or read.
+    #[error("{file}: {message}")]
+    Unreadable {
+        /// The file.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The file lacks columns or has columns of the wrong type.
+    #[error("{file}: {message}")]
+    Layout {
+        /// The file.
+        file: String,
+        /// What is missing or wrong, and what was expected.
+        message: String,
+    },
+}
+
+/// The price keys the catalog can price, as `service|region|usage_type|attribute` strings that the
+/// scan matches each row against.
+pub fn priceable_keys(catalog: &Catalog) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    let regions: Vec<String> = catalog.regions().map(|r| r.code.clone()).collect();
+    for region in &regions {
+        for t in catalog.instance_types() {
+            for os in Os::ALL {
+                if catalog
+                    .ec2_price(region, &t.name, *os, Ec2Model::OnDemand)
+                    .is_ok()
+                {
+                    keys.insert(format!(
+                        "ec2|{region}|instance-seconds|{}/{os}/on-demand",
+                        t.name
+                    ));
+                }
+                if catalog.spot_estimate(region, None, &t.name, *os).is_ok() {
+                    keys.insert(format!(
+                        "ec2|{region}|instance-seconds|{}/{os}/spot",
+                        t.name
+                    ));
+                }
+            }
+        }
+        let has = |service: &str, key: &str| catalog.rate(service, region, key).is_ok();
+        for vt in ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"] {
+            if has("ebs", &format!("storage/{vt}")) {
+                keys.insert(format!("ebs|{region}|volume-gb-hours|{vt}"));
+            }
+            if has("ebs", &format!("iops/{vt}")) {
+                keys.insert(format!("ebs|{region}|volume-iops-hours|{vt}"));
+            }
+            if has("ebs", &format!("throughput/{vt}")) {
+                keys.insert(format!("ebs|{region}|volume-throughput-hours|{vt}"));
+            }
+        }
+        if has("ebs", "io/standard") {
+            keys.insert(format!("ebs|{region}|volume-io-requests|standard"));
+        }
+        if has("ebs", "snapshot/standard") {
+            keys.insert(format!("ebs|{region}|snapshot-gb-hours|"));
+        }
+        for class in StorageClass::ALL {
+            let c = class.as_str();
+            if has("s3", &class.storage_key()) {
+                keys.insert(format!("s3|{region}|storage-gb-hours|{c}"));
+            }
+            for kind in ["put", "get"] {
+                if has("s3", &format!("requests/{c}/{kind}")) {
+                    keys.insert(format!("s3|{region}|{kind}-requests|{c}"));
+                }
+            }
+            if !class.has_retrieval_fee() || has("s3", &format!("retrieval/{c}")) {
+                keys.insert(format!("s3|{region}|retrieval-gb|{c}"));
+            }
+        }
+        for arch in ["x86_64", "arm64"] {
+            if has("lambda", "requests") {
+                keys.insert(format!("lambda|{region}|requests|{arch}"));
+            }
+            if has("lambda", &format!("duration/{arch}")) {
+                keys.insert(format!("lambda|{region}|gb-seconds|{arch}"));
+            }
+            if has("lambda", "ephemeral-storage") {
+                keys.insert(format!("lambda|{region}|ephemeral-gb-seconds|{arch}"));
+            }
+        }
+        if has("data_transfer", "internet-out") {
+            keys.insert(format!("data_transfer|{region}|internet-out-gb|"));
+        }
+        if has("data_transfer", "inter-az") {
+            keys.insert(format!("data_transfer|{region}|inter-az-gb|"));
+        }
+        if has("data_transfer", "inter-region") {
+            keys.insert(format!("data_transfer|{region}|inter-region-gb|"));
+            for dest in &regions {
+                keys.insert(format!("data_transfer|{region}|inter-region-gb|{dest}"));
+            }
+        }
+        if has("vpc", "public-ipv4/in-use") {
+            keys.insert(format!("public_ipv4|{region}|ip-hours|"));
+        }
+    }
+    keys
+}
+
+/// The detected format of a usage file, from its columns.
+pub fn detect_format(columns: &[String]) -> Option<&'static str> {
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    if REQUIRED_COLUMNS.iter().all(|c| has(c)) {
+        Some("cloudcost")
+    } else {
+        None
+    }
+}
+
+/// Whether a path names a Parquet file.
+pub(crate) fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}

@@ -1,0 +1,727 @@
+//! The polars scan: open, validate, apply row-order rules, aggregate.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use polars::prelude::*;
+use rust_decimal::Decimal;
+
+use super::{
+    Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, USAGE_TYPES, UsageError,
+    UsageKey, UsageRead, is_parquet, priceable_keys,
+};
+use crate::catalog::{Catalog, Os};
+
+/// Scale of quantities inside polars: 18 decimal places, summed exactly as 128-bit integers.
+const SCALE: usize = 18;
+const ROW: &str = "__row";
+const REASON: &str = "__reason";
+
+fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
+    UsageError::Unreadable {
+        file: file.into(),
+        message: e.to_string(),
+    }
+}
+
+/// A gzipped file is decompressed to a temporary file first (streaming, memory-bounded), so that
+/// a truncated archive is reported as such and the CSV scan stays lazy.
+struct Source {
+    path: PathBuf,
+    _temp: Option<tempfile::TempPath>,
+}
+
+fn open_source(path: &Path, file: &str) -> Result<Source, UsageError> {
+    let mut magic = [0u8; 2];
+    let mut f = std::fs::File::open(path).map_err(|e| unreadable(file, e))?;
+    let n = f.read(&mut magic).map_err(|e| unreadable(file, e))?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        let f = std::fs::File::open(path).map_err(|e| unreadable(file, e))?;
+        let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));
+        let mut temp = tempfile::NamedTempFile::new().map_err(|e| unreadable(file, e))?;
+        std::io::copy(&mut decoder, &mut temp).map_err(|e| {
+            unreadable(
+                file,
+                format!("not a complete gzip file (truncated or corrupt): {e}"),
+            )
+        })?;
+        let temp = temp.into_temp_path();
+        return Ok(Source {
+            path: temp.to_path_buf(),
+            _temp: Some(temp),
+        });
+    }
+    Ok(Source {
+        path: path.to_path_buf(),
+        _temp: None,
+    })
+}
+
+fn scan(source: &Path, parquet: bool, file: &str) -> Result<LazyFrame, UsageError> {
+    let p = PlRefPath::try_from_path(source).map_err(|e| unreadable(file, e))?;
+    if parquet {
+        LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(|e| unreadable(file, e))
+    } else {
+        LazyCsvReader::new(p)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish()
+            .map_err(|e| unreadable(file, e))
+    }
+}
+
+/// A column as trimmed text (null when absent or empty).
+fn text(schema: &Schema, name: &str) -> Expr {
+    if schema.contains(name) {
+        let s = col(name)
+            .cast(DataType::String)
+            .str()
+            .strip_chars(lit(NULL));
+        when(s.clone().eq(lit("")))
+            .then(lit(NULL).cast(DataType::String))
+            .otherwise(s)
+    } else {
+        lit(NULL).cast(DataType::String)
+    }
+}
+
+fn lower(schema: &Schema, name: &str) -> Expr {
+    text(schema, name).str().to_lowercase()
+}
+
+fn ms() -> DataType {
+    DataType::Datetime(TimeUnit::Milliseconds, None)
+}
+
+/// A timestamp column as naive UTC milliseconds; null where it does not parse.
+fn timestamp(schema: &Schema, name: &str) -> Expr {
+    match schema.get(name) {
+        Some(DataType::Datetime(_, Some(_))) => col(name)
+            .dt()
+            .convert_time_zone(TimeZone::UTC)
+            .dt()
+            .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+            .cast(ms()),
+        Some(DataType::Datetime(_, None)) | Some(DataType::Date) => col(name).cast(ms()),
+        _ => {
+            let s = text(schema, name);
+            let naive = |fmt: &str| {
+                s.clone().str().strptime(
+                    ms(),
+                    StrptimeOptions {
+                        format: Some(fmt.into()),
+                        strict: false,
+                        exact: true,
+                        cache: true,
+                    },
+                    lit("raise"),
+                )
+            };
+            let aware = |fmt: &str| {
+                s.clone()
+                    .str()
+                    .to_datetime(
+                        Some(TimeUnit::Milliseconds),
+                        Some(TimeZone::UTC),
+                        StrptimeOptions {
+                            format: Some(fmt.into()),
+                            strict: false,
+                            exact: true,
+                            cache: true,
+                        },
+                        lit("raise"),
+                    )
+                    .dt()
+                    .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+            };
+            coalesce(&[
+                naive("%Y-%m-%dT%H:%M:%SZ"),
+                naive("%Y-%m-%dT%H:%M:%S%.fZ"),
+                aware("%Y-%m-%dT%H:%M:%S%:z"),
+                aware("%Y-%m-%dT%H:%M:%S%.f%:z"),
+                naive("%Y-%m-%d %H:%M:%S"),
+                naive("%Y-%m-%dT%H:%M:%S"),
+            ])
+        }
+    }
+}
+
+fn decimal_type() -> DataType {
+    DataType::Decimal(38, SCALE)
+}
+
+/// The quantity as a Decimal(38, 18); null where it does not parse.
+fn quantity(schema: &Schema) -> Expr {
+    match schema.get("quantity") {
+        Some(DataType::Decimal(_, _)) => col("quantity").cast(decimal_type()),
+        Some(dt) if dt.is_integer() => col("quantity").cast(decimal_type()),
+        // Floats go through their shortest text, which is what was written.
+        _ => text(schema, "quantity").str().to_decimal(SCALE),
+    }
+}
+
+/// Checks the columns of a Parquet file have types we can read.
+fn check_types(schema: &Schema, file: &str) -> Result<(), UsageError> {
+    for (name, dt) in schema.iter() {
+        let name = name.as_str();
+        let ok = match name {
+            "usage_start" | "usage_end" => matches!(
+                dt,
+                DataType::String | DataType::Datetime(_, _) | DataType::Date
+            ),
+            "quantity" => {
+                matches!(dt, DataType::String | DataType::Decimal(_, _))
+                    || dt.is_primitive_numeric()
+            }
+            n if REQUIRED_COLUMNS.contains(&n) || OPTIONAL_COLUMNS.contains(&n) => {
+                matches!(dt, DataType::String | DataType::Null)
+            }
+            _ => true,
+        };
+        if !ok {
+            let expected = match name {
+                "usage_start" | "usage_end" => "a timestamp, or RFC 3339 text",
+                "quantity" => "a number or decimal text",
+                _ => "text",
+            };
+            return Err(UsageError::Layout {
+                file: file.into(),
+                message: format!("column `{name}`: expected {expected}, found {dt}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn one_of(e: Expr, values: &[&str]) -> Expr {
+    let s = Series::new(
+        "v".into(),
+        values.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+    );
+    e.is_in(lit(s).implode(false), false)
+}
+
+/// Reads, validates and aggregates a usage file.
+pub fn read_usage(
+    path: &Path,
+    catalog: &Catalog,
+    opts: &ReadOptions,
+) -> Result<UsageRead, UsageError> {
+    let file = path.display().to_string();
+    let parquet = is_parquet(path);
+    let source = if parquet {
+        Source {
+            path: path.to_path_buf(),
+            _temp: None,
+        }
+    } else {
+        open_source(path, &file)?
+    };
+    let mut lf = scan(&source.path, parquet, &file)?;
+    let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
+    let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let missing: Vec<&str> = REQUIRED_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !columns.iter().any(|x| x == c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(UsageError::Layout {
+            file,
+            message: format!(
+                "not a usage file this tool reads: missing column(s) {}; found: {}. See docs/usage-format.md",
+                missing
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                columns.join(", ")
+            ),
+        });
+    }
+    if parquet {
+        check_types(&schema, &file)?;
+    }
+
+    // Canonical columns.
+    let s = &schema;
+    let service = lower(s, "service");
+    let usage_type = lower(s, "usage_type");
+    let os = lower(s, "os").fill_null(lit("linux"));
+    let purchase = lower(s, "purchase_option").fill_null(lit("on-demand"));
+    let class_raw = lower(s, "storage_class")
+        .str()
+        .replace_all(lit("_"), lit("-"), true);
+    let storage_class = when(class_raw.clone().eq(lit("glacier")))
+        .then(lit("glacier-flexible"))
+        .when(class_raw.clone().eq(lit("one-zone-ia")))
+        .then(lit("onezone-ia"))
+        .otherwise(class_raw);
+    let arch = lower(s, "architecture").fill_null(lit("x86_64"));
+    let base = lf
+        .with_row_index(ROW, Some(if parquet { 1 } else { 2 }))
+        .select([
+            col(ROW),
+            timestamp(s, "usage_start").alias("start"),
+            timestamp(s, "usage_end").alias("end"),
+            text(s, "region").alias("region"),
+            lower(s, "availability_zone").fill_null(lit("")).alias("az"),
+            service.alias("service"),
+            usage_type.alias("usage_type"),
+            text(s, "resource_id").alias("resource_id"),
+            quantity(s).alias("q"),
+            text(s, "quantity").alias("quantity_text"),
+            text(s, "usage_start").alias("start_text"),
+            text(s, "usage_end").alias("end_text"),
+            text(s, "instance_type").alias("instance_type"),
+            os.alias("os"),
+            purchase.alias("purchase"),
+            lower(s, "volume_type").alias("volume_type"),
+            storage_class.alias("storage_class"),
+            arch.alias("architecture"),
+            text(s, "destination_region").alias("destination_region"),
+        ]);
+
+    // The attribute that selects the price, and the price key matched against the catalog.
+    let svc = |name: &str| col("service").eq(lit(name));
+    let attr = when(svc("ec2"))
+        .then(concat_str(
+            [col("instance_type"), col("os"), col("purchase")],
+            "/",
+            false,
+        ))
+        .when(svc("ebs").and(col("usage_type").eq(lit("snapshot-gb-hours"))))
+        .then(lit(""))
+        .when(svc("ebs"))
+        .then(col("volume_type"))
+        .when(svc("s3"))
+        .then(col("storage_class"))
+        .when(svc("lambda"))
+        .then(col("architecture"))
+        .when(svc("data_transfer").and(col("usage_type").eq(lit("inter-region-gb"))))
+        .then(col("destination_region").fill_null(lit("")))
+        .otherwise(lit(""));
+    let keys: Vec<String> = priceable_keys(catalog).into_iter().collect();
+    let key_series = Series::new("k".into(), keys);
+    let key = concat_str(
+        [
+            col("service"),
+            col("region"),
+            col("usage_type"),
+            col("attr"),
+        ],
+        "|",
+        false,
+    );
+    let regions: Vec<String> = catalog.regions().map(|r| r.code.clone()).collect();
+    let region_refs: Vec<&str> = regions.iter().map(String::as_str).collect();
+    let services: Vec<&str> = USAGE_TYPES.iter().map(|(s, _)| *s).collect();
+    let types: Vec<String> = catalog.instance_types().map(|t| t.name.clone()).collect();
+    let type_refs: Vec<&str> = types.iter().map(String::as_str).collect();
+
+    let mut usage_type_ok = lit(false);
+    for (svc_name, kinds) in USAGE_TYPES {
+        usage_type_ok = usage_type_ok.or(svc(svc_name).and(one_of(col("usage_type"), kinds)));
+    }
+    let reason_text = |r: &str| lit(r.to_string());
+    let reason = when(col("start").is_null())
+        .then(reason_text("column `usage_start`: expected an RFC 3339 timestamp such as 2026-10-01T00:00:00Z"))
+        .when(col("end").is_null())
+        .then(reason_text("column `usage_end`: expected an RFC 3339 timestamp such as 2026-10-01T01:00:00Z"))
+        .when(col("end").lt_eq(col("start")))
+        .then(reason_text("column `usage_end`: expected a time after usage_start"))
+        .when((col("end").cast(DataType::Int64) - col("start").cast(DataType::Int64)).gt(lit(31i64 * 24 * 3600 * 1000)))
+        .then(reason_text("column `usage_end`: expected a period of at most 31 days"))
+        .when(col("region").is_null())
+        .then(reason_text("column `region`: expected a region code"))
+        .when(one_of(col("region"), &region_refs).not())
+        .then(reason_text("column `region`: unknown region"))
+        .when(col("service").is_null().or(one_of(col("service"), &services).not()))
+        .then(reason_text("column `service`: expected one of ec2, ebs, s3, lambda, data_transfer, public_ipv4"))
+        .when(usage_type_ok.not())
+        .then(concat_str([lit("column `usage_type`: not a usage type of service "), col("service"), lit(" (see docs/usage-format.md)")], "", false))
+        .when(col("resource_id").is_null())
+        .then(reason_text("column `resource_id`: expected a resource id"))
+        .when(col("q").is_null())
+        .then(reason_text("column `quantity`: expected a decimal number"))
+        .when(col("q").lt(lit(0)))
+        .then(reason_text("column `quantity`: expected a non-negative number"))
+        .when(svc("ec2").and(col("instance_type").is_null()))
+        .then(reason_text("column `instance_type`: required for ec2 rows"))
+        .when(svc("ec2").and(one_of(col("instance_type"), &type_refs).not()))
+        .then(reason_text("column `instance_type`: unknown instance type"))
+        .when(svc("ec2").and(one_of(col("os"), &["linux", "windows"]).not()))
+        .then(reason_text("column `os`: expected linux or windows"))
+        .when(svc("ec2").and(one_of(col("purchase"), &["on-demand", "spot"]).not()))
+        .then(reason_text("column `purchase_option`: expected on-demand or spot"))
+        .when(svc("ebs").and(col("usage_type").neq(lit("snapshot-gb-hours"))).and(one_of(col("volume_type"), &["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]).not()))
+        .then(reason_text("column `volume_type`: expected gp2, gp3, io1, io2, st1, sc1 or standard"))
+        .when(svc("s3").and(one_of(col("storage_class"), &["standard", "intelligent-tiering", "standard-ia", "onezone-ia", "glacier-ir", "glacier-flexible", "deep-archive"]).not()))
+        .then(reason_text("column `storage_class`: expected an S3 storage class (standard, intelligent-tiering, standard-ia, onezone-ia, glacier-ir, glacier-flexible, deep-archive)"))
+        .when(svc("lambda").and(one_of(col("architecture"), &["x86_64", "arm64"]).not()))
+        .then(reason_text("column `architecture`: expected x86_64 or arm64"))
+        .when(col("key").is_in(lit(key_series).implode(false), false).not())
+        .then(concat_str([lit("missing price: the catalog has no price for "), col("key")], "", false))
+        .otherwise(lit(NULL).cast(DataType::String));
+
+    let checked = base
+        .with_column(attr.alias("attr"))
+        .with_column(key.alias("key"))
+        .with_column(reason.alias(REASON))
+        .cache();
+
+    // EC2 rows need their order: a run of back-to-back rows of one instance is billed at least
+    // 60 seconds (Linux); Windows bills each row's started hours in full.
+    let over = |e: Expr, by: &[&str]| -> Result<Expr, UsageError> {
+        e.over(by.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .map_err(|e| unreadable(&file, e))
+    };
+    let prev_end = over(col("end").shift(lit(1)), &["resource_id"])?;
+    let run = over(
+        col("new_run").cast(DataType::UInt32).cum_sum(false),
+        &["resource_id"],
+    )?;
+    let run_total = over(col("q").sum(), &["resource_id", "run"])?;
+    let ec2 = checked
+        .clone()
+        .filter(col(REASON).is_null().and(svc("ec2")))
+        .sort(["resource_id", "start"], SortMultipleOptions::default())
+        .with_column(prev_end.alias("prev_end"))
+        .with_column(
+            col("prev_end")
+                .is_null()
+                .or(col("prev_end").neq(col("start")))
+                .alias("new_run"),
+        )
+        .with_column(run.alias("run"))
+        .with_column(run_total.alias("run_total"))
+        .with_column(
+            when(col("os").eq(lit("windows")))
+                .then(
+                    ((col("q").cast(DataType::Float64) / lit(3600.0))
+                        .ceil()
+                        .cast(DataType::Int64)
+                        * lit(3600i64))
+                    .cast(decimal_type()),
+                )
+                .when(col("new_run").and(col("run_total").lt(lit(60))))
+                .then(col("q") + (lit(60).cast(decimal_type()) - col("run_total")))
+                .otherwise(col("q"))
+                .alias("billable"),
+        )
+        .select(out_columns());
+    let others = checked
+        .clone()
+        .filter(col(REASON).is_not_null().or(svc("ec2").not()))
+        .with_column(col("q").alias("billable"))
+        .select(out_columns());
+
+    let grouped = concat([ec2.clone(), others], UnionArgs::default())
+        .map_err(|e| unreadable(&file, e))?
+        .group_by([
+            col("start").dt().truncate(lit("1d")).alias("day"),
+            col("resource_id"),
+            col("service"),
+            col("usage_type"),
+            col("region"),
+            col("attr"),
+            col("os"),
+            col("purchase"),
+            col("az"),
+            col(REASON),
+        ])
+        .agg([
+            col("q").sum().alias("q"),
+            col("billable").sum().alias("billable"),
+            len().alias("rows"),
+            col(ROW).min().alias("first_row"),
+        ]);
+    let df = grouped.collect().map_err(|e| unreadable(&file, e))?;
+
+    let mut out = UsageRead {
+        format: "cloudcost".into(),
+        ..Default::default()
+    };
+    let n = df.height();
+    let get_str = |name: &str| -> Result<Vec<Option<String>>, UsageError> {
+        let c = df.column(name).map_err(|e| unreadable(&file, e))?;
+        let ca = c.str().map_err(|e| unreadable(&file, e))?;
+        Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let days = df
+        .column("day")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(|e| unreadable(&file, e))?;
+    let days = days.i64().map_err(|e| unreadable(&file, e))?.clone();
+    let (resource, service, utype, region, attr, osc, purchase, az, reason) = (
+        get_str("resource_id")?,
+        get_str("service")?,
+        get_str("usage_type")?,
+        get_str("region")?,
+        get_str("attr")?,
+        get_str("os")?,
+        get_str("purchase")?,
+        get_str("az")?,
+        get_str(REASON)?,
+    );
+    let q = decimals(&df, "q", &file)?;
+    let billable = decimals(&df, "billable", &file)?;
+    let rows = df
+        .column("rows")
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .map_err(|e| unreadable(&file, e))?;
+    let rows = rows.u64().map_err(|e| unreadable(&file, e))?.clone();
+    let first_row = df
+        .column("first_row")
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .map_err(|e| unreadable(&file, e))?;
+    let first_row = first_row.u64().map_err(|e| unreadable(&file, e))?.clone();
+    let mut first_reject: Option<(u64, String)> = None;
+    for i in 0..n {
+        let nrows = rows.get(i).unwrap_or(0);
+        out.rows_read += nrows;
+        if let Some(r) = &reason[i] {
+            *out.rejected.entry(r.clone()).or_default() += nrows;
+            let fr = first_row.get(i).unwrap_or(0);
+            if first_reject.as_ref().is_none_or(|(row, _)| fr < *row) {
+                first_reject = Some((fr, r.clone()));
+            }
+            continue;
+        }
+        let svc_name = service[i].clone().unwrap_or_default();
+        let attr_v = attr[i].clone().unwrap_or_default();
+        let (attr_v, os_v, spot) = if svc_name == "ec2" {
+            (
+                attr_v.split('/').next().unwrap_or_default().to_string(),
+                if osc[i].as_deref() == Some("windows") {
+                    Os::Windows
+                } else {
+                    Os::Linux
+                },
+                purchase[i].as_deref() == Some("spot"),
+            )
+        } else {
+            (attr_v, Os::Linux, false)
+        };
+        let day = days
+            .get(i)
+            .and_then(DateTime::<Utc>::from_timestamp_millis)
+            .map(|d| d.date_naive())
+            .unwrap_or(NaiveDate::MIN);
+        out.days.push(ResourceDay {
+            day,
+            resource_id: resource[i].clone().unwrap_or_default(),
+            key: UsageKey {
+                service: svc_name,
+                usage_type: utype[i].clone().unwrap_or_default(),
+                region: region[i].clone().unwrap_or_default(),
+                attr: attr_v,
+                os: os_v,
+                spot,
+                az: az[i].clone().unwrap_or_default(),
+            },
+            quantity: q[i].unwrap_or_default(),
+            billable: billable[i].unwrap_or_default(),
+            rows: nrows,
+        });
+    }
+    // A deterministic order: by day, resource, key.
+    out.days
+        .sort_by(|a, b| (a.day, &a.resource_id, &a.key).cmp(&(b.day, &b.resource_id, &b.key)));
+
+    if let Some((row, r)) = first_reject {
+        let found = found_value(&checked, row, &r, &file)?;
+        out.first_reject = Some((row, r, found));
+    }
+    if opts.hourly_ec2 {
+        out.ec2_hours = hourly(ec2, &file)?;
+    }
+    if let Some(path) = &opts.rejects_path {
+        write_rejects(&checked, path, &file)?;
+    }
+    Ok(out)
+}
+
+fn out_columns() -> Vec<Expr> {
+    [
+        "start",
+        "resource_id",
+        "service",
+        "usage_type",
+        "region",
+        "attr",
+        "os",
+        "purchase",
+        "az",
+        REASON,
+        "q",
+        "billable",
+        ROW,
+    ]
+    .iter()
+    .map(|c| col(*c))
+    .collect()
+}
+
+fn hourly(ec2: LazyFrame, file: &str) -> Result<Vec<Ec2Hour>, UsageError> {
+    let df = ec2
+        .group_by([
+            col("start").dt().truncate(lit("1h")).alias("hour"),
+            col("region"),
+            col("attr"),
+            col("os"),
+            col("purchase"),
+            col("az"),
+        ])
+        .agg([col("billable").sum().alias("seconds")])
+        .sort(
+            ["hour", "region", "attr", "az"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+        .map_err(|e| unreadable(file, e))?;
+    let hours = df
+        .column("hour")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(|e| unreadable(file, e))?;
+    let hours = hours.i64().map_err(|e| unreadable(file, e))?.clone();
+    let strs = |name: &str| -> Result<Vec<String>, UsageError> {
+        let c = df.column(name).map_err(|e| unreadable(file, e))?;
+        Ok(c.str()
+            .map_err(|e| unreadable(file, e))?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
+    };
+    let (region, attr, os, purchase, az) = (
+        strs("region")?,
+        strs("attr")?,
+        strs("os")?,
+        strs("purchase")?,
+        strs("az")?,
+    );
+    let seconds = decimals(&df, "seconds", file)?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let Some(hour) = hours
+            .get(i)
+            .and_then(DateTime::<Utc>::from_timestamp_millis)
+        else {
+            continue;
+        };
+        out.push(Ec2Hour {
+            hour,
+            key: UsageKey {
+                service: "ec2".into(),
+                usage_type: "instance-seconds".into(),
+                region: region[i].clone(),
+                attr: attr[i].split('/').next().unwrap_or_default().to_string(),
+                os: if os[i] == "windows" {
+                    Os::Windows
+                } else {
+                    Os::Linux
+                },
+                spot: purchase[i] == "spot",
+                az: az[i].clone(),
+            },
+            seconds: seconds[i].unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// A Decimal column as rust_decimal values (exact; a sum too long for 28 digits is rounded at
+/// its least significant digits, never truncated silently at the top).
+fn decimals(df: &DataFrame, name: &str, file: &str) -> Result<Vec<Option<Decimal>>, UsageError> {
+    let c = df.column(name).map_err(|e| unreadable(file, e))?;
+    let ca = c.decimal().map_err(|e| unreadable(file, e))?;
+    let scale = ca.scale() as u32;
+    Ok(ca
+        .physical()
+        .iter()
+        .map(|v| v.map(|m| to_decimal(m, scale)))
+        .collect())
+}
+
+fn to_decimal(mut mantissa: i128, mut scale: u32) -> Decimal {
+    loop {
+        if let Ok(d) = Decimal::try_from_i128_with_scale(mantissa, scale) {
+            return d.normalize();
+        }
+        if scale == 0 {
+            return if mantissa < 0 {
+                Decimal::MIN
+            } else {
+                Decimal::MAX
+            };
+        }
+        // Round half away from zero at the last digit.
+        let rem = mantissa % 10;
+        mantissa /= 10;
+        if rem.abs() >= 5 {
+            mantissa += mantissa.signum().max(if rem < 0 { -1 } else { 1 });
+        }
+        scale -= 1;
+    }
+}
+
+/// The raw value of the column a reject reason names, in the given row.
+fn found_value(
+    checked: &LazyFrame,
+    row: u64,
+    reason: &str,
+    file: &str,
+) -> Result<String, UsageError> {
+    let column = reason.split('`').nth(1).unwrap_or("");
+    let raw = match column {
+        "usage_start" => "start_text",
+        "usage_end" => "end_text",
+        "quantity" => "quantity_text",
+        "purchase_option" => "purchase",
+        "" => return Ok(String::new()),
+        c => c,
+    };
+    let df = checked
+        .clone()
+        .filter(col(ROW).cast(DataType::UInt64).eq(lit(row)))
+        .select([col(raw).cast(DataType::String)])
+        .collect()
+        .map_err(|e| unreadable(file, e))?;
+    let v = df
+        .column(raw)
+        .ok()
+        .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_string)));
+    Ok(v.unwrap_or_else(|| "(empty)".into()))
+}
+
+fn write_rejects(checked: &LazyFrame, path: &Path, file: &str) -> Result<(), UsageError> {
+    let mut df = checked
+        .clone()
+        .filter(col(REASON).is_not_null())
+        .select([
+            col(ROW).alias("row"),
+            col(REASON).alias("reason"),
+            col("start_text").alias("usage_start"),
+            col("end_text").alias("usage_end"),
+            col("region"),
+            col("service"),
+            col("usage_type"),
+            col("resource_id"),
+            col("quantity_text").alias("quantity"),
+            col("instance_type"),
+            col("os"),
+            col("purchase").alias("purchase_option"),
+            col("volume_type"),
+            col("storage_class"),
+            col("architecture"),
+        ])
+        .sort(["row"], SortMultipleOptions::default())
+        .collect()
+        .map_err(|e| unreadable(file, e))?;
+    let out =
+        std::fs::File::create(path).map_err(|e| unreadable(&path.display().to_string(), e))?;
+    CsvWriter::new(out)
+        .finish(&mut df)
+        .map_err(|e| unreadable(&path.display().to_string(), e))
+}
