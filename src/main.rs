@@ -50,6 +50,9 @@ enum Command {
         /// Extra breakdowns (service and pricing model are always shown).
         #[arg(long, value_enum, value_delimiter = ',')]
         by: Vec<output::bill::Dimension>,
+        /// The account's reserved instances and savings plans (TOML; see docs/commitments-format.md).
+        #[arg(long, value_name = "FILE")]
+        commitments: Option<PathBuf>,
         /// Stop at the first bad row (exit code 2) instead of setting it aside.
         #[arg(long)]
         strict: bool,
@@ -167,14 +170,27 @@ fn run(cli: Cli) -> Result<()> {
         Command::Estimate {
             usage,
             by,
+            commitments,
             strict,
             rejects,
             top,
             format,
         } => {
             let cat = catalog()?;
+            let held = match commitments {
+                Some(f) => {
+                    let text = std::fs::read_to_string(f)
+                        .with_context(|| format!("reading commitments {}", f.display()))?;
+                    Some(cloudcost::bill::Commitments::parse(
+                        &f.display().to_string(),
+                        &text,
+                        &cat,
+                    )?)
+                }
+                None => None,
+            };
             let opts = cloudcost::usage::ReadOptions {
-                hourly_ec2: false,
+                hourly_ec2: held.is_some(),
                 rejects_path: rejects.clone(),
             };
             let read = cloudcost::usage::read_usage(usage, &cat, &opts)?;
@@ -184,7 +200,10 @@ fn run(cli: Cli) -> Result<()> {
                     usage.display()
                 );
             }
-            let bill = cloudcost::bill::price_usage(&cat, &read)?;
+            let mut bill = cloudcost::bill::price_usage(&cat, &read)?;
+            if let Some(held) = &held {
+                cloudcost::bill::apply_commitments(&cat, &read, &mut bill, held)?;
+            }
             let currency = cloudcost::money::Currency::usd();
             let file = usage.display().to_string();
             let view = output::bill::BillView {

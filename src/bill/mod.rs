@@ -5,7 +5,9 @@
 //! [`CostRow`]s (day × resource × component × pricing model) and the reading summary, from which
 //! every report (by service, resource, day, pricing model) is a sum.
 
+pub mod apply;
 pub mod commitments;
+pub mod contracts;
 pub mod engine;
 
 use std::collections::BTreeMap;
@@ -18,6 +20,8 @@ use crate::catalog::Confidence;
 use crate::money::Money;
 use crate::usage::UsageRead;
 
+pub use apply::{CommitmentUse, Coverage, apply_commitments};
+pub use contracts::Commitments;
 pub use engine::price_usage;
 
 /// How a cost was paid.
@@ -91,6 +95,10 @@ pub struct Bill {
     pub rows_priced: u64,
     /// Rows set aside, by reason.
     pub rejected: BTreeMap<String, u64>,
+    /// How each commitment was used (when commitments were given).
+    pub commitments: Vec<CommitmentUse>,
+    /// Coverage of commitment-eligible EC2 usage (when commitments were given).
+    pub coverage: Option<Coverage>,
 }
 
 impl Bill {
@@ -102,6 +110,8 @@ impl Bill {
             rows_read: usage.rows_read,
             rows_priced: usage.rows_priced(),
             rejected: usage.rejected.clone(),
+            commitments: Vec::new(),
+            coverage: None,
         }
     }
 

@@ -253,6 +253,59 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         &["resource", "service", "cost"],
         res,
     );
+    if !b.commitments.is_empty() {
+        let rows = b
+            .commitments
+            .iter()
+            .map(|u| {
+                vec![
+                    u.id.clone(),
+                    u.description.clone(),
+                    qty(u.hours),
+                    c.format(u.fee),
+                    c.format(u.used),
+                    c.format(u.fee - u.used),
+                    format!(
+                        "{}%",
+                        (u.utilization * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1)
+                    ),
+                ]
+            })
+            .collect();
+        section(
+            "Commitments",
+            &[
+                "id",
+                "commitment",
+                "hours",
+                "fee",
+                "used",
+                "unused",
+                "utilization",
+            ],
+            rows,
+        );
+    }
+    if let Some(cov) = &b.coverage {
+        let pct = |x: rust_decimal::Decimal| {
+            if cov.eligible_hours.is_zero() {
+                "0%".to_string()
+            } else {
+                format!(
+                    "{}%",
+                    (x / cov.eligible_hours * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1)
+                )
+            }
+        };
+        writeln!(
+            out,
+            "Coverage of {} eligible instance-hours: reserved {}, savings plans {}\n",
+            qty(cov.eligible_hours),
+            pct(cov.reserved_hours),
+            pct(cov.savings_plan_hours)
+        )
+        .ok();
+    }
     let od = b.on_demand_equivalent();
     let total = b.total();
     writeln!(

@@ -1,0 +1,306 @@
+//! The commitments file (`--commitments commitments.toml`): the reserved instances and savings
+//! plans an account holds. Keys may be added, never renamed; see `docs/commitments-format.md`.
+//!
+//! A commitment's price is the catalog's for its type, term, class and payment, unless the file
+//! states the contract's own (`upfront_usd`, `hourly_usd` for an RI); a price neither gives is a
+//! missing-price error. Savings plan rates always come from the catalog (import the Savings Plans
+//! offer file to add them).
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::catalog::{Catalog, Ec2Model, Offering, Os, Payment, Term};
+use crate::error::{Error, InputError};
+use crate::quote::plan::{Qty, line_col};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    reserved_instance: Vec<RawRi>,
+    #[serde(default)]
+    savings_plan: Vec<RawSp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRi {
+    id: Option<String>,
+    region: Spanned<String>,
+    scope: Option<Spanned<String>>,
+    availability_zone: Option<String>,
+    instance_type: Spanned<String>,
+    #[serde(default)]
+    os: Option<Os>,
+    count: Option<u32>,
+    term: Term,
+    #[serde(default)]
+    offering: Option<Offering>,
+    payment: Payment,
+    start: Spanned<String>,
+    upfront_usd: Option<Qty>,
+    hourly_usd: Option<Qty>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSp {
+    id: Option<String>,
+    #[serde(rename = "type")]
+    kind: Spanned<Offering>,
+    region: Option<String>,
+    family: Option<String>,
+    commitment_per_hour: Spanned<Qty>,
+    term: Term,
+    payment: Payment,
+    start: Spanned<String>,
+}
+
+/// A reserved instance the account holds, with its price.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldRi {
+    /// Name in reports.
+    pub id: String,
+    /// Region.
+    pub region: String,
+    /// Zonal RIs: their AZ.
+    pub availability_zone: Option<String>,
+    /// Instance type.
+    pub instance_type: String,
+    /// OS.
+    pub os: Os,
+    /// Instances reserved.
+    pub count: u32,
+    /// Term.
+    pub term: Term,
+    /// Class.
+    pub offering: Offering,
+    /// Payment option.
+    pub payment: Payment,
+    /// Start (inclusive).
+    pub start: DateTime<Utc>,
+    /// End (exclusive): start + term.
+    pub end: DateTime<Utc>,
+    /// Fee per hour for all `count` instances: recurring + upfront ÷ term hours.
+    pub fee_per_hour: Decimal,
+}
+
+/// A savings plan the account holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldSp {
+    /// Name in reports.
+    pub id: String,
+    /// Compute or EC2 Instance.
+    pub kind: Offering,
+    /// EC2 Instance SP: region.
+    pub region: Option<String>,
+    /// EC2 Instance SP: family.
+    pub family: Option<String>,
+    /// $ per hour.
+    pub commitment_per_hour: Decimal,
+    /// Term.
+    pub term: Term,
+    /// Payment option.
+    pub payment: Payment,
+    /// Start (inclusive).
+    pub start: DateTime<Utc>,
+    /// End (exclusive).
+    pub end: DateTime<Utc>,
+}
+
+/// The commitments of an account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Commitments {
+    /// Reserved instances.
+    pub reserved: Vec<HeldRi>,
+    /// Savings plans.
+    pub savings_plans: Vec<HeldSp>,
+}
+
+fn parse_start(
+    file: &str,
+    text: &str,
+    s: &Spanned<String>,
+    ctx: &str,
+) -> Result<DateTime<Utc>, InputError> {
+    let v = s.get_ref().trim();
+    let parsed = DateTime::parse_from_rfc3339(v)
+        .map(|d| d.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        });
+    parsed.map_err(|_| {
+        let (l, c) = line_col(text, s.span().start);
+        InputError {
+            file: file.into(),
+            line: Some(l),
+            column: Some(c.to_string()),
+            context: Some(format!("{ctx}, key `start`")),
+            message: format!("expected a date (2026-01-15) or RFC 3339 time, found `{v}`"),
+        }
+    })
+}
+
+fn end_of(start: DateTime<Utc>, term: Term) -> DateTime<Utc> {
+    start
+        .checked_add_months(Months::new(12 * term.years()))
+        .unwrap_or(start)
+}
+
+impl Commitments {
+    /// Parses a commitments file and prices it from the catalog (or the file's own prices).
+    pub fn parse(file: &str, text: &str, catalog: &Catalog) -> Result<Commitments, Error> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((None, None), |s| {
+                let (l, c) = line_col(text, s.start);
+                (Some(l), Some(c.to_string()))
+            });
+            InputError {
+                file: file.into(),
+                line,
+                column,
+                context: None,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        let err_at = |span: std::ops::Range<usize>, ctx: String, message: String| -> Error {
+            let (l, c) = line_col(text, span.start);
+            InputError {
+                file: file.into(),
+                line: Some(l),
+                column: Some(c.to_string()),
+                context: Some(ctx),
+                message,
+            }
+            .into()
+        };
+        let mut out = Commitments::default();
+        for (i, r) in raw.reserved_instance.iter().enumerate() {
+            let id = r.id.clone().unwrap_or_else(|| format!("ri-{}", i + 1));
+            let ctx = format!("[[reserved_instance]] \"{id}\"");
+            if catalog.region(r.region.get_ref()).is_none() {
+                return Err(err_at(
+                    r.region.span(),
+                    format!("{ctx}, key `region`"),
+                    format!("unknown region `{}`", r.region.get_ref()),
+                ));
+            }
+            if !catalog.knows_instance_type(r.instance_type.get_ref()) {
+                return Err(err_at(
+                    r.instance_type.span(),
+                    format!("{ctx}, key `instance_type`"),
+                    format!("unknown instance type `{}`", r.instance_type.get_ref()),
+                ));
+            }
+            let zonal = match r.scope.as_ref().map(|s| s.get_ref().as_str()) {
+                None | Some("regional") => false,
+                Some("zonal") => true,
+                Some(other) => {
+                    return Err(err_at(
+                        r.scope.as_ref().map_or(0..0, |s| s.span()),
+                        format!("{ctx}, key `scope`"),
+                        format!("expected `regional` or `zonal`, found `{other}`"),
+                    ));
+                }
+            };
+            if zonal && r.availability_zone.is_none() {
+                return Err(err_at(
+                    r.instance_type.span(),
+                    ctx,
+                    "a zonal reserved instance needs `availability_zone`".into(),
+                ));
+            }
+            let offering = r.offering.unwrap_or(Offering::Standard);
+            if !offering.is_ri_class() {
+                return Err(err_at(
+                    r.instance_type.span(),
+                    format!("{ctx}, key `offering`"),
+                    format!("expected `standard` or `convertible`, found `{offering}`"),
+                ));
+            }
+            let os = r.os.unwrap_or(Os::Linux);
+            let count = r.count.unwrap_or(1);
+            let (upfront, hourly) = match (r.upfront_usd, r.hourly_usd) {
+                (Some(u), Some(h)) => (u.0, h.0),
+                _ => {
+                    let p = catalog.ec2_price(
+                        r.region.get_ref(),
+                        r.instance_type.get_ref(),
+                        os,
+                        Ec2Model::Reserved(r.term, offering, r.payment),
+                    )?;
+                    (
+                        r.upfront_usd.map_or(p.upfront, |u| u.0),
+                        r.hourly_usd.map_or(p.hourly, |h| h.0),
+                    )
+                }
+            };
+            let start = parse_start(file, text, &r.start, &ctx)?;
+            out.reserved.push(HeldRi {
+                id,
+                region: r.region.get_ref().clone(),
+                availability_zone: if zonal {
+                    r.availability_zone.clone()
+                } else {
+                    None
+                },
+                instance_type: r.instance_type.get_ref().clone(),
+                os,
+                count,
+                term: r.term,
+                offering,
+                payment: r.payment,
+                start,
+                end: end_of(start, r.term),
+                fee_per_hour: (hourly + upfront / r.term.hours()) * Decimal::from(count),
+            });
+        }
+        for (i, s) in raw.savings_plan.iter().enumerate() {
+            let id = s.id.clone().unwrap_or_else(|| format!("sp-{}", i + 1));
+            let ctx = format!("[[savings_plan]] \"{id}\"");
+            let kind = *s.kind.get_ref();
+            if kind.is_ri_class() {
+                return Err(err_at(
+                    s.kind.span(),
+                    format!("{ctx}, key `type`"),
+                    format!("expected `compute` or `ec2-instance`, found `{kind}`"),
+                ));
+            }
+            if kind == Offering::Ec2Instance && (s.region.is_none() || s.family.is_none()) {
+                return Err(err_at(
+                    s.kind.span(),
+                    ctx,
+                    "an ec2-instance savings plan needs `region` and `family` (e.g. \"m5\")".into(),
+                ));
+            }
+            if s.commitment_per_hour.get_ref().0.is_zero() {
+                return Err(err_at(
+                    s.commitment_per_hour.span(),
+                    format!("{ctx}, key `commitment_per_hour`"),
+                    "expected a positive $ per hour".into(),
+                ));
+            }
+            let start = parse_start(file, text, &s.start, &ctx)?;
+            out.savings_plans.push(HeldSp {
+                id,
+                kind,
+                region: s.region.clone(),
+                family: s.family.clone(),
+                commitment_per_hour: s.commitment_per_hour.get_ref().0,
+                term: s.term,
+                payment: s.payment,
+                start,
+                end: end_of(start, s.term),
+            });
+        }
+        Ok(out)
+    }
+
+    /// True when there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.reserved.is_empty() && self.savings_plans.is_empty()
+    }
+}
