@@ -141,6 +141,28 @@ pub fn json_value(v: &BillView<'_>) -> Value {
         json!({"read": b.rows_read, "priced": b.rows_priced, "rejected": b.rows_rejected()}),
     );
     out.insert(
+        "commitments".into(),
+        Value::Array(
+            b.commitments
+                .iter()
+                .map(|u| json!({"id": u.id, "kind": u.kind, "description": u.description, "hours": u.hours.normalize().to_string(), "fee": money(u.fee), "used": money(u.used), "unused": money(u.fee - u.used), "utilization": u.utilization.round_dp(4).normalize().to_string()}))
+                .collect(),
+        ),
+    );
+    if let Some(cov) = &b.coverage {
+        let pct = |x: rust_decimal::Decimal| {
+            if cov.eligible_hours.is_zero() {
+                "0".to_string()
+            } else {
+                (x / cov.eligible_hours).round_dp(4).normalize().to_string()
+            }
+        };
+        out.insert(
+            "coverage".into(),
+            json!({"eligible_hours": cov.eligible_hours.round_dp(6).normalize().to_string(), "reserved": pct(cov.reserved_hours), "savings_plan": pct(cov.savings_plan_hours)}),
+        );
+    }
+    out.insert(
         "rejected_by_reason".into(),
         Value::Object(
             b.rejected

@@ -1,6 +1,7 @@
 //! All integration tests, in one binary (one link step).
 
 mod cli;
+mod estimate;
 mod golden;
 mod properties;
 mod worked_examples;

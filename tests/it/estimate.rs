@@ -1,0 +1,433 @@
+//! `cloudcost estimate` on small hand-checked usage files: every figure is worked out in the
+//! comment beside it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const HEADER: &str = "usage_start,usage_end,region,availability_zone,service,usage_type,resource_id,quantity,instance_type,os,purchase_option,volume_type,storage_class,architecture,destination_region\n";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cloudcost"))
+        .args(args)
+        .env_remove("CLOUDCOST_PRICING_DATA")
+        .output()
+        .expect("runs cloudcost")
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p.display().to_string()
+}
+
+fn estimate_json(args: &[&str]) -> Value {
+    let mut a = vec!["estimate"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--format", "json"]);
+    let o = run(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn row(start: &str, end: &str, rest: &str) -> String {
+    format!("{start},{end},{rest}\n")
+}
+
+const H0: &str = "2026-10-01T00:00:00Z";
+const H1: &str = "2026-10-01T01:00:00Z";
+const H2: &str = "2026-10-01T02:00:00Z";
+const H3: &str = "2026-10-01T03:00:00Z";
+const D1: &str = "2026-10-02T00:00:00Z";
+const D2: &str = "2026-10-03T00:00:00Z";
+
+#[test]
+fn per_second_billing_with_a_60_second_minimum_per_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = HEADER.to_string();
+    // One run across two hours (3,600 + 1,800 s): 1.5 h at $0.096 = $0.144.
+    body += &row(
+        H0,
+        H1,
+        "us-east-1,us-east-1a,ec2,instance-seconds,i-a,3600,m5.large,linux,on-demand,,,,",
+    );
+    body += &row(
+        H1,
+        H2,
+        "us-east-1,us-east-1a,ec2,instance-seconds,i-a,1800,m5.large,linux,on-demand,,,,",
+    );
+    // Two separate 20 s runs (a gap between them): 60 s each → 120 s = 1/30 h.
+    body += &row(
+        H0,
+        H1,
+        "us-east-1,us-east-1a,ec2,instance-seconds,i-b,20,m5.large,linux,on-demand,,,,",
+    );
+    body += &row(
+        H2,
+        H3,
+        "us-east-1,us-east-1a,ec2,instance-seconds,i-b,20,m5.large,linux,on-demand,,,,",
+    );
+    // Windows bills each started hour: 600 s → 1 h at $0.06.
+    body += &row(
+        H0,
+        H1,
+        "us-east-1,us-east-1a,ec2,instance-seconds,i-w,600,t3.medium,windows,on-demand,,,,",
+    );
+    let f = write(dir.path(), "u.csv", &body);
+    let v = estimate_json(&[&f]);
+    // 0.144 + 0.0032 + 0.06 = 0.2072
+    assert_eq!(v["total"], "0.21");
+    let by_res: Vec<(String, String)> = v["by_resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["resource"].as_str().unwrap().to_string(),
+                r["cost"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        by_res.contains(&("i-a".into(), "0.14".into())),
+        "{by_res:?}"
+    );
+    let lines = v["lines"].as_array().unwrap();
+    let m5 = lines
+        .iter()
+        .find(|l| l["component"].as_str().unwrap().contains("m5.large"))
+        .unwrap();
+    // 1.5 h + 120 s.
+    assert_eq!(
+        m5["quantity"].as_str().unwrap(),
+        "1.5333333333333333333333333333"
+    );
+}
+
+#[test]
+fn spot_from_the_spot_advisor_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "{HEADER}{}",
+        row(
+            H0,
+            D1,
+            "us-east-1,us-east-1a,ec2,instance-seconds,i-s,86400,m5.large,linux,spot,,,,"
+        )
+    );
+    let f = write(dir.path(), "u.csv", &body);
+    let v = estimate_json(&[&f]);
+    // 24 h × 0.096 × (1 − 0.66) = 24 × 0.03264 = 0.78336
+    assert_eq!(v["total"], "0.78");
+    assert_eq!(v["by_pricing_model"]["spot"], "0.78");
+}
+
+#[test]
+fn storage_tiers_cross_a_boundary_mid_month_and_free_egress_is_used_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = HEADER.to_string();
+    // 30,000 GB-months each day: 30,000 × 744 h = 22,320,000 GB-hours (October has 744 hours).
+    body += &row(
+        H0,
+        D1,
+        "us-east-1,,s3,storage-gb-hours,b,22320000,,,,,standard,,",
+    );
+    body += &row(
+        D1,
+        D2,
+        "us-east-1,,s3,storage-gb-hours,b,22320000,,,,,standard,,",
+    );
+    // 60 GB out each day: the first 100 GB of the month are free, then $0.09.
+    body += &row(
+        H0,
+        D1,
+        "us-east-1,,data_transfer,internet-out-gb,web,60,,,,,,,",
+    );
+    body += &row(
+        D1,
+        D2,
+        "us-east-1,,data_transfer,internet-out-gb,web,60,,,,,,,",
+    );
+    let f = write(dir.path(), "u.csv", &body);
+    let v = estimate_json(&[&f]);
+    // Day 1: 30,000 × 0.023 = 690.00. Day 2: 21,200 × 0.023 + 8,800 × 0.022 = 681.20; egress 20 × 0.09 = 1.80.
+    assert_eq!(v["by_day"]["2026-10-01"], "690.00");
+    assert_eq!(v["by_day"]["2026-10-02"], "683.00");
+    assert_eq!(v["total"], "1373.00");
+}
+
+#[test]
+fn gp3_volume_prorated_over_the_real_month() {
+    let dir = tempfile::tempdir().unwrap();
+    // The EBS pricing page's example: 2,000 GB for 12 hours of a 30-day month (November: 720 h).
+    let body = format!(
+        "{HEADER}{}",
+        row(
+            "2026-11-01T00:00:00Z",
+            "2026-11-01T12:00:00Z",
+            "us-east-1,,ebs,volume-gb-hours,vol-1,24000,,,,gp3,,,"
+        )
+    );
+    let f = write(dir.path(), "u.csv", &body);
+    let v = estimate_json(&[&f]);
+    assert_eq!(v["total"], "2.67");
+}
+
+#[test]
+fn reserved_instance_is_size_flexible_and_its_waste_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = HEADER.to_string();
+    // Hour 0: two m5.large (4 units each) fill one m5.xlarge RI (8 units); a third runs on-demand.
+    for id in ["i-1", "i-2", "i-3"] {
+        body += &row(
+            H0,
+            H1,
+            &format!(
+                "us-east-1,us-east-1a,ec2,instance-seconds,{id},3600,m5.large,linux,on-demand,,,,"
+            ),
+        );
+    }
+    let f = write(dir.path(), "u.csv", &body);
+    // The contract's own price: $876 upfront 1yr (0.1 $/h) + 0.02 recurring = 0.12 per RI-hour.
+    let c = write(
+        dir.path(),
+        "c.toml",
+        "[[reserved_instance]]\nid = \"ri-1\"\nregion = \"us-east-1\"\ninstance_type = \"m5.xlarge\"\nterm = \"1yr\"\npayment = \"partial-upfront\"\nstart = \"2026-01-01\"\nupfront_usd = 876\nhourly_usd = 0.02\n",
+    );
+    let v = estimate_json(&[&f, "--commitments", &c]);
+    // The file covers one day: 24 RI-hours × 0.12 = 2.88 of fees; hour 0 used (0.12), 23 unused (2.76).
+    // On-demand: one m5.large hour = 0.096. Total 2.976.
+    assert_eq!(v["total"], "2.98");
+    assert_eq!(v["on_demand_equivalent"], "0.29"); // 3 × 0.096
+    let c0 = &v["commitments"][0];
+    assert_eq!(c0["fee"], "2.88");
+    assert_eq!(c0["used"], "0.12");
+    assert_eq!(c0["utilization"], "0.0417");
+    assert_eq!(v["by_pricing_model"]["on-demand"], "0.10");
+    assert_eq!(v["by_pricing_model"]["reserved"], "2.88");
+    assert_eq!(v["coverage"]["reserved"], "0.6667");
+}
+
+#[test]
+fn savings_plan_from_an_imported_offer_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("pd");
+    assert!(
+        run(&["pricing", "export", "--out", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let sp = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/offers/savings_plan_offer_2026.json"
+    );
+    assert!(
+        run(&[
+            "pricing",
+            "import",
+            sp,
+            "--out",
+            data.join("aws").to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let body = format!(
+        "{HEADER}{}",
+        row(
+            H0,
+            H1,
+            "ap-northeast-2,ap-northeast-2a,ec2,instance-seconds,i-1,3600,m5.large,linux,on-demand,,,,"
+        )
+    );
+    let f = write(dir.path(), "u.csv", &body);
+    // A $0.0415/h compute plan at the (test) rate 0.083 covers half the hour; the other half is
+    // on-demand at 0.118: 0.0415 × 24 h of fees + 0.059.
+    let c = write(
+        dir.path(),
+        "c.toml",
+        "[[savings_plan]]\nid = \"sp-1\"\ntype = \"compute\"\ncommitment_per_hour = 0.0415\nterm = \"1yr\"\npayment = \"no-upfront\"\nstart = \"2026-01-01\"\n",
+    );
+    let o = run(&[
+        "--pricing-data",
+        data.to_str().unwrap(),
+        "estimate",
+        &f,
+        "--commitments",
+        &c,
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // 0.996 + 0.059 = 1.055
+    assert_eq!(v["total"], "1.06");
+    assert_eq!(v["commitments"][0]["used"], "0.04");
+    assert_eq!(v["coverage"]["savings_plan"], "0.5");
+    // Without the imported rates the plan cannot be priced: an error, not $0.
+    let o = run(&["estimate", &f, "--commitments", &c]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("missing price"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn bad_rows_are_counted_written_out_and_stop_strict_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = HEADER.to_string();
+    body += &row(H0, H1, "us-east-1,,public_ipv4,ip-hours,eip-1,1,,,,,,,");
+    body += &row(H0, H1, "us-east-1,,public_ipv4,ip-hours,eip-2,-1,,,,,,,");
+    body += &row(
+        "yesterday",
+        H1,
+        "us-east-1,,public_ipv4,ip-hours,eip-3,1,,,,,,,",
+    );
+    body += &row(
+        H0,
+        H1,
+        "us-east-1,us-east-1a,ec2,instance-seconds,i-1,3600,m5.larg,linux,on-demand,,,,",
+    );
+    body += &row(H0, H1, "mars-1,,public_ipv4,ip-hours,eip-4,1,,,,,,,");
+    body += &row(
+        H0,
+        H1,
+        "ap-northeast-2,,ebs,volume-gb-hours,vol-1,10,,,,io1,,,",
+    );
+    body += &row(
+        H0,
+        H1,
+        "us-east-1,,s3,storage-gb-hours,b,abc,,,,,standard,,",
+    );
+    let f = write(dir.path(), "u.csv", &body);
+    let rejects = dir.path().join("rejects.csv");
+    let v = estimate_json(&[&f, "--rejects", rejects.to_str().unwrap()]);
+    assert_eq!(v["rows"]["read"], 7);
+    assert_eq!(v["rows"]["priced"], 1);
+    assert_eq!(v["rows"]["rejected"], 6);
+    let reasons = v["rejected_by_reason"].as_object().unwrap();
+    for want in [
+        "non-negative",
+        "usage_start",
+        "unknown instance type",
+        "unknown region",
+        "missing price",
+        "`quantity`: expected a decimal",
+    ] {
+        assert!(
+            reasons.keys().any(|k| k.contains(want)),
+            "{want} in {reasons:?}"
+        );
+    }
+    let written = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(written.lines().count(), 7, "{written}");
+    assert!(written.starts_with("row,reason,"));
+    assert!(
+        written.contains("\n3,column `quantity`: expected a non-negative number"),
+        "{written}"
+    );
+    let o = run(&["estimate", &f, "--strict"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("u.csv: row 3: column `quantity`") && e.contains("found `-1`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn rows_read_equal_priced_plus_rejected_and_quantities_are_kept() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/usage.csv"))
+        .unwrap();
+    let v = estimate_json(&[concat!(env!("CARGO_MANIFEST_DIR"), "/examples/usage.csv")]);
+    let n = text.lines().count() as u64 - 1;
+    assert_eq!(v["rows"]["read"].as_u64().unwrap(), n);
+    assert_eq!(
+        v["rows"]["priced"].as_u64().unwrap() + v["rows"]["rejected"].as_u64().unwrap(),
+        n
+    );
+    // The priced gb-seconds equal the input's.
+    let lambda = v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["unit"] == "GB-s")
+        .unwrap();
+    assert_eq!(lambda["quantity"], "36000");
+}
+
+#[test]
+fn gzip_and_parquet_give_the_same_bill_and_broken_files_say_why() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/usage.csv");
+    let text = std::fs::read(src).unwrap();
+    let gz = dir.path().join("u.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(&text).unwrap();
+    enc.finish().unwrap();
+    let plain = estimate_json(&[src]);
+    let zipped = estimate_json(&[gz.to_str().unwrap()]);
+    assert_eq!(plain["total"], zipped["total"]);
+
+    // A truncated gzip file.
+    let bytes = std::fs::read(&gz).unwrap();
+    let cut = dir.path().join("cut.csv.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = run(&["estimate", cut.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("truncated"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // The same rows as Parquet.
+    use polars::prelude::*;
+    let mut df = CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(src.into()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let pq = dir.path().join("u.parquet");
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let parquet = estimate_json(&[pq.to_str().unwrap()]);
+    assert_eq!(plain["total"], parquet["total"]);
+
+    // A Parquet file whose quantity column is of the wrong type.
+    let mut bad = df.clone();
+    let n = bad.height();
+    bad.with_column(Column::new("quantity".into(), vec![true; n]))
+        .unwrap();
+    let badpq = dir.path().join("bad.parquet");
+    ParquetWriter::new(std::fs::File::create(&badpq).unwrap())
+        .finish(&mut bad)
+        .unwrap();
+    let o = run(&["estimate", badpq.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("bad.parquet")
+            && e.contains("column `quantity`: expected a number or decimal text, found bool"),
+        "{e}"
+    );
+
+    // A file that is not a usage file at all.
+    let other = write(dir.path(), "x.csv", "a,b\n1,2\n");
+    let o = run(&["estimate", &other]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("missing column(s) `usage_start`"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
