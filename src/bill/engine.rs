@@ -161,6 +161,71 @@ fn price_day(
                 q / hpm,
             )
             .map_err(missing)?,
+        ("ebs", "volume-gb-months") => p
+            .rate_lines(
+                "ebs",
+                region,
+                &format!("storage/{}", k.attr),
+                res,
+                &format!("Storage ({})", k.attr),
+                q,
+            )
+            .map_err(missing)?,
+        ("ebs", "volume-iops-months") => p
+            .rate_lines(
+                "ebs",
+                region,
+                &format!("iops/{}", k.attr),
+                res,
+                &format!("Provisioned IOPS ({})", k.attr),
+                q,
+            )
+            .map_err(missing)?,
+        ("ebs", "snapshot-gb-months") => p
+            .rate_lines(
+                "ebs",
+                region,
+                "snapshot/standard",
+                res,
+                "Snapshot storage",
+                q,
+            )
+            .map_err(missing)?,
+        ("s3", "storage-gb-months") => {
+            let class: crate::pricing::StorageClass = k
+                .attr
+                .parse()
+                .map_err(|m: String| missing(PriceError::Invalid(m)))?;
+            p.rate_lines(
+                "s3",
+                region,
+                &class.storage_key(),
+                res,
+                &format!("Storage ({})", k.attr),
+                q,
+            )
+            .map_err(missing)?
+        }
+        ("data_transfer", "regional-gb") => p
+            .rate_lines(
+                "data_transfer",
+                region,
+                "inter-az",
+                res,
+                "Regional (inter-AZ) transfer, one direction",
+                q,
+            )
+            .map_err(missing)?,
+        ("data_transfer", "internet-in-gb") => p
+            .rate_lines(
+                "data_transfer",
+                region,
+                "internet-in",
+                res,
+                "Data transfer in",
+                q,
+            )
+            .map_err(missing)?,
         ("ebs", "volume-io-requests") => p
             .rate_lines(
                 "ebs",

@@ -95,10 +95,34 @@ pub struct Bill {
     pub rows_priced: u64,
     /// Rows set aside, by reason.
     pub rejected: BTreeMap<String, u64>,
+    /// Rows that are charges, not usage (CUR, FOCUS).
+    pub rows_charges: u64,
     /// How each commitment was used (when commitments were given).
     pub commitments: Vec<CommitmentUse>,
     /// Coverage of commitment-eligible EC2 usage (when commitments were given).
     pub coverage: Option<Coverage>,
+    /// For CUR and FOCUS files: what the file itself billed.
+    pub billed: Option<Billed>,
+}
+
+/// What a CUR or FOCUS file billed, beside our price of the same usage.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Billed {
+    /// Billed cost of the usage rows priced here, by service.
+    pub priced_by_service: BTreeMap<String, Money>,
+    /// Billed cost of the usage rows set aside (not priced here).
+    pub rejected: Money,
+    /// Rows that are not usage (tax, credits, refunds, fees…), by line type: billed cost and rows.
+    pub charges: BTreeMap<String, (Money, u64)>,
+}
+
+impl Billed {
+    /// Everything the file billed.
+    pub fn total(&self) -> Money {
+        self.priced_by_service.values().copied().sum::<Money>()
+            + self.rejected
+            + self.charges.values().map(|c| c.0).sum::<Money>()
+    }
 }
 
 impl Bill {
@@ -112,6 +136,20 @@ impl Bill {
             rejected: usage.rejected.clone(),
             commitments: Vec::new(),
             coverage: None,
+            billed: usage.has_billed.then(|| Billed {
+                priced_by_service: usage
+                    .billed_priced
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Money::usd(*v)))
+                    .collect(),
+                rejected: Money::usd(usage.billed_rejected),
+                charges: usage
+                    .charges
+                    .iter()
+                    .map(|(k, (m, n))| (k.clone(), (Money::usd(*m), *n)))
+                    .collect(),
+            }),
+            rows_charges: usage.rows_charges(),
         }
     }
 

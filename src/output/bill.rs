@@ -138,8 +138,46 @@ pub fn json_value(v: &BillView<'_>) -> Value {
     );
     out.insert(
         "rows".into(),
-        json!({"read": b.rows_read, "priced": b.rows_priced, "rejected": b.rows_rejected()}),
+        json!({"read": b.rows_read, "priced": b.rows_priced, "rejected": b.rows_rejected(), "charges": b.rows_charges}),
     );
+    if let Some(billed) = &b.billed {
+        out.insert("billed_total".into(), money(billed.total()));
+        let ours = b.by_service();
+        let mut services: Vec<String> = ours.keys().cloned().collect();
+        for k in billed.priced_by_service.keys() {
+            if !services.contains(k) {
+                services.push(k.clone());
+            }
+        }
+        services.sort();
+        let rec: Map<String, Value> = services
+            .into_iter()
+            .map(|svc| {
+                let o = ours.get(&svc).copied().unwrap_or(Money::ZERO);
+                let bl = billed
+                    .priced_by_service
+                    .get(&svc)
+                    .copied()
+                    .unwrap_or(Money::ZERO);
+                (
+                    svc,
+                    json!({"total": money(o), "billed": money(bl), "difference": money(o - bl)}),
+                )
+            })
+            .collect();
+        out.insert("reconciliation".into(), Value::Object(rec));
+        out.insert("billed_not_priced".into(), money(billed.rejected));
+        out.insert(
+            "charges".into(),
+            Value::Array(
+                billed
+                    .charges
+                    .iter()
+                    .map(|(k, (m, n))| json!({"line_item_type": k, "billed": money(*m), "rows": n}))
+                    .collect(),
+            ),
+        );
+    }
     out.insert(
         "commitments".into(),
         Value::Array(
@@ -182,9 +220,15 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         .period()
         .map(|(f, l)| format!(" ({f} to {l})"))
         .unwrap_or_default();
+    let charges = if b.rows_charges > 0 {
+        format!(", {} not usage (charges)", b.rows_charges)
+    } else {
+        String::new()
+    };
     let heading = format!(
-        "Bill for {}{period}: {} rows read, {} priced, {} rejected",
+        "Bill for {} ({}){period}: {} rows read, {} priced, {} rejected{charges}",
         v.file,
+        b.format,
         b.rows_read,
         b.rows_priced,
         b.rows_rejected()
@@ -338,6 +382,50 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         c.format(od - total)
     )
     .ok();
+    if let Some(billed) = &b.billed {
+        let ours = b.by_service();
+        let mut t = new_table(&["service", "our price", "billed in the file", "difference"]);
+        let mut services: Vec<&String> =
+            ours.keys().chain(billed.priced_by_service.keys()).collect();
+        services.sort();
+        services.dedup();
+        for svc in services {
+            let o = ours.get(svc).copied().unwrap_or(Money::ZERO);
+            let bl = billed
+                .priced_by_service
+                .get(svc)
+                .copied()
+                .unwrap_or(Money::ZERO);
+            t.add_row(vec![
+                svc.clone(),
+                c.format(o),
+                c.format(bl),
+                c.format(o - bl),
+            ]);
+        }
+        writeln!(
+            out,
+            "\nReconciliation with the file's own costs (usage priced here)\n{t}"
+        )
+        .ok();
+        if !billed.rejected.amount().is_zero() {
+            writeln!(
+                out,
+                "Billed for usage not priced here (see rejected rows): {}",
+                c.format(billed.rejected)
+            )
+            .ok();
+        }
+        for (lt, (m, n)) in &billed.charges {
+            writeln!(
+                out,
+                "Not usage, carried as billed: {lt}: {} ({n} rows)",
+                c.format(*m)
+            )
+            .ok();
+        }
+        writeln!(out, "BILLED TOTAL {}", c.format(billed.total())).ok();
+    }
     if b.rows_rejected() > 0 {
         writeln!(
             out,

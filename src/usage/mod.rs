@@ -7,6 +7,7 @@
 //! Windows), and sums quantities by day, resource and price key. The types it returns are plain
 //! Rust with `Decimal` quantities: the engine never sees polars.
 
+mod formats;
 mod scan;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,12 +32,16 @@ pub const USAGE_TYPES: &[(&str, &[&str])] = &[
             "volume-throughput-hours",
             "volume-io-requests",
             "snapshot-gb-hours",
+            "volume-gb-months",
+            "volume-iops-months",
+            "snapshot-gb-months",
         ],
     ),
     (
         "s3",
         &[
             "storage-gb-hours",
+            "storage-gb-months",
             "put-requests",
             "get-requests",
             "retrieval-gb",
@@ -48,7 +53,13 @@ pub const USAGE_TYPES: &[(&str, &[&str])] = &[
     ),
     (
         "data_transfer",
-        &["internet-out-gb", "inter-az-gb", "inter-region-gb"],
+        &[
+            "internet-out-gb",
+            "internet-in-gb",
+            "inter-az-gb",
+            "regional-gb",
+            "inter-region-gb",
+        ],
     ),
     ("public_ipv4", &["ip-hours"]),
 ];
@@ -141,6 +152,14 @@ pub struct UsageRead {
     pub rejected: BTreeMap<String, u64>,
     /// The first rejected row: (row number, reason, the offending value).
     pub first_reject: Option<(u64, String, String)>,
+    /// Whether the file carries its own billed costs (CUR, FOCUS).
+    pub has_billed: bool,
+    /// The file's billed cost of the usage rows priced here, by service.
+    pub billed_priced: BTreeMap<String, Decimal>,
+    /// The file's billed cost of the usage rows set aside.
+    pub billed_rejected: Decimal,
+    /// Rows that are not usage (tax, credits, refunds, fees…): billed cost and rows, by line type.
+    pub charges: BTreeMap<String, (Decimal, u64)>,
 }
 
 impl UsageRead {
@@ -152,6 +171,11 @@ impl UsageRead {
     /// Rows set aside.
     pub fn rows_rejected(&self) -> u64 {
         self.rejected.values().sum()
+    }
+
+    /// Rows that are charges, not usage.
+    pub fn rows_charges(&self) -> u64 {
+        self.charges.values().map(|c| c.1).sum()
     }
 }
 
@@ -214,9 +238,11 @@ pub fn priceable_keys(catalog: &Catalog) -> BTreeSet<String> {
         for vt in ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"] {
             if has("ebs", &format!("storage/{vt}")) {
                 keys.insert(format!("ebs|{region}|volume-gb-hours|{vt}"));
+                keys.insert(format!("ebs|{region}|volume-gb-months|{vt}"));
             }
             if has("ebs", &format!("iops/{vt}")) {
                 keys.insert(format!("ebs|{region}|volume-iops-hours|{vt}"));
+                keys.insert(format!("ebs|{region}|volume-iops-months|{vt}"));
             }
             if has("ebs", &format!("throughput/{vt}")) {
                 keys.insert(format!("ebs|{region}|volume-throughput-hours|{vt}"));
@@ -227,11 +253,13 @@ pub fn priceable_keys(catalog: &Catalog) -> BTreeSet<String> {
         }
         if has("ebs", "snapshot/standard") {
             keys.insert(format!("ebs|{region}|snapshot-gb-hours|"));
+            keys.insert(format!("ebs|{region}|snapshot-gb-months|"));
         }
         for class in StorageClass::ALL {
             let c = class.as_str();
             if has("s3", &class.storage_key()) {
                 keys.insert(format!("s3|{region}|storage-gb-hours|{c}"));
+                keys.insert(format!("s3|{region}|storage-gb-months|{c}"));
             }
             for kind in ["put", "get"] {
                 if has("s3", &format!("requests/{c}/{kind}")) {
@@ -258,6 +286,10 @@ pub fn priceable_keys(catalog: &Catalog) -> BTreeSet<String> {
         }
         if has("data_transfer", "inter-az") {
             keys.insert(format!("data_transfer|{region}|inter-az-gb|"));
+            keys.insert(format!("data_transfer|{region}|regional-gb|"));
+        }
+        if has("data_transfer", "internet-in") {
+            keys.insert(format!("data_transfer|{region}|internet-in-gb|"));
         }
         if has("data_transfer", "inter-region") {
             keys.insert(format!("data_transfer|{region}|inter-region-gb|"));

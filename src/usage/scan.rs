@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
 use rust_decimal::Decimal;
 
+use super::formats::{self, Layout};
 use super::{
     Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, USAGE_TYPES, UsageError,
     UsageKey, UsageRead, is_parquet, priceable_keys,
@@ -14,7 +15,7 @@ use super::{
 use crate::catalog::{Catalog, Os};
 
 /// Scale of quantities inside polars: 18 decimal places, summed exactly as 128-bit integers.
-const SCALE: usize = 18;
+pub(crate) const SCALE: usize = 18;
 const ROW: &str = "__row";
 const REASON: &str = "__reason";
 
@@ -72,7 +73,7 @@ fn scan(source: &Path, parquet: bool, file: &str) -> Result<LazyFrame, UsageErro
 }
 
 /// A column as trimmed text (null when absent or empty).
-fn text(schema: &Schema, name: &str) -> Expr {
+pub(crate) fn text(schema: &Schema, name: &str) -> Expr {
     if schema.contains(name) {
         let s = col(name)
             .cast(DataType::String)
@@ -86,7 +87,7 @@ fn text(schema: &Schema, name: &str) -> Expr {
     }
 }
 
-fn lower(schema: &Schema, name: &str) -> Expr {
+pub(crate) fn lower(schema: &Schema, name: &str) -> Expr {
     text(schema, name).str().to_lowercase()
 }
 
@@ -95,7 +96,7 @@ fn ms() -> DataType {
 }
 
 /// A timestamp column as naive UTC milliseconds; null where it does not parse.
-fn timestamp(schema: &Schema, name: &str) -> Expr {
+pub(crate) fn timestamp(schema: &Schema, name: &str) -> Expr {
     match schema.get(name) {
         Some(DataType::Datetime(_, Some(_))) => col(name)
             .dt()
@@ -151,13 +152,13 @@ fn decimal_type() -> DataType {
     DataType::Decimal(38, SCALE)
 }
 
-/// The quantity as a Decimal(38, 18); null where it does not parse.
-fn quantity(schema: &Schema) -> Expr {
-    match schema.get("quantity") {
-        Some(DataType::Decimal(_, _)) => col("quantity").cast(decimal_type()),
-        Some(dt) if dt.is_integer() => col("quantity").cast(decimal_type()),
+/// A numeric column as a Decimal(38, 18); null where it does not parse.
+pub(crate) fn quantity_of(schema: &Schema, name: &str) -> Expr {
+    match schema.get(name) {
+        Some(DataType::Decimal(_, _)) => col(name).cast(decimal_type()),
+        Some(dt) if dt.is_integer() => col(name).cast(decimal_type()),
         // Floats go through their shortest text, which is what was written.
-        _ => text(schema, "quantity").str().to_decimal(SCALE),
+        _ => text(schema, name).str().to_decimal(SCALE),
     }
 }
 
@@ -221,16 +222,28 @@ pub fn read_usage(
     let mut lf = scan(&source.path, parquet, &file)?;
     let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
     let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-    let missing: Vec<&str> = REQUIRED_COLUMNS
+    let Some(layout) = Layout::detect(&columns) else {
+        return Err(UsageError::Layout {
+            file,
+            message: format!(
+                "not a usage file this tool reads: expected this project's usage format (columns {}), an AWS Cost and Usage Report (lineItem/UsageType or line_item_usage_type) or a FOCUS export (ChargePeriodStart, BilledCost); found: {}. See docs/usage-format.md",
+                REQUIRED_COLUMNS.join(", "),
+                columns.join(", ")
+            ),
+        });
+    };
+    let missing: Vec<&str> = layout
+        .required()
         .iter()
         .copied()
-        .filter(|c| !columns.iter().any(|x| x == c))
+        .filter(|c| formats::find(&schema, &[c]).is_none())
         .collect();
     if !missing.is_empty() {
         return Err(UsageError::Layout {
             file,
             message: format!(
-                "not a usage file this tool reads: missing column(s) {}; found: {}. See docs/usage-format.md",
+                "looks like {} but lacks column(s) {}; found: {}",
+                layout.name(),
                 missing
                     .iter()
                     .map(|c| format!("`{c}`"))
@@ -240,48 +253,30 @@ pub fn read_usage(
             ),
         });
     }
-    if parquet {
+    if parquet && layout == Layout::Cloudcost {
         check_types(&schema, &file)?;
     }
 
     // Canonical columns.
     let s = &schema;
-    let service = lower(s, "service");
-    let usage_type = lower(s, "usage_type");
-    let os = lower(s, "os").fill_null(lit("linux"));
-    let purchase = lower(s, "purchase_option").fill_null(lit("on-demand"));
-    let class_raw = lower(s, "storage_class")
-        .str()
-        .replace_all(lit("_"), lit("-"), true);
-    let storage_class = when(class_raw.clone().eq(lit("glacier")))
-        .then(lit("glacier-flexible"))
-        .when(class_raw.clone().eq(lit("one-zone-ia")))
-        .then(lit("onezone-ia"))
-        .otherwise(class_raw);
-    let arch = lower(s, "architecture").fill_null(lit("x86_64"));
-    let base = lf
+    let canonical = match layout {
+        Layout::Cloudcost => formats::own_columns(s),
+        other => formats::billing_columns(other, s, catalog),
+    };
+    let mut select = vec![col(ROW)];
+    select.extend(canonical);
+    let mut base = lf
         .with_row_index(ROW, Some(if parquet { 1 } else { 2 }))
-        .select([
-            col(ROW),
-            timestamp(s, "usage_start").alias("start"),
-            timestamp(s, "usage_end").alias("end"),
-            text(s, "region").alias("region"),
-            lower(s, "availability_zone").fill_null(lit("")).alias("az"),
-            service.alias("service"),
-            usage_type.alias("usage_type"),
-            text(s, "resource_id").alias("resource_id"),
-            quantity(s).alias("q"),
-            text(s, "quantity").alias("quantity_text"),
-            text(s, "usage_start").alias("start_text"),
-            text(s, "usage_end").alias("end_text"),
-            text(s, "instance_type").alias("instance_type"),
-            os.alias("os"),
-            purchase.alias("purchase"),
-            lower(s, "volume_type").alias("volume_type"),
-            storage_class.alias("storage_class"),
-            arch.alias("architecture"),
-            text(s, "destination_region").alias("destination_region"),
-        ]);
+        .select(select);
+    if layout != Layout::Cloudcost {
+        // Billing files count EC2 in hours (already billed per second with the minimum applied).
+        base = base.with_column(
+            when(col("service").eq(lit("ec2")))
+                .then(col("q") * lit(3600).cast(DataType::Decimal(38, 0)))
+                .otherwise(col("q"))
+                .alias("q"),
+        );
+    }
 
     // The attribute that selects the price, and the price key matched against the catalog.
     let svc = |name: &str| col("service").eq(lit(name));
@@ -291,7 +286,7 @@ pub fn read_usage(
             "/",
             false,
         ))
-        .when(svc("ebs").and(col("usage_type").eq(lit("snapshot-gb-hours"))))
+        .when(svc("ebs").and(col("usage_type").str().starts_with(lit("snapshot-gb"))))
         .then(lit(""))
         .when(svc("ebs"))
         .then(col("volume_type"))
@@ -325,7 +320,9 @@ pub fn read_usage(
         usage_type_ok = usage_type_ok.or(svc(svc_name).and(one_of(col("usage_type"), kinds)));
     }
     let reason_text = |r: &str| lit(r.to_string());
-    let reason = when(col("start").is_null())
+    let reason = when(col("line_type").neq(lit("usage")))
+        .then(lit(NULL).cast(DataType::String))
+        .when(col("start").is_null())
         .then(reason_text("column `usage_start`: expected an RFC 3339 timestamp such as 2026-10-01T00:00:00Z"))
         .when(col("end").is_null())
         .then(reason_text("column `usage_end`: expected an RFC 3339 timestamp such as 2026-10-01T01:00:00Z"))
@@ -337,6 +334,10 @@ pub fn read_usage(
         .then(reason_text("column `region`: expected a region code"))
         .when(one_of(col("region"), &region_refs).not())
         .then(reason_text("column `region`: unknown region"))
+        .when(col("service").eq(lit("unpriced")))
+        .then(concat_str([lit("not priced by cloudcost: "), col("raw_usage")], "", true))
+        .when(svc("ec2").and(col("os").str().starts_with(lit("operation "))))
+        .then(concat_str([lit("not priced by cloudcost: EC2 "), col("os"), lit(" (only Linux RunInstances and Windows RunInstances:0002)")], "", true))
         .when(col("service").is_null().or(one_of(col("service"), &services).not()))
         .then(reason_text("column `service`: expected one of ec2, ebs, s3, lambda, data_transfer, public_ipv4"))
         .when(usage_type_ok.not())
@@ -355,7 +356,7 @@ pub fn read_usage(
         .then(reason_text("column `os`: expected linux or windows"))
         .when(svc("ec2").and(one_of(col("purchase"), &["on-demand", "spot"]).not()))
         .then(reason_text("column `purchase_option`: expected on-demand or spot"))
-        .when(svc("ebs").and(col("usage_type").neq(lit("snapshot-gb-hours"))).and(one_of(col("volume_type"), &["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]).not()))
+        .when(svc("ebs").and(col("usage_type").str().starts_with(lit("snapshot-gb")).not()).and(one_of(col("volume_type"), &["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]).not()))
         .then(reason_text("column `volume_type`: expected gp2, gp3, io1, io2, st1, sc1 or standard"))
         .when(svc("s3").and(one_of(col("storage_class"), &["standard", "intelligent-tiering", "standard-ia", "onezone-ia", "glacier-ir", "glacier-flexible", "deep-archive"]).not()))
         .then(reason_text("column `storage_class`: expected an S3 storage class (standard, intelligent-tiering, standard-ia, onezone-ia, glacier-ir, glacier-flexible, deep-archive)"))
@@ -385,7 +386,12 @@ pub fn read_usage(
     let run_total = over(col("q").sum(), &["resource_id", "run"])?;
     let ec2 = checked
         .clone()
-        .filter(col(REASON).is_null().and(svc("ec2")))
+        .filter(
+            col(REASON)
+                .is_null()
+                .and(svc("ec2"))
+                .and(col("line_type").eq(lit("usage"))),
+        )
         .sort(["resource_id", "start"], SortMultipleOptions::default())
         .with_column(prev_end.alias("prev_end"))
         .with_column(
@@ -411,10 +417,44 @@ pub fn read_usage(
                 .alias("billable"),
         )
         .select(out_columns());
+    // gp3 includes some IOPS and throughput per volume at every moment: only what is provisioned
+    // above it, row by row over the row's period, is billable.
+    let period_hours = (col("end").cast(DataType::Int64) - col("start").cast(DataType::Int64))
+        .cast(decimal_type())
+        / lit(3_600_000i64).cast(DataType::Decimal(38, 0));
+    let dec_lit = |d: rust_decimal::Decimal| lit(d.normalize().to_string()).str().to_decimal(SCALE);
+    let above = |included: rust_decimal::Decimal| {
+        let x = col("q") - dec_lit(included) * period_hours.clone();
+        when(x.clone().lt(lit(0)))
+            .then(lit(0).cast(decimal_type()))
+            .otherwise(x)
+    };
+    let included_iops = catalog
+        .fact("ebs", "us-east-1", "included-iops/gp3")
+        .unwrap_or_default();
+    let included_tp = catalog
+        .fact("ebs", "us-east-1", "included-throughput/gp3")
+        .unwrap_or_default();
+    let gp3 = svc("ebs").and(col("volume_type").eq(lit("gp3")));
     let others = checked
         .clone()
-        .filter(col(REASON).is_not_null().or(svc("ec2").not()))
-        .with_column(col("q").alias("billable"))
+        .filter(
+            col(REASON)
+                .is_not_null()
+                .or(svc("ec2").not())
+                .or(col("line_type").neq(lit("usage"))),
+        )
+        .with_column(
+            when(
+                gp3.clone()
+                    .and(col("usage_type").eq(lit("volume-iops-hours"))),
+            )
+            .then(above(included_iops))
+            .when(gp3.and(col("usage_type").eq(lit("volume-throughput-hours"))))
+            .then(above(included_tp))
+            .otherwise(col("q"))
+            .alias("billable"),
+        )
         .select(out_columns());
 
     let grouped = concat([ec2.clone(), others], UnionArgs::default())
@@ -430,17 +470,20 @@ pub fn read_usage(
             col("purchase"),
             col("az"),
             col(REASON),
+            col("line_type"),
         ])
         .agg([
             col("q").sum().alias("q"),
             col("billable").sum().alias("billable"),
+            col("billed").sum().alias("billed"),
             len().alias("rows"),
             col(ROW).min().alias("first_row"),
         ]);
     let df = grouped.collect().map_err(|e| unreadable(&file, e))?;
 
     let mut out = UsageRead {
-        format: "cloudcost".into(),
+        format: layout.name().into(),
+        has_billed: layout != Layout::Cloudcost,
         ..Default::default()
     };
     let n = df.height();
@@ -465,6 +508,8 @@ pub fn read_usage(
         get_str("az")?,
         get_str(REASON)?,
     );
+    let line_type = get_str("line_type")?;
+    let billed = decimals(&df, "billed", &file)?;
     let q = decimals(&df, "q", &file)?;
     let billable = decimals(&df, "billable", &file)?;
     let rows = df
@@ -481,8 +526,17 @@ pub fn read_usage(
     for i in 0..n {
         let nrows = rows.get(i).unwrap_or(0);
         out.rows_read += nrows;
+        let billed_i = billed[i].unwrap_or_default();
+        let lt = line_type[i].clone().unwrap_or_default();
+        if lt != "usage" {
+            let c = out.charges.entry(lt).or_default();
+            c.0 += billed_i;
+            c.1 += nrows;
+            continue;
+        }
         if let Some(r) = &reason[i] {
             *out.rejected.entry(r.clone()).or_default() += nrows;
+            out.billed_rejected += billed_i;
             let fr = first_row.get(i).unwrap_or(0);
             if first_reject.as_ref().is_none_or(|(row, _)| fr < *row) {
                 first_reject = Some((fr, r.clone()));
@@ -490,6 +544,7 @@ pub fn read_usage(
             continue;
         }
         let svc_name = service[i].clone().unwrap_or_default();
+        *out.billed_priced.entry(svc_name.clone()).or_default() += billed_i;
         let attr_v = attr[i].clone().unwrap_or_default();
         let (attr_v, os_v, spot) = if svc_name == "ec2" {
             (
@@ -555,8 +610,10 @@ fn out_columns() -> Vec<Expr> {
         "purchase",
         "az",
         REASON,
+        "line_type",
         "q",
         "billable",
+        "billed",
         ROW,
     ]
     .iter()

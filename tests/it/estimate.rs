@@ -425,9 +425,121 @@ fn gzip_and_parquet_give_the_same_bill_and_broken_files_say_why() {
     let other = write(dir.path(), "x.csv", "a,b\n1,2\n");
     let o = run(&["estimate", &other]);
     assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("missing column(s) `usage_start`"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        e.contains("not a usage file this tool reads")
+            && e.contains("usage_start")
+            && e.contains("found: a, b"),
+        "{e}"
+    );
+    let partial = write(
+        dir.path(),
+        "p.csv",
+        "usage_start,usage_end,service,usage_type,resource_id,quantity\n",
+    );
+    let o = run(&["estimate", &partial]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("lacks column(s) `region`"), "{e}");
+}
+
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/usage");
+
+#[test]
+fn cur_and_focus_files_are_priced_and_reconciled() {
+    // The same month in CUR 1.0, CUR 2.0 and FOCUS layouts: our price of the usage beside the
+    // file's own billed cost; tax, credits and fees carried, never re-priced.
+    for name in ["cur1_2026-10.csv", "cur2_2026-10.csv", "focus_2026-10.csv"] {
+        let v = estimate_json(&[&format!("{FIX}/{name}")]);
+        // ec2: m5.large Seoul 24 h × 0.118 = 2.832, t3.medium Windows 10 h × 0.0704 = 0.704;
+        // ebs gp3 3.2258064516 GB-Mo × 0.0912 (unconfirmed Seoul price) = 0.2942;
+        // egress 150 GB − 100 free = 50 × 0.126 = 6.30; S3 100 GB-Mo × 0.023 + 10,000 PUT = 2.35;
+        // Lambda 50,000 GB-s × 0.0000166667 = 0.8333; IPv4 24 h × 0.005 = 0.12. Sum 13.4335.
+        assert_eq!(v["total"], "13.43", "{name}");
+        assert_eq!(v["reconciliation"]["ec2"]["billed"], "3.54", "{name}");
+        assert_eq!(
+            v["reconciliation"]["data_transfer"]["difference"], "0.00",
+            "{name}"
+        );
+        // Billed: usage 13.4335 + not priced 0.60 (RDS; a Frankfurt RI-covered row at 0) + tax 1.39 − credit 5.
+        assert_eq!(v["billed_total"], "10.42", "{name}");
+        assert_eq!(v["billed_not_priced"], "0.60", "{name}");
+        assert_eq!(v["rows"]["read"], 13, "{name}");
+        assert_eq!(v["rows"]["charges"], 3, "{name}");
+        assert_eq!(
+            v["rows"]["priced"].as_u64().unwrap() + v["rows"]["rejected"].as_u64().unwrap() + 3,
+            13,
+            "{name}"
+        );
+        let reasons = v["rejected_by_reason"].as_object().unwrap();
+        assert!(
+            reasons
+                .keys()
+                .any(|k| k.contains("AmazonRDS APN2-InstanceUsage:db.t3.micro")),
+            "{name}: {reasons:?}"
+        );
+    }
+}
+
+#[test]
+fn cur2_parquet_with_typed_columns() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let src = format!("{FIX}/cur2_2026-10.csv");
+    // As AWS writes CUR 2.0 Parquet: timestamps and doubles, not text.
+    let mut df = LazyCsvReader::new(PlRefPath::try_from_path(std::path::Path::new(&src)).unwrap())
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .unwrap()
+        .with_columns([
+            col("line_item_usage_amount").cast(DataType::Float64),
+            col("line_item_unblended_cost").cast(DataType::Float64),
+            col("line_item_usage_start_date").str().to_datetime(
+                Some(TimeUnit::Milliseconds),
+                None,
+                StrptimeOptions {
+                    format: Some("%Y-%m-%dT%H:%M:%SZ".into()),
+                    ..Default::default()
+                },
+                lit("raise"),
+            ),
+            col("line_item_usage_end_date").str().to_datetime(
+                Some(TimeUnit::Milliseconds),
+                None,
+                StrptimeOptions {
+                    format: Some("%Y-%m-%dT%H:%M:%SZ".into()),
+                    ..Default::default()
+                },
+                lit("raise"),
+            ),
+        ])
+        .collect()
+        .unwrap();
+    let pq = dir.path().join("cur2.parquet");
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let v = estimate_json(&[pq.to_str().unwrap()]);
+    assert_eq!(v["format"], "aws-cur-2.0");
+    assert_eq!(v["total"], "13.43");
+    assert_eq!(v["billed_total"], "10.42");
+}
+
+#[test]
+fn a_billing_file_without_its_key_columns_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "cur.csv",
+        "lineItem/UsageType,lineItem/UsageAmount\nBoxUsage:m5.large,1\n",
+    );
+    let o = run(&["estimate", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("aws-cur-1.0")
+            && e.contains("`lineItem/UsageStartDate`")
+            && e.contains("`lineItem/UnblendedCost`"),
+        "{e}"
     );
 }

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""The DuckDB baseline for `cloudcost estimate`: what a user would do instead.
+
+Loads the catalog's EC2 on-demand Linux price table (pricing-data/aws/ec2-ondemand-linux.csv,
+skipping `#` comment lines), joins the usage rows to it on (region, instance_type, os = 'linux'),
+and computes cost = SUM(quantity) * price / 3600 per (region, instance_type), and the total.
+
+Exactness: DuckDB's DECIMAL multiplication is exact, but DECIMAL division returns DOUBLE. So the
+query computes SUM(quantity) * price exactly (DECIMAL(38,14): seconds x USD per hour), and the
+division by 3600 of those ~116 group sums is done exactly with Python fractions. The total is then
+rounded half-up to cents, as cloudcost shows it.
+
+--all-services (for the "mixed" benchmark files) additionally aggregates EBS `volume-gb-hours`,
+S3 `storage-gb-hours` and data transfer `internet-out-gb` in the same single scan (LEFT JOIN), and
+prices those few aggregates exactly in Python from the catalog TOML files: EBS per GB-month
+(GB-hours / hours in the month), S3 storage tiered over the month, internet egress tiered with the
+first 100 GB free. Anything else is counted as unpriced.
+
+Usage:
+  python3 bench/duckdb_estimate.py FILE.csv|FILE.parquet [--threads 2] [--all-services] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import csv
+import json
+import sys
+import time
+import tomllib
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import duckdb
+
+CATALOG = Path(__file__).resolve().parent.parent / "pricing-data" / "aws"
+
+def load_prices(con, catalog: Path) -> int:
+    """The catalog's Linux shared on-demand prices as table `prices` (comment lines skipped)."""
+    with open(catalog / "ec2-ondemand-linux.csv", newline="") as f:
+        rows = [
+            (r["region"], r["instance_type"], r["os"], r["hourly_usd"])
+            for r in csv.DictReader(line for line in f if not line.startswith("#"))
+            if r["os"] == "linux" and r["tenancy"] == "shared" and r["model"] == "on-demand"
+        ]
+    con.execute("CREATE TEMP TABLE prices (region VARCHAR, instance_type VARCHAR, os VARCHAR, "
+                "hourly_usd DECIMAL(18, 8))")
+    con.executemany("INSERT INTO prices VALUES (?, ?, ?, CAST(? AS DECIMAL(18, 8)))", rows)
+    return len(rows)
+
+
+# The on-demand benchmark: inner join, group, SUM(quantity) * price (exact DECIMAL).
+EC2_SQL = """
+SELECT u.region, u.instance_type,
+       COUNT(*) AS n,
+       SUM(CAST(u.quantity AS DECIMAL(38, 6))) AS seconds,
+       p.hourly_usd,
+       SUM(CAST(u.quantity AS DECIMAL(38, 6))) * p.hourly_usd AS cost_x3600
+FROM {src} u
+JOIN prices p
+  ON p.region = u.region AND p.instance_type = u.instance_type AND p.os = 'linux'
+WHERE u.service = 'ec2' AND u.usage_type = 'instance-seconds'
+  AND COALESCE(u.os, 'linux') = 'linux'
+  AND COALESCE(u.purchase_option, 'on-demand') = 'on-demand'
+GROUP BY u.region, u.instance_type, p.hourly_usd
+"""
+
+# The mixed benchmark: one scan, every row kept (LEFT JOIN), grouped by what prices it.
+ALL_SQL = """
+SELECT u.service, u.usage_type, u.region, u.instance_type, u.volume_type, u.storage_class,
+       p.hourly_usd,
+       COUNT(*) AS n,
+       SUM(CAST(u.quantity AS DECIMAL(38, 6))) AS quantity,
+       SUM(CAST(u.quantity AS DECIMAL(38, 6))) * p.hourly_usd AS cost_x3600
+FROM {src} u
+LEFT JOIN prices p
+  ON p.region = u.region AND p.instance_type = u.instance_type AND p.os = 'linux'
+ AND u.service = 'ec2' AND u.usage_type = 'instance-seconds'
+ AND COALESCE(u.os, 'linux') = 'linux'
+ AND COALESCE(u.purchase_option, 'on-demand') = 'on-demand'
+GROUP BY u.service, u.usage_type, u.region, u.instance_type, u.volume_type, u.storage_class,
+         p.hourly_usd
+"""
+
+
+def source(path: str) -> str:
+    lit = "'" + path.replace("'", "''") + "'"
+    if path.endswith(".parquet"):
+        return f"read_parquet({lit})"
+    return f"read_csv({lit}, header = true, types = {{'quantity': 'DECIMAL(38, 6)', 'account_id': 'VARCHAR'}})"
+
+
+def frac(x) -> Fraction:
+    return Fraction(Decimal(str(x)))
+
+
+def cents_half_up(x: Fraction) -> Decimal:
+    n = x * 100
+    sign = -1 if n < 0 else 1
+    n = abs(n)
+    c = (n.numerator * 2 + n.denominator) // (2 * n.denominator)
+    return (Decimal(sign * c) / 100).quantize(Decimal("0.01"))
+
+
+def exact_text(x: Fraction, digits: int = 30) -> str:
+    d = x.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d == 1:
+        k = 0
+        while (x * 10**k).denominator != 1:
+            k += 1
+        return str(Decimal((x * 10**k).numerator).scaleb(-k))
+    return str(Decimal(x.numerator * 10**digits // x.denominator).scaleb(-digits)) + "..."
+
+
+class Rates:
+    def __init__(self, catalog: Path):
+        self.docs = {}
+        for name, service in [("ebs.toml", "ebs"), ("s3.toml", "s3"), ("data-transfer.toml", "data_transfer")]:
+            with open(catalog / name, "rb") as f:
+                self.docs[service] = tomllib.load(f)
+
+    def rate(self, service: str, region: str, key: str) -> dict | None:
+        for r in self.docs[service].get("rate", []):
+            if r["region"] == region and r["key"] == key:
+                return r
+        return None
+
+    def fact(self, service: str, key: str) -> Fraction:
+        for f in self.docs[service].get("fact", []):
+            if f["key"] == key:
+                return Fraction(Decimal(f["value"]))
+        raise KeyError(key)
+
+
+def tiered(r: dict, start: Fraction, q: Fraction) -> Fraction:
+    """Cost of q more units on a rate whose tiers start at cumulative position `start`."""
+    if "tiers" not in r:
+        return q * Fraction(Decimal(r["price"]))
+    cost, lower, end = Fraction(0), Fraction(0), start + q
+    for t in r["tiers"]:
+        upper = Fraction(Decimal(t["upto"])) if "upto" in t else None
+        lo, hi = max(lower, start), end if upper is None else min(end, upper)
+        if hi > lo:
+            cost += (hi - lo) * Fraction(Decimal(t["price"]))
+        if upper is None or end <= upper:
+            break
+        lower = upper
+    return cost
+
+
+def price_other(groups: list[dict], rates: Rates, hours_in_month: int) -> tuple[dict, int]:
+    """Exact cost of the non-EC2 aggregates; returns (cost by service, unpriced row count)."""
+    by_service: dict[str, Fraction] = {}
+    unpriced = 0
+    egress: dict[str, Fraction] = {}
+    for g in groups:
+        s, ut, region, q = g["service"], g["usage_type"], g["region"], frac(g["quantity"])
+        cost = None
+        if s == "ebs" and ut == "volume-gb-hours":
+            r = rates.rate("ebs", region, f"storage/{g['volume_type']}")
+            if r:
+                cost = q / hours_in_month * Fraction(Decimal(r["price"]))
+        elif s == "s3" and ut == "storage-gb-hours":
+            cls = g["storage_class"] or "standard"
+            r = rates.rate("s3", region, f"storage/{cls}" if cls != "intelligent-tiering"
+                           else "storage/intelligent-tiering/frequent")
+            if r:
+                cost = tiered(r, Fraction(0), q / hours_in_month)
+        elif s == "data_transfer" and ut == "internet-out-gb":
+            if rates.rate("data_transfer", region, "internet-out"):
+                egress[region] = egress.get(region, Fraction(0)) + q
+                continue
+        if cost is None:
+            unpriced += g["n"]
+        else:
+            by_service[s] = by_service.get(s, Fraction(0)) + cost
+    # Internet egress: the month's first 100 GB free across regions (taken in region order here;
+    # with one region, as in the benchmark files, the order cannot matter), free GB count toward
+    # the first tier.
+    free_left = rates.fact("data_transfer", "internet-out/free-gb")
+    for region in sorted(egress):
+        r = rates.rate("data_transfer", region, "internet-out")
+        gb = egress[region]
+        free = min(gb, free_left)
+        free_left -= free
+        cost = tiered(r, free, gb - free)
+        by_service["data_transfer"] = by_service.get("data_transfer", Fraction(0)) + cost
+    return by_service, unpriced
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("file")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--catalog", type=Path, default=CATALOG)
+    ap.add_argument("--all-services", action="store_true",
+                    help="also price EBS volume-gb-hours, S3 storage-gb-hours, internet-out-gb")
+    ap.add_argument("--month", default="2026-10", help="billing month YYYY-MM (its hours price GB-months)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--show-groups", action="store_true", help="print the cost per (region, instance_type)")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"SET threads = {args.threads}")
+    load_prices(con, args.catalog)
+    sql = (ALL_SQL if args.all_services else EC2_SQL).format(src=source(args.file))
+    cur = con.execute(sql)
+    cols = [d[0] for d in cur.description]
+    groups = [dict(zip(cols, row)) for row in cur.fetchall()]
+    t_query = time.perf_counter() - t0
+
+    by_service: dict[str, Fraction] = {}
+    ec2_groups = []
+    rows = sum(g["n"] for g in groups)
+    unpriced = 0
+    other = []
+    for g in groups:
+        if g["cost_x3600"] is not None:
+            cost = frac(g["cost_x3600"]) / 3600
+            by_service["ec2"] = by_service.get("ec2", Fraction(0)) + cost
+            ec2_groups.append((g["region"], g["instance_type"], g["n"], cost))
+        else:
+            other.append(g)
+    if args.all_services:
+        y, m = (int(x) for x in args.month.split("-"))
+        hours = calendar.monthrange(y, m)[1] * 24
+        extra, unpriced = price_other(other, Rates(args.catalog), hours)
+        for k, v in extra.items():
+            by_service[k] = by_service.get(k, Fraction(0)) + v
+    total = sum(by_service.values(), Fraction(0))
+    t_total = time.perf_counter() - t0
+
+    out = {
+        "file": args.file,
+        "engine": f"duckdb {duckdb.__version__}",
+        "threads": args.threads,
+        "rows": rows,
+        "rows_unpriced": unpriced,
+        "total_cents": str(cents_half_up(total)),
+        "total_exact": exact_text(total),
+        "ec2_exact": exact_text(by_service.get("ec2", Fraction(0))),
+        "ec2_exact_fraction": str(by_service.get("ec2", Fraction(0))),
+        "by_service_cents": {k: str(cents_half_up(v)) for k, v in sorted(by_service.items())},
+        "query_seconds": round(t_query, 3),
+        "seconds": round(t_total, 3),
+    }
+    if args.json:
+        print(json.dumps(out))
+    else:
+        if args.show_groups:
+            for region, itype, n, cost in sorted(ec2_groups):
+                print(f"{region:16} {itype:12} {n:>10} rows  {exact_text(cost)}")
+        for k, v in out.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

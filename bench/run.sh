@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Reproducible benchmark of `cloudcost estimate` against the same pricing done with DuckDB.
+#
+#   bash bench/run.sh
+#
+# 1. generates the usage files if missing (bench/generate.py) into $BENCH_DATA (outside the repo),
+# 2. builds the release binary into a separate target dir at low priority,
+# 3. for each file: `cloudcost estimate FILE --format json` once under /usr/bin/time -v (peak RSS;
+#    this run also warms the page cache), then $BENCH_RUNS timed runs with hyperfine (or a plain
+#    loop and the median when hyperfine is missing); the same for bench/duckdb_estimate.py;
+#    one more `--format csv` run of cloudcost for the exact-sum check,
+# 4. prints a table (bench/compare.py) and the issue's goals checked against the 10M-row files.
+#
+# Settings (environment):
+#   BENCH_DATA      where usage files and results go        (default /work/bench-data)
+#   BENCH_TARGET    cargo target dir for the release build  (default /work/bench-target)
+#   BENCH_ROWS      row counts                              (default "1000000 10000000")
+#   BENCH_VARIANTS  ondemand and/or mixed                   (default "ondemand mixed")
+#   BENCH_FORMATS   csv and/or parquet                      (default "csv parquet")
+#   BENCH_RUNS      timed runs per command                  (default 3)
+#   BENCH_TIMEOUT   seconds before a single run is killed   (default 1800)
+#   BENCH_BUILD=0   skip the cargo build (use the binary already in $BENCH_TARGET)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="${BENCH_DATA:-/work/bench-data}"
+TARGET="${BENCH_TARGET:-/work/bench-target}"
+ROWS="${BENCH_ROWS:-1000000 10000000}"
+VARIANTS="${BENCH_VARIANTS:-ondemand mixed}"
+FORMATS="${BENCH_FORMATS:-csv parquet}"
+RUNS="${BENCH_RUNS:-3}"
+TIMEOUT="${BENCH_TIMEOUT:-1800}"
+THREADS=2
+BIN="$TARGET/release/cloudcost"
+OUT="$DATA/results-$(date -u +%Y%m%dT%H%M%SZ)"
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# --------------------------------------------------------------------------- prerequisites
+if ! python3 -c 'import duckdb, pyarrow, numpy' 2>/dev/null; then
+  echo "bench: needs Python packages duckdb, pyarrow and numpy: pip install duckdb pyarrow numpy" >&2
+  exit 1
+fi
+[ -x /usr/bin/time ] || { echo "bench: needs /usr/bin/time (apt-get install -y time)" >&2; exit 1; }
+HYPERFINE="$(command -v hyperfine || true)"
+[ -n "$HYPERFINE" ] || echo "bench: hyperfine not found (apt-get install -y hyperfine); using a plain loop" >&2
+
+mkdir -p "$DATA" "$OUT"
+
+# --------------------------------------------------------------------------- data
+log "usage files in $DATA"
+gen_args=()
+for n in $ROWS; do gen_args+=(--rows "$n"); done
+for v in $VARIANTS; do gen_args+=(--variant "$v"); done
+python3 "$ROOT/bench/generate.py" "${gen_args[@]}" --formats "$(echo $FORMATS | tr ' ' ,)" --out-dir "$DATA"
+
+# --------------------------------------------------------------------------- build
+if [ "${BENCH_BUILD:-1}" != 0 ]; then
+  log "release build into $TARGET (nice 19)"
+  (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" nice -n 19 cargo build --release)
+fi
+[ -x "$BIN" ] || { echo "bench: no binary at $BIN" >&2; exit 1; }
+
+# --------------------------------------------------------------------------- machine
+{
+  echo "date (UTC):  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "cpu:         $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "nproc:       $(nproc)"
+  echo "kernel:      $(uname -sr)"
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "cloudcost:   $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' + uncommitted changes in src/')"
+  echo "rustc:       $(rustc --version)"
+  echo "duckdb:      $(python3 -c 'import duckdb; print(duckdb.__version__)') (Python $(python3 -c 'import platform; print(platform.python_version())'), threads=$THREADS)"
+  echo "hyperfine:   ${HYPERFINE:+$($HYPERFINE --version)}"
+  echo "memory:"
+  free -h
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt" >&2
+
+# --------------------------------------------------------------------------- measuring
+# timed NAME CMD...: $RUNS runs; writes $OUT/NAME.hf.json (hyperfine's format, "results[0].median").
+timed() {
+  local name="$1"; shift
+  if [ -n "$HYPERFINE" ]; then
+    "$HYPERFINE" --style basic --runs "$RUNS" --warmup 0 -N \
+      --export-json "$OUT/$name.hf.json" "timeout $TIMEOUT $(printf '%q ' "$@")" >&2 || return 1
+  else
+    local times=() t0 t1
+    for _ in $(seq "$RUNS"); do
+      t0=$(date +%s.%N)
+      timeout "$TIMEOUT" "$@" > /dev/null || return 1
+      t1=$(date +%s.%N)
+      times+=("$(echo "$t1 - $t0" | bc -l)")
+    done
+    python3 - "$OUT/$name.hf.json" "${times[@]}" <<'EOF'
+import json, statistics, sys
+t = [float(x) for x in sys.argv[2:]]
+json.dump({"results": [{"median": statistics.median(t), "mean": statistics.mean(t), "times": t}]}, open(sys.argv[1], "w"))
+EOF
+  fi
+}
+
+# measured NAME OUTFILE CMD...: one run under /usr/bin/time -v (stdout to OUTFILE), then timed.
+measured() {
+  local name="$1" outfile="$2"; shift 2
+  log "$name: $*"
+  if /usr/bin/time -v -o "$OUT/$name.time" timeout "$TIMEOUT" "$@" > "$outfile" 2> "$OUT/$name.stderr"; then
+    grep -E 'Maximum resident|Elapsed' "$OUT/$name.time" >&2
+    timed "$name" "$@" || echo "bench: timed runs of $name failed" >&2
+  else
+    echo "bench: $name FAILED (see $OUT/$name.stderr and $OUT/$name.time):" >&2
+    tail -5 "$OUT/$name.stderr" >&2 || true
+    grep -E 'Maximum resident|Elapsed|Exit status|signal' "$OUT/$name.time" >&2 || true
+  fi
+}
+
+for n in $ROWS; do
+  for v in $VARIANTS; do
+    for f in $FORMATS; do
+      label=$(python3 -c "import sys; sys.path.insert(0, '$ROOT/bench'); import generate; print(generate.label($n))")
+      file="$DATA/usage-$v-$label.$f"
+      case="usage-$v-$label.$f"
+      extra=()
+      [ "$v" = ondemand ] || extra=(--all-services)
+      measured "$case.cloudcost" "$OUT/$case.cloudcost.json" "$BIN" estimate "$file" --format json
+      measured "$case.duckdb" "$OUT/$case.duckdb.json" \
+        python3 "$ROOT/bench/duckdb_estimate.py" "$file" --threads "$THREADS" --json "${extra[@]}"
+      log "$case: cloudcost --format csv (exact-sum check, untimed)"
+      timeout "$TIMEOUT" "$BIN" estimate "$file" --format csv > "$OUT/$case.cloudcost.lines.csv" 2>/dev/null \
+        || echo "bench: cloudcost --format csv failed on $file" >&2
+    done
+  done
+done
+
+echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+
+# --------------------------------------------------------------------------- report
+log "results in $OUT"
+python3 "$ROOT/bench/compare.py" "$OUT" "$DATA" | tee "$OUT/results.md"
