@@ -53,6 +53,10 @@ enum Command {
         /// The account's reserved instances and savings plans (TOML; see docs/commitments-format.md).
         #[arg(long, value_name = "FILE")]
         commitments: Option<PathBuf>,
+        /// Spot price history (the JSON of `aws ec2 describe-spot-price-history`): spot usage is
+        /// priced at the price of its hour and AZ instead of the Spot Advisor estimate.
+        #[arg(long, value_name = "FILE")]
+        spot_prices: Option<PathBuf>,
         /// Stop at the first bad row (exit code 2) instead of setting it aside.
         #[arg(long)]
         strict: bool,
@@ -134,6 +138,25 @@ fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
     })
 }
 
+/// A spinner with the elapsed time on stderr while a big file is read; nothing when stderr is not
+/// a terminal (scripts, CI, pipes).
+fn progress(path: &Path) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}").ok()?);
+    bar.set_message(format!(
+        "reading and pricing {} ({:.1} MB)",
+        path.display(),
+        size as f64 / 1e6
+    ));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}
+
 fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
@@ -171,6 +194,7 @@ fn run(cli: Cli) -> Result<()> {
             usage,
             by,
             commitments,
+            spot_prices,
             strict,
             rejects,
             top,
@@ -190,10 +214,15 @@ fn run(cli: Cli) -> Result<()> {
                 None => None,
             };
             let opts = cloudcost::usage::ReadOptions {
-                hourly_ec2: held.is_some(),
+                hourly_ec2: held.is_some() || spot_prices.is_some(),
                 rejects_path: rejects.clone(),
             };
-            let read = cloudcost::usage::read_usage(usage, &cat, &opts)?;
+            let spinner = progress(usage);
+            let read = cloudcost::usage::read_usage(usage, &cat, &opts);
+            if let Some(s) = spinner {
+                s.finish_and_clear();
+            }
+            let read = read?;
             if *strict && let Some((row, reason, found)) = &read.first_reject {
                 bail!(
                     "{}: row {row}: {reason}; found `{found}` (--strict stops at the first bad row)",
@@ -203,6 +232,22 @@ fn run(cli: Cli) -> Result<()> {
             let mut bill = cloudcost::bill::price_usage(&cat, &read)?;
             if let Some(held) = &held {
                 cloudcost::bill::apply_commitments(&cat, &read, &mut bill, held)?;
+            }
+            if let Some(f) = spot_prices {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("reading spot prices {}", f.display()))?;
+                let (obs, _) =
+                    cloudcost::catalog::import::spot_observations(&f.display().to_string(), &text)?;
+                let (observed, estimated) =
+                    cloudcost::bill::apply_spot_prices(&cat, &read, &mut bill, &obs)?;
+                if !estimated.is_zero() {
+                    eprintln!(
+                        "note: {} spot instance-hours had no published price at or before their hour in {}; priced at the Spot Advisor estimate ({} priced from the history)",
+                        estimated.round_dp(2),
+                        f.display(),
+                        observed.round_dp(2)
+                    );
+                }
             }
             let currency = cloudcost::money::Currency::usd();
             let file = usage.display().to_string();

@@ -43,13 +43,22 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
             .entry(month)
             .or_insert_with(|| Pricer::new(catalog, month_hours(d.day), false));
         for line in price_day(catalog, pricer, d)? {
-            rows.push(cost_row(d, line));
+            // Spot's on-demand equivalent is what the same hours cost on-demand.
+            let od = if d.key.service == "ec2" && d.key.spot {
+                Money::usd(
+                    line.quantity
+                        * on_demand_hourly(catalog, &d.key.region, &d.key.attr, d.key.os)?,
+                )
+            } else {
+                line.cost
+            };
+            rows.push(cost_row(d, line, od));
         }
     }
     Ok(Bill::new(usage, rows))
 }
 
-fn cost_row(d: &ResourceDay, l: LineItem) -> CostRow {
+fn cost_row(d: &ResourceDay, l: LineItem, on_demand_equivalent: Money) -> CostRow {
     let model = if d.key.service == "ec2" {
         if d.key.spot {
             PricingModel::Spot
@@ -71,7 +80,7 @@ fn cost_row(d: &ResourceDay, l: LineItem) -> CostRow {
         model,
         quantity: l.quantity,
         unit: l.unit,
-        on_demand_equivalent: l.cost,
+        on_demand_equivalent,
         cost: l.cost,
         confidence: l.confidence,
     }

@@ -9,6 +9,7 @@ pub mod apply;
 pub mod commitments;
 pub mod contracts;
 pub mod engine;
+pub mod spot;
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,7 @@ use crate::usage::UsageRead;
 pub use apply::{CommitmentUse, Coverage, apply_commitments};
 pub use contracts::Commitments;
 pub use engine::price_usage;
+pub use spot::apply_spot_prices;
 
 /// How a cost was paid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -594,24 +594,49 @@ fn ec2_csv(rows: &[Row], what: &str) -> String {
     format!("{CSV_MARKER}: {what} by `cloudcost pricing import`\n{body}")
 }
 
-fn spot_history(ctx: &mut Ctx<'_>, v: &Value) -> Result<(String, usize), InputError> {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let _ = w.write_record([
-        "availability_zone",
-        "instance_type",
-        "os",
-        "timestamp",
-        "price_usd",
-        "source",
-    ]);
-    let mut n = 0;
-    for (i, p) in v
-        .get("SpotPriceHistory")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+/// One observed spot price, as `describe-spot-price-history` prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpotObservation {
+    /// Availability zone.
+    pub availability_zone: String,
+    /// Instance type.
+    pub instance_type: String,
+    /// Operating system.
+    pub os: Os,
+    /// When the price took effect.
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    /// The timestamp as printed.
+    pub timestamp_text: String,
+    /// USD per instance-hour.
+    pub price: Decimal,
+}
+
+/// Reads `aws ec2 describe-spot-price-history` output: the observations, and what was skipped
+/// (other operating systems) by reason.
+pub fn spot_observations(
+    file: &str,
+    text: &str,
+) -> Result<(Vec<SpotObservation>, BTreeMap<String, usize>), InputError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| InputError {
+        file: file.into(),
+        line: Some(e.line()),
+        column: Some(e.column().to_string()),
+        context: None,
+        message: format!("not valid JSON: {e}"),
+    })?;
+    let mut ctx = Ctx {
+        file,
+        skipped: BTreeMap::new(),
+    };
+    let Some(list) = value.get("SpotPriceHistory").and_then(Value::as_array) else {
+        return Err(ctx.err(
+            "top level",
+            "expected `SpotPriceHistory`, the output of `aws ec2 describe-spot-price-history`"
+                .into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
         let path = format!("SpotPriceHistory[{i}]");
         let field = |k: &str| str_at(p, k).ok_or_else(|| ctx.err(&path, format!("expected `{k}`")));
         let (az, itype, desc, price, ts) = (
@@ -632,20 +657,54 @@ fn spot_history(ctx: &mut Ctx<'_>, v: &Value) -> Result<(String, usize), InputEr
             }
         };
         let price = parse_price(price).map_err(|m| ctx.err(&format!("{path}.SpotPrice"), m))?;
+        let timestamp = chrono::DateTime::parse_from_rfc3339(ts)
+            .map_err(|_| {
+                ctx.err(
+                    &format!("{path}.Timestamp"),
+                    format!("expected an RFC 3339 time, found `{ts}`"),
+                )
+            })?
+            .with_timezone(&chrono::Utc);
+        out.push(SpotObservation {
+            availability_zone: az.into(),
+            instance_type: itype.into(),
+            os,
+            timestamp,
+            timestamp_text: ts.into(),
+            price,
+        });
+    }
+    Ok((out, ctx.skipped))
+}
+
+fn spot_history(ctx: &mut Ctx<'_>, v: &Value) -> Result<(String, usize), InputError> {
+    let (points, skipped) = spot_observations(ctx.file, &v.to_string())?;
+    for (reason, n) in skipped {
+        *ctx.skipped.entry(reason).or_default() += n;
+    }
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let _ = w.write_record([
+        "availability_zone",
+        "instance_type",
+        "os",
+        "timestamp",
+        "price_usd",
+        "source",
+    ]);
+    for p in &points {
         let _ = w.write_record([
-            az,
-            itype,
-            os.as_str(),
-            ts,
-            &price.normalize().to_string(),
+            p.availability_zone.as_str(),
+            &p.instance_type,
+            p.os.as_str(),
+            &p.timestamp_text,
+            &p.price.normalize().to_string(),
             &format!("describe-spot-price-history output {}", ctx.file),
         ]);
-        n += 1;
     }
     let body = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
     Ok((
         format!("{CSV_MARKER}: spot price history imported by `cloudcost pricing import`\n{body}"),
-        n,
+        points.len(),
     ))
 }
 

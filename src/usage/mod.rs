@@ -131,6 +131,9 @@ pub struct ResourceDay {
 pub struct Ec2Hour {
     /// Start of the clock hour (UTC).
     pub hour: DateTime<Utc>,
+    /// The instance, for spot usage (each pays its own hour's price); empty for on-demand usage,
+    /// which is summed over instances because commitments apply to the hour's total.
+    pub resource_id: String,
     /// What is priced (attr is the instance type).
     pub key: UsageKey,
     /// Billable instance-seconds.

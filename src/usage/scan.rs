@@ -479,7 +479,12 @@ pub fn read_usage(
             len().alias("rows"),
             col(ROW).min().alias("first_row"),
         ]);
-    let df = grouped.collect().map_err(|e| unreadable(&file, e))?;
+    // The streaming engine keeps memory bounded on big files (the EC2 window falls back to
+    // in-memory for its own, smaller branch).
+    let df = grouped
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| unreadable(&file, e))?
+        .unwrap_single();
 
     let mut out = UsageRead {
         format: layout.name().into(),
@@ -621,19 +626,39 @@ fn out_columns() -> Vec<Expr> {
     .collect()
 }
 
+/// EC2 usage by clock hour: on-demand usage summed over instances (commitments apply to the
+/// hour's total), spot usage per instance (each pays its own hour's price).
 fn hourly(ec2: LazyFrame, file: &str) -> Result<Vec<Ec2Hour>, UsageError> {
-    let df = ec2
-        .group_by([
+    let keys = |with_resource: bool| {
+        let mut k = vec![
             col("start").dt().truncate(lit("1h")).alias("hour"),
             col("region"),
             col("attr"),
             col("os"),
             col("purchase"),
             col("az"),
-        ])
-        .agg([col("billable").sum().alias("seconds")])
+        ];
+        k.push(if with_resource {
+            col("resource_id")
+        } else {
+            lit("").alias("resource_id")
+        });
+        k
+    };
+    let spot = col("purchase").eq(lit("spot"));
+    let on_demand = ec2
+        .clone()
+        .filter(spot.clone().not())
+        .group_by(keys(false))
+        .agg([col("billable").sum().alias("seconds")]);
+    let spot = ec2
+        .filter(spot)
+        .group_by(keys(true))
+        .agg([col("billable").sum().alias("seconds")]);
+    let df = concat([on_demand, spot], UnionArgs::default())
+        .map_err(|e| unreadable(file, e))?
         .sort(
-            ["hour", "region", "attr", "az"],
+            ["hour", "region", "attr", "az", "resource_id"],
             SortMultipleOptions::default(),
         )
         .collect()
@@ -651,12 +676,13 @@ fn hourly(ec2: LazyFrame, file: &str) -> Result<Vec<Ec2Hour>, UsageError> {
             .map(|v| v.unwrap_or_default().to_string())
             .collect())
     };
-    let (region, attr, os, purchase, az) = (
+    let (region, attr, os, purchase, az, resource) = (
         strs("region")?,
         strs("attr")?,
         strs("os")?,
         strs("purchase")?,
         strs("az")?,
+        strs("resource_id")?,
     );
     let seconds = decimals(&df, "seconds", file)?;
     let mut out = Vec::with_capacity(df.height());
@@ -669,6 +695,7 @@ fn hourly(ec2: LazyFrame, file: &str) -> Result<Vec<Ec2Hour>, UsageError> {
         };
         out.push(Ec2Hour {
             hour,
+            resource_id: resource[i].clone(),
             key: UsageKey {
                 service: "ec2".into(),
                 usage_type: "instance-seconds".into(),

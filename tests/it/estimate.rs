@@ -543,3 +543,57 @@ fn a_billing_file_without_its_key_columns_says_which() {
         "{e}"
     );
 }
+
+#[test]
+fn spot_at_the_price_of_its_hour_and_az_from_a_price_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = HEADER.to_string();
+    // us-east-1a at 00:00 on 2021-02-09: the 2021-02-08T23:58:38 price, 0.0423.
+    body += &row(
+        "2021-02-09T00:00:00Z",
+        "2021-02-09T01:00:00Z",
+        "us-east-1,us-east-1a,ec2,instance-seconds,i-a,3600,m5.large,linux,spot,,,,",
+    );
+    // us-east-1f at 02:00: the 01:40:10 price, 0.0437.
+    body += &row(
+        "2021-02-09T02:00:00Z",
+        "2021-02-09T03:00:00Z",
+        "us-east-1,us-east-1f,ec2,instance-seconds,i-f,3600,m5.large,linux,spot,,,,",
+    );
+    // us-east-1f at 01:00: nothing published before it → the Spot Advisor estimate, 0.03264.
+    body += &row(
+        "2021-02-09T01:00:00Z",
+        "2021-02-09T02:00:00Z",
+        "us-east-1,us-east-1f,ec2,instance-seconds,i-g,3600,m5.large,linux,spot,,,,",
+    );
+    let f = write(dir.path(), "u.csv", &body);
+    let hist = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/offers/describe_spot_price_history.json"
+    );
+    let o = run(&["estimate", &f, "--spot-prices", hist, "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cost = |id: &str| {
+        v["by_resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource"] == id)
+            .unwrap()["cost"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(cost("i-a"), "0.04");
+    assert_eq!(cost("i-f"), "0.04");
+    assert_eq!(cost("i-g"), "0.03");
+    // 0.0423 + 0.0437 + 0.03264 = 0.11864; on-demand equivalent 3 × 0.096 = 0.288.
+    assert_eq!(v["total"], "0.12");
+    assert_eq!(v["on_demand_equivalent"], "0.29");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Spot Advisor estimate"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
