@@ -16,6 +16,10 @@ use crate::money::Money;
 use crate::usage::UsageRead;
 
 type SeriesKey = (String, String, Os);
+/// (day, resource, region, az, instance type, os).
+type DayKey = (NaiveDate, String, String, String, String, Os);
+/// (seconds, cost, on-demand equivalent, any hour priced from the estimate).
+type SpotSums = (Decimal, Decimal, Decimal, bool);
 
 /// Prices spot usage hour by hour from observed prices, replacing the Spot Advisor estimates.
 /// Returns how many instance-hours were priced from observations and how many from the estimate.
@@ -37,10 +41,7 @@ pub fn apply_spot_prices(
     }
     let hour_secs = Decimal::from(3600);
     // (day, resource, region, az, type, os) → (seconds, cost, od-equivalent, any hour estimated)
-    let mut buckets: BTreeMap<
-        (NaiveDate, String, String, String, String, Os),
-        (Decimal, Decimal, Decimal, bool),
-    > = BTreeMap::new();
+    let mut buckets: BTreeMap<DayKey, SpotSums> = BTreeMap::new();
     let (mut observed, mut estimated) = (Decimal::ZERO, Decimal::ZERO);
     for h in usage.ec2_hours.iter().filter(|h| h.key.spot) {
         let k = &h.key;
