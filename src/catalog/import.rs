@@ -792,7 +792,7 @@ mod tests {
         let cat = Catalog::embedded().unwrap();
         let imp = import(&cat, "sp.json", SP_2026).unwrap();
         assert_eq!(imp.kind, OfferKind::SavingsPlans);
-        assert_eq!(imp.rows, 2, "{}", imp.contents);
+        assert_eq!(imp.rows, 3, "{}", imp.contents);
         assert!(
             imp.contents.contains(
                 "ap-northeast-2,m5.large,linux,shared,savings-plan,1yr,compute,no-upfront,0,0.083"

@@ -175,7 +175,7 @@ fn import_then_price_with_the_imported_catalog() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("2 price rows") && stderr(&o).contains("skipped"),
+        stderr(&o).contains("3 price rows") && stderr(&o).contains("skipped"),
         "{}",
         stderr(&o)
     );

@@ -597,3 +597,102 @@ fn spot_at_the_price_of_its_hour_and_az_from_a_price_history() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn savings_plans_cover_the_highest_saving_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("pd");
+    assert!(
+        run(&["pricing", "export", "--out", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let sp = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/offers/savings_plan_offer_2026.json"
+    );
+    assert!(
+        run(&[
+            "pricing",
+            "import",
+            sp,
+            "--out",
+            data.join("aws").to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    // Test rates: m5.large us-east-1 0.060 (on-demand 0.096: 37.5 % saving), Seoul 0.083 (on-demand
+    // 0.118: 29.7 %). A $0.06/h compute plan covers the us-east-1 hour first, all of it; Seoul
+    // stays on-demand. One day of commitment: 24 × 0.06 = 1.44; plus 0.118.
+    let mut body = HEADER.to_string();
+    body += &row(
+        H0,
+        H1,
+        "ap-northeast-2,ap-northeast-2a,ec2,instance-seconds,i-seoul,3600,m5.large,linux,on-demand,,,,",
+    );
+    body += &row(
+        H0,
+        H1,
+        "us-east-1,us-east-1a,ec2,instance-seconds,i-virginia,3600,m5.large,linux,on-demand,,,,",
+    );
+    let f = write(dir.path(), "u.csv", &body);
+    let c = write(
+        dir.path(),
+        "c.toml",
+        "[[savings_plan]]\ntype = \"compute\"\ncommitment_per_hour = 0.06\nterm = \"1yr\"\npayment = \"no-upfront\"\nstart = \"2026-01-01\"\n",
+    );
+    let o = run(&[
+        "--pricing-data",
+        data.to_str().unwrap(),
+        "estimate",
+        &f,
+        "--commitments",
+        &c,
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], "1.56"); // 1.44 + 0.118
+    let cost = |id: &str| {
+        v["by_resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource"] == id)
+            .unwrap()["cost"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(cost("i-virginia"), "0.06");
+    assert_eq!(cost("i-seoul"), "0.12");
+    assert_eq!(v["commitments"][0]["used"], "0.06");
+}
+
+#[test]
+fn example_bill_golden() {
+    let o = run(&[
+        "estimate",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/usage.csv"),
+        "--commitments",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/commitments.toml"),
+        "--by",
+        "day",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout).replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+    insta::assert_snapshot!(text);
+    let o = run(&[
+        "estimate",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/usage/cur1_2026-10.csv"
+        ),
+        "--format",
+        "json",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    insta::assert_snapshot!("cur1_bill_json", text);
+}
