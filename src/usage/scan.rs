@@ -384,13 +384,46 @@ pub fn read_usage(
         &["resource_id"],
     )?;
     let run_total = over(col("q").sum(), &["resource_id", "run"])?;
-    let ec2 = checked
+    let windows_hours = ((col("q").cast(DataType::Float64) / lit(3600.0))
+        .ceil()
+        .cast(DataType::Int64)
+        * lit(3600i64))
+    .cast(decimal_type());
+    let ec2_all = checked.clone().filter(
+        col(REASON)
+            .is_null()
+            .and(svc("ec2"))
+            .and(col("line_type").eq(lit("usage"))),
+    );
+    // Only an instance with a row under 60 seconds can have a run under the minimum: the
+    // order-dependent window runs on those instances' rows alone (on none, for whole hours).
+    let short = ec2_all
         .clone()
-        .filter(
-            col(REASON)
-                .is_null()
-                .and(svc("ec2"))
-                .and(col("line_type").eq(lit("usage"))),
+        .filter(col("q").lt(lit(60)).and(col("os").eq(lit("linux"))))
+        .select([col("resource_id")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let by_resource = |how: JoinType| JoinArgs::new(how);
+    let long_runs = ec2_all
+        .clone()
+        .join(
+            short.clone(),
+            [col("resource_id")],
+            [col("resource_id")],
+            by_resource(JoinType::Anti),
+        )
+        .with_column(
+            when(col("os").eq(lit("windows")))
+                .then(windows_hours.clone())
+                .otherwise(col("q"))
+                .alias("billable"),
+        )
+        .select(out_columns());
+    let ec2 = ec2_all
+        .join(
+            short,
+            [col("resource_id")],
+            [col("resource_id")],
+            by_resource(JoinType::Semi),
         )
         .sort(["resource_id", "start"], SortMultipleOptions::default())
         .with_column(prev_end.alias("prev_end"))
@@ -404,19 +437,14 @@ pub fn read_usage(
         .with_column(run_total.alias("run_total"))
         .with_column(
             when(col("os").eq(lit("windows")))
-                .then(
-                    ((col("q").cast(DataType::Float64) / lit(3600.0))
-                        .ceil()
-                        .cast(DataType::Int64)
-                        * lit(3600i64))
-                    .cast(decimal_type()),
-                )
+                .then(windows_hours)
                 .when(col("new_run").and(col("run_total").lt(lit(60))))
                 .then(col("q") + (lit(60).cast(decimal_type()) - col("run_total")))
                 .otherwise(col("q"))
                 .alias("billable"),
         )
         .select(out_columns());
+    let ec2 = concat([ec2, long_runs], UnionArgs::default()).map_err(|e| unreadable(&file, e))?;
     // gp3 includes some IOPS and throughput per volume at every moment: only what is provisioned
     // above it, row by row over the row's period, is billable.
     let period_hours = (col("end").cast(DataType::Int64) - col("start").cast(DataType::Int64))
