@@ -36,6 +36,7 @@
 pub mod bill;
 pub mod catalog;
 pub mod error;
+pub mod metrics;
 pub mod money;
 pub mod output;
 pub mod pricing;
