@@ -41,6 +41,7 @@ pub mod money;
 pub mod output;
 pub mod pricing;
 pub mod quote;
+pub mod simulate;
 pub mod usage;
 
 pub use error::{Error, MissingPrice};

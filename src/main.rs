@@ -70,6 +70,31 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Simulate a fleet: hourly utilization metrics and the matching usage, deterministic for a
+    /// seed, for estimate, recommend and report to run on.
+    Simulate {
+        /// Resources of all kinds (instances are about half).
+        #[arg(long, default_value_t = 200)]
+        resources: usize,
+        /// Days of data.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// The seed: the same seed gives the same files.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Region of the fleet.
+        #[arg(long, default_value = "ap-northeast-2")]
+        region: String,
+        /// First day (UTC), YYYY-MM-DD.
+        #[arg(long, default_value = "2026-10-01")]
+        start: chrono::NaiveDate,
+        /// Directory to write usage, metrics and commitments into.
+        #[arg(long, default_value = "sim")]
+        out: PathBuf,
+        /// Write CSV instead of Parquet.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Every price the catalog holds for an instance type (or a service: ec2, ebs, s3, lambda,
     /// data_transfer, vpc), with its source, date and confidence.
     Prices {
@@ -259,6 +284,58 @@ fn run(cli: Cli) -> Result<()> {
                 top: *top,
             };
             print(&output::bill::render(&view, *format))
+        }
+        Command::Simulate {
+            resources,
+            days,
+            seed,
+            region,
+            start,
+            out,
+            csv,
+        } => {
+            let cat = catalog()?;
+            let opts = cloudcost::simulate::SimOptions {
+                resources: *resources,
+                days: *days,
+                seed: *seed,
+                region: region.clone(),
+                start: *start,
+            };
+            let t = std::time::Instant::now();
+            let s = cloudcost::simulate::simulate(&cat, &opts, out, *csv)?;
+            let ext = if *csv { "csv" } else { "parquet" };
+            eprintln!(
+                "simulated {} instances and {} other resources over {} days in {} ({:.1} s): {} usage rows, {} metric rows",
+                s.instances,
+                s.other_resources,
+                days,
+                region,
+                t.elapsed().as_secs_f64(),
+                s.usage_rows,
+                s.metric_rows
+            );
+            eprintln!(
+                "profiles: {}",
+                s.profiles
+                    .iter()
+                    .map(|(p, n)| format!("{p} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            eprintln!(
+                "cost spike on {} in the egress of {}",
+                s.spike_day,
+                s.spike_resources.join(", ")
+            );
+            for f in [
+                format!("usage.{ext}"),
+                format!("metrics.{ext}"),
+                "commitments.toml".to_string(),
+            ] {
+                println!("{}", out.join(f).display());
+            }
+            Ok(())
         }
         Command::Prices {
             item,

@@ -4,6 +4,7 @@ mod cli;
 mod estimate;
 mod golden;
 mod properties;
+mod simulate;
 mod worked_examples;
 
 use cloudcost::catalog::Catalog;
