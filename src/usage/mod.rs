@@ -8,6 +8,7 @@
 //! Rust with `Decimal` quantities: the engine never sees polars.
 
 mod formats;
+pub mod inventory;
 pub mod metrics;
 mod scan;
 

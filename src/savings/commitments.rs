@@ -1,0 +1,293 @@
+//! Commitment recommendations: from the hourly on-demand EC2 usage over a lookback (7, 30 or 60
+//! days), simulate candidate reserved-instance counts and savings-plan commitments, keep the one
+//! with the best net saving, and report utilization, coverage and break-even. The same search on
+//! the most recent 3 days gives a second answer, and the lower commitment is kept, so that a
+//! shrinking fleet is not over-committed.
+//!
+//! Reserved instances are sized per region and family in normalized units (a regional Linux RI is
+//! size-flexible); savings plans on the spend they would cover at their rates. Only prices the
+//! catalog holds are used: where it has none (Seoul RIs, any savings plan rate before the offer
+//! file is imported), the report says so instead of guessing.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+
+use super::{Kind, Opportunity};
+use crate::catalog::model::{family_of, normalization_factor, size_of};
+use crate::catalog::{Catalog, Ec2Model, Offering, Os, Payment, Term};
+use crate::usage::UsageRead;
+
+/// Hours of the recent window used to cross-check.
+const RECENT_HOURS: usize = 72;
+
+/// What the commitment search found, and what it could not do.
+#[derive(Clone, Debug, Default)]
+pub struct CommitmentAdvice {
+    /// The recommended purchases.
+    pub opportunities: Vec<Opportunity>,
+    /// Why something could not be recommended (missing prices), for the reader.
+    pub notes: Vec<String>,
+}
+
+struct Hourly {
+    /// Normalized units used in the hour.
+    units: Decimal,
+    /// On-demand cost of the hour.
+    od: Decimal,
+}
+
+/// Searches commitments for the EC2 usage of the last `lookback_days` days.
+pub fn recommend_commitments(
+    catalog: &Catalog,
+    usage: &UsageRead,
+    lookback_days: u32,
+) -> CommitmentAdvice {
+    let mut advice = CommitmentAdvice::default();
+    let Some(last) = usage.ec2_hours.iter().map(|h| h.hour).max() else {
+        return advice;
+    };
+    let from = last - Duration::days(i64::from(lookback_days)) + Duration::hours(1);
+    let hours: Vec<DateTime<Utc>> = {
+        let mut v = Vec::new();
+        let mut h = from;
+        while h <= last {
+            v.push(h);
+            h += Duration::hours(1);
+        }
+        v
+    };
+    let index: BTreeMap<DateTime<Utc>, usize> =
+        hours.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+    // Per (region, family): hourly units and on-demand cost of Linux on-demand usage.
+    let mut fam: BTreeMap<(String, String), Vec<Hourly>> = BTreeMap::new();
+    let mut types_seen: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for h in usage
+        .ec2_hours
+        .iter()
+        .filter(|h| !h.key.spot && h.key.os == Os::Linux)
+    {
+        let Some(&i) = index.get(&h.hour) else {
+            continue;
+        };
+        let k = &h.key;
+        let Some(nf) = normalization_factor(size_of(&k.attr)) else {
+            continue;
+        };
+        let Ok(od) = catalog.ec2_price(&k.region, &k.attr, k.os, Ec2Model::OnDemand) else {
+            continue;
+        };
+        let key = (k.region.clone(), family_of(&k.attr).to_string());
+        let series = fam.entry(key.clone()).or_insert_with(|| {
+            hours
+                .iter()
+                .map(|_| Hourly {
+                    units: Decimal::ZERO,
+                    od: Decimal::ZERO,
+                })
+                .collect()
+        });
+        let inst_hours = h.seconds / Decimal::from(3600);
+        series[i].units += inst_hours * nf;
+        series[i].od += inst_hours * od.hourly;
+        let seen = types_seen.entry(key).or_default();
+        if !seen.contains(&k.attr) {
+            seen.push(k.attr.clone());
+        }
+    }
+    let month = super::month_hours();
+    for ((region, family), series) in &fam {
+        // Candidate RIs: every type of the family the catalog has a 1-year price for.
+        let mut best: Option<(Decimal, Opportunity)> = None;
+        let mut any_price = false;
+        for t in catalog.instance_types().filter(|t| t.family() == family) {
+            for pay in Payment::ALL {
+                let model = Ec2Model::Reserved(Term::OneYear, Offering::Standard, *pay);
+                let Ok(p) = catalog.ec2_price(region, &t.name, Os::Linux, model) else {
+                    continue;
+                };
+                any_price = true;
+                let Some(nf) = normalization_factor(t.size()) else {
+                    continue;
+                };
+                let fee = p.effective_hourly();
+                let k_all = best_count(series, nf, fee);
+                let recent = &series[series.len().saturating_sub(RECENT_HOURS)..];
+                let k = k_all.min(best_count(recent, nf, fee));
+                if k == 0 {
+                    continue;
+                }
+                let (saving, used, covered, total_units) = evaluate(series, nf, fee, k);
+                let window = Decimal::from(series.len() as u64);
+                let monthly_saving = saving * month / window;
+                if monthly_saving <= Decimal::ZERO {
+                    continue;
+                }
+                let od_monthly: Decimal =
+                    series.iter().map(|h| h.od).sum::<Decimal>() * month / window;
+                let kd = Decimal::from(k);
+                let upfront = p.upfront * kd;
+                let break_even = if upfront.is_zero() {
+                    "month 1".to_string()
+                } else {
+                    format!(
+                        "month {}",
+                        (upfront / monthly_saving).ceil().max(Decimal::ONE)
+                    )
+                };
+                let utilization = if kd.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    used / (kd * nf * window)
+                };
+                let coverage = if total_units.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    covered / total_units
+                };
+                let opp = Opportunity::new(
+                    Kind::ReservedInstances,
+                    &format!("{family} family"),
+                    region,
+                    format!(
+                        "Buy {k} × {} reserved instance{} (Linux, regional, 1yr standard {pay})",
+                        t.name,
+                        if k == 1 { "" } else { "s" }
+                    ),
+                    od_monthly,
+                    od_monthly - monthly_saving,
+                    format!(
+                        "utilization {}%, coverage {}%, upfront ${}, break-even {break_even}; sized on {} hours and cross-checked on the last {} (the lower count kept); {} types in the family: {}",
+                        (utilization * Decimal::ONE_HUNDRED).round_dp(1),
+                        (coverage * Decimal::ONE_HUNDRED).round_dp(1),
+                        upfront.round_dp(2),
+                        series.len(),
+                        RECENT_HOURS.min(series.len()),
+                        types_seen
+                            .get(&(region.clone(), family.clone()))
+                            .map_or(0, Vec::len),
+                        types_seen
+                            .get(&(region.clone(), family.clone()))
+                            .map(|v| v.join(", "))
+                            .unwrap_or_default()
+                    ),
+                );
+                if best.as_ref().is_none_or(|(s, _)| monthly_saving > *s) {
+                    best = Some((monthly_saving, opp));
+                }
+            }
+        }
+        match best {
+            Some((_, o)) => advice.opportunities.push(o),
+            None if !any_price => advice.notes.push(format!(
+                "reserved instances for the {family} family in {region}: the catalog holds no reserved price for it (import an AWS offer file with `cloudcost pricing import`)"
+            )),
+            None => {}
+        }
+    }
+    // Savings plans: only with rates in the catalog.
+    let has_sp = usage.ec2_hours.iter().any(|h| {
+        catalog
+            .ec2_price(
+                &h.key.region,
+                &h.key.attr,
+                h.key.os,
+                Ec2Model::SavingsPlan(Term::OneYear, Offering::Compute, Payment::NoUpfront),
+            )
+            .is_ok()
+    });
+    if !has_sp && !usage.ec2_hours.is_empty() {
+        advice.notes.push("savings plans: the catalog holds no Compute Savings Plans rate for these instance types (import the Savings Plans offer file with `cloudcost pricing import`)".into());
+    }
+    advice.opportunities.sort_by_key(|o| std::cmp::Reverse(o.monthly_saving));
+    advice
+}
+
+/// The RI count with the best net saving over the hours.
+fn best_count(series: &[Hourly], nf: Decimal, fee: Decimal) -> u64 {
+    let max_units = series.iter().map(|h| h.units).max().unwrap_or_default();
+    let max_k = (max_units / nf)
+        .ceil()
+        .to_string()
+        .parse::<u64>()
+        .unwrap_or(0)
+        .min(10_000);
+    let mut best = (0u64, Decimal::ZERO);
+    for k in 1..=max_k {
+        let (saving, ..) = evaluate(series, nf, fee, k);
+        if saving > best.1 {
+            best = (k, saving);
+        }
+    }
+    best.0
+}
+
+/// Net saving of `k` RIs of `nf` units at `fee` per RI-hour, with units used, covered and total.
+fn evaluate(
+    series: &[Hourly],
+    nf: Decimal,
+    fee: Decimal,
+    k: u64,
+) -> (Decimal, Decimal, Decimal, Decimal) {
+    let capacity = nf * Decimal::from(k);
+    let (mut saving, mut used, mut total) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for h in series {
+        let covered = h.units.min(capacity);
+        let avoided = if h.units.is_zero() {
+            Decimal::ZERO
+        } else {
+            h.od * covered / h.units
+        };
+        saving += avoided - fee * Decimal::from(k);
+        used += covered;
+        total += h.units;
+    }
+    (saving, used, used, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn flat(units: &[u32], od_per_unit: Decimal) -> Vec<Hourly> {
+        units
+            .iter()
+            .map(|u| Hourly {
+                units: Decimal::from(*u),
+                od: Decimal::from(*u) * od_per_unit,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_steady_fleet_is_covered_to_its_floor() {
+        // 8 units (two m5.large) every hour, one 16-unit peak: two RIs at 0.06/h (4 units each,
+        // on-demand 0.096 per 4 units): covering the floor saves, the peak does not pay.
+        let mut u = vec![8u32; 100];
+        u[50] = 16;
+        let s = flat(&u, dec!(0.024));
+        assert_eq!(best_count(&s, dec!(4), dec!(0.06)), 2);
+    }
+
+    #[test]
+    fn a_shrinking_fleet_is_not_over_committed() {
+        // 40 units for most of the window, then 8: the recent window wants fewer.
+        let mut u = vec![40u32; 200];
+        for x in u.iter_mut().skip(200 - RECENT_HOURS) {
+            *x = 8;
+        }
+        let s = flat(&u, dec!(0.024));
+        let all = best_count(&s, dec!(4), dec!(0.06));
+        let recent = best_count(&s[s.len() - RECENT_HOURS..], dec!(4), dec!(0.06));
+        assert!(all > recent, "{all} vs {recent}");
+        assert_eq!(recent, 2);
+    }
+
+    #[test]
+    fn no_saving_no_commitment() {
+        let s = flat(&[4, 0, 0, 0, 0, 0, 0, 0], dec!(0.024));
+        assert_eq!(best_count(&s, dec!(4), dec!(0.06)), 0);
+    }
+}
