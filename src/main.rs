@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 use rust_decimal::Decimal;
 
@@ -95,6 +96,25 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Recommend changes that save money: right-sizing from metrics, idle instances, waste,
+    /// storage classes and commitments, each with its monthly saving.
+    Recommend {
+        /// Hourly utilization metrics (CSV or Parquet; see `cloudcost simulate`).
+        #[arg(long)]
+        metrics: Option<PathBuf>,
+        /// The usage file (this project's format), for waste, storage and commitments.
+        #[arg(long)]
+        usage: Option<PathBuf>,
+        /// Days of metrics to right-size on: 14, 32 or 93.
+        #[arg(long, default_value_t = 14, value_parser = clap::builder::PossibleValuesParser::new(["14", "32", "93"]).map(|s| s.parse::<u32>().unwrap_or(14)))]
+        lookback: u32,
+        /// Days of usage to size commitments on: 7, 30 or 60.
+        #[arg(long, default_value_t = 30, value_parser = clap::builder::PossibleValuesParser::new(["7", "30", "60"]).map(|s| s.parse::<u32>().unwrap_or(30)))]
+        commitment_lookback: u32,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Every price the catalog holds for an instance type (or a service: ec2, ebs, s3, lambda,
     /// data_transfer, vpc), with its source, date and confidence.
     Prices {
@@ -161,6 +181,17 @@ fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
             .with_context(|| format!("reading the price catalog in {}", d.display()))?,
         None => Catalog::embedded().context("reading the built-in price catalog")?,
     })
+}
+
+/// Right-sizing and idle instances (filled in when the right-sizing module lands).
+fn recommend_instances(
+    _cat: &Catalog,
+    _read: &cloudcost::usage::metrics::MetricsRead,
+    _usage: Option<&Path>,
+    _lookback: u32,
+    _report: &mut cloudcost::savings::Report,
+) -> Result<()> {
+    Ok(())
 }
 
 /// A spinner with the elapsed time on stderr while a big file is read; nothing when stderr is not
@@ -336,6 +367,63 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", out.join(f).display());
             }
             Ok(())
+        }
+        Command::Recommend {
+            metrics,
+            usage,
+            lookback,
+            commitment_lookback,
+            format,
+        } => {
+            if metrics.is_none() && usage.is_none() {
+                bail!(
+                    "recommend needs --metrics (right-sizing) and/or --usage (waste, storage, commitments)"
+                );
+            }
+            let cat = catalog()?;
+            let mut report = cloudcost::savings::Report::default();
+            if let Some(u) = usage {
+                let inv = cloudcost::usage::inventory::read_inventory(u)?;
+                report
+                    .opportunities
+                    .extend(cloudcost::savings::waste::waste(&cat, &inv)?);
+                report
+                    .opportunities
+                    .extend(cloudcost::savings::storage::storage_classes(&cat, &inv)?);
+                let read = cloudcost::usage::read_usage(
+                    u,
+                    &cat,
+                    &cloudcost::usage::ReadOptions {
+                        hourly_ec2: true,
+                        rejects_path: None,
+                    },
+                )?;
+                let advice = cloudcost::savings::commitments::recommend_commitments(
+                    &cat,
+                    &read,
+                    *commitment_lookback,
+                );
+                report.opportunities.extend(advice.opportunities);
+                report.notes.extend(advice.notes);
+            }
+            if let Some(m) = metrics {
+                let read = cloudcost::usage::metrics::read_metrics(m, *lookback)?;
+                if read.rejected.values().sum::<u64>() > 0 {
+                    for (reason, n) in &read.rejected {
+                        report.notes.push(format!(
+                            "{}: {n} metric row(s) set aside: {reason}",
+                            m.display()
+                        ));
+                    }
+                }
+                recommend_instances(&cat, &read, usage.as_deref(), *lookback, &mut report)?;
+            }
+            report.rank();
+            print(&output::recommend::render(
+                &report,
+                &cloudcost::money::Currency::usd(),
+                *format,
+            ))
         }
         Command::Prices {
             item,

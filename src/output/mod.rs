@@ -9,6 +9,7 @@ pub mod bill;
 pub mod compare;
 pub mod prices;
 pub mod quote;
+pub mod recommend;
 
 use comfy_table::{ContentArrangement, Table, presets};
 use rust_decimal::Decimal;

@@ -97,6 +97,7 @@ pub fn recommend_commitments(
         }
     }
     let month = super::month_hours();
+    let mut unpriced: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for ((region, family), series) in &fam {
         // Candidate RIs: every type of the family the catalog has a 1-year price for.
         let mut best: Option<(Decimal, Opportunity)> = None;
@@ -180,11 +181,19 @@ pub fn recommend_commitments(
         }
         match best {
             Some((_, o)) => advice.opportunities.push(o),
-            None if !any_price => advice.notes.push(format!(
-                "reserved instances for the {family} family in {region}: the catalog holds no reserved price for it (import an AWS offer file with `cloudcost pricing import`)"
-            )),
+            None if !any_price => unpriced
+                .entry(region.clone())
+                .or_default()
+                .push(family.clone()),
             None => {}
         }
+    }
+    for (region, families) in unpriced {
+        advice.notes.push(format!(
+            "reserved instances in {region}: the catalog holds no reserved price for the {} famil{} used here (import an AWS offer file with `cloudcost pricing import`)",
+            families.join(", "),
+            if families.len() == 1 { "y" } else { "ies" }
+        ));
     }
     // Savings plans: only with rates in the catalog.
     let has_sp = usage.ec2_hours.iter().any(|h| {
@@ -200,7 +209,9 @@ pub fn recommend_commitments(
     if !has_sp && !usage.ec2_hours.is_empty() {
         advice.notes.push("savings plans: the catalog holds no Compute Savings Plans rate for these instance types (import the Savings Plans offer file with `cloudcost pricing import`)".into());
     }
-    advice.opportunities.sort_by_key(|o| std::cmp::Reverse(o.monthly_saving));
+    advice
+        .opportunities
+        .sort_by_key(|o| std::cmp::Reverse(o.monthly_saving));
     advice
 }
 

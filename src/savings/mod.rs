@@ -116,3 +116,76 @@ pub(crate) fn pricer(catalog: &Catalog) -> Pricer<'_> {
 pub(crate) fn cost(lines: &[crate::pricing::LineItem]) -> Decimal {
     lines.iter().map(|l| l.cost.amount()).sum()
 }
+
+/// A right-sizing finding for one instance, as the report shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InstanceRow {
+    /// Instance id.
+    pub resource_id: String,
+    /// Region.
+    pub region: String,
+    /// Current type.
+    pub instance_type: String,
+    /// over-provisioned, under-provisioned, optimized, idle, insufficient-data.
+    pub finding: String,
+    /// Reason codes, e.g. cpu-over-provisioned.
+    pub reasons: Vec<String>,
+    /// The CPU figure used (the chosen percentile of hourly maxima), percent.
+    pub cpu_pct: f64,
+    /// Highest memory use, percent, when measured.
+    pub mem_pct: Option<f64>,
+    /// Monthly cost now.
+    pub current_monthly: Decimal,
+    /// Up to three options, best first.
+    pub options: Vec<InstanceOption>,
+}
+
+/// One right-sizing option.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InstanceOption {
+    /// Proposed type.
+    pub instance_type: String,
+    /// Projected CPU (percentile, with the candidate's vCPUs), percent.
+    pub projected_cpu_pct: f64,
+    /// Performance risk 0 (none) to 4 (high).
+    pub performance_risk: u8,
+    /// A different architecture (Graviton): a migration.
+    pub migration: bool,
+    /// Monthly cost of the option.
+    pub monthly_cost: Decimal,
+    /// Monthly saving (negative when it fixes under-provisioning).
+    pub monthly_saving: Decimal,
+    /// Remark.
+    pub note: String,
+}
+
+/// Everything `cloudcost recommend` found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// Changes with a saving (or a fix), ranked by monthly saving.
+    pub opportunities: Vec<Opportunity>,
+    /// Right-sizing findings per instance.
+    pub instances: Vec<InstanceRow>,
+    /// What could not be recommended, and why.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Ranks the opportunities: largest monthly saving first.
+    pub fn rank(&mut self) {
+        self.opportunities.sort_by(|a, b| {
+            b.monthly_saving
+                .cmp(&a.monthly_saving)
+                .then_with(|| a.resource_id.cmp(&b.resource_id))
+        });
+    }
+
+    /// The monthly saving of every opportunity with a positive saving.
+    pub fn total_monthly_saving(&self) -> Decimal {
+        self.opportunities
+            .iter()
+            .map(|o| o.monthly_saving)
+            .filter(|s| *s > Decimal::ZERO)
+            .sum()
+    }
+}
