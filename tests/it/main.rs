@@ -4,6 +4,7 @@ mod cli;
 mod estimate;
 mod golden;
 mod properties;
+mod recommend;
 mod simulate;
 mod worked_examples;
 

@@ -1,0 +1,212 @@
+//! `cloudcost recommend` on a simulated fleet: waste, storage classes, commitments, and figures
+//! that `cloudcost quote` reproduces.
+
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cloudcost"))
+        .args(args)
+        .env_remove("CLOUDCOST_PRICING_DATA")
+        .output()
+        .expect("runs cloudcost")
+}
+
+/// A 21-day, 120-resource fleet in us-east-1 (where the catalog has reserved prices and gp2),
+/// simulated once for all tests here.
+fn fleet() -> &'static std::path::Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        let o = run(&[
+            "simulate",
+            "--resources",
+            "120",
+            "--days",
+            "21",
+            "--region",
+            "us-east-1",
+            "--out",
+            d.path().to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        d
+    })
+    .path()
+}
+
+fn recommend_json(extra: &[&str]) -> Value {
+    let usage = fleet().join("usage.parquet");
+    let mut args = vec![
+        "recommend",
+        "--usage",
+        usage.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn kinds(v: &Value) -> Vec<String> {
+    v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn waste_storage_and_commitments_are_found_and_ranked() {
+    let v = recommend_json(&[]);
+    let k = kinds(&v);
+    for want in [
+        "unattached-volume",
+        "unassociated-address",
+        "gp2-to-gp3",
+        "storage-class",
+        "reserved-instances",
+    ] {
+        assert!(k.iter().any(|x| x == want), "no {want} in {k:?}");
+    }
+    let savings: Vec<f64> = v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["monthly_saving"].as_str().unwrap().parse().unwrap())
+        .collect();
+    // Ranked by saving, and none of these raises cost.
+    assert!(savings.windows(2).all(|w| w[0] >= w[1]), "{savings:?}");
+    assert!(savings.iter().all(|s| *s > 0.0), "{savings:?}");
+    let total: f64 = savings.iter().sum();
+    let reported: f64 = v["total_monthly_saving"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (total - reported).abs() < 0.01 * savings.len() as f64,
+        "{total} vs {reported}"
+    );
+    // Hot buckets (read all day) are not moved out of Standard.
+    let moved: Vec<&str> = v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "storage-class")
+        .map(|o| o["resource"].as_str().unwrap())
+        .collect();
+    assert!(
+        moved.iter().all(|b| b.ends_with('1')
+            || b.ends_with('3')
+            || b.ends_with('5')
+            || b.ends_with('7')
+            || b.ends_with('9')),
+        "even-numbered buckets are hot: {moved:?}"
+    );
+}
+
+#[test]
+fn a_gp2_to_gp3_saving_is_what_quote_gives_before_and_after() {
+    let v = recommend_json(&[]);
+    let o = v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "gp2-to-gp3")
+        .expect("a gp2 volume");
+    let detail = o["detail"].as_str().unwrap();
+    let size: &str = detail.split(' ').next().unwrap();
+    let action = o["action"].as_str().unwrap();
+    let iops = action
+        .split("with ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let mbps = action
+        .split("IOPS and ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.toml");
+    let after = dir.path().join("after.toml");
+    std::fs::write(&before, format!("region = \"us-east-1\"\n[[ebs]]\nname = \"v\"\nvolume_type = \"gp2\"\nsize_gb = {size}\n")).unwrap();
+    std::fs::write(&after, format!("region = \"us-east-1\"\n[[ebs]]\nname = \"v\"\nvolume_type = \"gp3\"\nsize_gb = {size}\niops = {iops}\nthroughput_mbps = {mbps}\n")).unwrap();
+    let q = |p: &std::path::Path| -> f64 {
+        let o = run(&["quote", p.to_str().unwrap(), "--format", "json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["total"].as_str().unwrap().parse().unwrap()
+    };
+    let saving: f64 = o["monthly_saving"].as_str().unwrap().parse().unwrap();
+    assert!(
+        ((q(&before) - q(&after)) - saving).abs() < 0.006,
+        "quote gives {} − {}, recommend {saving}",
+        q(&before),
+        q(&after)
+    );
+}
+
+#[test]
+fn reserved_instances_are_sized_and_cross_checked() {
+    let v = recommend_json(&["--commitment-lookback", "7"]);
+    let ri = v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "reserved-instances")
+        .expect("an RI recommendation");
+    let d = ri["detail"].as_str().unwrap();
+    assert!(
+        d.contains("utilization")
+            && d.contains("coverage")
+            && d.contains("break-even")
+            && d.contains("cross-checked"),
+        "{d}"
+    );
+    // Seoul has no reserved prices: the report says so rather than guessing.
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "simulate",
+        "--resources",
+        "40",
+        "--days",
+        "7",
+        "--region",
+        "ap-northeast-2",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let o = run(&[
+        "recommend",
+        "--usage",
+        dir.path().join("usage.parquet").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!kinds(&v).iter().any(|k| k == "reserved-instances"));
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("no reserved price")),
+        "{}",
+        v["notes"]
+    );
+}
+
+#[test]
+fn recommend_needs_an_input() {
+    let o = run(&["recommend"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--metrics"));
+}
