@@ -108,6 +108,10 @@ enum Command {
         /// Days of metrics to right-size on: 14, 32 or 93.
         #[arg(long, default_value_t = 14, value_parser = clap::builder::PossibleValuesParser::new(["14", "32", "93"]).map(|s| s.parse::<u32>().unwrap_or(14)))]
         lookback: u32,
+        /// The reserved instances and savings plans the account holds (their coverage is taken
+        /// into account).
+        #[arg(long, value_name = "FILE")]
+        commitments: Option<PathBuf>,
         /// Days of usage to size commitments on: 7, 30 or 60.
         #[arg(long, default_value_t = 30, value_parser = clap::builder::PossibleValuesParser::new(["7", "30", "60"]).map(|s| s.parse::<u32>().unwrap_or(30)))]
         commitment_lookback: u32,
@@ -187,7 +191,7 @@ fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
 fn recommend_instances(
     _cat: &Catalog,
     _read: &cloudcost::usage::metrics::MetricsRead,
-    _usage: Option<&Path>,
+    _covered: &std::collections::BTreeMap<String, Decimal>,
     _lookback: u32,
     _report: &mut cloudcost::savings::Report,
 ) -> Result<()> {
@@ -371,6 +375,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Recommend {
             metrics,
             usage,
+            commitments,
             lookback,
             commitment_lookback,
             format,
@@ -381,7 +386,21 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             let cat = catalog()?;
+            let held = match commitments {
+                Some(f) => {
+                    let text = std::fs::read_to_string(f)
+                        .with_context(|| format!("reading commitments {}", f.display()))?;
+                    Some(cloudcost::bill::Commitments::parse(
+                        &f.display().to_string(),
+                        &text,
+                        &cat,
+                    )?)
+                }
+                None => None,
+            };
             let mut report = cloudcost::savings::Report::default();
+            // Per instance: the effective hourly price it pays when a commitment covers it.
+            let mut covered = std::collections::BTreeMap::new();
             if let Some(u) = usage {
                 let inv = cloudcost::usage::inventory::read_inventory(u)?;
                 report
@@ -402,21 +421,25 @@ fn run(cli: Cli) -> Result<()> {
                     &cat,
                     &read,
                     *commitment_lookback,
+                    held.as_ref(),
                 );
                 report.opportunities.extend(advice.opportunities);
                 report.notes.extend(advice.notes);
+                if let Some(h) = &held {
+                    let mut bill = cloudcost::bill::price_usage(&cat, &read)?;
+                    cloudcost::bill::apply_commitments(&cat, &read, &mut bill, h)?;
+                    covered = cloudcost::savings::covered_instances(&bill);
+                }
             }
             if let Some(m) = metrics {
                 let read = cloudcost::usage::metrics::read_metrics(m, *lookback)?;
-                if read.rejected.values().sum::<u64>() > 0 {
-                    for (reason, n) in &read.rejected {
-                        report.notes.push(format!(
-                            "{}: {n} metric row(s) set aside: {reason}",
-                            m.display()
-                        ));
-                    }
+                for (reason, n) in &read.rejected {
+                    report.notes.push(format!(
+                        "{}: {n} metric row(s) set aside: {reason}",
+                        m.display()
+                    ));
                 }
-                recommend_instances(&cat, &read, usage.as_deref(), *lookback, &mut report)?;
+                recommend_instances(&cat, &read, &covered, *lookback, &mut report)?;
             }
             report.rank();
             print(&output::recommend::render(

@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
 use super::{Kind, Opportunity};
+use crate::bill::Commitments;
 use crate::catalog::model::{family_of, normalization_factor, size_of};
 use crate::catalog::{Catalog, Ec2Model, Offering, Os, Payment, Term};
 use crate::usage::UsageRead;
@@ -38,11 +39,14 @@ struct Hourly {
     od: Decimal,
 }
 
-/// Searches commitments for the EC2 usage of the last `lookback_days` days.
+/// Searches commitments for the EC2 usage of the last `lookback_days` days. Usage already covered
+/// by the reserved instances the account holds (`held`) is taken out first: only what they leave
+/// on-demand is sized.
 pub fn recommend_commitments(
     catalog: &Catalog,
     usage: &UsageRead,
     lookback_days: u32,
+    held: Option<&Commitments>,
 ) -> CommitmentAdvice {
     let mut advice = CommitmentAdvice::default();
     let Some(last) = usage.ec2_hours.iter().map(|h| h.hour).max() else {
@@ -94,6 +98,34 @@ pub fn recommend_commitments(
         let seen = types_seen.entry(key).or_default();
         if !seen.contains(&k.attr) {
             seen.push(k.attr.clone());
+        }
+    }
+    // Take out the capacity of the reserved instances already held (regional, Linux).
+    if let Some(held) = held {
+        for ((region, family), series) in fam.iter_mut() {
+            for (i, h) in hours.iter().enumerate() {
+                let capacity: Decimal = held
+                    .reserved
+                    .iter()
+                    .filter(|r| {
+                        &r.region == region
+                            && family_of(&r.instance_type) == family
+                            && r.os == Os::Linux
+                            && r.start <= *h
+                            && *h < r.end
+                    })
+                    .filter_map(|r| {
+                        normalization_factor(size_of(&r.instance_type))
+                            .map(|nf| nf * Decimal::from(r.count))
+                    })
+                    .sum();
+                let s = &mut series[i];
+                if capacity > Decimal::ZERO && s.units > Decimal::ZERO {
+                    let left = (s.units - capacity).max(Decimal::ZERO);
+                    s.od = s.od * left / s.units;
+                    s.units = left;
+                }
+            }
         }
     }
     let month = super::month_hours();

@@ -189,3 +189,27 @@ impl Report {
             .sum()
     }
 }
+
+/// Instances that a reserved instance or savings plan covers for most of their hours, with the
+/// effective price per hour they pay (from a bill with commitments applied).
+pub fn covered_instances(bill: &crate::bill::Bill) -> std::collections::BTreeMap<String, Decimal> {
+    use crate::bill::PricingModel;
+    let mut acc: std::collections::BTreeMap<String, (Decimal, Decimal, Decimal)> =
+        std::collections::BTreeMap::new();
+    for r in bill
+        .rows
+        .iter()
+        .filter(|r| r.service == "ec2" && r.usage_type == "instance-seconds")
+    {
+        let e = acc.entry(r.resource_id.clone()).or_default();
+        e.0 += r.quantity;
+        e.2 += r.cost.amount();
+        if matches!(r.model, PricingModel::Reserved | PricingModel::SavingsPlan) {
+            e.1 += r.quantity;
+        }
+    }
+    acc.into_iter()
+        .filter(|(_, (hours, covered, _))| !hours.is_zero() && *covered * Decimal::TWO > *hours)
+        .map(|(id, (hours, _, cost))| (id, cost / hours))
+        .collect()
+}
