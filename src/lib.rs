@@ -41,6 +41,7 @@ pub mod money;
 pub mod output;
 pub mod pricing;
 pub mod quote;
+pub mod recommend;
 pub mod savings;
 pub mod simulate;
 pub mod usage;

@@ -112,6 +112,12 @@ enum Command {
         /// into account).
         #[arg(long, value_name = "FILE")]
         commitments: Option<PathBuf>,
+        /// CPU percentile of hourly maxima to size on: p99.5, p95 or p90.
+        #[arg(long, default_value = "p99.5")]
+        cpu_percentile: cloudcost::recommend::CpuPercentile,
+        /// Headroom over the measured demand, percent: 0, 20 or 30.
+        #[arg(long, default_value_t = 20)]
+        headroom: u32,
         /// Days of usage to size commitments on: 7, 30 or 60.
         #[arg(long, default_value_t = 30, value_parser = clap::builder::PossibleValuesParser::new(["7", "30", "60"]).map(|s| s.parse::<u32>().unwrap_or(30)))]
         commitment_lookback: u32,
@@ -187,14 +193,118 @@ fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
     })
 }
 
-/// Right-sizing and idle instances (filled in when the right-sizing module lands).
+/// Right-sizing and idle instances from the metrics, priced under the pricing model each
+/// instance has (on-demand, or the effective rate of the commitment covering it).
 fn recommend_instances(
-    _cat: &Catalog,
-    _read: &cloudcost::usage::metrics::MetricsRead,
-    _covered: &std::collections::BTreeMap<String, Decimal>,
-    _lookback: u32,
-    _report: &mut cloudcost::savings::Report,
+    cat: &Catalog,
+    read: &cloudcost::usage::metrics::MetricsRead,
+    covered: &std::collections::BTreeMap<String, Decimal>,
+    os_of: &std::collections::BTreeMap<String, cloudcost::catalog::Os>,
+    opts: &cloudcost::recommend::RightsizingOptions,
+    report: &mut cloudcost::savings::Report,
 ) -> Result<()> {
+    use cloudcost::recommend::{CurrentPricing, Finding, InstanceContext, rightsize};
+    use cloudcost::savings::{InstanceOption, InstanceRow, Kind, Opportunity};
+    for series in &read.series {
+        let os = os_of
+            .get(&series.resource_id)
+            .copied()
+            .unwrap_or(cloudcost::catalog::Os::Linux);
+        let ctx = match covered.get(&series.resource_id) {
+            Some(rate) => InstanceContext::covered(os, *rate),
+            None => InstanceContext::on_demand(os),
+        };
+        let r = rightsize(cat, series, &ctx, opts)
+            .with_context(|| format!("right-sizing {}", series.resource_id))?;
+        let best = r.options.first();
+        match (r.finding, best) {
+            (Finding::Idle, _) => {
+                let saving = r.idle_stop_saving.unwrap_or_default();
+                let covered_note = if matches!(ctx.pricing, CurrentPricing::Covered { .. }) {
+                    " (its commitment is paid anyway: stopping it frees the commitment for other usage)"
+                } else {
+                    ""
+                };
+                report.opportunities.push(Opportunity {
+                    kind: Kind::IdleInstance,
+                    resource_id: r.resource_id.clone(),
+                    region: r.region.clone(),
+                    action: format!(
+                        "Stop or terminate the idle {}{covered_note}",
+                        r.instance_type
+                    ),
+                    current_monthly: r.current_monthly_cost,
+                    proposed_monthly: r.current_monthly_cost - saving,
+                    monthly_saving: saving,
+                    detail: r.note.clone(),
+                });
+            }
+            (Finding::OverProvisioned | Finding::UnderProvisioned, Some(o)) => {
+                let fixes = r.finding == Finding::UnderProvisioned;
+                report.opportunities.push(Opportunity {
+                    kind: Kind::Rightsize,
+                    resource_id: r.resource_id.clone(),
+                    region: r.region.clone(),
+                    action: format!(
+                        "Change {} → {}{}{}",
+                        r.instance_type,
+                        o.instance_type,
+                        if o.migration {
+                            " (migration: another architecture)"
+                        } else {
+                            ""
+                        },
+                        if fixes {
+                            " (fixes under-provisioning)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    current_monthly: r.current_monthly_cost,
+                    proposed_monthly: o.monthly_cost,
+                    monthly_saving: o.monthly_saving,
+                    detail: format!(
+                        "{}; projected CPU {:.1}%, performance risk {}. {}",
+                        r.reasons
+                            .iter()
+                            .map(|x| x.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        o.projected_cpu_max_pct,
+                        o.performance_risk,
+                        o.note
+                    )
+                    .trim()
+                    .to_string(),
+                });
+            }
+            _ => {}
+        }
+        report.instances.push(InstanceRow {
+            resource_id: r.resource_id.clone(),
+            region: r.region.clone(),
+            instance_type: r.instance_type.clone(),
+            finding: r.finding.as_str().to_string(),
+            reasons: r.reasons.iter().map(|x| x.as_str().to_string()).collect(),
+            cpu_pct: r.cpu_used_pct,
+            mem_pct: r.mem_max_pct,
+            current_monthly: r.current_monthly_cost,
+            options: r
+                .options
+                .iter()
+                .map(|o| InstanceOption {
+                    instance_type: o.instance_type.clone(),
+                    projected_cpu_pct: o.projected_cpu_max_pct,
+                    projected_mem_pct: o.projected_mem_max_pct,
+                    performance_risk: o.performance_risk,
+                    migration: o.migration,
+                    monthly_cost: o.monthly_cost,
+                    monthly_saving: o.monthly_saving,
+                    note: o.note.clone(),
+                })
+                .collect(),
+        });
+    }
     Ok(())
 }
 
@@ -377,6 +487,8 @@ fn run(cli: Cli) -> Result<()> {
             usage,
             commitments,
             lookback,
+            cpu_percentile,
+            headroom,
             commitment_lookback,
             format,
         } => {
@@ -401,6 +513,7 @@ fn run(cli: Cli) -> Result<()> {
             let mut report = cloudcost::savings::Report::default();
             // Per instance: the effective hourly price it pays when a commitment covers it.
             let mut covered = std::collections::BTreeMap::new();
+            let mut os_of = std::collections::BTreeMap::new();
             if let Some(u) = usage {
                 let inv = cloudcost::usage::inventory::read_inventory(u)?;
                 report
@@ -424,6 +537,9 @@ fn run(cli: Cli) -> Result<()> {
                     held.as_ref(),
                 );
                 report.opportunities.extend(advice.opportunities);
+                for d in read.days.iter().filter(|d| d.key.service == "ec2") {
+                    os_of.insert(d.resource_id.clone(), d.key.os);
+                }
                 report.notes.extend(advice.notes);
                 if let Some(h) = &held {
                     let mut bill = cloudcost::bill::price_usage(&cat, &read)?;
@@ -439,7 +555,13 @@ fn run(cli: Cli) -> Result<()> {
                         m.display()
                     ));
                 }
-                recommend_instances(&cat, &read, &covered, *lookback, &mut report)?;
+                let opts = cloudcost::recommend::RightsizingOptions::new(
+                    *lookback,
+                    *cpu_percentile,
+                    *headroom,
+                )
+                .map_err(anyhow::Error::msg)?;
+                recommend_instances(&cat, &read, &covered, &os_of, &opts, &mut report)?;
             }
             report.rank();
             print(&output::recommend::render(

@@ -54,6 +54,7 @@ pub fn json_value(r: &Report, c: &Currency) -> Value {
             "options": i.options.iter().map(|o| json!({
                 "instance_type": o.instance_type,
                 "projected_cpu_pct": (o.projected_cpu_pct * 10.0).round() / 10.0,
+                "projected_mem_pct": o.projected_mem_pct.map(|x| (x * 10.0).round() / 10.0),
                 "performance_risk": o.performance_risk,
                 "migration": o.migration,
                 "monthly_cost": dec(c, o.monthly_cost),

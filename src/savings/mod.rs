@@ -147,6 +147,8 @@ pub struct InstanceOption {
     pub instance_type: String,
     /// Projected CPU (percentile, with the candidate's vCPUs), percent.
     pub projected_cpu_pct: f64,
+    /// Projected memory (the maximum, with the candidate's memory), percent, when measured.
+    pub projected_mem_pct: Option<f64>,
     /// Performance risk 0 (none) to 4 (high).
     pub performance_risk: u8,
     /// A different architecture (Graviton): a migration.

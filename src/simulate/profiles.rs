@@ -150,7 +150,7 @@ pub fn load(
         }
         Profile::Batch => (80.0 + 8.0 * level + 3.0 * noise, 10.0, 35.0, 2.0e9),
         Profile::IdleDev => (1.0 + 0.8 * noise.abs(), 1.5, 12.0, 1.5e5),
-        Profile::Cache => (5.0 + 2.0 * level + noise, 4.0, 82.0 + 6.0 * level, 6.0e8),
+        Profile::Cache => (5.0 + 2.0 * level + noise, 4.0, 64.0 + 5.0 * level, 6.0e8),
         Profile::Bursty => {
             let burst = if rng.random_range(0..24) == 0 {
                 40.0
@@ -170,7 +170,7 @@ pub fn load(
                 3.0e8 * (1.0 + t),
             )
         }
-        Profile::Worker => (55.0 + 10.0 * level + 5.0 * noise, 15.0, 35.0, 2.0e8),
+        Profile::Worker => (30.0 + 8.0 * level + 4.0 * noise, 10.0, 35.0, 2.0e8),
         Profile::Oversized => (
             4.0 + 2.0 * level + noise.abs(),
             6.0,

@@ -1,0 +1,152 @@
+//! Right-sizing per workload profile of a simulated fleet (the usage file's `workload` column
+//! says which profile each instance runs).
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::catalog;
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cloudcost"))
+        .args(args)
+        .env_remove("CLOUDCOST_PRICING_DATA")
+        .output()
+        .expect("runs cloudcost")
+}
+
+#[test]
+fn each_profile_gets_the_finding_it_should() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = run(&[
+        "simulate",
+        "--resources",
+        "80",
+        "--days",
+        "21",
+        "--region",
+        "us-east-1",
+        "--seed",
+        "11",
+        "--csv",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&[
+        "recommend",
+        "--metrics",
+        d.join("metrics.csv").to_str().unwrap(),
+        "--usage",
+        d.join("usage.csv").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+
+    let mut workload: BTreeMap<String, String> = BTreeMap::new();
+    let mut rdr = csv::Reader::from_path(d.join("usage.csv")).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let (ri, wi, si) = (
+        headers.iter().position(|h| h == "resource_id").unwrap(),
+        headers.iter().position(|h| h == "workload").unwrap(),
+        headers.iter().position(|h| h == "service").unwrap(),
+    );
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        if &rec[si] == "ec2" {
+            workload.insert(rec[ri].to_string(), rec[wi].to_string());
+        }
+    }
+    let cat = catalog();
+    let vcpu = |t: &str| cat.instance_type(t).map(|a| a.vcpu).unwrap();
+    let credits = |t: &str| cat.instance_type(t).and_then(|a| a.cpu_credits_per_hour);
+    let mut seen = BTreeMap::new();
+    for i in v["instances"].as_array().unwrap() {
+        let id = i["resource"].as_str().unwrap();
+        let profile = workload.get(id).map(String::as_str).unwrap_or("?");
+        *seen.entry(profile.to_string()).or_insert(0) += 1;
+        let finding = i["finding"].as_str().unwrap();
+        let itype = i["instance_type"].as_str().unwrap();
+        let options = i["options"].as_array().unwrap();
+        match profile {
+            "idle-dev" => assert_eq!(finding, "idle", "{id} {i}"),
+            "oversized" => {
+                assert_eq!(finding, "over-provisioned", "{id} {i}");
+                let best = &options[0];
+                assert!(
+                    best["monthly_saving"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<f64>()
+                        .unwrap()
+                        > 0.0
+                );
+                assert!(
+                    vcpu(best["instance_type"].as_str().unwrap()) < vcpu(itype),
+                    "{i}"
+                );
+            }
+            "hot" => {
+                assert_eq!(finding, "under-provisioned", "{id} {i}");
+                let best = &options[0];
+                assert!(
+                    best["monthly_saving"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<f64>()
+                        .unwrap()
+                        < 0.0
+                );
+                assert!(best["note"].as_str().unwrap().contains("costs more"), "{i}");
+            }
+            "cache" => {
+                // Not down-sized by CPU alone: every option keeps memory use within 100 % after headroom.
+                for o in options {
+                    if let Some(m) = o["projected_mem_pct"].as_f64() {
+                        assert!(m * 1.2 <= 100.0 + 1e-9, "{id}: {o}");
+                    }
+                }
+            }
+            "credit-starved" => {
+                for o in options {
+                    let t = o["instance_type"].as_str().unwrap();
+                    if let (Some(c_new), Some(c_now)) = (credits(t), credits(itype)) {
+                        assert!(
+                            c_new > c_now,
+                            "{id} on {itype} is offered a burstable {t} that earns no more credits"
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for p in ["idle-dev", "oversized", "hot", "cache", "credit-starved"] {
+        assert!(
+            seen.contains_key(p),
+            "no {p} instance in the fleet: {seen:?}"
+        );
+    }
+    // A change that costs more is only ever a fix, and says so.
+    for o in v["opportunities"].as_array().unwrap() {
+        if o["monthly_saving"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            < 0.0
+        {
+            assert!(
+                o["action"]
+                    .as_str()
+                    .unwrap()
+                    .contains("fixes under-provisioning"),
+                "{o}"
+            );
+        }
+    }
+}
