@@ -52,7 +52,10 @@ pub fn recommend_commitments(
     let Some(last) = usage.ec2_hours.iter().map(|h| h.hour).max() else {
         return advice;
     };
-    let from = last - Duration::days(i64::from(lookback_days)) + Duration::hours(1);
+    // The window: the lookback, but never before the data starts (hours with no data are not
+    // hours of zero usage).
+    let first = usage.ec2_hours.iter().map(|h| h.hour).min().unwrap_or(last);
+    let from = (last - Duration::days(i64::from(lookback_days)) + Duration::hours(1)).max(first);
     let hours: Vec<DateTime<Utc>> = {
         let mut v = Vec::new();
         let mut h = from;
@@ -227,24 +230,121 @@ pub fn recommend_commitments(
             if families.len() == 1 { "y" } else { "ies" }
         ));
     }
-    // Savings plans: only with rates in the catalog.
-    let has_sp = usage.ec2_hours.iter().any(|h| {
-        catalog
-            .ec2_price(
-                &h.key.region,
-                &h.key.attr,
-                h.key.os,
-                Ec2Model::SavingsPlan(Term::OneYear, Offering::Compute, Payment::NoUpfront),
-            )
-            .is_ok()
-    });
-    if !has_sp && !usage.ec2_hours.is_empty() {
+    // Savings plans: only with rates in the catalog (1-year no-upfront Compute plans).
+    let sp_model = Ec2Model::SavingsPlan(Term::OneYear, Offering::Compute, Payment::NoUpfront);
+    let mut od_h = vec![Decimal::ZERO; hours.len()];
+    let mut sp_h = vec![Decimal::ZERO; hours.len()];
+    let mut any_rate = false;
+    for h in usage.ec2_hours.iter().filter(|h| !h.key.spot) {
+        let Some(&i) = index.get(&h.hour) else {
+            continue;
+        };
+        let k = &h.key;
+        let (Ok(od), Ok(sp)) = (
+            catalog.ec2_price(&k.region, &k.attr, k.os, Ec2Model::OnDemand),
+            catalog.ec2_price(&k.region, &k.attr, k.os, sp_model),
+        ) else {
+            continue;
+        };
+        if sp.hourly >= od.hourly {
+            continue;
+        }
+        any_rate = true;
+        let inst_hours = h.seconds / Decimal::from(3600);
+        od_h[i] += inst_hours * od.hourly;
+        sp_h[i] += inst_hours * sp.hourly;
+    }
+    if any_rate {
+        let window = Decimal::from(hours.len() as u64);
+        let c_all = best_commitment(&od_h, &sp_h);
+        let recent = hours.len().saturating_sub(RECENT_HOURS);
+        let c = c_all.min(best_commitment(&od_h[recent..], &sp_h[recent..]));
+        if c > Decimal::ZERO {
+            let (saving, used) = evaluate_sp(&od_h, &sp_h, c);
+            let monthly_saving = saving * month / window;
+            let od_monthly: Decimal = od_h.iter().copied().sum::<Decimal>() * month / window;
+            let covered_od: Decimal = od_h
+                .iter()
+                .zip(&sp_h)
+                .map(|(o, s)| {
+                    if s.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        *o * (c / *s).min(Decimal::ONE)
+                    }
+                })
+                .sum();
+            let total_od: Decimal = od_h.iter().copied().sum();
+            let ri_saving: Decimal = advice.opportunities.iter().map(|o| o.monthly_saving).sum();
+            if monthly_saving > Decimal::ZERO && ri_saving > Decimal::ZERO {
+                // Both would cover the same usage: the plan is an alternative, not an addition.
+                advice.notes.push(format!(
+                    "alternatively to the reserved instances, a ${}/hour Compute Savings Plan (1yr, no upfront) would save ${} a month on the same usage (not added to the total)",
+                    c.round_dp(3),
+                    monthly_saving.round_dp(2)
+                ));
+            } else if monthly_saving > Decimal::ZERO {
+                advice.opportunities.push(Opportunity::new(
+                    Kind::SavingsPlan,
+                    "EC2 fleet",
+                    "global",
+                    format!("Buy a ${}/hour Compute Savings Plan (1yr, no upfront)", c.round_dp(3)),
+                    od_monthly,
+                    od_monthly - monthly_saving,
+                    format!(
+                        "utilization {}%, coverage {}% of eligible on-demand spend, break-even month 1 (no upfront); sized on {} hours, cross-checked on the last {} (the lower kept)",
+                        (used / (c * window) * Decimal::ONE_HUNDRED).round_dp(1),
+                        if total_od.is_zero() { Decimal::ZERO } else { (covered_od / total_od * Decimal::ONE_HUNDRED).round_dp(1) },
+                        hours.len(),
+                        RECENT_HOURS.min(hours.len())
+                    ),
+                ));
+            }
+        }
+    } else if !usage.ec2_hours.is_empty() {
         advice.notes.push("savings plans: the catalog holds no Compute Savings Plans rate for these instance types (import the Savings Plans offer file with `cloudcost pricing import`)".into());
     }
     advice
         .opportunities
         .sort_by_key(|o| std::cmp::Reverse(o.monthly_saving));
     advice
+}
+
+/// The hourly commitment with the best net saving: candidates are the hourly spend at plan
+/// rates at every 5th percentile of the hours.
+fn best_commitment(od: &[Decimal], sp: &[Decimal]) -> Decimal {
+    let mut levels: Vec<Decimal> = sp.iter().copied().filter(|x| *x > Decimal::ZERO).collect();
+    levels.sort();
+    let mut best = (Decimal::ZERO, Decimal::ZERO);
+    for p in 0..=20 {
+        let Some(c) = levels
+            .get((levels.len().saturating_sub(1)) * p / 20)
+            .copied()
+        else {
+            break;
+        };
+        let (saving, _) = evaluate_sp(od, sp, c);
+        if saving > best.1 {
+            best = (c, saving);
+        }
+    }
+    best.0
+}
+
+/// Net saving of a commitment of `c` per hour, and the commitment used: each hour the plan
+/// covers the share of the usage its commitment pays for at plan rates.
+fn evaluate_sp(od: &[Decimal], sp: &[Decimal], c: Decimal) -> (Decimal, Decimal) {
+    let (mut saving, mut used) = (Decimal::ZERO, Decimal::ZERO);
+    for (o, s) in od.iter().zip(sp) {
+        let share = if s.is_zero() {
+            Decimal::ZERO
+        } else {
+            (c / *s).min(Decimal::ONE)
+        };
+        saving += *o * share - c;
+        used += *s * share;
+    }
+    (saving, used)
 }
 
 /// The RI count with the best net saving over the hours.
@@ -326,6 +426,19 @@ mod tests {
         let recent = best_count(&s[s.len() - RECENT_HOURS..], dec!(4), dec!(0.06));
         assert!(all > recent, "{all} vs {recent}");
         assert_eq!(recent, 2);
+    }
+
+    #[test]
+    fn a_savings_plan_is_sized_to_the_steady_spend() {
+        // Spend at plan rates 1.0 every hour (on-demand 1.5), one hour at 3.0 (on-demand 4.5).
+        let mut sp = vec![dec!(1.0); 50];
+        let mut od = vec![dec!(1.5); 50];
+        sp[10] = dec!(3.0);
+        od[10] = dec!(4.5);
+        assert_eq!(best_commitment(&od, &sp), dec!(1.0));
+        let (saving, used) = evaluate_sp(&od, &sp, dec!(1.0));
+        assert_eq!(saving, dec!(0.5) * dec!(49) + dec!(1.5) - dec!(1.0));
+        assert_eq!(used, dec!(50));
     }
 
     #[test]

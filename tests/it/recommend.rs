@@ -210,3 +210,67 @@ fn recommend_needs_an_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--metrics"));
 }
+
+#[test]
+fn a_savings_plan_is_recommended_when_the_catalog_has_its_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("pd");
+    assert!(
+        run(&["pricing", "export", "--out", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let sp = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/offers/savings_plan_offer_2026.json"
+    );
+    assert!(
+        run(&[
+            "pricing",
+            "import",
+            sp,
+            "--out",
+            data.join("aws").to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    // Seoul: no reserved prices, a (test) Compute Savings Plans rate for m5.large.
+    let sim = dir.path().join("sim");
+    let o = run(&[
+        "simulate",
+        "--resources",
+        "60",
+        "--days",
+        "10",
+        "--region",
+        "ap-northeast-2",
+        "--out",
+        sim.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let o = run(&[
+        "--pricing-data",
+        data.to_str().unwrap(),
+        "recommend",
+        "--usage",
+        sim.join("usage.parquet").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let plan = v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "savings-plan")
+        .expect("a savings plan recommendation");
+    assert!(
+        plan["action"]
+            .as_str()
+            .unwrap()
+            .contains("/hour Compute Savings Plan")
+    );
+    assert!(plan["detail"].as_str().unwrap().contains("cross-checked"));
+}
