@@ -369,8 +369,7 @@ pub fn read_usage(
     let checked = base
         .with_column(attr.alias("attr"))
         .with_column(key.alias("key"))
-        .with_column(reason.alias(REASON))
-        .cache();
+        .with_column(reason.alias(REASON));
 
     // EC2 rows need their order: a run of back-to-back rows of one instance is billed at least
     // 60 seconds (Linux); Windows bills each row's started hours in full.
@@ -397,20 +396,28 @@ pub fn read_usage(
     );
     // Only an instance with a row under 60 seconds can have a run under the minimum: the
     // order-dependent window runs on those instances' rows alone (on none, for whole hours).
-    let short = ec2_all
+    // (Found first, in a query of its own: a join here would hold the whole file in memory.)
+    let short_df = ec2_all
         .clone()
         .filter(col("q").lt(lit(60)).and(col("os").eq(lit("linux"))))
         .select([col("resource_id")])
-        .unique(None, UniqueKeepStrategy::Any);
-    let by_resource = |how: JoinType| JoinArgs::new(how);
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| unreadable(&file, e))?
+        .unwrap_single();
+    let short: Vec<String> = short_df
+        .column("resource_id")
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| unreadable(&file, e))?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    let short_refs: Vec<&str> = short.iter().map(String::as_str).collect();
+    let is_short = one_of(col("resource_id"), &short_refs);
     let long_runs = ec2_all
         .clone()
-        .join(
-            short.clone(),
-            [col("resource_id")],
-            [col("resource_id")],
-            by_resource(JoinType::Anti),
-        )
+        .filter(is_short.clone().not())
         .with_column(
             when(col("os").eq(lit("windows")))
                 .then(windows_hours.clone())
@@ -419,12 +426,7 @@ pub fn read_usage(
         )
         .select(out_columns());
     let ec2 = ec2_all
-        .join(
-            short,
-            [col("resource_id")],
-            [col("resource_id")],
-            by_resource(JoinType::Semi),
-        )
+        .filter(is_short)
         .sort(["resource_id", "start"], SortMultipleOptions::default())
         .with_column(prev_end.alias("prev_end"))
         .with_column(
