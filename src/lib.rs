@@ -16,6 +16,15 @@
 //!   spot).
 //! - [`quote`]: the plan file (`plan.toml`) and the quote built from it, plus the side-by-side
 //!   comparison of pricing models.
+//! - [`usage`]: the one place polars is used: reading usage files (this project's format, AWS
+//!   CUR 1.0/2.0, FOCUS), metrics files and the resource inventory into plain Rust aggregates.
+//! - [`bill`]: pricing a month of usage (`estimate`): the engine over the aggregates, commitments
+//!   applied hour by hour, spot from a price history; one [`Bill`](bill::Bill) of cost rows.
+//! - [`metrics`]: hourly utilization samples; [`simulate`]: a deterministic fleet of them, with
+//!   its usage.
+//! - [`recommend`]: right-sizing and idle instances; [`savings`]: waste, storage classes and
+//!   commitments, and the report of all recommendations.
+//! - [`forecast`]: month-end forecast with a P10–P90 band; [`report`]: the chart report.
 //! - [`output`]: renderers: one result, many formats (table, JSON, CSV, Markdown).
 //! - [`error`]: the typed errors of the library.
 //!
@@ -36,12 +45,14 @@
 pub mod bill;
 pub mod catalog;
 pub mod error;
+pub mod forecast;
 pub mod metrics;
 pub mod money;
 pub mod output;
 pub mod pricing;
 pub mod quote;
 pub mod recommend;
+pub mod report;
 pub mod savings;
 pub mod simulate;
 pub mod usage;

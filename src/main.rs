@@ -125,6 +125,34 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Draw a chart report (PNG, SVG, a self-contained index.html and report.md) of a usage file's
+    /// bill, forecast and savings.
+    Report {
+        /// The usage file (this project's format).
+        usage: PathBuf,
+        /// Hourly utilization metrics, for right-sizing and the utilization chart.
+        #[arg(long)]
+        metrics: Option<PathBuf>,
+        /// The account's reserved instances and savings plans.
+        #[arg(long, value_name = "FILE")]
+        commitments: Option<PathBuf>,
+        /// Monthly budget (USD), drawn on the forecast chart.
+        #[arg(long)]
+        budget: Option<Decimal>,
+        /// Directory to write into (default: reports/<month>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The report's title.
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// The whole job on built-in defaults: simulate a fleet, price it, recommend, and write the
+    /// report under reports/demo/.
+    Demo {
+        /// Directory to write into.
+        #[arg(long, default_value = "reports/demo")]
+        out: PathBuf,
+    },
     /// Every price the catalog holds for an instance type (or a service: ec2, ebs, s3, lambda,
     /// data_transfer, vpc), with its source, date and confidence.
     Prices {
@@ -191,6 +219,120 @@ fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
             .with_context(|| format!("reading the price catalog in {}", d.display()))?,
         None => Catalog::embedded().context("reading the built-in price catalog")?,
     })
+}
+
+/// Reads and prices a commitments file, when given.
+fn read_commitments(
+    path: Option<&Path>,
+    cat: &Catalog,
+) -> Result<Option<cloudcost::bill::Commitments>> {
+    let Some(f) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(f)
+        .with_context(|| format!("reading commitments {}", f.display()))?;
+    Ok(Some(cloudcost::bill::Commitments::parse(
+        &f.display().to_string(),
+        &text,
+        cat,
+    )?))
+}
+
+/// The bill (with commitments applied), the recommendations, and the metrics read.
+struct Analysis {
+    bill: Option<cloudcost::bill::Bill>,
+    report: cloudcost::savings::Report,
+    metrics: Option<cloudcost::usage::metrics::MetricsRead>,
+}
+
+/// Prices the usage and builds every recommendation from the usage and the metrics.
+fn analyse(
+    cat: &Catalog,
+    usage: Option<&Path>,
+    metrics: Option<&Path>,
+    held: Option<&cloudcost::bill::Commitments>,
+    opts: &cloudcost::recommend::RightsizingOptions,
+    commitment_lookback: u32,
+) -> Result<Analysis> {
+    let mut report = cloudcost::savings::Report::default();
+    // Per instance: the effective hourly price it pays when a commitment covers it.
+    let mut covered = std::collections::BTreeMap::new();
+    let mut os_of = std::collections::BTreeMap::new();
+    let mut bill = None;
+    if let Some(u) = usage {
+        let inv = cloudcost::usage::inventory::read_inventory(u)?;
+        report
+            .opportunities
+            .extend(cloudcost::savings::waste::waste(cat, &inv)?);
+        report
+            .opportunities
+            .extend(cloudcost::savings::storage::storage_classes(cat, &inv)?);
+        let read = cloudcost::usage::read_usage(
+            u,
+            cat,
+            &cloudcost::usage::ReadOptions {
+                hourly_ec2: true,
+                rejects_path: None,
+            },
+        )?;
+        let advice = cloudcost::savings::commitments::recommend_commitments(
+            cat,
+            &read,
+            commitment_lookback,
+            held,
+        );
+        report.opportunities.extend(advice.opportunities);
+        report.notes.extend(advice.notes);
+        for d in read.days.iter().filter(|d| d.key.service == "ec2") {
+            os_of.insert(d.resource_id.clone(), d.key.os);
+        }
+        let mut b = cloudcost::bill::price_usage(cat, &read)?;
+        if let Some(h) = held {
+            cloudcost::bill::apply_commitments(cat, &read, &mut b, h)?;
+            covered = cloudcost::savings::covered_instances(&b);
+        }
+        bill = Some(b);
+    }
+    let mut metrics_read = None;
+    if let Some(m) = metrics {
+        let read = cloudcost::usage::metrics::read_metrics(m, opts.lookback_days)?;
+        for (reason, n) in &read.rejected {
+            report.notes.push(format!(
+                "{}: {n} metric row(s) set aside: {reason}",
+                m.display()
+            ));
+        }
+        recommend_instances(cat, &read, &covered, &os_of, opts, &mut report)?;
+        metrics_read = Some(read);
+    }
+    report.rank();
+    Ok(Analysis {
+        bill,
+        report,
+        metrics: metrics_read,
+    })
+}
+
+/// Writes the chart report; returns the path of its `index.html`.
+fn write_report(
+    bill: &cloudcost::bill::Bill,
+    recommendations: &cloudcost::savings::Report,
+    metrics: Option<&cloudcost::usage::metrics::MetricsRead>,
+    title: &str,
+    budget: Option<Decimal>,
+    out: &Path,
+    headroom_pct: u32,
+) -> Result<PathBuf> {
+    let currency = cloudcost::money::Currency::usd();
+    let mut input = cloudcost::report::ReportInput::new(title.to_string(), bill, &currency);
+    input.budget = budget;
+    input.recommendations = Some(recommendations);
+    input.series = metrics.map(|m| m.series.as_slice());
+    input.headroom_pct = headroom_pct;
+    let files = cloudcost::report::write_report(&input, out)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
+    Ok(files
+        .into_iter()
+        .find(|f| f.ends_with(cloudcost::report::INDEX_HTML))
+        .unwrap_or_else(|| out.join(cloudcost::report::INDEX_HTML)))
 }
 
 /// Right-sizing and idle instances from the metrics, priced under the pricing model each
@@ -498,77 +640,108 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             let cat = catalog()?;
-            let held = match commitments {
-                Some(f) => {
-                    let text = std::fs::read_to_string(f)
-                        .with_context(|| format!("reading commitments {}", f.display()))?;
-                    Some(cloudcost::bill::Commitments::parse(
-                        &f.display().to_string(),
-                        &text,
-                        &cat,
-                    )?)
-                }
-                None => None,
-            };
-            let mut report = cloudcost::savings::Report::default();
-            // Per instance: the effective hourly price it pays when a commitment covers it.
-            let mut covered = std::collections::BTreeMap::new();
-            let mut os_of = std::collections::BTreeMap::new();
-            if let Some(u) = usage {
-                let inv = cloudcost::usage::inventory::read_inventory(u)?;
-                report
-                    .opportunities
-                    .extend(cloudcost::savings::waste::waste(&cat, &inv)?);
-                report
-                    .opportunities
-                    .extend(cloudcost::savings::storage::storage_classes(&cat, &inv)?);
-                let read = cloudcost::usage::read_usage(
-                    u,
-                    &cat,
-                    &cloudcost::usage::ReadOptions {
-                        hourly_ec2: true,
-                        rejects_path: None,
-                    },
-                )?;
-                let advice = cloudcost::savings::commitments::recommend_commitments(
-                    &cat,
-                    &read,
-                    *commitment_lookback,
-                    held.as_ref(),
-                );
-                report.opportunities.extend(advice.opportunities);
-                for d in read.days.iter().filter(|d| d.key.service == "ec2") {
-                    os_of.insert(d.resource_id.clone(), d.key.os);
-                }
-                report.notes.extend(advice.notes);
-                if let Some(h) = &held {
-                    let mut bill = cloudcost::bill::price_usage(&cat, &read)?;
-                    cloudcost::bill::apply_commitments(&cat, &read, &mut bill, h)?;
-                    covered = cloudcost::savings::covered_instances(&bill);
-                }
-            }
-            if let Some(m) = metrics {
-                let read = cloudcost::usage::metrics::read_metrics(m, *lookback)?;
-                for (reason, n) in &read.rejected {
-                    report.notes.push(format!(
-                        "{}: {n} metric row(s) set aside: {reason}",
-                        m.display()
-                    ));
-                }
-                let opts = cloudcost::recommend::RightsizingOptions::new(
-                    *lookback,
-                    *cpu_percentile,
-                    *headroom,
-                )
-                .map_err(anyhow::Error::msg)?;
-                recommend_instances(&cat, &read, &covered, &os_of, &opts, &mut report)?;
-            }
-            report.rank();
+            let held = read_commitments(commitments.as_deref(), &cat)?;
+            let opts = cloudcost::recommend::RightsizingOptions::new(
+                *lookback,
+                *cpu_percentile,
+                *headroom,
+            )
+            .map_err(anyhow::Error::msg)?;
+            let a = analyse(
+                &cat,
+                usage.as_deref(),
+                metrics.as_deref(),
+                held.as_ref(),
+                &opts,
+                *commitment_lookback,
+            )?;
             print(&output::recommend::render(
-                &report,
+                &a.report,
                 &cloudcost::money::Currency::usd(),
                 *format,
             ))
+        }
+        Command::Report {
+            usage,
+            metrics,
+            commitments,
+            budget,
+            out,
+            title,
+        } => {
+            let cat = catalog()?;
+            let held = read_commitments(commitments.as_deref(), &cat)?;
+            let opts = cloudcost::recommend::RightsizingOptions::default();
+            let a = analyse(
+                &cat,
+                Some(usage),
+                metrics.as_deref(),
+                held.as_ref(),
+                &opts,
+                30,
+            )?;
+            let bill = a.bill.context("no bill")?;
+            let out = out
+                .clone()
+                .unwrap_or_else(|| cloudcost::report::default_out_dir(&bill));
+            let title = title
+                .clone()
+                .unwrap_or_else(|| format!("AWS cost report: {}", usage.display()));
+            let written = write_report(
+                &bill,
+                &a.report,
+                a.metrics.as_ref(),
+                &title,
+                *budget,
+                &out,
+                opts.headroom_pct,
+            )?;
+            println!("{}", written.display());
+            Ok(())
+        }
+        Command::Demo { out } => {
+            let cat = catalog()?;
+            let data = out.join("data");
+            let sim = cloudcost::simulate::SimOptions {
+                resources: 200,
+                days: 20,
+                seed: 7,
+                region: "us-east-1".into(),
+                start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).context("demo start date")?,
+            };
+            eprintln!(
+                "simulating 200 resources over 20 days in us-east-1 into {} …",
+                data.display()
+            );
+            cloudcost::simulate::simulate(&cat, &sim, &data, false)?;
+            let held = read_commitments(Some(&data.join("commitments.toml")), &cat)?;
+            let opts = cloudcost::recommend::RightsizingOptions::default();
+            let usage = data.join("usage.parquet");
+            let metrics = data.join("metrics.parquet");
+            let a = analyse(&cat, Some(&usage), Some(&metrics), held.as_ref(), &opts, 30)?;
+            let bill = a.bill.context("no bill")?;
+            let c = cloudcost::money::Currency::usd();
+            eprintln!(
+                "bill: {} for {} (on-demand equivalent {}); {} savings opportunities worth {} a month",
+                c.format(bill.total()),
+                bill.period()
+                    .map(|(f, l)| format!("{f} to {l}"))
+                    .unwrap_or_default(),
+                c.format(bill.on_demand_equivalent()),
+                a.report.opportunities.len(),
+                c.format(cloudcost::Money::usd(a.report.total_monthly_saving()))
+            );
+            let written = write_report(
+                &bill,
+                &a.report,
+                a.metrics.as_ref(),
+                "cloudcost demo: a simulated fleet",
+                Some(Decimal::from(20000)),
+                out,
+                opts.headroom_pct,
+            )?;
+            println!("{}", written.display());
+            Ok(())
         }
         Command::Prices {
             item,

@@ -5,6 +5,7 @@ mod estimate;
 mod golden;
 mod properties;
 mod recommend;
+mod report;
 mod rightsizing;
 mod simulate;
 mod worked_examples;
