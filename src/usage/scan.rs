@@ -367,9 +367,13 @@ pub fn read_usage(
         .otherwise(lit(NULL).cast(DataType::String));
 
     let checked = base
+        .clone()
         .with_column(attr.alias("attr"))
         .with_column(key.alias("key"))
-        .with_column(reason.alias(REASON));
+        .with_column(reason.alias(REASON))
+        // Evaluated once, shared by the branches below: faster, at the price of memory on very
+        // large files (see BENCHMARKS.md).
+        .cache();
 
     // EC2 rows need their order: a run of back-to-back rows of one instance is billed at least
     // 60 seconds (Linux); Windows bills each row's started hours in full.
@@ -397,9 +401,16 @@ pub fn read_usage(
     // Only an instance with a row under 60 seconds can have a run under the minimum: the
     // order-dependent window runs on those instances' rows alone (on none, for whole hours).
     // (Found first, in a query of its own: a join here would hold the whole file in memory.)
-    let short_df = ec2_all
+    // A cheap pass: no validation (an invalid row only sends its instance to the window branch,
+    // where it is filtered out as before).
+    let short_df = base
         .clone()
-        .filter(col("q").lt(lit(60)).and(col("os").eq(lit("linux"))))
+        .filter(
+            col("service")
+                .eq(lit("ec2"))
+                .and(col("q").lt(lit(60)))
+                .and(col("os").eq(lit("linux"))),
+        )
         .select([col("resource_id")])
         .unique(None, UniqueKeepStrategy::Any)
         .collect_with_engine(Engine::Streaming)
