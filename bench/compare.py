@@ -7,6 +7,7 @@ For each benchmarked file it reads
   <case>.cloudcost.hf.json   hyperfine (or fallback) timings
   <case>.cloudcost.lines.csv `cloudcost estimate FILE --format csv` output (per-line exact quantities)
   <case>.duckdb.json / .time / .hf.json   the same for bench/duckdb_estimate.py
+  <case>.duckdb-validate.*   the same for bench/duckdb_estimate.py --validate
   FILE.expected.json         the generator's exact expected total
 and prints a Markdown table, then the issue's goals checked against the 10M-row on-demand files.
 
@@ -57,6 +58,17 @@ def time_report(p: Path) -> dict:
     if m := re.search(r"Command terminated by signal (\d+)", text):
         out["signal"] = int(m.group(1))
     return out
+
+
+def cpu_seconds(p: Path):
+    """Mean user + system CPU seconds per run (hyperfine); less sensitive to other load than wall time."""
+    hf = load_json(p)
+    if not hf or not hf.get("results"):
+        return None
+    r = hf["results"][0]
+    if r.get("user") is None or r.get("system") is None:
+        return None
+    return r["user"] + r["system"]
 
 
 def median_seconds(p: Path):
@@ -135,6 +147,10 @@ def main() -> int:
         ct, dt = time_report(res / f"{c}.cloudcost.time"), time_report(res / f"{c}.duckdb.time")
         cmed, crange = median_seconds(res / f"{c}.cloudcost.hf.json")
         dmed, drange = median_seconds(res / f"{c}.duckdb.hf.json")
+        ccpu, dcpu = cpu_seconds(res / f"{c}.cloudcost.hf.json"), cpu_seconds(res / f"{c}.duckdb.hf.json")
+        vv, vt = load_json(res / f"{c}.duckdb-validate.json"), time_report(res / f"{c}.duckdb-validate.time")
+        vmed, vrange = median_seconds(res / f"{c}.duckdb-validate.hf.json")
+        v_total = vv.get("total_cents") if vv else None
         c_total = cc.get("total") if cc else None
         d_total = dd.get("total_cents") if dd else None
         e_total = exp.get("total_cents")
@@ -144,19 +160,21 @@ def main() -> int:
             why = f"exit {ct['status']}" if ct["signal"] is None else f"signal {ct['signal']}"
             eq = f"cloudcost failed ({why})"
         else:
-            eq = "yes" if c_total == d_total == e_total else "NO"
+            eq = "yes" if c_total == d_total == e_total and v_total in (None, e_total) else "NO"
         exact_eq = "—" if c_exact is None or d_exact is None else ("yes" if c_exact == d_exact else "NO")
         rows = exp.get("rows") or (dd or {}).get("rows")
         rejected = (cc or {}).get("rows", {}).get("rejected")
         fmt = c.rsplit(".", 1)[1]
         rows_out.append([
             c, human_rows(rows) if rows else "?",
-            fmt_s(cmed), fmt_mem(ct["rss_kb"]),
-            fmt_s(dmed), fmt_mem(dt["rss_kb"]),
+            fmt_s(cmed), fmt_s(ccpu), fmt_mem(ct["rss_kb"]),
+            fmt_s(dmed), fmt_s(dcpu), fmt_mem(dt["rss_kb"]),
             f"{c_total} / {d_total} / {e_total}", eq, exact_eq,
+            fmt_s(vmed), fmt_mem(vt["rss_kb"]),
         ])
         facts.append({
             "case": c, "variant": exp.get("variant"), "rows": rows, "format": fmt,
+            "cloudcost_cpu_s": ccpu, "duckdb_cpu_s": dcpu,
             "cloudcost_median_s": cmed, "cloudcost_range_s": crange, "cloudcost_rss_kb": ct["rss_kb"],
             "cloudcost_status": ct["status"], "cloudcost_signal": ct["signal"],
             "cloudcost_rejected": rejected,
@@ -165,12 +183,14 @@ def main() -> int:
             "total_cloudcost": c_total, "total_duckdb": d_total, "total_expected": e_total,
             "ec2_exact_cloudcost": None if c_exact is None else str(c_exact),
             "ec2_exact_duckdb": None if d_exact is None else str(d_exact),
+            "duckdb_validate_median_s": vmed, "duckdb_validate_range_s": vrange,
+            "duckdb_validate_rss_kb": vt["rss_kb"], "total_duckdb_validate": v_total,
             "totals_equal": eq, "ec2_exact_equal": exact_eq,
         })
 
-    head = ["file", "rows", "cloudcost wall (median)", "cloudcost peak RSS", "DuckDB wall (median)",
-            "DuckDB peak RSS", "total: cloudcost / DuckDB / expected", "totals equal?",
-            "exact EC2 sums equal?"]
+    head = ["file", "rows", "cloudcost wall (median)", "cloudcost CPU (user+sys)", "cloudcost peak RSS",
+            "DuckDB wall (median)", "DuckDB CPU (user+sys)", "DuckDB peak RSS", "total: cloudcost / DuckDB / expected", "totals equal?",
+            "exact EC2 sums equal?", "DuckDB --validate wall (median)", "DuckDB --validate peak RSS"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows_out:

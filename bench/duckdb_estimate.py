@@ -16,8 +16,14 @@ prices those few aggregates exactly in Python from the catalog TOML files: EBS p
 (GB-hours / hours in the month), S3 storage tiered over the month, internet egress tiered with the
 first 100 GB free. Anything else is counted as unpriced.
 
+--validate makes DuckDB do roughly the work cloudcost does before pricing: every row's timestamps,
+quantity, region, service, instance type, os and purchase option are parsed and checked (a bad row
+is counted as rejected, not priced), text is trimmed (and lower-cased where cloudcost does), and usage is first aggregated
+per resource, day and price key. (Not done: row numbers for rejects, the 60-second-minimum run
+rule, which cannot apply to the benchmark's whole-hour rows.)
+
 Usage:
-  python3 bench/duckdb_estimate.py FILE.csv|FILE.parquet [--threads 2] [--all-services] [--json]
+  python3 bench/duckdb_estimate.py FILE.csv|FILE.parquet [--threads 2] [--all-services] [--validate] [--json]
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ def load_prices(con, catalog: Path) -> int:
 # The on-demand benchmark: inner join, group, SUM(quantity) * price (exact DECIMAL).
 EC2_SQL = """
 SELECT u.region, u.instance_type,
-       COUNT(*) AS n,
+       {count} AS n,
        SUM(CAST(u.quantity AS DECIMAL(38, 6))) AS seconds,
        p.hourly_usd,
        SUM(CAST(u.quantity AS DECIMAL(38, 6))) * p.hourly_usd AS cost_x3600
@@ -71,7 +77,7 @@ GROUP BY u.region, u.instance_type, p.hourly_usd
 ALL_SQL = """
 SELECT u.service, u.usage_type, u.region, u.instance_type, u.volume_type, u.storage_class,
        p.hourly_usd,
-       COUNT(*) AS n,
+       {count} AS n,
        SUM(CAST(u.quantity AS DECIMAL(38, 6))) AS quantity,
        SUM(CAST(u.quantity AS DECIMAL(38, 6))) * p.hourly_usd AS cost_x3600
 FROM {src} u
@@ -83,6 +89,65 @@ LEFT JOIN prices p
 GROUP BY u.service, u.usage_type, u.region, u.instance_type, u.volume_type, u.storage_class,
          p.hourly_usd
 """
+
+
+# --validate: the per-row checks and the resource-day aggregation cloudcost does, in one scan into a
+# small table (one row per resource, day and price key), which the queries above then price.
+# Text is trimmed (and lower-cased where cloudcost lower-cases it), timestamps and quantities are parsed with TRY_
+# (a bad value is a rejected row, not an error), and the reason a row cannot be priced is kept.
+VALIDATE_SQL = """
+CREATE TEMP TABLE validated AS
+WITH t AS (
+  SELECT {start} AS s, {end} AS e,
+         trim(region) AS region, lower(trim(service)) AS service,
+         lower(trim(usage_type)) AS usage_type, trim(resource_id) AS resource_id,
+         {quantity} AS quantity,
+         trim(instance_type) AS instance_type,
+         COALESCE(NULLIF(lower(trim(os)), ''), 'linux') AS os,
+         COALESCE(NULLIF(lower(trim(purchase_option)), ''), 'on-demand') AS purchase_option,
+         lower(trim(volume_type)) AS volume_type, lower(trim(storage_class)) AS storage_class
+  FROM {src}
+), c AS (
+  SELECT *, CASE
+    WHEN s IS NULL THEN 'usage_start: not a timestamp'
+    WHEN e IS NULL THEN 'usage_end: not a timestamp'
+    WHEN e <= s THEN 'usage_end: not after usage_start'
+    WHEN e - s > INTERVAL 31 DAY THEN 'usage_end: period over 31 days'
+    WHEN region IS NULL OR region NOT IN ('us-east-1', 'ap-northeast-2') THEN 'region: unknown'
+    WHEN service IS NULL OR service NOT IN ('ec2', 'ebs', 's3', 'lambda', 'data_transfer', 'public_ipv4')
+      THEN 'service: unknown'
+    WHEN resource_id IS NULL OR resource_id = '' THEN 'resource_id: missing'
+    WHEN quantity IS NULL THEN 'quantity: not a number'
+    WHEN quantity < 0 THEN 'quantity: negative'
+    WHEN service = 'ec2' AND instance_type NOT IN (SELECT instance_type FROM prices)
+      THEN 'instance_type: unknown'
+    WHEN service = 'ec2' AND os NOT IN ('linux', 'windows') THEN 'os: unknown'
+    WHEN service = 'ec2' AND purchase_option NOT IN ('on-demand', 'spot') THEN 'purchase_option: unknown'
+    ELSE NULL END AS reason
+  FROM t
+)
+SELECT CAST(s AS DATE) AS day, resource_id, service, usage_type, region, instance_type, os,
+       purchase_option, volume_type, storage_class, reason,
+       SUM(quantity) AS quantity, COUNT(*) AS n_rows
+FROM c
+GROUP BY ALL
+"""
+
+
+def validated_source(con, path: str) -> str:
+    """Create table `validated` from the file; return the FROM clause the pricing queries use."""
+    lit = "'" + path.replace("'", "''") + "'"
+    if path.endswith(".parquet"):
+        src = f"read_parquet({lit})"
+        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {src})").fetchall())
+    else:
+        src = f"read_csv({lit}, header = true, all_varchar = true)"
+        types = {}
+    def ts(col: str) -> str:
+        return col if types.get(col, "").startswith("TIMESTAMP") else f"TRY_CAST({col} AS TIMESTAMPTZ)"
+    q = "quantity" if types.get("quantity", "").startswith("DECIMAL") else "TRY_CAST(quantity AS DECIMAL(38, 6))"
+    con.execute(VALIDATE_SQL.format(src=src, start=ts("usage_start"), end=ts("usage_end"), quantity=q))
+    return "(SELECT * FROM validated WHERE reason IS NULL)"
 
 
 def source(path: str) -> str:
@@ -176,7 +241,7 @@ def price_other(groups: list[dict], rates: Rates, hours_in_month: int) -> tuple[
                 egress[region] = egress.get(region, Fraction(0)) + q
                 continue
         if cost is None:
-            unpriced += g["n"]
+            unpriced += int(g["n"])
         else:
             by_service[s] = by_service.get(s, Fraction(0)) + cost
     # Internet egress: the month's first 100 GB free across regions (taken in region order here;
@@ -200,6 +265,8 @@ def main() -> int:
     ap.add_argument("--catalog", type=Path, default=CATALOG)
     ap.add_argument("--all-services", action="store_true",
                     help="also price EBS volume-gb-hours, S3 storage-gb-hours, internet-out-gb")
+    ap.add_argument("--validate", action="store_true",
+                    help="also check every row and aggregate by resource and day first, as cloudcost does")
     ap.add_argument("--month", default="2026-10", help="billing month YYYY-MM (its hours price GB-months)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--show-groups", action="store_true", help="print the cost per (region, instance_type)")
@@ -209,7 +276,13 @@ def main() -> int:
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
     load_prices(con, args.catalog)
-    sql = (ALL_SQL if args.all_services else EC2_SQL).format(src=source(args.file))
+    rejected = 0
+    if args.validate:
+        src, count = validated_source(con, args.file), "SUM(u.n_rows)"
+        rejected = con.execute("SELECT COALESCE(SUM(n_rows), 0) FROM validated WHERE reason IS NOT NULL").fetchone()[0]
+    else:
+        src, count = source(args.file), "COUNT(*)"
+    sql = (ALL_SQL if args.all_services else EC2_SQL).format(src=src, count=count)
     cur = con.execute(sql)
     cols = [d[0] for d in cur.description]
     groups = [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -217,7 +290,7 @@ def main() -> int:
 
     by_service: dict[str, Fraction] = {}
     ec2_groups = []
-    rows = sum(g["n"] for g in groups)
+    rows = sum(int(g["n"]) for g in groups) + int(rejected)
     unpriced = 0
     other = []
     for g in groups:
@@ -242,6 +315,8 @@ def main() -> int:
         "threads": args.threads,
         "rows": rows,
         "rows_unpriced": unpriced,
+        "rows_rejected": int(rejected),
+        "validate": args.validate,
         "total_cents": str(cents_half_up(total)),
         "total_exact": exact_text(total),
         "ec2_exact": exact_text(by_service.get("ec2", Fraction(0))),

@@ -7,8 +7,9 @@
 # 2. builds the release binary into a separate target dir at low priority,
 # 3. for each file: `cloudcost estimate FILE --format json` once under /usr/bin/time -v (peak RSS;
 #    this run also warms the page cache), then $BENCH_RUNS timed runs with hyperfine (or a plain
-#    loop and the median when hyperfine is missing); the same for bench/duckdb_estimate.py;
-#    one more `--format csv` run of cloudcost for the exact-sum check,
+#    loop and the median when hyperfine is missing); the same for bench/duckdb_estimate.py (the
+#    plain query, then with --validate: the same per-row checks and resource-day aggregation
+#    cloudcost does); one more `--format csv` run of cloudcost for the exact-sum check,
 # 4. prints a table (bench/compare.py) and the issue's goals checked against the 10M-row files.
 #
 # Settings (environment):
@@ -20,6 +21,11 @@
 #   BENCH_RUNS      timed runs per command                  (default 3)
 #   BENCH_TIMEOUT   seconds before a single run is killed   (default 1800)
 #   BENCH_BUILD=0   skip the cargo build (use the binary already in $BENCH_TARGET)
+#   BENCH_REV       build this git revision (e.g. HEAD, a tag) from a clean `git archive` export
+#                   instead of the working tree (default: the working tree, as it is)
+#
+# The binary is copied into the results directory before measuring, so a concurrent build into
+# the same target dir cannot swap it mid-run; its git revision is written to machine.txt.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,11 +61,22 @@ for v in $VARIANTS; do gen_args+=(--variant "$v"); done
 python3 "$ROOT/bench/generate.py" "${gen_args[@]}" --formats "$(echo $FORMATS | tr ' ' ,)" --out-dir "$DATA"
 
 # --------------------------------------------------------------------------- build
+SRC="$ROOT"
+if [ -n "${BENCH_REV:-}" ]; then
+  REV="$(cd "$ROOT" && git rev-parse --short "$BENCH_REV")"
+  SRC="$DATA/src-$REV"
+  if [ ! -d "$SRC" ]; then
+    log "exporting $REV to $SRC"
+    mkdir -p "$SRC.tmp" && (cd "$ROOT" && git archive "$REV") | tar -x -C "$SRC.tmp" && mv "$SRC.tmp" "$SRC"
+  fi
+fi
 if [ "${BENCH_BUILD:-1}" != 0 ]; then
-  log "release build into $TARGET (nice 19)"
-  (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" nice -n 19 cargo build --release)
+  log "release build of $SRC into $TARGET (nice 19)"
+  (cd "$SRC" && CARGO_TARGET_DIR="$TARGET" nice -n 19 cargo build --release)
 fi
 [ -x "$BIN" ] || { echo "bench: no binary at $BIN" >&2; exit 1; }
+cp "$BIN" "$OUT/cloudcost"
+BIN="$OUT/cloudcost"
 
 # --------------------------------------------------------------------------- machine
 {
@@ -68,12 +85,19 @@ fi
   echo "nproc:       $(nproc)"
   echo "kernel:      $(uname -sr)"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "cloudcost:   $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' + uncommitted changes in src/')"
+  if [ -n "${BENCH_REV:-}" ]; then
+    echo "cloudcost:   built from $REV (clean export)"
+  else
+    echo "cloudcost:   built from the working tree at $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' + uncommitted changes (git status below)')"
+  fi
+  echo "binary:      sha256 $(sha256sum "$BIN" | cut -c1-16)"
   echo "rustc:       $(rustc --version)"
   echo "duckdb:      $(python3 -c 'import duckdb; print(duckdb.__version__)') (Python $(python3 -c 'import platform; print(platform.python_version())'), threads=$THREADS)"
   echo "hyperfine:   ${HYPERFINE:+$($HYPERFINE --version)}"
   echo "memory:"
   free -h
+  echo "git status (src, Cargo.*):"
+  (cd "$ROOT" && git status --short -- src Cargo.toml Cargo.lock)
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
@@ -125,6 +149,8 @@ for n in $ROWS; do
       measured "$case.cloudcost" "$OUT/$case.cloudcost.json" "$BIN" estimate "$file" --format json
       measured "$case.duckdb" "$OUT/$case.duckdb.json" \
         python3 "$ROOT/bench/duckdb_estimate.py" "$file" --threads "$THREADS" --json "${extra[@]}"
+      measured "$case.duckdb-validate" "$OUT/$case.duckdb-validate.json" \
+        python3 "$ROOT/bench/duckdb_estimate.py" "$file" --threads "$THREADS" --json --validate "${extra[@]}"
       log "$case: cloudcost --format csv (exact-sum check, untimed)"
       timeout "$TIMEOUT" "$BIN" estimate "$file" --format csv > "$OUT/$case.cloudcost.lines.csv" 2>/dev/null \
         || echo "bench: cloudcost --format csv failed on $file" >&2
