@@ -82,16 +82,8 @@ fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
 /// left to `estimate` to report; they are not counted here).
 pub fn read_inventory(path: &Path) -> Result<Inventory, UsageError> {
     let file = path.display().to_string();
-    let p = PlRefPath::try_from_path(path).map_err(|e| unreadable(&file, e))?;
-    let mut lf = if super::is_parquet(path) {
-        LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(|e| unreadable(&file, e))?
-    } else {
-        LazyCsvReader::new(p)
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .finish()
-            .map_err(|e| unreadable(&file, e))?
-    };
+    let opened = super::scan::open(path)?;
+    let mut lf = opened.lf.clone();
     let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
     let s = &schema;
     if !s.contains("usage_start") || !s.contains("resource_id") {

@@ -66,16 +66,8 @@ fn number(schema: &Schema, name: &str) -> Expr {
 /// Reads a metrics file, keeping the last `lookback_days` days before its newest sample.
 pub fn read_metrics(path: &Path, lookback_days: u32) -> Result<MetricsRead, UsageError> {
     let file = path.display().to_string();
-    let p = PlRefPath::try_from_path(path).map_err(|e| unreadable(&file, e))?;
-    let mut lf = if super::is_parquet(path) {
-        LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(|e| unreadable(&file, e))?
-    } else {
-        LazyCsvReader::new(p)
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .finish()
-            .map_err(|e| unreadable(&file, e))?
-    };
+    let opened = super::scan::open(path)?;
+    let mut lf = opened.lf.clone();
     let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
     let missing: Vec<String> = REQUIRED
         .iter()

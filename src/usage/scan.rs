@@ -59,6 +59,32 @@ fn open_source(path: &Path, file: &str) -> Result<Source, UsageError> {
     })
 }
 
+/// A file opened for scanning (a gzipped CSV stays decompressed while this lives).
+pub(crate) struct Opened {
+    /// The lazy scan.
+    pub lf: LazyFrame,
+    _source: Source,
+}
+
+/// Opens a CSV (plain or gzipped) or Parquet file for a lazy scan; CSV columns are read as text.
+pub(crate) fn open(path: &Path) -> Result<Opened, UsageError> {
+    let file = path.display().to_string();
+    let parquet = is_parquet(path);
+    let source = if parquet {
+        Source {
+            path: path.to_path_buf(),
+            _temp: None,
+        }
+    } else {
+        open_source(path, &file)?
+    };
+    let lf = scan(&source.path, parquet, &file)?;
+    Ok(Opened {
+        lf,
+        _source: source,
+    })
+}
+
 fn scan(source: &Path, parquet: bool, file: &str) -> Result<LazyFrame, UsageError> {
     let p = PlRefPath::try_from_path(source).map_err(|e| unreadable(file, e))?;
     if parquet {
@@ -211,15 +237,8 @@ pub fn read_usage(
 ) -> Result<UsageRead, UsageError> {
     let file = path.display().to_string();
     let parquet = is_parquet(path);
-    let source = if parquet {
-        Source {
-            path: path.to_path_buf(),
-            _temp: None,
-        }
-    } else {
-        open_source(path, &file)?
-    };
-    let mut lf = scan(&source.path, parquet, &file)?;
+    let opened = open(path)?;
+    let mut lf = opened.lf.clone();
     let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
     let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let Some(layout) = Layout::detect(&columns) else {

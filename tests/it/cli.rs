@@ -1,15 +1,9 @@
 //! The `cloudcost` binary as a user runs it: exit codes, error messages, formats, import.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn cloudcost(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudcost"))
-        .args(args)
-        .env_remove("CLOUDCOST_PRICING_DATA")
-        .output()
-        .expect("runs cloudcost")
-}
+use super::cloudcost;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -2,19 +2,12 @@
 //! comment beside it.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
 const HEADER: &str = "usage_start,usage_end,region,availability_zone,service,usage_type,resource_id,quantity,instance_type,os,purchase_option,volume_type,storage_class,architecture,destination_region\n";
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudcost"))
-        .args(args)
-        .env_remove("CLOUDCOST_PRICING_DATA")
-        .output()
-        .expect("runs cloudcost")
-}
+use super::cloudcost as run;
 
 fn write(dir: &Path, name: &str, body: &str) -> String {
     let p = dir.join(name);
@@ -212,27 +205,7 @@ fn reserved_instance_is_size_flexible_and_its_waste_shows() {
 #[test]
 fn savings_plan_from_an_imported_offer_file() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("pd");
-    assert!(
-        run(&["pricing", "export", "--out", data.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let sp = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/offers/savings_plan_offer_2026.json"
-    );
-    assert!(
-        run(&[
-            "pricing",
-            "import",
-            sp,
-            "--out",
-            data.join("aws").to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let data = super::catalog_with_test_savings_plans(dir.path());
     let body = format!(
         "{HEADER}{}",
         row(
@@ -601,27 +574,7 @@ fn spot_at_the_price_of_its_hour_and_az_from_a_price_history() {
 #[test]
 fn savings_plans_cover_the_highest_saving_first() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("pd");
-    assert!(
-        run(&["pricing", "export", "--out", data.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let sp = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/offers/savings_plan_offer_2026.json"
-    );
-    assert!(
-        run(&[
-            "pricing",
-            "import",
-            sp,
-            "--out",
-            data.join("aws").to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let data = super::catalog_with_test_savings_plans(dir.path());
     // Test rates: m5.large us-east-1 0.060 (on-demand 0.096: 37.5 % saving), Seoul 0.083 (on-demand
     // 0.118: 29.7 %). A $0.06/h compute plan covers the us-east-1 hour first, all of it; Seoul
     // stays on-demand. One day of commitment: 24 × 0.06 = 1.44; plus 0.118.

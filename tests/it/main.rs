@@ -35,3 +35,40 @@ pub fn cents_of(q: &Quote, prefix: &str) -> String {
         .sum();
     m.cents().to_string()
 }
+
+/// Runs the `cloudcost` binary with `args` (no catalog override from the environment).
+pub fn cloudcost(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cloudcost"))
+        .args(args)
+        .env_remove("CLOUDCOST_PRICING_DATA")
+        .output()
+        .expect("runs cloudcost")
+}
+
+/// A catalog directory (under `dir`) holding the built-in catalog plus the Savings Plans rates of
+/// the test offer file (synthetic rates: m5.large compute 1yr no-upfront, us-east-1 0.060 and
+/// Seoul 0.083).
+pub fn catalog_with_test_savings_plans(dir: &std::path::Path) -> std::path::PathBuf {
+    let data = dir.join("pd");
+    assert!(
+        cloudcost(&["pricing", "export", "--out", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let sp = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/offers/savings_plan_offer_2026.json"
+    );
+    assert!(
+        cloudcost(&[
+            "pricing",
+            "import",
+            sp,
+            "--out",
+            data.join("aws").to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    data
+}

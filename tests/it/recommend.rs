@@ -1,18 +1,11 @@
 //! `cloudcost recommend` on a simulated fleet: waste, storage classes, commitments, and figures
 //! that `cloudcost quote` reproduces.
 
-use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudcost"))
-        .args(args)
-        .env_remove("CLOUDCOST_PRICING_DATA")
-        .output()
-        .expect("runs cloudcost")
-}
+use super::cloudcost as run;
 
 /// A 21-day, 120-resource fleet in us-east-1 (where the catalog has reserved prices and gp2),
 /// simulated once for all tests here.
@@ -214,27 +207,7 @@ fn recommend_needs_an_input() {
 #[test]
 fn a_savings_plan_is_recommended_when_the_catalog_has_its_rates() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("pd");
-    assert!(
-        run(&["pricing", "export", "--out", data.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let sp = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/offers/savings_plan_offer_2026.json"
-    );
-    assert!(
-        run(&[
-            "pricing",
-            "import",
-            sp,
-            "--out",
-            data.join("aws").to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let data = super::catalog_with_test_savings_plans(dir.path());
     // Seoul: no reserved prices, a (test) Compute Savings Plans rate for m5.large.
     let sim = dir.path().join("sim");
     let o = run(&[

@@ -2,19 +2,12 @@
 //! says which profile each instance runs).
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use serde_json::Value;
 
 use super::catalog;
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudcost"))
-        .args(args)
-        .env_remove("CLOUDCOST_PRICING_DATA")
-        .output()
-        .expect("runs cloudcost")
-}
+use super::cloudcost as run;
 
 #[test]
 fn each_profile_gets_the_finding_it_should() {

@@ -1,16 +1,8 @@
 //! `cloudcost simulate`: deterministic, complete, and priceable.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudcost"))
-        .args(args)
-        .env_remove("CLOUDCOST_PRICING_DATA")
-        .output()
-        .expect("runs cloudcost")
-}
+use super::cloudcost as run;
 
 #[test]
 fn same_seed_same_files_and_the_fleet_prices_without_rejects() {
