@@ -125,6 +125,17 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Month-to-date cost and the month-end forecast with its P10–P90 band.
+    Forecast {
+        /// The usage file (any layout `estimate` reads).
+        usage: PathBuf,
+        /// The account's reserved instances and savings plans.
+        #[arg(long, value_name = "FILE")]
+        commitments: Option<PathBuf>,
+        /// Output format (table or json).
+        #[arg(long, short, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Draw a chart report (PNG, SVG, a self-contained index.html and report.md) of a usage file's
     /// bill, forecast and savings.
     Report {
@@ -660,6 +671,68 @@ fn run(cli: Cli) -> Result<()> {
                 &cloudcost::money::Currency::usd(),
                 *format,
             ))
+        }
+        Command::Forecast {
+            usage,
+            commitments,
+            format,
+        } => {
+            let cat = catalog()?;
+            let held = read_commitments(commitments.as_deref(), &cat)?;
+            let read = cloudcost::usage::read_usage(
+                usage,
+                &cat,
+                &cloudcost::usage::ReadOptions {
+                    hourly_ec2: held.is_some(),
+                    rejects_path: None,
+                },
+            )?;
+            let mut bill = cloudcost::bill::price_usage(&cat, &read)?;
+            if let Some(h) = &held {
+                cloudcost::bill::apply_commitments(&cat, &read, &mut bill, h)?;
+            }
+            let daily: std::collections::BTreeMap<chrono::NaiveDate, Decimal> = bill
+                .by_day()
+                .into_iter()
+                .map(|(d, m)| (d, m.amount()))
+                .collect();
+            let Some((_, last)) = bill.period() else {
+                bail!("{}: no priced usage to forecast from", usage.display())
+            };
+            let f =
+                cloudcost::forecast::forecast_month(&daily, cloudcost::forecast::month_end(last));
+            let c = cloudcost::money::Currency::usd();
+            let m = |d: Decimal| c.format(cloudcost::Money::usd(d));
+            let month = cloudcost::forecast::month_start(last).format("%Y-%m");
+            if *format == Format::Json {
+                let v = serde_json::json!({
+                    "currency": c.code,
+                    "month": month.to_string(),
+                    "month_to_date": c.decimal(cloudcost::Money::usd(f.month_to_date)).to_string(),
+                    "forecast": c.decimal(cloudcost::Money::usd(f.forecast)).to_string(),
+                    "p10": c.decimal(cloudcost::Money::usd(f.p10)).to_string(),
+                    "p90": c.decimal(cloudcost::Money::usd(f.p90)).to_string(),
+                    "days_of_data": f.days_of_data,
+                    "insufficient_data": f.insufficient_data,
+                });
+                print(&(serde_json::to_string_pretty(&v)? + "\n"))
+            } else if f.insufficient_data {
+                print(&format!(
+                    "{month}: month to date {} over {} days: insufficient data to forecast (needs at least {} days)\n",
+                    m(f.month_to_date),
+                    f.days_of_data,
+                    cloudcost::forecast::MIN_DAYS
+                ))
+            } else {
+                print(&format!(
+                    "{month}: month to date {} (through {last}); forecast for the month {} (P10 {} – P90 {}), from {} days of data\n",
+                    m(f.month_to_date),
+                    m(f.forecast),
+                    m(f.p10),
+                    m(f.p90),
+                    f.days_of_data
+                ))
+            }
         }
         Command::Report {
             usage,

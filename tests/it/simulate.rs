@@ -139,3 +139,32 @@ fn bad_metric_rows_are_counted_by_reason() {
         "{e}"
     );
 }
+
+#[test]
+fn forecast_of_a_simulated_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "simulate",
+        "--resources",
+        "40",
+        "--days",
+        "14",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let usage = dir.path().join("usage.parquet");
+    let o = run(&["forecast", usage.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let num = |k: &str| v[k].as_str().unwrap().parse::<f64>().unwrap();
+    assert_eq!(v["insufficient_data"], false);
+    assert_eq!(v["days_of_data"], 14);
+    // 14 of 31 days spent; the rest forecast at a similar daily rate.
+    let ratio = num("forecast") / num("month_to_date");
+    assert!(
+        ratio > 31.0 / 14.0 * 0.9 && ratio < 31.0 / 14.0 * 1.1,
+        "{ratio}"
+    );
+    assert!(num("p10") <= num("forecast") && num("forecast") <= num("p90"));
+}
