@@ -25,9 +25,11 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use cloudcost::{bill::Bill, money::Currency, report::{ReportInput, write_report}};
-//! # fn bill() -> Bill { unimplemented!() }
-//! let (bill, usd) = (bill(), Currency::usd());
+//! use cloudcost::{catalog::Catalog, money::Currency, report::{ReportInput, write_report}};
+//! use cloudcost::usage::{ReadOptions, read_usage};
+//! let catalog = Catalog::embedded().unwrap();
+//! let usage = read_usage(Path::new("sim/usage.parquet"), &catalog, &ReadOptions::default()).unwrap();
+//! let (bill, usd) = (cloudcost::bill::price_usage(&catalog, &usage).unwrap(), Currency::usd());
 //! let input = ReportInput {
 //!     budget: Some(1500.into()),
 //!     ..ReportInput::new("AWS cost report", &bill, &usd)
