@@ -17,7 +17,8 @@ prices those few aggregates exactly in Python from the catalog TOML files: EBS p
 first 100 GB free. Anything else is counted as unpriced.
 
 --validate makes DuckDB do roughly the work cloudcost does before pricing: every row's timestamps,
-quantity, region, service, instance type, os and purchase option are parsed and checked (a bad row
+quantity, region, service, usage type, resource id, instance type, os, purchase option, volume
+type and storage class are parsed and checked (a bad row
 is counted as rejected, not priced), text is trimmed (and lower-cased where cloudcost does), and usage is first aggregated
 per resource, day and price key. (Not done: row numbers for rejects, the 60-second-minimum run
 rule, which cannot apply to the benchmark's whole-hour rows.)
@@ -116,6 +117,14 @@ WITH t AS (
     WHEN region IS NULL OR region NOT IN ('us-east-1', 'ap-northeast-2') THEN 'region: unknown'
     WHEN service IS NULL OR service NOT IN ('ec2', 'ebs', 's3', 'lambda', 'data_transfer', 'public_ipv4')
       THEN 'service: unknown'
+    WHEN NOT list_contains(CASE service
+        WHEN 'ec2' THEN ['instance-seconds']
+        WHEN 'ebs' THEN ['volume-gb-hours', 'volume-iops-hours', 'volume-throughput-hours',
+                         'volume-io-requests', 'snapshot-gb-hours']
+        WHEN 's3' THEN ['storage-gb-hours', 'put-requests', 'get-requests', 'retrieval-gb']
+        WHEN 'lambda' THEN ['requests', 'gb-seconds', 'ephemeral-gb-seconds']
+        WHEN 'data_transfer' THEN ['internet-out-gb', 'inter-az-gb', 'inter-region-gb']
+        ELSE ['ip-hours'] END, usage_type) THEN 'usage_type: not one of the service'
     WHEN resource_id IS NULL OR resource_id = '' THEN 'resource_id: missing'
     WHEN quantity IS NULL THEN 'quantity: not a number'
     WHEN quantity < 0 THEN 'quantity: negative'
@@ -123,6 +132,12 @@ WITH t AS (
       THEN 'instance_type: unknown'
     WHEN service = 'ec2' AND os NOT IN ('linux', 'windows') THEN 'os: unknown'
     WHEN service = 'ec2' AND purchase_option NOT IN ('on-demand', 'spot') THEN 'purchase_option: unknown'
+    WHEN service = 'ebs' AND usage_type <> 'snapshot-gb-hours'
+         AND COALESCE(volume_type, '') NOT IN ('gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard')
+      THEN 'volume_type: unknown'
+    WHEN service = 's3' AND COALESCE(storage_class, '') NOT IN ('standard', 'intelligent-tiering',
+         'standard-ia', 'onezone-ia', 'glacier-ir', 'glacier-flexible', 'deep-archive')
+      THEN 'storage_class: unknown'
     ELSE NULL END AS reason
   FROM t
 )

@@ -22,7 +22,10 @@
 #   BENCH_TIMEOUT   seconds before a single run is killed   (default 1800)
 #   BENCH_BUILD=0   skip the cargo build (use the binary already in $BENCH_TARGET)
 #   BENCH_REV       build this git revision (e.g. HEAD, a tag) from a clean `git archive` export
-#                   instead of the working tree (default: the working tree, as it is)
+#                   instead of the working tree (default: the working tree, as it is), into its
+#                   own target dir $BENCH_REV_TARGET (default $BENCH_TARGET-rev): sharing one target
+#                   dir between two source trees lets cargo take one tree's binary for the other's
+#   BENCH_BIN       measure this cloudcost binary as it is (no build)
 #
 # The binary is copied into the results directory before measuring, so a concurrent build into
 # the same target dir cannot swap it mid-run; its git revision is written to machine.txt.
@@ -62,15 +65,22 @@ python3 "$ROOT/bench/generate.py" "${gen_args[@]}" --formats "$(echo $FORMATS | 
 
 # --------------------------------------------------------------------------- build
 SRC="$ROOT"
-if [ -n "${BENCH_REV:-}" ]; then
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN="$BENCH_BIN"
+elif [ -n "${BENCH_REV:-}" ]; then
   REV="$(cd "$ROOT" && git rev-parse --short "$BENCH_REV")"
   SRC="$DATA/src-$REV"
+  TARGET="${BENCH_REV_TARGET:-$TARGET-rev}"
+  BIN="$TARGET/release/cloudcost"
   if [ ! -d "$SRC" ]; then
     log "exporting $REV to $SRC"
     mkdir -p "$SRC.tmp" && (cd "$ROOT" && git archive "$REV") | tar -x -C "$SRC.tmp" && mv "$SRC.tmp" "$SRC"
   fi
+  # git archive keeps commit-time mtimes: make them newer than any earlier build in $TARGET so
+  # cargo cannot call another revision's binary fresh.
+  find "$SRC" -type f -exec touch {} +
 fi
-if [ "${BENCH_BUILD:-1}" != 0 ]; then
+if [ -z "${BENCH_BIN:-}" ] && [ "${BENCH_BUILD:-1}" != 0 ]; then
   log "release build of $SRC into $TARGET (nice 19)"
   (cd "$SRC" && CARGO_TARGET_DIR="$TARGET" nice -n 19 cargo build --release)
 fi
@@ -85,7 +95,9 @@ BIN="$OUT/cloudcost"
   echo "nproc:       $(nproc)"
   echo "kernel:      $(uname -sr)"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  if [ -n "${BENCH_REV:-}" ]; then
+  if [ -n "${BENCH_BIN:-}" ]; then
+    echo "cloudcost:   the given binary $BENCH_BIN"
+  elif [ -n "${BENCH_REV:-}" ]; then
     echo "cloudcost:   built from $REV (clean export)"
   else
     echo "cloudcost:   built from the working tree at $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' + uncommitted changes (git status below)')"
@@ -141,7 +153,7 @@ measured() {
 for n in $ROWS; do
   for v in $VARIANTS; do
     for f in $FORMATS; do
-      label=$(python3 -c "import sys; sys.path.insert(0, '$ROOT/bench'); import generate; print(generate.label($n))")
+      label=$(PYTHONDONTWRITEBYTECODE=1 python3 -c "import sys; sys.path.insert(0, '$ROOT/bench'); import generate; print(generate.label($n))")
       file="$DATA/usage-$v-$label.$f"
       case="usage-$v-$label.$f"
       extra=()
