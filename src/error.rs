@@ -19,6 +19,9 @@ pub enum Error {
     /// A plan file is malformed or asks for something that does not exist.
     #[error(transparent)]
     Plan(#[from] InputError),
+    /// A usage or metrics file could not be read, or lacks columns.
+    #[error(transparent)]
+    Usage(#[from] crate::usage::UsageError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

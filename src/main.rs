@@ -237,89 +237,9 @@ fn read_commitments(
     path: Option<&Path>,
     cat: &Catalog,
 ) -> Result<Option<cloudcost::bill::Commitments>> {
-    let Some(f) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(f)
-        .with_context(|| format!("reading commitments {}", f.display()))?;
-    Ok(Some(cloudcost::bill::Commitments::parse(
-        &f.display().to_string(),
-        &text,
-        cat,
-    )?))
-}
-
-/// The bill (with commitments applied), the recommendations, and the metrics read.
-struct Analysis {
-    bill: Option<cloudcost::bill::Bill>,
-    report: cloudcost::savings::Report,
-    metrics: Option<cloudcost::usage::metrics::MetricsRead>,
-}
-
-/// Prices the usage and builds every recommendation from the usage and the metrics.
-fn analyse(
-    cat: &Catalog,
-    usage: Option<&Path>,
-    metrics: Option<&Path>,
-    held: Option<&cloudcost::bill::Commitments>,
-    opts: &cloudcost::recommend::RightsizingOptions,
-    commitment_lookback: u32,
-) -> Result<Analysis> {
-    let mut report = cloudcost::savings::Report::default();
-    // Per instance: the effective hourly price it pays when a commitment covers it.
-    let mut covered = std::collections::BTreeMap::new();
-    let mut os_of = std::collections::BTreeMap::new();
-    let mut bill = None;
-    if let Some(u) = usage {
-        let inv = cloudcost::usage::inventory::read_inventory(u)?;
-        report
-            .opportunities
-            .extend(cloudcost::savings::waste::waste(cat, &inv)?);
-        report
-            .opportunities
-            .extend(cloudcost::savings::storage::storage_classes(cat, &inv)?);
-        let read = cloudcost::usage::read_usage(
-            u,
-            cat,
-            &cloudcost::usage::ReadOptions {
-                hourly_ec2: true,
-                rejects_path: None,
-            },
-        )?;
-        let advice = cloudcost::savings::commitments::recommend_commitments(
-            cat,
-            &read,
-            commitment_lookback,
-            held,
-        );
-        report.opportunities.extend(advice.opportunities);
-        report.notes.extend(advice.notes);
-        for d in read.days.iter().filter(|d| d.key.service == "ec2") {
-            os_of.insert(d.resource_id.clone(), d.key.os);
-        }
-        let mut b = cloudcost::bill::price_usage(cat, &read)?;
-        if let Some(h) = held {
-            cloudcost::bill::apply_commitments(cat, &read, &mut b, h)?;
-            covered = cloudcost::savings::covered_instances(&b);
-        }
-        bill = Some(b);
-    }
-    let mut metrics_read = None;
-    if let Some(m) = metrics {
-        let read = cloudcost::usage::metrics::read_metrics(m, opts.lookback_days)?;
-        for (reason, n) in &read.rejected {
-            report.notes.push(format!(
-                "{}: {n} metric row(s) set aside: {reason}",
-                m.display()
-            ));
-        }
-        recommend_instances(cat, &read, &covered, &os_of, opts, &mut report)?;
-        metrics_read = Some(read);
-    }
-    report.rank();
-    Ok(Analysis {
-        bill,
-        report,
-        metrics: metrics_read,
-    })
+    path.map(|f| cloudcost::analysis::read_commitments(cat, f))
+        .transpose()
+        .map_err(Into::into)
 }
 
 /// Writes the chart report; returns the path of its `index.html`.
@@ -344,121 +264,6 @@ fn write_report(
         .into_iter()
         .find(|f| f.ends_with(cloudcost::report::INDEX_HTML))
         .unwrap_or_else(|| out.join(cloudcost::report::INDEX_HTML)))
-}
-
-/// Right-sizing and idle instances from the metrics, priced under the pricing model each
-/// instance has (on-demand, or the effective rate of the commitment covering it).
-fn recommend_instances(
-    cat: &Catalog,
-    read: &cloudcost::usage::metrics::MetricsRead,
-    covered: &std::collections::BTreeMap<String, Decimal>,
-    os_of: &std::collections::BTreeMap<String, cloudcost::catalog::Os>,
-    opts: &cloudcost::recommend::RightsizingOptions,
-    report: &mut cloudcost::savings::Report,
-) -> Result<()> {
-    use cloudcost::recommend::{CurrentPricing, Finding, InstanceContext, rightsize};
-    use cloudcost::savings::{InstanceOption, InstanceRow, Kind, Opportunity};
-    for series in &read.series {
-        let os = os_of
-            .get(&series.resource_id)
-            .copied()
-            .unwrap_or(cloudcost::catalog::Os::Linux);
-        let ctx = match covered.get(&series.resource_id) {
-            Some(rate) => InstanceContext::covered(os, *rate),
-            None => InstanceContext::on_demand(os),
-        };
-        let r = rightsize(cat, series, &ctx, opts)
-            .with_context(|| format!("right-sizing {}", series.resource_id))?;
-        let best = r.options.first();
-        match (r.finding, best) {
-            (Finding::Idle, _) => {
-                let saving = r.idle_stop_saving.unwrap_or_default();
-                let covered_note = if matches!(ctx.pricing, CurrentPricing::Covered { .. }) {
-                    " (its commitment is paid anyway: stopping it frees the commitment for other usage)"
-                } else {
-                    ""
-                };
-                report.opportunities.push(Opportunity {
-                    kind: Kind::IdleInstance,
-                    resource_id: r.resource_id.clone(),
-                    region: r.region.clone(),
-                    action: format!(
-                        "Stop or terminate the idle {}{covered_note}",
-                        r.instance_type
-                    ),
-                    current_monthly: r.current_monthly_cost,
-                    proposed_monthly: r.current_monthly_cost - saving,
-                    monthly_saving: saving,
-                    detail: r.note.clone(),
-                });
-            }
-            (Finding::OverProvisioned | Finding::UnderProvisioned, Some(o)) => {
-                let fixes = r.finding == Finding::UnderProvisioned;
-                report.opportunities.push(Opportunity {
-                    kind: Kind::Rightsize,
-                    resource_id: r.resource_id.clone(),
-                    region: r.region.clone(),
-                    action: format!(
-                        "Change {} → {}{}{}",
-                        r.instance_type,
-                        o.instance_type,
-                        if o.migration {
-                            " (migration: another architecture)"
-                        } else {
-                            ""
-                        },
-                        if fixes {
-                            " (fixes under-provisioning)"
-                        } else {
-                            ""
-                        }
-                    ),
-                    current_monthly: r.current_monthly_cost,
-                    proposed_monthly: o.monthly_cost,
-                    monthly_saving: o.monthly_saving,
-                    detail: format!(
-                        "{}; projected CPU {:.1}%, performance risk {}. {}",
-                        r.reasons
-                            .iter()
-                            .map(|x| x.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        o.projected_cpu_max_pct,
-                        o.performance_risk,
-                        o.note
-                    )
-                    .trim()
-                    .to_string(),
-                });
-            }
-            _ => {}
-        }
-        report.instances.push(InstanceRow {
-            resource_id: r.resource_id.clone(),
-            region: r.region.clone(),
-            instance_type: r.instance_type.clone(),
-            finding: r.finding.as_str().to_string(),
-            reasons: r.reasons.iter().map(|x| x.as_str().to_string()).collect(),
-            cpu_pct: r.cpu_used_pct,
-            mem_pct: r.mem_max_pct,
-            current_monthly: r.current_monthly_cost,
-            options: r
-                .options
-                .iter()
-                .map(|o| InstanceOption {
-                    instance_type: o.instance_type.clone(),
-                    projected_cpu_pct: o.projected_cpu_max_pct,
-                    projected_mem_pct: o.projected_mem_max_pct,
-                    performance_risk: o.performance_risk,
-                    migration: o.migration,
-                    monthly_cost: o.monthly_cost,
-                    monthly_saving: o.monthly_saving,
-                    note: o.note.clone(),
-                })
-                .collect(),
-        });
-    }
-    Ok(())
 }
 
 /// A spinner with the elapsed time on stderr while a big file is read; nothing when stderr is not
@@ -524,18 +329,7 @@ fn run(cli: Cli) -> Result<()> {
             format,
         } => {
             let cat = catalog()?;
-            let held = match commitments {
-                Some(f) => {
-                    let text = std::fs::read_to_string(f)
-                        .with_context(|| format!("reading commitments {}", f.display()))?;
-                    Some(cloudcost::bill::Commitments::parse(
-                        &f.display().to_string(),
-                        &text,
-                        &cat,
-                    )?)
-                }
-                None => None,
-            };
+            let held = read_commitments(commitments.as_deref(), &cat)?;
             let opts = cloudcost::usage::ReadOptions {
                 hourly_ec2: held.is_some() || spot_prices.is_some(),
                 rejects_path: rejects.clone(),
@@ -658,7 +452,7 @@ fn run(cli: Cli) -> Result<()> {
                 *headroom,
             )
             .map_err(anyhow::Error::msg)?;
-            let a = analyse(
+            let a = cloudcost::analysis::analyse(
                 &cat,
                 usage.as_deref(),
                 metrics.as_deref(),
@@ -679,18 +473,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let cat = catalog()?;
             let held = read_commitments(commitments.as_deref(), &cat)?;
-            let read = cloudcost::usage::read_usage(
-                usage,
-                &cat,
-                &cloudcost::usage::ReadOptions {
-                    hourly_ec2: held.is_some(),
-                    rejects_path: None,
-                },
-            )?;
-            let mut bill = cloudcost::bill::price_usage(&cat, &read)?;
-            if let Some(h) = &held {
-                cloudcost::bill::apply_commitments(&cat, &read, &mut bill, h)?;
-            }
+            let (_, bill) = cloudcost::analysis::price_file(&cat, usage, held.as_ref())?;
             let daily: std::collections::BTreeMap<chrono::NaiveDate, Decimal> = bill
                 .by_day()
                 .into_iter()
@@ -745,7 +528,7 @@ fn run(cli: Cli) -> Result<()> {
             let cat = catalog()?;
             let held = read_commitments(commitments.as_deref(), &cat)?;
             let opts = cloudcost::recommend::RightsizingOptions::default();
-            let a = analyse(
+            let a = cloudcost::analysis::analyse(
                 &cat,
                 Some(usage),
                 metrics.as_deref(),
@@ -791,7 +574,14 @@ fn run(cli: Cli) -> Result<()> {
             let opts = cloudcost::recommend::RightsizingOptions::default();
             let usage = data.join("usage.parquet");
             let metrics = data.join("metrics.parquet");
-            let a = analyse(&cat, Some(&usage), Some(&metrics), held.as_ref(), &opts, 30)?;
+            let a = cloudcost::analysis::analyse(
+                &cat,
+                Some(&usage),
+                Some(&metrics),
+                held.as_ref(),
+                &opts,
+                30,
+            )?;
             let bill = a.bill.context("no bill")?;
             let c = cloudcost::money::Currency::usd();
             eprintln!(

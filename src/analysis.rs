@@ -1,0 +1,235 @@
+//! The whole analysis of a usage file (and, optionally, its metrics): the bill with commitments
+//! applied, waste, storage classes, commitment advice and right-sizing, ranked. The CLI's
+//! `recommend`, `report` and `demo` and the Telegram bot all call this one pipeline.
+
+use std::path::Path;
+
+use rust_decimal::Decimal;
+
+use crate::Error;
+use crate::bill::{Bill, Commitments};
+use crate::catalog::Catalog;
+use crate::usage::{ReadOptions, UsageRead};
+
+/// Reads a usage file and prices it, with the commitments applied when given: the bill that
+/// `estimate`, `forecast` and `alarms` start from.
+pub fn price_file(
+    cat: &Catalog,
+    usage: &Path,
+    held: Option<&Commitments>,
+) -> Result<(UsageRead, Bill), Error> {
+    let read = crate::usage::read_usage(
+        usage,
+        cat,
+        &ReadOptions {
+            hourly_ec2: held.is_some(),
+            rejects_path: None,
+        },
+    )?;
+    let mut bill = crate::bill::price_usage(cat, &read)?;
+    if let Some(h) = held {
+        crate::bill::apply_commitments(cat, &read, &mut bill, h)?;
+    }
+    Ok((read, bill))
+}
+
+/// Reads and parses a commitments file.
+pub fn read_commitments(cat: &Catalog, path: &Path) -> Result<Commitments, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Commitments::parse(&path.display().to_string(), &text, cat)
+}
+
+/// The bill (with commitments applied), the recommendations, and the metrics read.
+pub struct Analysis {
+    /// The bill, when a usage file was given.
+    pub bill: Option<crate::bill::Bill>,
+    /// Every recommendation, ranked by monthly saving.
+    pub report: crate::savings::Report,
+    /// The metrics read, when a metrics file was given.
+    pub metrics: Option<crate::usage::metrics::MetricsRead>,
+}
+
+/// Prices the usage and builds every recommendation from the usage and the metrics.
+pub fn analyse(
+    cat: &Catalog,
+    usage: Option<&Path>,
+    metrics: Option<&Path>,
+    held: Option<&crate::bill::Commitments>,
+    opts: &crate::recommend::RightsizingOptions,
+    commitment_lookback: u32,
+) -> Result<Analysis, Error> {
+    let mut report = crate::savings::Report::default();
+    // Per instance: the effective hourly price it pays when a commitment covers it.
+    let mut covered = std::collections::BTreeMap::new();
+    let mut os_of = std::collections::BTreeMap::new();
+    let mut bill = None;
+    if let Some(u) = usage {
+        let inv = crate::usage::inventory::read_inventory(u)?;
+        report
+            .opportunities
+            .extend(crate::savings::waste::waste(cat, &inv)?);
+        report
+            .opportunities
+            .extend(crate::savings::storage::storage_classes(cat, &inv)?);
+        let read = crate::usage::read_usage(
+            u,
+            cat,
+            &crate::usage::ReadOptions {
+                hourly_ec2: true,
+                rejects_path: None,
+            },
+        )?;
+        let advice = crate::savings::commitments::recommend_commitments(
+            cat,
+            &read,
+            commitment_lookback,
+            held,
+        );
+        report.opportunities.extend(advice.opportunities);
+        report.notes.extend(advice.notes);
+        for d in read.days.iter().filter(|d| d.key.service == "ec2") {
+            os_of.insert(d.resource_id.clone(), d.key.os);
+        }
+        let mut b = crate::bill::price_usage(cat, &read)?;
+        if let Some(h) = held {
+            crate::bill::apply_commitments(cat, &read, &mut b, h)?;
+            covered = crate::savings::covered_instances(&b);
+        }
+        bill = Some(b);
+    }
+    let mut metrics_read = None;
+    if let Some(m) = metrics {
+        let read = crate::usage::metrics::read_metrics(m, opts.lookback_days)?;
+        for (reason, n) in &read.rejected {
+            report.notes.push(format!(
+                "{}: {n} metric row(s) set aside: {reason}",
+                m.display()
+            ));
+        }
+        recommend_instances(cat, &read, &covered, &os_of, opts, &mut report)?;
+        metrics_read = Some(read);
+    }
+    report.rank();
+    Ok(Analysis {
+        bill,
+        report,
+        metrics: metrics_read,
+    })
+}
+
+/// Right-sizing and idle instances from the metrics, priced under the pricing model each
+/// instance has (on-demand, or the effective rate of the commitment covering it).
+fn recommend_instances(
+    cat: &Catalog,
+    read: &crate::usage::metrics::MetricsRead,
+    covered: &std::collections::BTreeMap<String, Decimal>,
+    os_of: &std::collections::BTreeMap<String, crate::catalog::Os>,
+    opts: &crate::recommend::RightsizingOptions,
+    report: &mut crate::savings::Report,
+) -> Result<(), Error> {
+    use crate::recommend::{CurrentPricing, Finding, InstanceContext, rightsize};
+    use crate::savings::{InstanceOption, InstanceRow, Kind, Opportunity};
+    for series in &read.series {
+        let os = os_of
+            .get(&series.resource_id)
+            .copied()
+            .unwrap_or(crate::catalog::Os::Linux);
+        let ctx = match covered.get(&series.resource_id) {
+            Some(rate) => InstanceContext::covered(os, *rate),
+            None => InstanceContext::on_demand(os),
+        };
+        let r = rightsize(cat, series, &ctx, opts)?;
+        let best = r.options.first();
+        match (r.finding, best) {
+            (Finding::Idle, _) => {
+                let saving = r.idle_stop_saving.unwrap_or_default();
+                let covered_note = if matches!(ctx.pricing, CurrentPricing::Covered { .. }) {
+                    " (its commitment is paid anyway: stopping it frees the commitment for other usage)"
+                } else {
+                    ""
+                };
+                report.opportunities.push(Opportunity {
+                    kind: Kind::IdleInstance,
+                    resource_id: r.resource_id.clone(),
+                    region: r.region.clone(),
+                    action: format!(
+                        "Stop or terminate the idle {}{covered_note}",
+                        r.instance_type
+                    ),
+                    current_monthly: r.current_monthly_cost,
+                    proposed_monthly: r.current_monthly_cost - saving,
+                    monthly_saving: saving,
+                    detail: r.note.clone(),
+                });
+            }
+            (Finding::OverProvisioned | Finding::UnderProvisioned, Some(o)) => {
+                let fixes = r.finding == Finding::UnderProvisioned;
+                report.opportunities.push(Opportunity {
+                    kind: Kind::Rightsize,
+                    resource_id: r.resource_id.clone(),
+                    region: r.region.clone(),
+                    action: format!(
+                        "Change {} → {}{}{}",
+                        r.instance_type,
+                        o.instance_type,
+                        if o.migration {
+                            " (migration: another architecture)"
+                        } else {
+                            ""
+                        },
+                        if fixes {
+                            " (fixes under-provisioning)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    current_monthly: r.current_monthly_cost,
+                    proposed_monthly: o.monthly_cost,
+                    monthly_saving: o.monthly_saving,
+                    detail: format!(
+                        "{}; projected CPU {:.1}%, performance risk {}. {}",
+                        r.reasons
+                            .iter()
+                            .map(|x| x.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        o.projected_cpu_max_pct,
+                        o.performance_risk,
+                        o.note
+                    )
+                    .trim()
+                    .to_string(),
+                });
+            }
+            _ => {}
+        }
+        report.instances.push(InstanceRow {
+            resource_id: r.resource_id.clone(),
+            region: r.region.clone(),
+            instance_type: r.instance_type.clone(),
+            finding: r.finding.as_str().to_string(),
+            reasons: r.reasons.iter().map(|x| x.as_str().to_string()).collect(),
+            cpu_pct: r.cpu_used_pct,
+            mem_pct: r.mem_max_pct,
+            current_monthly: r.current_monthly_cost,
+            options: r
+                .options
+                .iter()
+                .map(|o| InstanceOption {
+                    instance_type: o.instance_type.clone(),
+                    projected_cpu_pct: o.projected_cpu_max_pct,
+                    projected_mem_pct: o.projected_mem_max_pct,
+                    performance_risk: o.performance_risk,
+                    migration: o.migration,
+                    monthly_cost: o.monthly_cost,
+                    monthly_saving: o.monthly_saving,
+                    note: o.note.clone(),
+                })
+                .collect(),
+        });
+    }
+    Ok(())
+}
