@@ -301,7 +301,13 @@ fn explain(bill: &Bill, anomalies: &mut [Anomaly]) {
             a.usage_type = movers(per).into_iter().next().map(|m| m.resource_id);
         }
         if let Some(per) = by_resource.get(&key) {
-            a.top_resources = movers(per).into_iter().take(TOP_RESOURCES).collect();
+            // The resources that carry the rise: at least 5 % of it each.
+            let impact = a.impact;
+            a.top_resources = movers(per)
+                .into_iter()
+                .filter(|m| m.impact * Decimal::from(20) >= impact)
+                .take(TOP_RESOURCES)
+                .collect();
         }
     }
 }

@@ -408,13 +408,15 @@ fn budget_alert(
         amount: cents(amount),
         threshold: Some(cents(value)),
         message: format!(
-            "Budget `{}` ({}) {period}: {what} {} is {pct}% of the {} budget, at or over its {} threshold ({})",
+            "Budget `{}` ({}) {period}: {what} {} is {pct}% of the {} budget, at or over its threshold {}",
             b.name,
             b.filter.describe(),
             usd(amount),
             usd(b.amount),
-            t.label(),
-            usd(value)
+            match t.level {
+                budgets::Level::Percent(p) => format!("of {}% ({})", p.normalize(), usd(value)),
+                budgets::Level::Absolute(_) => format!("of {}", usd(value)),
+            }
         ),
         details,
     }

@@ -33,6 +33,37 @@ pub struct SimOptions {
     pub region: String,
     /// First day (UTC).
     pub start: NaiveDate,
+    /// The shape of the fleet's cost over time.
+    pub shape: Shape,
+}
+
+impl Default for SimOptions {
+    /// 200 resources over 30 days from 2026-10-01 in us-east-1, seed 7, the mixed shape.
+    fn default() -> Self {
+        SimOptions {
+            resources: 200,
+            days: 30,
+            seed: 7,
+            region: "us-east-1".into(),
+            start: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap_or_default(),
+            shape: Shape::Mixed,
+        }
+    }
+}
+
+/// The shape of a simulated fleet's daily cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// Every workload profile, steady costs, and one mid-period egress spike on two sources
+    /// (for the anomaly detector).
+    #[default]
+    Mixed,
+    /// As mixed, without the spike: nothing an alarm should fire on.
+    Steady,
+    /// Half the fleet's instances launch over the period, and egress doubles by its end.
+    Growing,
+    /// As mixed, with a further egress spike every seven days.
+    Spiky,
 }
 
 /// What was written.
@@ -279,6 +310,12 @@ pub fn simulate(
             .unwrap_or((0.0, 0.0));
         let burstable = earn > 0.0;
         let mut balance = max_credits * 0.5;
+        // A growing fleet launches half its instances over the period.
+        let launch_hour = if opts.shape == Shape::Growing && i >= Profile::ALL.len() && i % 2 == 1 {
+            (i * 7919) % hours
+        } else {
+            0
+        };
         let has_mem = profile == Profile::Cache || i % 10 < 7;
         if profile == Profile::Web && itype == "m5.large" && os == Os::Linux {
             web_m5_large += 1;
@@ -288,7 +325,7 @@ pub fn simulate(
                 *c += 1;
             }
         }
-        for h in 0..hours {
+        for h in launch_hour..hours {
             let at = t0 + Duration::hours(h as i64);
             let hod = at.hour();
             if !profile.runs(hod) {
@@ -463,7 +500,9 @@ pub fn simulate(
     for k in 0..n_egress {
         let id = format!("egress-{:04x}-{k:05}", opts.seed & 0xffff);
         let base: f64 = rng.random_range(5.0..150.0);
-        let spiking = k < 2.min(n_egress);
+        let spiking =
+            k < 2.min(n_egress) && opts.shape != Shape::Steady && opts.shape != Shape::Growing;
+        let shape = opts.shape;
         if spiking {
             summary.spike_resources.push(id.clone());
         }
@@ -474,10 +513,16 @@ pub fn simulate(
             &id,
             None,
             &|d| {
-                let gb = if spiking && d == spike {
+                let weekly_spike = shape == Shape::Spiky && d % 7 == 3 && k % 5 == d % 5;
+                let growth = if shape == Shape::Growing {
+                    1.0 + d as f64 / days.max(1) as f64
+                } else {
+                    1.0
+                };
+                let gb = if (spiking && d == spike) || weekly_spike {
                     base * 12.0
                 } else {
-                    base * (0.9 + 0.2 * ((d * 7 + k) % 5) as f64 / 4.0)
+                    base * growth * (0.9 + 0.2 * ((d * 7 + k) % 5) as f64 / 4.0)
                 };
                 format!("{}", round3(gb))
             },
