@@ -1,5 +1,5 @@
 //! Cost anomalies, in the manner of AWS Cost Anomaly Detection: each service in each region
-//! (each account too, when the bill has accounts) is watched day by day against a robust baseline.
+//! (in each account, when the bill has accounts) is watched day by day against a robust baseline.
 //!
 //! # The model
 //!
@@ -85,6 +85,8 @@ pub struct Anomaly {
     pub service: String,
     /// The region.
     pub region: String,
+    /// The account, when the bill has accounts.
+    pub account: Option<String>,
     /// What the day cost.
     pub actual: Decimal,
     /// What the baseline expected.
@@ -168,17 +170,24 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
     let Some((_, last)) = bill.period() else {
         return Vec::new();
     };
-    let mut groups: BTreeMap<(&str, &str), BTreeMap<NaiveDate, Decimal>> = BTreeMap::new();
+    let accounts = &bill.attribution;
+    let account_of = |r: &crate::bill::CostRow| -> Option<String> {
+        accounts
+            .has_accounts
+            .then(|| accounts.account(&r.resource_id).unwrap_or("").to_string())
+    };
+    let mut groups: BTreeMap<(Option<String>, &str, &str), BTreeMap<NaiveDate, Decimal>> =
+        BTreeMap::new();
     for r in &bill.rows {
         *groups
-            .entry((r.service.as_str(), r.region.as_str()))
+            .entry((account_of(r), r.service.as_str(), r.region.as_str()))
             .or_default()
             .entry(r.day)
             .or_default() += r.cost.amount();
     }
     let min_history = opts.min_history_days.max(1) as usize;
     let mut found = Vec::new();
-    for ((service, region), series) in &groups {
+    for ((account, service, region), series) in &groups {
         let days = dense(series, last);
         for i in min_history..days.len() {
             let (day, actual) = days[i];
@@ -197,6 +206,7 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
                 day,
                 service: service.to_string(),
                 region: region.to_string(),
+                account: account.clone(),
                 actual,
                 expected,
                 impact,
@@ -208,29 +218,29 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
             });
         }
     }
-    explain(bill, &mut found);
-    found.sort_by(|a, b| (a.day, &a.service, &a.region).cmp(&(b.day, &b.service, &b.region)));
+    explain(bill, &mut found, &account_of);
+    found.sort_by(|a, b| {
+        (a.day, &a.service, &a.region, &a.account).cmp(&(b.day, &b.service, &b.region, &b.account))
+    });
     found
 }
 
 /// Fills in each anomaly's root cause: the usage type and the resources that rose most.
-fn explain(bill: &Bill, anomalies: &mut [Anomaly]) {
+fn explain(
+    bill: &Bill,
+    anomalies: &mut [Anomaly],
+    account_of: &dyn Fn(&crate::bill::CostRow) -> Option<String>,
+) {
     if anomalies.is_empty() {
         return;
     }
     // Only the groups with an anomaly, and only the days some anomaly's window or day covers.
-    let mut wanted: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    for (i, a) in anomalies.iter().enumerate() {
-        wanted
-            .entry((a.service.as_str(), a.region.as_str()))
-            .or_default()
-            .push(i);
-    }
-    let mut days_of_group: HashMap<(String, String), HashSet<NaiveDate>> = HashMap::new();
+    type Group = (Option<String>, String, String);
+    let group_of =
+        |a: &Anomaly| -> Group { (a.account.clone(), a.service.clone(), a.region.clone()) };
+    let mut days_of_group: HashMap<Group, HashSet<NaiveDate>> = HashMap::new();
     for a in anomalies.iter() {
-        let set = days_of_group
-            .entry((a.service.clone(), a.region.clone()))
-            .or_default();
+        let set = days_of_group.entry(group_of(a)).or_default();
         let from = a.day - chrono::Days::new(a.history_days.min(WINDOW_DAYS as u32) as u64);
         for d in from.iter_days().take_while(|d| *d <= a.day) {
             set.insert(d);
@@ -238,10 +248,10 @@ fn explain(bill: &Bill, anomalies: &mut [Anomaly]) {
     }
     // (group) → resource → day → cost, and usage type → day → cost.
     type PerDay = HashMap<NaiveDate, Decimal>;
-    let mut by_resource: HashMap<(String, String), HashMap<String, PerDay>> = HashMap::new();
-    let mut by_usage: HashMap<(String, String), HashMap<String, PerDay>> = HashMap::new();
+    let mut by_resource: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
+    let mut by_usage: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
     for r in &bill.rows {
-        let key = (r.service.clone(), r.region.clone());
+        let key = (account_of(r), r.service.clone(), r.region.clone());
         let Some(days) = days_of_group.get(&key) else {
             continue;
         };
@@ -263,9 +273,8 @@ fn explain(bill: &Bill, anomalies: &mut [Anomaly]) {
             .entry(r.day)
             .or_default() += r.cost.amount();
     }
-    drop(wanted);
     for a in anomalies.iter_mut() {
-        let key = (a.service.clone(), a.region.clone());
+        let key = group_of(a);
         let window_days: Vec<NaiveDate> = {
             let n = a.history_days.min(WINDOW_DAYS as u32) as u64;
             let from = a.day - chrono::Days::new(n);

@@ -229,29 +229,52 @@ pub fn evaluate(
     Ok(eval)
 }
 
-fn matches_filter(f: &Filter, r: &CostRow) -> bool {
+fn matches_filter(f: &Filter, r: &CostRow, bill: &Bill) -> bool {
     f.service.as_deref().is_none_or(|s| s == r.service)
         && f.region.as_deref().is_none_or(|s| s == r.region)
+        && f.account
+            .as_deref()
+            .is_none_or(|a| bill.attribution.account(&r.resource_id) == Some(a))
+        && f.tag
+            .as_deref()
+            .is_none_or(|t| bill.attribution.has_tag(&r.resource_id, t))
 }
 
 fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(), Error> {
-    for (key, value) in [("account", &b.filter.account), ("tag", &b.filter.tag)] {
-        if value.is_some() {
+    let lacks = [
+        (
+            "account",
+            &b.filter.account,
+            bill.attribution.has_accounts,
+            "an account column (account_id; CUR lineItem/UsageAccountId or \
+             line_item_usage_account_id; FOCUS SubAccountId)",
+        ),
+        (
+            "tag",
+            &b.filter.tag,
+            bill.attribution.has_tags,
+            "tags (a `tags` column of key=value pairs separated by `;`; CUR resourceTags/… \
+             columns or resource_tags; FOCUS Tags)",
+        ),
+    ];
+    for (key, value, present, needs) in lacks {
+        if value.is_some() && !present {
             return Err(InputError {
                 file: "budgets".into(),
                 line: None,
                 column: Some(format!("filter.{key}")),
                 context: Some(format!("budget `{}`", b.name)),
-                message: format!(
-                    "this bill has no {key}s to filter on: the usage is priced per service, region \
-                     and resource; filter on service or region instead"
-                ),
+                message: format!("the usage file has no {key}s to filter on: it needs {needs}"),
             }
             .into());
         }
     }
     let mut daily: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
-    for r in bill.rows.iter().filter(|r| matches_filter(&b.filter, r)) {
+    for r in bill
+        .rows
+        .iter()
+        .filter(|r| matches_filter(&b.filter, r, bill))
+    {
         *daily.entry(r.day).or_default() += r.cost.amount();
     }
     let Some(last) = eval.as_of else {
@@ -439,16 +462,23 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal) -> Alert {
         .collect();
     Alert {
         kind: AlertKind::Anomaly,
-        id: format!("anomaly:{}:{}:{}", a.service, a.region, a.day),
+        id: match &a.account {
+            Some(acc) => format!("anomaly:{acc}:{}:{}:{}", a.service, a.region, a.day),
+            None => format!("anomaly:{}:{}:{}", a.service, a.region, a.day),
+        },
         severity,
         period: a.day.to_string(),
         amount: cents(a.impact),
         threshold: Some(cents(min_impact)),
         message: format!(
-            "Cost anomaly on {}: {} in {} cost {}, expected {} ({} {}){}{}",
+            "Cost anomaly on {}: {} in {}{} cost {}, expected {} ({} {}){}{}",
             a.day,
             a.service,
             a.region,
+            a.account
+                .as_ref()
+                .map(|acc| format!(" (account {acc})"))
+                .unwrap_or_default(),
             usd(a.actual),
             usd(a.expected),
             usd(a.impact),
@@ -466,6 +496,7 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal) -> Alert {
         details: serde_json::json!({
             "service": a.service,
             "region": a.region,
+            "account": a.account,
             "day": a.day.to_string(),
             "actual": cents(a.actual).to_string(),
             "expected": cents(a.expected).to_string(),

@@ -331,3 +331,72 @@ fn the_forecast_of_a_steady_fleet_is_within_10_percent_from_day_10() {
     let mape = forecast_mape(&daily, 10);
     assert!(mape < Decimal::from(10), "MAPE {mape}%");
 }
+
+#[test]
+fn budgets_filter_on_accounts_and_tags_and_anomalies_are_per_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let usage = dir.path().join("usage.csv");
+    let mut csv = String::from(
+        "usage_start,usage_end,region,service,usage_type,resource_id,quantity,instance_type,os,purchase_option,account_id,tags\n",
+    );
+    for d in 1..=14 {
+        let (s, e) = (
+            format!("2026-10-{d:02}T00:00:00Z"),
+            format!("2026-10-{:02}T00:00:00Z", d + 1),
+        );
+        csv.push_str(&format!(
+            "{s},{e},us-east-1,ec2,instance-seconds,i-a1,86400,m5.large,linux,on-demand,111111111111,team=web;env=prod\n\
+             {s},{e},us-east-1,ec2,instance-seconds,i-b1,86400,m5.large,linux,on-demand,222222222222,team=data\n"
+        ));
+    }
+    // Day 13: a big instance appears in account 2222… for a day.
+    csv.push_str("2026-10-13T00:00:00Z,2026-10-14T00:00:00Z,us-east-1,ec2,instance-seconds,i-b2,86400,m5.2xlarge,linux,on-demand,222222222222,team=data\n");
+    std::fs::write(&usage, csv).unwrap();
+    let budgets = dir.path().join("budgets.toml");
+    std::fs::write(
+        &budgets,
+        r#"
+[[budget]]
+name = "account a"
+period = "monthly"
+amount = 30
+filter = { account = "111111111111" }
+thresholds = [ { percent = 100, on = "actual" } ]
+
+[[budget]]
+name = "team web"
+period = "monthly"
+amount = 40
+filter = { tag = "team=web" }
+thresholds = [ { percent = 100, on = "actual" }, { percent = 80, on = "actual" } ]
+"#,
+    )
+    .unwrap();
+    let alerts = alarms_json(&[
+        usage.to_str().unwrap(),
+        "--budgets",
+        budgets.to_str().unwrap(),
+        "--no-idle",
+        "--min-impact",
+        "5",
+    ]);
+    let ids: Vec<&str> = alerts.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "budget-actual:account a:2026-10:100%",
+            "budget-actual:team web:2026-10:80%",
+            "anomaly:222222222222:ec2:us-east-1:2026-10-13",
+        ],
+        "{alerts:#?}"
+    );
+    // 14 days of one m5.large at 0.096 USD an hour.
+    assert_eq!(alerts[0]["amount"], "32.26");
+    assert_eq!(alerts[1]["amount"], "32.26");
+    assert_eq!(alerts[1]["threshold"], "32.00");
+    assert_eq!(alerts[2]["details"]["account"], "222222222222");
+    assert_eq!(
+        alerts[2]["details"]["top_resources"][0]["resource_id"],
+        "i-b2"
+    );
+}
