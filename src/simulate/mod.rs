@@ -120,6 +120,7 @@ struct UsageCols {
     attached_to: Vec<Option<String>>,
     objects: Vec<Option<String>>,
     workload: Vec<Option<&'static str>>,
+    created_at: Vec<Option<String>>,
 }
 
 impl UsageCols {
@@ -152,6 +153,7 @@ impl UsageCols {
         self.attached_to.push(None);
         self.objects.push(None);
         self.workload.push(None);
+        self.created_at.push(None);
         self.start.len() - 1
     }
 }
@@ -222,6 +224,7 @@ pub fn simulate(
     let n_ips = n * 8 / 100;
     let n_buckets = (n * 6 / 100).max(1);
     let n_functions = (n * 5 / 100).max(1);
+    let n_snapshots = (n * 3 / 100).max(1);
     let n_egress = n
         .saturating_sub(
             n_instances
@@ -229,7 +232,8 @@ pub fn simulate(
                 + n_extra_volumes
                 + n_ips
                 + n_buckets
-                + n_functions,
+                + n_functions
+                + n_snapshots,
         )
         .max(1);
     let priced = |t: &str, os: Os| catalog.ec2_price(&reg, t, os, Ec2Model::OnDemand).is_ok();
@@ -429,6 +433,34 @@ pub fn simulate(
             u.attached_to[r] = Some(attached.clone());
         }
     }
+    // Snapshots: half of them old (created 200+ days before the period), a third of them of a
+    // volume that no longer exists; all of them the standard tier.
+    for k in 0..n_snapshots {
+        let id = format!("snap-{:04x}{:013x}", opts.seed & 0xffff, k);
+        let source = if k % 3 == 0 || ebs_total == 0 {
+            format!(
+                "vol-{:04x}{:013x}",
+                opts.seed & 0xffff,
+                0xdead_0000_usize + k
+            )
+        } else {
+            format!("vol-{:04x}{:013x}", opts.seed & 0xffff, (k * 5) % ebs_total)
+        };
+        let age_days = if k % 2 == 0 {
+            200 + (k * 13) % 400
+        } else {
+            (k * 7) % 60
+        };
+        let created = (t0 - Duration::days(age_days as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let gb = [20u32, 50, 100, 300][rng.random_range(0..4)];
+        for r in daily(&mut u, "ebs", "snapshot-gb-hours", &id, None, &|_| {
+            (gb * 24).to_string()
+        }) {
+            u.attached_to[r] = Some(source.clone());
+            u.created_at[r] = Some(created.clone());
+        }
+    }
     // Public IPv4 addresses, a quarter of them not associated with anything.
     for k in 0..n_ips {
         let id = format!("eipalloc-{:04x}{:09x}", opts.seed & 0xffff, k);
@@ -530,7 +562,7 @@ pub fn simulate(
     }
 
     summary.instances = n_instances;
-    summary.other_resources = ebs_total + n_ips + n_buckets + n_functions + n_egress;
+    summary.other_resources = ebs_total + n_ips + n_buckets + n_functions + n_egress + n_snapshots;
     summary.usage_rows = u.start.len();
     summary.metric_rows = m.ts.len();
     summary.profiles = profile_counts
@@ -623,6 +655,7 @@ fn usage_frame(u: UsageCols) -> Result<DataFrame, SimError> {
         Column::new("attached_to".into(), u.attached_to),
         Column::new("objects".into(), u.objects),
         s("workload", u.workload),
+        Column::new("created_at".into(), u.created_at),
     ])
     .map_err(polars_err)
 }

@@ -90,6 +90,7 @@ pub const OPTIONAL_COLUMNS: &[&str] = &[
     "architecture",
     "destination_region",
     "tags",
+    "created_at",
 ];
 
 /// The price-relevant identity of a usage aggregate.
