@@ -4,7 +4,10 @@
 //! # The model
 //!
 //! - **Series.** The daily cost of each (service, region), dense from its first day of data to the
-//!   bill's last day (a day without rows cost nothing).
+//!   bill's last day (a day without rows cost nothing), with usage valued at its blended rate
+//!   over the whole bill (cost ÷ quantity per usage type, component and pricing model): a price
+//!   tier crossed mid-month, or tiers restarting on the 1st, is not an anomaly; more usage is.
+//!   Alerts show the day's actual cost, and the expected cost as actual − impact.
 //! - **Expected.** For a day with at least [`AnomalyOptions::min_history_days`] days of history
 //!   before it, the baseline window is the up to [`WINDOW_DAYS`] days before it. The expected cost
 //!   is the median of the window's days of the same weekday when it has at least two of them
@@ -154,6 +157,58 @@ fn baseline(window: &[(NaiveDate, Decimal)], day: NaiveDate) -> (Decimal, Decima
     (expected, (mad * MAD_SCALE).round_dp(6))
 }
 
+/// A cost row's component without its price tier: `Internet egress (next 40,960 GB)` →
+/// `Internet egress`.
+fn tierless(component: &str) -> &str {
+    [" (first ", " (next ", " (over ", " (free allowance)"]
+        .iter()
+        .filter_map(|t| component.find(t))
+        .min()
+        .map_or(component, |i| &component[..i])
+}
+
+type RateKey<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    crate::bill::PricingModel,
+);
+
+/// Per service, region, usage type, tierless component and pricing model: the blended price
+/// (cost ÷ quantity over the whole bill), so that a tier boundary, or tiers restarting at the
+/// start of a month, does not move the series: only usage does.
+fn blended_rates(bill: &Bill) -> HashMap<RateKey<'_>, Decimal> {
+    let mut sums: HashMap<RateKey<'_>, (Decimal, Decimal)> = HashMap::new();
+    for r in &bill.rows {
+        let e = sums.entry(rate_key(r)).or_default();
+        e.0 += r.cost.amount();
+        e.1 += r.quantity;
+    }
+    sums.into_iter()
+        .filter(|(_, (_, q))| !q.is_zero())
+        .map(|(k, (c, q))| (k, c / q))
+        .collect()
+}
+
+fn rate_key(r: &crate::bill::CostRow) -> RateKey<'_> {
+    (
+        r.service.as_str(),
+        r.region.as_str(),
+        r.usage_type.as_str(),
+        tierless(&r.component),
+        r.model,
+    )
+}
+
+/// A row's usage valued at its blended rate (its cost when there is none).
+fn valued(rates: &HashMap<RateKey<'_>, Decimal>, r: &crate::bill::CostRow) -> Decimal {
+    match rates.get(&rate_key(r)) {
+        Some(rate) => (r.quantity * rate).round_dp(8),
+        None => r.cost.amount(),
+    }
+}
+
 fn dense(series: &BTreeMap<NaiveDate, Decimal>, last: NaiveDate) -> Vec<(NaiveDate, Decimal)> {
     let Some((&first, _)) = series.first_key_value() else {
         return Vec::new();
@@ -176,32 +231,41 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
             .has_accounts
             .then(|| accounts.account(&r.resource_id).unwrap_or("").to_string())
     };
-    let mut groups: BTreeMap<(Option<String>, &str, &str), BTreeMap<NaiveDate, Decimal>> =
-        BTreeMap::new();
+    let rates = blended_rates(bill);
+    // Per group and day: (usage valued at blended rates, actual cost).
+    type Days = BTreeMap<NaiveDate, (Decimal, Decimal)>;
+    let mut groups: BTreeMap<(Option<String>, &str, &str), Days> = BTreeMap::new();
     for r in &bill.rows {
-        *groups
+        let e = groups
             .entry((account_of(r), r.service.as_str(), r.region.as_str()))
             .or_default()
             .entry(r.day)
-            .or_default() += r.cost.amount();
+            .or_default();
+        e.0 += valued(&rates, r);
+        e.1 += r.cost.amount();
     }
     let min_history = opts.min_history_days.max(1) as usize;
     let mut found = Vec::new();
     for ((account, service, region), series) in &groups {
-        let days = dense(series, last);
+        let valued_series: BTreeMap<NaiveDate, Decimal> =
+            series.iter().map(|(d, (v, _))| (*d, *v)).collect();
+        let days = dense(&valued_series, last);
         for i in min_history..days.len() {
-            let (day, actual) = days[i];
+            let (day, value) = days[i];
             let window = &days[i.saturating_sub(WINDOW_DAYS)..i];
-            let (expected, spread) = baseline(window, day);
-            let impact = actual - expected;
+            let (expected_value, spread) = baseline(window, day);
+            let impact = value - expected_value;
             if impact < opts.min_impact || impact <= Decimal::ZERO || impact <= opts.z * spread {
                 continue;
             }
-            let impact_pct = (!expected.is_zero())
-                .then(|| (impact / expected * Decimal::ONE_HUNDRED).round_dp(1));
+            let impact_pct = (!expected_value.is_zero())
+                .then(|| (impact / expected_value * Decimal::ONE_HUNDRED).round_dp(1));
             if impact_pct.is_some_and(|p| p < opts.min_impact_pct) {
                 continue;
             }
+            // Shown: the day's actual cost, and what was expected of it.
+            let actual = series.get(&day).map(|e| e.1).unwrap_or_default();
+            let expected = actual - impact;
             found.push(Anomaly {
                 day,
                 service: service.to_string(),
@@ -337,7 +401,8 @@ mod tests {
             usage_type: usage_type.into(),
             component: String::new(),
             model: PricingModel::OnDemand,
-            quantity: Decimal::ONE,
+            // One unit per dollar: usage moves the cost.
+            quantity: Decimal::from(cost),
             unit: "GB".into(),
             cost: Money::usd(Decimal::from(cost)),
             on_demand_equivalent: Money::usd(Decimal::from(cost)),
@@ -424,6 +489,43 @@ mod tests {
         let found = detect(&bill(rows), &AnomalyOptions::default());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].day, day(28));
+    }
+
+    #[test]
+    fn a_cheaper_tier_ending_is_not_an_anomaly() {
+        // The same 1,000 GB every day; the price drops from 0.09 to 0.07 a GB on day 20 (a tier
+        // crossed) and is back at 0.09 on the 1st of the next month (tiers restart).
+        let mut rows = Vec::new();
+        for d in 0..40u64 {
+            let day = day(1) + chrono::Days::new(d);
+            let cheap = (19..31).contains(&d);
+            let mut r = row(day, "data_transfer", "egress", "internet-out-gb", 0);
+            r.quantity = Decimal::from(1000);
+            r.component = if cheap {
+                "Internet egress (next 40,960 GB)".into()
+            } else {
+                "Internet egress (first 10,240 GB)".into()
+            };
+            let price = if cheap {
+                Decimal::new(7, 2)
+            } else {
+                Decimal::new(9, 2)
+            };
+            r.cost = Money::usd(price * r.quantity);
+            rows.push(r);
+        }
+        let opts = AnomalyOptions {
+            min_impact: Decimal::from(5),
+            ..Default::default()
+        };
+        let found = detect(&bill(rows.clone()), &opts);
+        assert!(found.is_empty(), "{found:#?}");
+        // More usage is: 3,000 GB on day 35.
+        rows[34].quantity = Decimal::from(3000);
+        rows[34].cost = Money::usd(Decimal::from(270));
+        let found = detect(&bill(rows), &opts);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].actual, Decimal::from(270));
     }
 
     #[test]
