@@ -586,7 +586,14 @@ fn run(cli: Cli) -> Result<()> {
             };
             let cat = catalog()?;
             let held = read_commitments(commitments.as_deref(), &cat)?;
-            let (bill, idle) = if *no_idle {
+            let idle_possible = cloudcost::usage::attribution::is_own_format(usage)?;
+            if !*no_idle && !idle_possible {
+                eprintln!(
+                    "note: {} is a billing export (CUR or FOCUS): idle-resource alerts need this project's usage format (docs/usage-format.md); budgets and anomalies are checked",
+                    usage.display()
+                );
+            }
+            let (bill, idle) = if *no_idle || !idle_possible {
                 (
                     cloudcost::analysis::price_file(&cat, usage, held.as_ref())?.1,
                     None,

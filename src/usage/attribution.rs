@@ -54,6 +54,16 @@ fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
     }
 }
 
+/// Whether a usage file is in this project's own format (not a CUR or FOCUS export): the format
+/// that resource inventories (waste, idle resources) are read from. Reads the schema only.
+pub fn is_own_format(path: &Path) -> Result<bool, UsageError> {
+    let file = path.display().to_string();
+    let mut lf = open(path)?.lf;
+    let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    Ok(Layout::detect(&names) == Some(Layout::Cloudcost))
+}
+
 /// Whether a file's columns carry accounts or tags (cheap: reads the schema only).
 pub fn has_attribution(path: &Path) -> Result<bool, UsageError> {
     let file = path.display().to_string();

@@ -413,3 +413,33 @@ thresholds = [ { percent = 100, on = "actual" }, { percent = 80, on = "actual" }
         "i-b2"
     );
 }
+
+#[test]
+fn cur_and_focus_files_carry_their_accounts_into_budgets() {
+    let dir = tempfile::tempdir().unwrap();
+    let budgets = dir.path().join("b.toml");
+    for (account, fires) in [("123456789012", true), ("999999999999", false)] {
+        std::fs::write(
+            &budgets,
+            format!(
+                "[[budget]]\nname = \"acct\"\nperiod = \"monthly\"\namount = 5\n\
+                 filter = {{ account = \"{account}\" }}\n\
+                 thresholds = [ {{ percent = 100, on = \"actual\" }} ]\n"
+            ),
+        )
+        .unwrap();
+        for f in ["cur1", "cur2", "focus"] {
+            let usage = format!(
+                "{}/tests/fixtures/usage/{f}_2026-10.csv",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let alerts = alarms_json(&[&usage, "--budgets", budgets.to_str().unwrap()]);
+            if fires {
+                assert_eq!(alerts.len(), 1, "{f}: {alerts:#?}");
+                assert_eq!(alerts[0]["amount"], "13.43", "{f}");
+            } else {
+                assert!(alerts.is_empty(), "{f}: {alerts:#?}");
+            }
+        }
+    }
+}
