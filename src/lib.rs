@@ -5,11 +5,11 @@
 //!
 //! # Layout
 //!
-//! - [`money`]: [`Money`](money::Money), exact USD amounts over `rust_decimal`, and the display
+//! - [`money`]: [`Money`], exact USD amounts over `rust_decimal`, and the display
 //!   currency (rounding half-up to the currency's minor unit only when shown).
 //! - [`catalog`]: the price catalog: data files under `pricing-data/` (embedded in the binary,
 //!   or read from a directory), loaded through serde into typed lookups; a price the catalog lacks
-//!   is a [`MissingPrice`](error::MissingPrice) error, never zero. [`catalog::import`] turns AWS
+//!   is a [`MissingPrice`] error, never zero. [`catalog::import`] turns AWS
 //!   Price List offer files into catalog files.
 //! - [`pricing`]: the pricing engine: per-service functions that turn quantities into
 //!   [`LineItem`](pricing::LineItem)s, tiers that accumulate over a month

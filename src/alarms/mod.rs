@@ -129,9 +129,10 @@ pub struct BudgetStatus {
     pub filter: String,
     /// The budgeted amount.
     pub amount: Decimal,
-    /// Actual spend in the period.
+    /// Actual spend in the period, exact (round only to show it).
     pub actual: Decimal,
-    /// The forecast for the period (monthly: month end; daily: the next day), when there is one.
+    /// The forecast for the period (monthly: month end; daily: the next day), when there is one;
+    /// exact.
     pub forecast: Option<Decimal>,
 }
 
@@ -296,8 +297,8 @@ fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(),
                 period: month.clone(),
                 filter: b.filter.describe(),
                 amount: b.amount,
-                actual: cents(actual),
-                forecast: forecast.map(cents),
+                actual,
+                forecast,
             });
             for t in &b.thresholds {
                 let value = t.value(b.amount);
@@ -350,8 +351,8 @@ fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(),
                 period: last.to_string(),
                 filter: b.filter.describe(),
                 amount: b.amount,
-                actual: cents(daily.get(&last).copied().unwrap_or_default()),
-                forecast: expected_next.map(cents),
+                actual: daily.get(&last).copied().unwrap_or_default(),
+                forecast: expected_next,
             });
             for t in &b.thresholds {
                 let value = t.value(b.amount);
