@@ -30,7 +30,17 @@ pub fn price_file(
     if let Some(h) = held {
         crate::bill::apply_commitments(cat, &read, &mut bill, h)?;
     }
+    attribute(&mut bill, usage)?;
     Ok((read, bill))
+}
+
+/// Fills in the bill's accounts and tags from the usage file, when it carries them (one more
+/// scan of the file, only then).
+pub fn attribute(bill: &mut Bill, usage: &Path) -> Result<(), Error> {
+    if crate::usage::attribution::has_attribution(usage)? {
+        bill.attribution = crate::usage::attribution::read_attribution(usage)?;
+    }
+    Ok(())
 }
 
 /// Reads and parses a commitments file.
@@ -94,6 +104,7 @@ pub fn analyse(
             os_of.insert(d.resource_id.clone(), d.key.os);
         }
         let mut b = crate::bill::price_usage(cat, &read)?;
+        attribute(&mut b, u)?;
         if let Some(h) = held {
             crate::bill::apply_commitments(cat, &read, &mut b, h)?;
             covered = crate::savings::covered_instances(&b);

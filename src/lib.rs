@@ -42,6 +42,7 @@
 //! assert_eq!(quote.total().cents().to_string(), "3.65");
 //! ```
 
+pub mod alarms;
 pub mod analysis;
 pub mod bill;
 pub mod catalog;

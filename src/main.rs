@@ -89,6 +89,11 @@ enum Command {
         /// First day (UTC), YYYY-MM-DD.
         #[arg(long, default_value = "2026-10-01")]
         start: chrono::NaiveDate,
+        /// The shape of the fleet's cost over time: mixed (a mid-period egress spike), steady
+        /// (no spike), growing (instances launch over the period, egress doubles), spiky (a
+        /// further spike every week).
+        #[arg(long, value_enum, default_value_t = cloudcost::simulate::Shape::Mixed)]
+        shape: cloudcost::simulate::Shape,
         /// Directory to write usage, metrics and commitments into.
         #[arg(long, default_value = "sim")]
         out: PathBuf,
@@ -133,6 +138,36 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         commitments: Option<PathBuf>,
         /// Output format (table or json).
+        #[arg(long, short, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Budget, forecast, anomaly and idle-resource alerts for a usage file (the events the bot
+    /// posts). With --state, only alerts that have not fired before are shown.
+    Alarms {
+        /// The usage file (any layout `estimate` reads).
+        usage: PathBuf,
+        /// Budgets (TOML; see docs/budgets-format.md).
+        #[arg(long, value_name = "FILE")]
+        budgets: Option<PathBuf>,
+        /// Remember what has fired in this SQLite file: a second run shows only new alerts.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Hourly utilization metrics, to alert on idle instances too.
+        #[arg(long, value_name = "FILE")]
+        metrics: Option<PathBuf>,
+        /// The account's reserved instances and savings plans.
+        #[arg(long, value_name = "FILE")]
+        commitments: Option<PathBuf>,
+        /// Smallest anomaly impact (USD over the expected daily cost) that alerts.
+        #[arg(long, default_value = "50")]
+        min_impact: Decimal,
+        /// Smallest anomaly impact, in percent of the expected daily cost, that alerts.
+        #[arg(long, default_value = "20")]
+        min_impact_pct: Decimal,
+        /// No idle-resource alerts.
+        #[arg(long)]
+        no_idle: bool,
+        /// Output format: table, json (the alert list), csv or markdown.
         #[arg(long, short, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -285,6 +320,16 @@ fn progress(path: &Path) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// The budgets file a command was given, for error context.
+fn budgets_name(c: &Command) -> Option<&str> {
+    match c {
+        Command::Alarms {
+            budgets: Some(b), ..
+        } => b.to_str(),
+        _ => None,
+    }
+}
+
 fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
@@ -383,6 +428,7 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             region,
             start,
+            shape,
             out,
             csv,
         } => {
@@ -393,6 +439,7 @@ fn run(cli: Cli) -> Result<()> {
                 seed: *seed,
                 region: region.clone(),
                 start: *start,
+                shape: *shape,
             };
             let t = std::time::Instant::now();
             let s = cloudcost::simulate::simulate(&cat, &opts, out, *csv)?;
@@ -415,11 +462,13 @@ fn run(cli: Cli) -> Result<()> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            eprintln!(
-                "cost spike on {} in the egress of {}",
-                s.spike_day,
-                s.spike_resources.join(", ")
-            );
+            if !s.spike_resources.is_empty() {
+                eprintln!(
+                    "cost spike on {} in the egress of {}",
+                    s.spike_day,
+                    s.spike_resources.join(", ")
+                );
+            }
             for f in [
                 format!("usage.{ext}"),
                 format!("metrics.{ext}"),
@@ -517,6 +566,82 @@ fn run(cli: Cli) -> Result<()> {
                 ))
             }
         }
+        Command::Alarms {
+            usage,
+            budgets,
+            state,
+            metrics,
+            commitments,
+            min_impact,
+            min_impact_pct,
+            no_idle,
+            format,
+        } => {
+            if min_impact.is_sign_negative() || min_impact_pct.is_sign_negative() {
+                bail!("--min-impact and --min-impact-pct must not be negative");
+            }
+            let budgets = match budgets {
+                Some(f) => cloudcost::alarms::Budgets::load(f)?,
+                None => cloudcost::alarms::Budgets::default(),
+            };
+            let cat = catalog()?;
+            let held = read_commitments(commitments.as_deref(), &cat)?;
+            let idle_possible = cloudcost::usage::attribution::is_own_format(usage)?;
+            if !*no_idle && !idle_possible {
+                eprintln!(
+                    "note: {} is a billing export (CUR or FOCUS): idle-resource alerts need this project's usage format (docs/usage-format.md); budgets and anomalies are checked",
+                    usage.display()
+                );
+            }
+            let (bill, idle) = if *no_idle || !idle_possible {
+                (
+                    cloudcost::analysis::price_file(&cat, usage, held.as_ref())?.1,
+                    None,
+                )
+            } else {
+                let opts = cloudcost::recommend::RightsizingOptions::default();
+                let a = cloudcost::analysis::analyse(
+                    &cat,
+                    Some(usage),
+                    metrics.as_deref(),
+                    held.as_ref(),
+                    &opts,
+                    30,
+                )?;
+                (a.bill.context("no bill")?, Some(a.report))
+            };
+            let opts = cloudcost::alarms::AlarmOptions {
+                anomaly: cloudcost::alarms::AnomalyOptions {
+                    min_impact: *min_impact,
+                    min_impact_pct: *min_impact_pct,
+                    ..Default::default()
+                },
+            };
+            let eval = cloudcost::alarms::evaluate(&bill, &budgets, idle.as_ref(), &opts)
+                .with_context(|| {
+                    format!(
+                        "evaluating {}",
+                        budgets_name(&cli.command).unwrap_or("the budgets")
+                    )
+                })?;
+            let alerts = match state {
+                Some(db) => cloudcost::alarms::AlarmState::open(db)?.record(&eval)?,
+                None => eval.alerts.clone(),
+            };
+            let file = usage.display().to_string();
+            let currency = cloudcost::money::Currency::usd();
+            print(&output::alarms::render(
+                &output::alarms::AlarmsView {
+                    file: &file,
+                    as_of: eval.as_of,
+                    budgets: &eval.budgets,
+                    alerts: &alerts,
+                    new_only: state.is_some(),
+                    currency: &currency,
+                },
+                *format,
+            ))
+        }
         Command::Report {
             usage,
             metrics,
@@ -564,6 +689,7 @@ fn run(cli: Cli) -> Result<()> {
                 seed: 7,
                 region: "us-east-1".into(),
                 start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).context("demo start date")?,
+                shape: cloudcost::simulate::Shape::Mixed,
             };
             eprintln!(
                 "simulating 200 resources over 20 days in us-east-1 into {} …",

@@ -21,6 +21,7 @@
 //! - [`auth`]: the allowlist and the rate-limited refusal; [`clock`]: injectable time;
 //!   [`log`]: log lines with the token redacted.
 
+pub mod alarms;
 pub mod auth;
 pub mod bot;
 pub mod clock;
@@ -63,8 +64,7 @@ pub async fn run(
         Some(u) => u,
         None => config::parse_api_url(DEFAULT_API_URL).map_err(anyhow::Error::msg)?,
     };
-    // Until cloudcost::alarms lands, no alarm engine: alarm commands say so.
-    let engine = monitor::Unavailable;
+    let engine = alarms::LibraryAlarms::open(&config)?;
     bot::start(config, &token, url, clock, Box::new(engine), shutdown).await
 }
 

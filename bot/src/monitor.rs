@@ -63,30 +63,3 @@ pub trait AlarmEngine: Send {
     /// it). Returns the amount, or a reason the user can read.
     fn set_budget(&mut self, name: &str, amount_text: &str) -> Result<Decimal, String>;
 }
-
-/// No alarm engine (this build has none yet): every call says so; nothing is faked.
-#[derive(Debug, Default)]
-pub struct Unavailable;
-
-const UNAVAILABLE: &str = "alarms are not available in this build";
-
-impl AlarmEngine for Unavailable {
-    fn check(&mut self, _: &Bill, _: Option<&Report>) -> Result<Vec<AlertView>, String> {
-        Err(UNAVAILABLE.into())
-    }
-    fn status(&self, _: &Bill) -> Result<Vec<BudgetView>, String> {
-        Err(UNAVAILABLE.into())
-    }
-    fn recent(&self, _: usize) -> Result<Vec<AlertView>, String> {
-        Err(UNAVAILABLE.into())
-    }
-    fn budget_names(&self) -> Vec<String> {
-        Vec::new()
-    }
-    fn monthly_budget(&self) -> Option<Decimal> {
-        None
-    }
-    fn set_budget(&mut self, _: &str, _: &str) -> Result<Decimal, String> {
-        Err(UNAVAILABLE.into())
-    }
-}

@@ -105,6 +105,10 @@ pub struct Bill {
     pub coverage: Option<Coverage>,
     /// For CUR and FOCUS files: what the file itself billed.
     pub billed: Option<Billed>,
+    /// The accounts and tags of the resources, when the usage file carries them (filled by
+    /// [`crate::analysis::price_file`]; empty otherwise).
+    #[serde(skip)]
+    pub attribution: crate::usage::attribution::Attribution,
 }
 
 /// What a CUR or FOCUS file billed, beside our price of the same usage.
@@ -152,6 +156,7 @@ impl Bill {
                     .collect(),
             }),
             rows_charges: usage.rows_charges(),
+            attribution: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 //! Money in machine formats (JSON, CSV) is a decimal string in the display currency, rounded
 //! half-up to its minor unit; unit prices keep every digit.
 
+pub mod alarms;
 pub mod bill;
 pub mod compare;
 pub mod prices;

@@ -415,6 +415,18 @@ mod tests {
     }
 
     #[test]
+    fn a_spiky_fleet_is_committed_to_its_floor_not_its_peaks() {
+        // 8 units all day, 40 units for 4 hours every night (a batch fleet), for 14 days. An RI
+        // pays for itself only when used over 62.5 % of hours (0.06 / 0.096): the nightly peak's
+        // 17 % does not; the floor's 100 % does.
+        let u: Vec<u32> = (0..14 * 24)
+            .map(|h| if h % 24 < 4 { 40 } else { 8 })
+            .collect();
+        let s = flat(&u, dec!(0.024));
+        assert_eq!(best_count(&s, dec!(4), dec!(0.06)), 2);
+    }
+
+    #[test]
     fn a_shrinking_fleet_is_not_over_committed() {
         // 40 units for most of the window, then 8: the recent window wants fewer.
         let mut u = vec![40u32; 200];

@@ -32,6 +32,8 @@ pub enum Kind {
     StoppedInstanceVolume,
     /// Convert gp2 to gp3.
     Gp2ToGp3,
+    /// Delete (or archive) an old snapshot, or one whose volume is gone.
+    OldSnapshot,
     /// Move S3 data to another storage class.
     StorageClass,
     /// Buy reserved instances.
@@ -50,6 +52,7 @@ impl Kind {
             Kind::UnattachedVolume => "unattached-volume",
             Kind::StoppedInstanceVolume => "stopped-instance-volume",
             Kind::Gp2ToGp3 => "gp2-to-gp3",
+            Kind::OldSnapshot => "old-snapshot",
             Kind::StorageClass => "storage-class",
             Kind::ReservedInstances => "reserved-instances",
             Kind::SavingsPlan => "savings-plan",

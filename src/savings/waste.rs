@@ -26,6 +26,9 @@ fn missing(e: PriceError) -> MissingPrice {
 /// Days without running after which an instance counts as stopped.
 pub const STOPPED_AFTER_DAYS: i64 = 7;
 
+/// Age from which a snapshot counts as old (as of the file's last day).
+pub const OLD_SNAPSHOT_DAYS: i64 = 90;
+
 /// Finds waste in a usage file's inventory.
 pub fn waste(catalog: &Catalog, inv: &Inventory) -> Result<Vec<Opportunity>, MissingPrice> {
     let mut out = Vec::new();
@@ -135,6 +138,43 @@ pub fn waste(catalog: &Catalog, inv: &Inventory) -> Result<Vec<Opportunity>, Mis
                         ));
                     }
                 }
+            }
+            ("ebs", u) if u.starts_with("snapshot-gb") => {
+                // Age: from `created_at` when the file gives it, else at least the days seen.
+                let born = r.created.unwrap_or(r.first_day);
+                let age = (last - born).num_days();
+                let source = r.attached_to.as_str();
+                let source_gone = !source.is_empty()
+                    && source != "none"
+                    && !inv
+                        .resources
+                        .iter()
+                        .any(|v| v.resource_id == source && v.usage_type == "volume-gb-hours");
+                if age < OLD_SNAPSHOT_DAYS && !source_gone {
+                    continue;
+                }
+                let size = (r.quantity / observed_hours).round_dp(2);
+                let mut p = pricer(catalog);
+                let now = cost(
+                    &p.ebs_snapshot(&r.resource_id, &r.region, size, hpm, Decimal::ONE)
+                        .map_err(missing)?,
+                );
+                let why = match (age >= OLD_SNAPSHOT_DAYS, source_gone) {
+                    (true, true) => format!("{age} days old, and its volume {source} is gone"),
+                    (true, false) => format!("{age} days old"),
+                    _ => format!("its volume {source} is gone"),
+                };
+                out.push(Opportunity::new(
+                    Kind::OldSnapshot,
+                    &r.resource_id,
+                    &r.region,
+                    format!("Delete the snapshot if no restore needs it ({why})"),
+                    now,
+                    Decimal::ZERO,
+                    format!(
+                        "{size} GB of snapshot data; snapshots are incremental, so deleting one frees only the data no other snapshot references: the saving is at most this"
+                    ),
+                ));
             }
             _ => {}
         }

@@ -33,6 +33,37 @@ pub struct SimOptions {
     pub region: String,
     /// First day (UTC).
     pub start: NaiveDate,
+    /// The shape of the fleet's cost over time.
+    pub shape: Shape,
+}
+
+impl Default for SimOptions {
+    /// 200 resources over 30 days from 2026-10-01 in us-east-1, seed 7, the mixed shape.
+    fn default() -> Self {
+        SimOptions {
+            resources: 200,
+            days: 30,
+            seed: 7,
+            region: "us-east-1".into(),
+            start: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap_or_default(),
+            shape: Shape::Mixed,
+        }
+    }
+}
+
+/// The shape of a simulated fleet's daily cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// Every workload profile, steady costs, and one mid-period egress spike on two sources
+    /// (for the anomaly detector).
+    #[default]
+    Mixed,
+    /// As mixed, without the spike: nothing an alarm should fire on.
+    Steady,
+    /// Half the fleet's instances launch over the period, and egress doubles by its end.
+    Growing,
+    /// As mixed, with a further egress spike every seven days.
+    Spiky,
 }
 
 /// What was written.
@@ -89,6 +120,7 @@ struct UsageCols {
     attached_to: Vec<Option<String>>,
     objects: Vec<Option<String>>,
     workload: Vec<Option<&'static str>>,
+    created_at: Vec<Option<String>>,
 }
 
 impl UsageCols {
@@ -121,6 +153,7 @@ impl UsageCols {
         self.attached_to.push(None);
         self.objects.push(None);
         self.workload.push(None);
+        self.created_at.push(None);
         self.start.len() - 1
     }
 }
@@ -191,6 +224,7 @@ pub fn simulate(
     let n_ips = n * 8 / 100;
     let n_buckets = (n * 6 / 100).max(1);
     let n_functions = (n * 5 / 100).max(1);
+    let n_snapshots = (n * 3 / 100).max(1);
     let n_egress = n
         .saturating_sub(
             n_instances
@@ -198,7 +232,8 @@ pub fn simulate(
                 + n_extra_volumes
                 + n_ips
                 + n_buckets
-                + n_functions,
+                + n_functions
+                + n_snapshots,
         )
         .max(1);
     let priced = |t: &str, os: Os| catalog.ec2_price(&reg, t, os, Ec2Model::OnDemand).is_ok();
@@ -279,6 +314,12 @@ pub fn simulate(
             .unwrap_or((0.0, 0.0));
         let burstable = earn > 0.0;
         let mut balance = max_credits * 0.5;
+        // A growing fleet launches half its instances over the period.
+        let launch_hour = if opts.shape == Shape::Growing && i >= Profile::ALL.len() && i % 2 == 1 {
+            (i * 7919) % hours
+        } else {
+            0
+        };
         let has_mem = profile == Profile::Cache || i % 10 < 7;
         if profile == Profile::Web && itype == "m5.large" && os == Os::Linux {
             web_m5_large += 1;
@@ -288,7 +329,7 @@ pub fn simulate(
                 *c += 1;
             }
         }
-        for h in 0..hours {
+        for h in launch_hour..hours {
             let at = t0 + Duration::hours(h as i64);
             let hod = at.hour();
             if !profile.runs(hod) {
@@ -392,6 +433,34 @@ pub fn simulate(
             u.attached_to[r] = Some(attached.clone());
         }
     }
+    // Snapshots: half of them old (created 200+ days before the period), a third of them of a
+    // volume that no longer exists; all of them the standard tier.
+    for k in 0..n_snapshots {
+        let id = format!("snap-{:04x}{:013x}", opts.seed & 0xffff, k);
+        let source = if k % 3 == 0 || ebs_total == 0 {
+            format!(
+                "vol-{:04x}{:013x}",
+                opts.seed & 0xffff,
+                0xdead_0000_usize + k
+            )
+        } else {
+            format!("vol-{:04x}{:013x}", opts.seed & 0xffff, (k * 5) % ebs_total)
+        };
+        let age_days = if k % 2 == 0 {
+            200 + (k * 13) % 400
+        } else {
+            (k * 7) % 60
+        };
+        let created = (t0 - Duration::days(age_days as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let gb = [20u32, 50, 100, 300][rng.random_range(0..4)];
+        for r in daily(&mut u, "ebs", "snapshot-gb-hours", &id, None, &|_| {
+            (gb * 24).to_string()
+        }) {
+            u.attached_to[r] = Some(source.clone());
+            u.created_at[r] = Some(created.clone());
+        }
+    }
     // Public IPv4 addresses, a quarter of them not associated with anything.
     for k in 0..n_ips {
         let id = format!("eipalloc-{:04x}{:09x}", opts.seed & 0xffff, k);
@@ -463,7 +532,9 @@ pub fn simulate(
     for k in 0..n_egress {
         let id = format!("egress-{:04x}-{k:05}", opts.seed & 0xffff);
         let base: f64 = rng.random_range(5.0..150.0);
-        let spiking = k < 2.min(n_egress);
+        let spiking =
+            k < 2.min(n_egress) && opts.shape != Shape::Steady && opts.shape != Shape::Growing;
+        let shape = opts.shape;
         if spiking {
             summary.spike_resources.push(id.clone());
         }
@@ -474,10 +545,16 @@ pub fn simulate(
             &id,
             None,
             &|d| {
-                let gb = if spiking && d == spike {
+                let weekly_spike = shape == Shape::Spiky && d % 7 == 3 && k % 5 == d % 5;
+                let growth = if shape == Shape::Growing {
+                    1.0 + d as f64 / days.max(1) as f64
+                } else {
+                    1.0
+                };
+                let gb = if (spiking && d == spike) || weekly_spike {
                     base * 12.0
                 } else {
-                    base * (0.9 + 0.2 * ((d * 7 + k) % 5) as f64 / 4.0)
+                    base * growth * (0.9 + 0.2 * ((d * 7 + k) % 5) as f64 / 4.0)
                 };
                 format!("{}", round3(gb))
             },
@@ -485,7 +562,7 @@ pub fn simulate(
     }
 
     summary.instances = n_instances;
-    summary.other_resources = ebs_total + n_ips + n_buckets + n_functions + n_egress;
+    summary.other_resources = ebs_total + n_ips + n_buckets + n_functions + n_egress + n_snapshots;
     summary.usage_rows = u.start.len();
     summary.metric_rows = m.ts.len();
     summary.profiles = profile_counts
@@ -578,6 +655,7 @@ fn usage_frame(u: UsageCols) -> Result<DataFrame, SimError> {
         Column::new("attached_to".into(), u.attached_to),
         Column::new("objects".into(), u.objects),
         s("workload", u.workload),
+        Column::new("created_at".into(), u.created_at),
     ])
     .map_err(polars_err)
 }

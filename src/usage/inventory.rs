@@ -39,6 +39,8 @@ pub struct ResourceUsage {
     pub last_day: NaiveDate,
     /// Days with usage.
     pub days: u32,
+    /// The day the resource was created, when the file says (`created_at`, earliest given).
+    pub created: Option<NaiveDate>,
 }
 
 /// Every resource of the file, and the file's first and last day.
@@ -116,6 +118,10 @@ pub fn read_inventory(path: &Path) -> Result<Inventory, UsageError> {
                 .alias("attached_to"),
             quantity_of(s, "objects").alias("objects"),
             quantity_of(s, "quantity").alias("q"),
+            timestamp(s, "created_at")
+                .dt()
+                .truncate(lit("1d"))
+                .alias("created"),
         ])
         .filter(
             col("day")
@@ -138,6 +144,7 @@ pub fn read_inventory(path: &Path) -> Result<Inventory, UsageError> {
             col("day").min().cast(DataType::Int64).alias("first"),
             col("day").max().cast(DataType::Int64).alias("last"),
             col("day").n_unique().cast(DataType::UInt32).alias("days"),
+            col("created").min().cast(DataType::Int64).alias("created"),
         ])
         .sort(
             ["resource_id", "usage_type"],
@@ -179,7 +186,7 @@ pub fn read_inventory(path: &Path) -> Result<Inventory, UsageError> {
         strs("attached_to")?,
     );
     let (objects, q) = (decs("objects")?, decs("q")?);
-    let (first, last) = (ints("first")?, ints("last")?);
+    let (first, last, created) = (ints("first")?, ints("last")?, ints("created")?);
     let days = df
         .column("days")
         .and_then(|c| c.u32().cloned())
@@ -203,6 +210,7 @@ pub fn read_inventory(path: &Path) -> Result<Inventory, UsageError> {
             first_day: day(first[i]),
             last_day: day(last[i]),
             days: days.get(i).unwrap_or(0),
+            created: created[i].map(|ms| day(Some(ms))),
         };
         inv.first_day = Some(inv.first_day.map_or(r.first_day, |f| f.min(r.first_day)));
         inv.last_day = Some(inv.last_day.map_or(r.last_day, |l| l.max(r.last_day)));

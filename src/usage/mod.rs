@@ -7,6 +7,7 @@
 //! Windows), and sums quantities by day, resource and price key. The types it returns are plain
 //! Rust with `Decimal` quantities: the engine never sees polars.
 
+pub mod attribution;
 mod formats;
 pub mod inventory;
 pub mod metrics;
@@ -88,6 +89,8 @@ pub const OPTIONAL_COLUMNS: &[&str] = &[
     "storage_class",
     "architecture",
     "destination_region",
+    "tags",
+    "created_at",
 ];
 
 /// The price-relevant identity of a usage aggregate.

@@ -1,5 +1,6 @@
 //! All integration tests, in one binary (one link step).
 
+mod alarms;
 mod cli;
 mod estimate;
 mod golden;

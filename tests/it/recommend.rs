@@ -247,3 +247,58 @@ fn a_savings_plan_is_recommended_when_the_catalog_has_its_rates() {
     );
     assert!(plan["detail"].as_str().unwrap().contains("cross-checked"));
 }
+
+#[test]
+fn old_snapshots_and_snapshots_of_deleted_volumes_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let usage = dir.path().join("usage.csv");
+    let mut csv = String::from(
+        "usage_start,usage_end,region,service,usage_type,resource_id,quantity,volume_type,attached_to,created_at\n",
+    );
+    for d in 1..=30 {
+        let (s, e) = (
+            format!("2026-10-{d:02}T00:00:00Z"),
+            format!("2026-10-{:02}T00:00:00Z", d + 1),
+        );
+        // A live volume; an old snapshot of it; a recent one of it; a recent one of a volume
+        // that is gone; a snapshot that says nothing of its age or volume.
+        csv.push_str(&format!(
+            "{s},{e},us-east-1,ebs,volume-gb-hours,vol-live,2400,gp3,i-1,\n\
+             {s},{e},us-east-1,ebs,snapshot-gb-hours,snap-old,4800,,vol-live,2026-01-15T08:00:00Z\n\
+             {s},{e},us-east-1,ebs,snapshot-gb-hours,snap-new,2400,,vol-live,2026-09-20T08:00:00Z\n\
+             {s},{e},us-east-1,ebs,snapshot-gb-hours,snap-orphan,1200,,vol-gone,2026-09-25T08:00:00Z\n\
+             {s},{e},us-east-1,ebs,snapshot-gb-hours,snap-quiet,1200,,,\n"
+        ));
+    }
+    std::fs::write(&usage, csv).unwrap();
+    let o = run(&[
+        "recommend",
+        "--usage",
+        usage.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let snaps: Vec<(&str, &str, &str)> = v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "old-snapshot")
+        .map(|o| {
+            (
+                o["resource"].as_str().unwrap(),
+                o["monthly_saving"].as_str().unwrap(),
+                o["action"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(snaps.len(), 2, "{snaps:?}");
+    // 200 GB at 0.05 USD per GB-month; 50 GB likewise.
+    assert_eq!(snaps[0].0, "snap-old");
+    assert_eq!(snaps[0].1, "10.00");
+    assert!(snaps[0].2.contains("288 days old"), "{}", snaps[0].2);
+    assert_eq!(snaps[1].0, "snap-orphan");
+    assert_eq!(snaps[1].1, "2.50");
+    assert!(snaps[1].2.contains("vol-gone is gone"), "{}", snaps[1].2);
+}

@@ -1,4 +1,3 @@
-#![allow(dead_code)] // used by the delivery tests once alarms land
 //! A fake Telegram Bot API server on 127.0.0.1: speaks the Bot API's JSON (getMe, getUpdates,
 //! sendMessage, sendPhoto, setMyCommands), records every request, holds the updates the test
 //! pushes, and injects scripted failures into the send methods: 429 with `retry_after`, 500,
@@ -158,6 +157,11 @@ impl FakeTelegram {
     /// apply in order.
     pub fn fail_next(&self, chat: Option<i64>, fault: Fault) {
         self.state().faults.push_back((chat, fault));
+    }
+
+    /// Forgets the scripted faults not used yet.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
     }
 
     /// Every send to `chat` answers 403 "bot was blocked by the user".

@@ -35,6 +35,7 @@ pub fn sim_dir() -> &'static Path {
             seed: 7,
             region: "us-east-1".into(),
             start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+            shape: cloudcost::simulate::Shape::default(),
         };
         cloudcost::simulate::simulate(&cat, &opts, &dir, false).unwrap();
         dir
@@ -185,8 +186,14 @@ pub async fn wait_for(what: &str, secs: u64, cond: impl Fn() -> bool) {
     }
 }
 
-/// Sends a command from `user` in `chat` and waits for `n` new messages (texts or photos)
-/// to that chat; returns their texts (photo captions).
+/// True for a message the outbox posts (an alarm or the digest), not a reply.
+pub fn is_post(text: &str) -> bool {
+    text.contains("<b>Alarm</b>") || text.contains("<b>Daily digest</b>")
+}
+
+/// Sends a command from `user` in `chat` and waits for `n` new replies (texts or photos) to
+/// that chat; returns their texts (photo captions). Alarms and digests posted meanwhile are
+/// not replies and are skipped.
 pub async fn ask(server: &FakeTelegram, chat: i64, user: u64, text: &str, n: usize) -> Vec<String> {
     let sent = |s: &FakeTelegram| {
         s.requests()
@@ -195,6 +202,7 @@ pub async fn ask(server: &FakeTelegram, chat: i64, user: u64, text: &str, n: usi
                 r.chat_id == Some(chat)
                     && r.outcome == crate::fake::Outcome::Ok
                     && (r.method == "sendMessage" || r.method == "sendPhoto")
+                    && !r.text.as_deref().is_some_and(is_post)
             })
             .collect::<Vec<_>>()
     };

@@ -2,7 +2,7 @@
 //! binary; no network but loopback).
 
 mod commands;
-
+mod delivery;
 mod digest;
 mod fake;
 mod harness;

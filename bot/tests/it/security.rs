@@ -56,3 +56,39 @@ async fn an_unauthorized_chat_gets_one_polite_refusal_and_nothing_else() {
     assert_eq!(refused, 4);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_change_budgets_with_validated_amounts_that_persist() {
+    let server = FakeTelegram::start().await;
+    let s = setup(Some(&ip_usage_csv(100, 5, 20)), &budget_toml(100), "");
+    let clock = TestClock::new(morning());
+    let bot = start(&server, s.config.clone(), &clock);
+    let r = ask(&server, CHAT_A, USER, "/budget set 1500", 1).await;
+    assert_eq!(r, ["Only admins can change budgets."]);
+    for bad in ["-5", "1e999", "abc", "0", "NaN"] {
+        let r = ask(&server, CHAT_A, ADMIN, &format!("/budget set {bad}"), 1).await;
+        assert!(r[0].starts_with("Budget not changed: "), "{bad}: {r:?}");
+        assert!(
+            r[0].len() > "Budget not changed: ".len() + 5,
+            "a reason: {r:?}"
+        );
+    }
+    let r = ask(&server, CHAT_A, ADMIN, "/budget set nosuch 10", 1).await;
+    assert!(r[0].contains("No budget named"), "{r:?}");
+    let r = ask(&server, CHAT_A, ADMIN, "/budget set 1500", 1).await;
+    assert_eq!(r, ["Budget <b>monthly-total</b> set to $1,500.00."]);
+    let r = ask(&server, CHAT_A, USER, "/budget", 1).await;
+    assert!(
+        r[0].contains("$1,500.00") && r[0].contains("$60.00"),
+        "{r:?}"
+    );
+    bot.stop().await;
+
+    // The new amount outlives a restart (budgets.toml itself is left as written).
+    let bot = start(&server, s.config.clone(), &clock);
+    let r = ask(&server, CHAT_A, USER, "/budget", 1).await;
+    assert!(r[0].contains("$1,500.00"), "{r:?}");
+    let file = std::fs::read_to_string(&s.config.budgets).unwrap();
+    assert!(file.contains("amount = 100"));
+    bot.stop().await;
+}

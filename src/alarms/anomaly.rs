@@ -1,0 +1,548 @@
+//! Cost anomalies, in the manner of AWS Cost Anomaly Detection: each service in each region
+//! (in each account, when the bill has accounts) is watched day by day against a robust baseline.
+//!
+//! # The model
+//!
+//! - **Series.** The daily cost of each (service, region), dense from its first day of data to the
+//!   bill's last day (a day without rows cost nothing), with usage valued at its blended rate
+//!   over the whole bill (cost ÷ quantity per usage type, component and pricing model): a price
+//!   tier crossed mid-month, or tiers restarting on the 1st, is not an anomaly; more usage is.
+//!   Alerts show the day's actual cost, and the expected cost as actual − impact.
+//! - **Expected.** For a day with at least [`AnomalyOptions::min_history_days`] days of history
+//!   before it, the baseline window is the up to [`WINDOW_DAYS`] days before it. The expected cost
+//!   is the median of the window's days of the same weekday when it has at least two of them
+//!   (weekday-aware); with one, the larger of that day and the window's median (a weekday seen
+//!   costing more is expected to again); with none, the median of the whole window.
+//! - **Spread.** Each window day's residual from what the rest of the window expects of it (same
+//!   rule, out of sample); the spread is 1.4826 × the median absolute residual (MAD), a robust
+//!   standard deviation.
+//! - **Alert.** impact = actual − expected; impact % = impact ÷ expected × 100. A day is an anomaly
+//!   when impact ≥ `min_impact`, impact % ≥ `min_impact_pct` (a day with nothing expected counts as
+//!   an infinite percentage) and impact > `z` × spread: the thresholds a user sets, and a rise
+//!   out of the series' own noise. Only rises are anomalies (a cost that drops saves money).
+//! - **Root cause.** For an anomalous day: the usage type whose cost rose most against its median
+//!   over the window, and the resources that rose most.
+//!
+//! All arithmetic is `Decimal`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::bill::Bill;
+
+/// Days in the baseline window before the day judged.
+pub const WINDOW_DAYS: usize = 28;
+
+/// 1 / Φ⁻¹(3/4): MAD × this estimates the standard deviation of normal noise.
+const MAD_SCALE: Decimal = Decimal::from_parts(14826, 0, 0, false, 4);
+
+/// Resources named in a root cause.
+const TOP_RESOURCES: usize = 3;
+
+/// When a rise is an anomaly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnomalyOptions {
+    /// Smallest impact (actual − expected), USD, that alerts.
+    pub min_impact: Decimal,
+    /// Smallest impact, in percent of the expected cost, that alerts.
+    pub min_impact_pct: Decimal,
+    /// Days of history a series needs before a day of it is judged.
+    pub min_history_days: u32,
+    /// How many robust standard deviations (1.4826 × MAD) above expected a day must be.
+    pub z: Decimal,
+}
+
+impl Default for AnomalyOptions {
+    fn default() -> Self {
+        AnomalyOptions {
+            min_impact: Decimal::from(50),
+            min_impact_pct: Decimal::from(20),
+            min_history_days: 10,
+            z: Decimal::from(3),
+        }
+    }
+}
+
+/// A resource's part in an anomaly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mover {
+    /// The resource id.
+    pub resource_id: String,
+    /// Its cost that day.
+    pub actual: Decimal,
+    /// Its median daily cost over the baseline window.
+    pub expected: Decimal,
+    /// actual − expected.
+    pub impact: Decimal,
+}
+
+/// An anomalous day of one service in one region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Anomaly {
+    /// The day.
+    pub day: NaiveDate,
+    /// The service.
+    pub service: String,
+    /// The region.
+    pub region: String,
+    /// The account, when the bill has accounts.
+    pub account: Option<String>,
+    /// What the day cost.
+    pub actual: Decimal,
+    /// What the baseline expected.
+    pub expected: Decimal,
+    /// actual − expected.
+    pub impact: Decimal,
+    /// impact ÷ expected × 100 (None when nothing was expected).
+    pub impact_pct: Option<Decimal>,
+    /// The robust spread (1.4826 × MAD) of the baseline window.
+    pub spread: Decimal,
+    /// Days of history before the day.
+    pub history_days: u32,
+    /// The usage type that rose most.
+    pub usage_type: Option<String>,
+    /// The resources that rose most, largest rise first.
+    pub top_resources: Vec<Mover>,
+}
+
+fn median(values: &mut [Decimal]) -> Decimal {
+    if values.is_empty() {
+        return Decimal::ZERO;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / Decimal::TWO
+    }
+}
+
+/// The expected value of `day` from a window of (day, cost): the median of the same weekday when
+/// the window has two or more of them, else the median of the window.
+fn expected_of(window: &[(NaiveDate, Decimal)], day: NaiveDate) -> Decimal {
+    let mut same: Vec<Decimal> = window
+        .iter()
+        .filter(|(d, _)| d.weekday() == day.weekday())
+        .map(|(_, c)| *c)
+        .collect();
+    let mut all: Vec<Decimal> = window.iter().map(|(_, c)| *c).collect();
+    match same.len() {
+        0 => median(&mut all),
+        // One earlier day of this weekday: a weekday seen costing more is expected to again.
+        1 => same[0].max(median(&mut all)),
+        _ => median(&mut same),
+    }
+}
+
+/// Expected cost and robust spread of `day` from the window before it.
+fn baseline(window: &[(NaiveDate, Decimal)], day: NaiveDate) -> (Decimal, Decimal) {
+    let expected = expected_of(window, day);
+    // Each window day against what the rest of the window expects of it (out of sample, so
+    // that a weekday's median of two days does not halve its own residual).
+    let mut rest = Vec::with_capacity(window.len());
+    let mut residuals: Vec<Decimal> = (0..window.len())
+        .map(|i| {
+            rest.clear();
+            rest.extend_from_slice(&window[..i]);
+            rest.extend_from_slice(&window[i + 1..]);
+            let (d, c) = window[i];
+            (c - expected_of(&rest, d)).abs()
+        })
+        .collect();
+    let mad = median(&mut residuals);
+    (expected, (mad * MAD_SCALE).round_dp(6))
+}
+
+/// A cost row's component without its price tier: `Internet egress (next 40,960 GB)` →
+/// `Internet egress`.
+fn tierless(component: &str) -> &str {
+    [" (first ", " (next ", " (over ", " (free allowance)"]
+        .iter()
+        .filter_map(|t| component.find(t))
+        .min()
+        .map_or(component, |i| &component[..i])
+}
+
+type RateKey<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    crate::bill::PricingModel,
+);
+
+/// Per service, region, usage type, tierless component and pricing model: the blended price
+/// (cost ÷ quantity over the whole bill), so that a tier boundary, or tiers restarting at the
+/// start of a month, does not move the series: only usage does.
+fn blended_rates(bill: &Bill) -> HashMap<RateKey<'_>, Decimal> {
+    let mut sums: HashMap<RateKey<'_>, (Decimal, Decimal)> = HashMap::new();
+    for r in &bill.rows {
+        let e = sums.entry(rate_key(r)).or_default();
+        e.0 += r.cost.amount();
+        e.1 += r.quantity;
+    }
+    sums.into_iter()
+        .filter(|(_, (_, q))| !q.is_zero())
+        .map(|(k, (c, q))| (k, c / q))
+        .collect()
+}
+
+fn rate_key(r: &crate::bill::CostRow) -> RateKey<'_> {
+    (
+        r.service.as_str(),
+        r.region.as_str(),
+        r.usage_type.as_str(),
+        tierless(&r.component),
+        r.model,
+    )
+}
+
+/// A row's usage valued at its blended rate (its cost when there is none).
+fn valued(rates: &HashMap<RateKey<'_>, Decimal>, r: &crate::bill::CostRow) -> Decimal {
+    match rates.get(&rate_key(r)) {
+        Some(rate) => (r.quantity * rate).round_dp(8),
+        None => r.cost.amount(),
+    }
+}
+
+fn dense(series: &BTreeMap<NaiveDate, Decimal>, last: NaiveDate) -> Vec<(NaiveDate, Decimal)> {
+    let Some((&first, _)) = series.first_key_value() else {
+        return Vec::new();
+    };
+    first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|d| (d, series.get(&d).copied().unwrap_or_default()))
+        .collect()
+}
+
+/// Finds the anomalous days of every (service, region) of the bill, oldest first.
+pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
+    let Some((_, last)) = bill.period() else {
+        return Vec::new();
+    };
+    let accounts = &bill.attribution;
+    let account_of = |r: &crate::bill::CostRow| -> Option<String> {
+        accounts
+            .has_accounts
+            .then(|| accounts.account(&r.resource_id).unwrap_or("").to_string())
+    };
+    let rates = blended_rates(bill);
+    // Per group and day: (usage valued at blended rates, actual cost).
+    type Days = BTreeMap<NaiveDate, (Decimal, Decimal)>;
+    let mut groups: BTreeMap<(Option<String>, &str, &str), Days> = BTreeMap::new();
+    for r in &bill.rows {
+        let e = groups
+            .entry((account_of(r), r.service.as_str(), r.region.as_str()))
+            .or_default()
+            .entry(r.day)
+            .or_default();
+        e.0 += valued(&rates, r);
+        e.1 += r.cost.amount();
+    }
+    let min_history = opts.min_history_days.max(1) as usize;
+    let mut found = Vec::new();
+    for ((account, service, region), series) in &groups {
+        let valued_series: BTreeMap<NaiveDate, Decimal> =
+            series.iter().map(|(d, (v, _))| (*d, *v)).collect();
+        let days = dense(&valued_series, last);
+        for i in min_history..days.len() {
+            let (day, value) = days[i];
+            let window = &days[i.saturating_sub(WINDOW_DAYS)..i];
+            let (expected_value, spread) = baseline(window, day);
+            let impact = value - expected_value;
+            if impact < opts.min_impact || impact <= Decimal::ZERO || impact <= opts.z * spread {
+                continue;
+            }
+            let impact_pct = (!expected_value.is_zero())
+                .then(|| (impact / expected_value * Decimal::ONE_HUNDRED).round_dp(1));
+            if impact_pct.is_some_and(|p| p < opts.min_impact_pct) {
+                continue;
+            }
+            // Shown: the day's actual cost, and what was expected of it.
+            let actual = series.get(&day).map(|e| e.1).unwrap_or_default();
+            let expected = actual - impact;
+            found.push(Anomaly {
+                day,
+                service: service.to_string(),
+                region: region.to_string(),
+                account: account.clone(),
+                actual,
+                expected,
+                impact,
+                impact_pct,
+                spread,
+                history_days: i as u32,
+                usage_type: None,
+                top_resources: Vec::new(),
+            });
+        }
+    }
+    explain(bill, &mut found, &account_of);
+    found.sort_by(|a, b| {
+        (a.day, &a.service, &a.region, &a.account).cmp(&(b.day, &b.service, &b.region, &b.account))
+    });
+    found
+}
+
+/// Fills in each anomaly's root cause: the usage type and the resources that rose most.
+fn explain(
+    bill: &Bill,
+    anomalies: &mut [Anomaly],
+    account_of: &dyn Fn(&crate::bill::CostRow) -> Option<String>,
+) {
+    if anomalies.is_empty() {
+        return;
+    }
+    // Only the groups with an anomaly, and only the days some anomaly's window or day covers.
+    type Group = (Option<String>, String, String);
+    let group_of =
+        |a: &Anomaly| -> Group { (a.account.clone(), a.service.clone(), a.region.clone()) };
+    let mut days_of_group: HashMap<Group, HashSet<NaiveDate>> = HashMap::new();
+    for a in anomalies.iter() {
+        let set = days_of_group.entry(group_of(a)).or_default();
+        let from = a.day - chrono::Days::new(a.history_days.min(WINDOW_DAYS as u32) as u64);
+        for d in from.iter_days().take_while(|d| *d <= a.day) {
+            set.insert(d);
+        }
+    }
+    // (group) → resource → day → cost, and usage type → day → cost.
+    type PerDay = HashMap<NaiveDate, Decimal>;
+    let mut by_resource: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
+    let mut by_usage: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
+    for r in &bill.rows {
+        let key = (account_of(r), r.service.clone(), r.region.clone());
+        let Some(days) = days_of_group.get(&key) else {
+            continue;
+        };
+        if !days.contains(&r.day) {
+            continue;
+        }
+        *by_resource
+            .entry(key.clone())
+            .or_default()
+            .entry(r.resource_id.clone())
+            .or_default()
+            .entry(r.day)
+            .or_default() += r.cost.amount();
+        *by_usage
+            .entry(key)
+            .or_default()
+            .entry(r.usage_type.clone())
+            .or_default()
+            .entry(r.day)
+            .or_default() += r.cost.amount();
+    }
+    for a in anomalies.iter_mut() {
+        let key = group_of(a);
+        let window_days: Vec<NaiveDate> = {
+            let n = a.history_days.min(WINDOW_DAYS as u32) as u64;
+            let from = a.day - chrono::Days::new(n);
+            from.iter_days().take_while(|d| *d < a.day).collect()
+        };
+        let movers = |per: &HashMap<String, PerDay>| -> Vec<Mover> {
+            let mut v: Vec<Mover> = per
+                .iter()
+                .map(|(id, days)| {
+                    let actual = days.get(&a.day).copied().unwrap_or_default();
+                    let mut hist: Vec<Decimal> = window_days
+                        .iter()
+                        .map(|d| days.get(d).copied().unwrap_or_default())
+                        .collect();
+                    let expected = median(&mut hist);
+                    Mover {
+                        resource_id: id.clone(),
+                        actual,
+                        expected,
+                        impact: actual - expected,
+                    }
+                })
+                .filter(|m| m.impact > Decimal::ZERO)
+                .collect();
+            v.sort_by(|x, y| {
+                y.impact
+                    .cmp(&x.impact)
+                    .then_with(|| x.resource_id.cmp(&y.resource_id))
+            });
+            v
+        };
+        if let Some(per) = by_usage.get(&key) {
+            a.usage_type = movers(per).into_iter().next().map(|m| m.resource_id);
+        }
+        if let Some(per) = by_resource.get(&key) {
+            // The resources that carry the rise: at least 5 % of it each.
+            let impact = a.impact;
+            a.top_resources = movers(per)
+                .into_iter()
+                .filter(|m| m.impact * Decimal::from(20) >= impact)
+                .take(TOP_RESOURCES)
+                .collect();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Money;
+    use crate::bill::{CostRow, PricingModel};
+    use crate::catalog::Confidence;
+
+    fn row(day: NaiveDate, service: &str, resource: &str, usage_type: &str, cost: i64) -> CostRow {
+        CostRow {
+            day,
+            service: service.into(),
+            region: "us-east-1".into(),
+            resource_id: resource.into(),
+            usage_type: usage_type.into(),
+            component: String::new(),
+            model: PricingModel::OnDemand,
+            // One unit per dollar: usage moves the cost.
+            quantity: Decimal::from(cost),
+            unit: "GB".into(),
+            cost: Money::usd(Decimal::from(cost)),
+            on_demand_equivalent: Money::usd(Decimal::from(cost)),
+            confidence: Confidence::Published,
+        }
+    }
+
+    fn bill(rows: Vec<CostRow>) -> Bill {
+        Bill::new(&crate::usage::UsageRead::default(), rows)
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 10, d).unwrap()
+    }
+
+    #[test]
+    fn a_spike_is_found_with_its_root_cause() {
+        let mut rows = Vec::new();
+        for d in 1..=30 {
+            rows.push(row(
+                day(d),
+                "data_transfer",
+                "egress-a",
+                "internet-out-gb",
+                100 + (d % 3) as i64,
+            ));
+            rows.push(row(
+                day(d),
+                "data_transfer",
+                "egress-b",
+                "internet-out-gb",
+                50,
+            ));
+            rows.push(row(day(d), "ec2", "i-1", "instance-seconds", 200));
+        }
+        rows.push(row(
+            day(15),
+            "data_transfer",
+            "egress-b",
+            "internet-out-gb",
+            400,
+        ));
+        let found = detect(&bill(rows), &AnomalyOptions::default());
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let a = &found[0];
+        assert_eq!((a.day, a.service.as_str()), (day(15), "data_transfer"));
+        assert_eq!(a.usage_type.as_deref(), Some("internet-out-gb"));
+        assert_eq!(a.top_resources[0].resource_id, "egress-b");
+        assert_eq!(a.top_resources[0].impact, Decimal::from(400));
+        assert!(
+            a.impact >= Decimal::from(398) && a.impact <= Decimal::from(402),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn too_little_history_or_too_small_a_rise_is_not_an_anomaly() {
+        let mut rows = Vec::new();
+        for d in 1..=20 {
+            rows.push(row(day(d), "s3", "b", "storage-gb-hours", 100));
+        }
+        // Day 5: huge, but only 4 days of history. Day 12: +30 USD (under 50 USD). Day 14:
+        // +60 USD and +60 %: an anomaly.
+        rows.push(row(day(5), "s3", "b", "storage-gb-hours", 5000));
+        rows.push(row(day(12), "s3", "b", "storage-gb-hours", 30));
+        rows.push(row(day(14), "s3", "b", "storage-gb-hours", 60));
+        let found = detect(&bill(rows), &AnomalyOptions::default());
+        let days: Vec<NaiveDate> = found.iter().map(|a| a.day).collect();
+        assert_eq!(days, vec![day(14)]);
+    }
+
+    #[test]
+    fn a_noisy_series_needs_a_rise_beyond_its_noise() {
+        let mut rows = Vec::new();
+        for d in 1..=28 {
+            // Noise between 100 and 300 USD a day.
+            let c = 100 + ((d * 37) % 11) as i64 * 20;
+            rows.push(row(day(d), "lambda", "f", "gb-seconds", c));
+        }
+        // Day 27 costs 100 + 60 = 160 (its noise) + 100: a rise of about 100, within the noise.
+        rows.push(row(day(27), "lambda", "f", "gb-seconds", 100));
+        assert!(detect(&bill(rows.clone()), &AnomalyOptions::default()).is_empty());
+        rows.push(row(day(28), "lambda", "f", "gb-seconds", 900));
+        let found = detect(&bill(rows), &AnomalyOptions::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].day, day(28));
+    }
+
+    #[test]
+    fn a_cheaper_tier_ending_is_not_an_anomaly() {
+        // The same 1,000 GB every day; the price drops from 0.09 to 0.07 a GB on day 20 (a tier
+        // crossed) and is back at 0.09 on the 1st of the next month (tiers restart).
+        let mut rows = Vec::new();
+        for d in 0..40u64 {
+            let day = day(1) + chrono::Days::new(d);
+            let cheap = (19..31).contains(&d);
+            let mut r = row(day, "data_transfer", "egress", "internet-out-gb", 0);
+            r.quantity = Decimal::from(1000);
+            r.component = if cheap {
+                "Internet egress (next 40,960 GB)".into()
+            } else {
+                "Internet egress (first 10,240 GB)".into()
+            };
+            let price = if cheap {
+                Decimal::new(7, 2)
+            } else {
+                Decimal::new(9, 2)
+            };
+            r.cost = Money::usd(price * r.quantity);
+            rows.push(r);
+        }
+        let opts = AnomalyOptions {
+            min_impact: Decimal::from(5),
+            ..Default::default()
+        };
+        let found = detect(&bill(rows.clone()), &opts);
+        assert!(found.is_empty(), "{found:#?}");
+        // More usage is: 3,000 GB on day 35.
+        rows[34].quantity = Decimal::from(3000);
+        rows[34].cost = Money::usd(Decimal::from(270));
+        let found = detect(&bill(rows), &opts);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].actual, Decimal::from(270));
+    }
+
+    #[test]
+    fn weekly_cycles_are_expected() {
+        let mut rows = Vec::new();
+        for d in 1..=31 {
+            // Weekends cost three times as much: not an anomaly once two of them are in the window.
+            let weekend = day(d).weekday().num_days_from_monday() >= 5;
+            rows.push(row(
+                day(d),
+                "ec2",
+                "batch",
+                "instance-seconds",
+                if weekend { 300 } else { 100 },
+            ));
+        }
+        let found = detect(&bill(rows), &AnomalyOptions::default());
+        assert!(found.is_empty(), "{found:#?}");
+    }
+}

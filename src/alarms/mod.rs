@@ -1,0 +1,515 @@
+//! `cloudcost alarms`: budgets (in the manner of AWS Budgets), cost anomalies (in the manner of
+//! AWS Cost Anomaly Detection) and idle resources, as a stable list of alert events. The
+//! Telegram bot posts exactly these.
+//!
+//! - [`budgets`]: the budgets.toml contract.
+//! - [`anomaly`]: the daily robust baseline per service and region.
+//! - [`state`]: what has fired, in SQLite, so that a second run does not repeat an alert.
+//!
+//! # Budgets
+//!
+//! A budget is evaluated for its current period: the month of the bill's last day (monthly), or
+//! each day of that month (daily). An actual threshold fires when the actual spend of the period
+//! reaches it; its alert id names the budget, period and threshold, so it fires once per budget
+//! per period. A forecast threshold fires when the forecast reaches it: the month-end forecast of
+//! [`crate::forecast`] (monthly; never from under [`crate::forecast::MIN_DAYS`] days of data), or
+//! the expected cost of the next day (daily). It may fire again after an evaluation shows the
+//! forecast back below it ([`AlarmState::record`] numbers the episodes: `…:80%`, `…:80%#2`).
+
+pub mod anomaly;
+pub mod budgets;
+pub mod state;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::bill::{Bill, CostRow};
+use crate::error::{Error, InputError};
+use crate::forecast::{forecast_month, month_end, month_start};
+use crate::savings::{Kind, Report};
+
+pub use anomaly::{Anomaly, AnomalyOptions};
+pub use budgets::{Budget, Budgets, Filter, On, Period, Threshold, parse_amount};
+pub use state::AlarmState;
+
+/// What an alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertKind {
+    /// A budget's actual spend reached a threshold.
+    BudgetActual,
+    /// A budget's forecast reached a threshold.
+    BudgetForecast,
+    /// A cost anomaly.
+    Anomaly,
+    /// An idle resource that costs money.
+    Idle,
+}
+
+impl AlertKind {
+    /// The name in the JSON (`budget-actual`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::BudgetActual => "budget-actual",
+            AlertKind::BudgetForecast => "budget-forecast",
+            AlertKind::Anomaly => "anomaly",
+            AlertKind::Idle => "idle",
+        }
+    }
+}
+
+/// How urgent an alert is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Money to save, nothing burning.
+    Info,
+    /// Watch it.
+    Warning,
+    /// A budget is spent, or a large anomaly.
+    Critical,
+}
+
+impl Severity {
+    /// The name in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One alert event. The JSON form of a list of these is a fixed contract: the bot consumes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// What it is about.
+    pub kind: AlertKind,
+    /// A stable id: the same condition in the same period always has the same id.
+    pub id: String,
+    /// How urgent.
+    pub severity: Severity,
+    /// The period: `2026-10` (a month) or `2026-10-14` (a day).
+    pub period: String,
+    /// The amount that alerts, USD: actual or forecast spend, the anomaly's cost impact, or the
+    /// idle resource's monthly cost. A decimal string in JSON.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// The threshold crossed, USD: the budget threshold's amount, or an anomaly's smallest
+    /// alerting impact; none for idle resources. A decimal string in JSON.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub threshold: Option<Decimal>,
+    /// One line of plain text for people.
+    pub message: String,
+    /// The figures behind it, by kind.
+    pub details: serde_json::Value,
+}
+
+/// Options of an evaluation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlarmOptions {
+    /// When a rise is an anomaly.
+    pub anomaly: AnomalyOptions,
+}
+
+/// A budget's standing in its current period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BudgetStatus {
+    /// The budget's name.
+    pub name: String,
+    /// `monthly` or `daily`.
+    pub period_kind: String,
+    /// The period: a month (`2026-10`) or the last day of data (`2026-10-20`).
+    pub period: String,
+    /// What it covers.
+    pub filter: String,
+    /// The budgeted amount.
+    pub amount: Decimal,
+    /// Actual spend in the period.
+    pub actual: Decimal,
+    /// The forecast for the period (monthly: month end; daily: the next day), when there is one.
+    pub forecast: Option<Decimal>,
+}
+
+/// A forecast threshold as last evaluated: above or below (for re-arming).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForecastCheck {
+    /// The alert id of its first episode.
+    pub base_id: String,
+    /// Whether the forecast is at or above the threshold.
+    pub above: bool,
+}
+
+/// The result of evaluating a bill.
+#[derive(Clone, Debug, Default)]
+pub struct Evaluation {
+    /// Every alert that holds now (forecast alerts with their first-episode id).
+    pub alerts: Vec<Alert>,
+    /// Each budget's standing.
+    pub budgets: Vec<BudgetStatus>,
+    /// Every forecast threshold evaluated, above or below.
+    pub forecast_checks: Vec<ForecastCheck>,
+    /// The bill's last day of data.
+    pub as_of: Option<NaiveDate>,
+}
+
+fn usd(d: Decimal) -> String {
+    crate::money::Currency::usd().format(crate::Money::usd(d))
+}
+
+fn cents(d: Decimal) -> Decimal {
+    crate::money::round_half_up(d, 2)
+}
+
+/// Evaluates budgets and anomalies over `bill`, and idle resources from `idle` (a savings report)
+/// when given. Fails only when a budget's filter asks for what the bill does not have.
+pub fn evaluate(
+    bill: &Bill,
+    budgets: &Budgets,
+    idle: Option<&Report>,
+    opts: &AlarmOptions,
+) -> Result<Evaluation, Error> {
+    let mut eval = Evaluation {
+        as_of: bill.period().map(|p| p.1),
+        ..Default::default()
+    };
+    for b in &budgets.budgets {
+        evaluate_budget(bill, b, &mut eval)?;
+    }
+    for a in anomaly::detect(bill, &opts.anomaly) {
+        eval.alerts.push(anomaly_alert(&a, opts.anomaly.min_impact));
+    }
+    if let Some(report) = idle {
+        let month = eval
+            .as_of
+            .map(|d| month_start(d).format("%Y-%m").to_string())
+            .unwrap_or_default();
+        for o in &report.opportunities {
+            if !matches!(
+                o.kind,
+                Kind::IdleInstance
+                    | Kind::UnattachedVolume
+                    | Kind::UnassociatedAddress
+                    | Kind::StoppedInstanceVolume
+            ) {
+                continue;
+            }
+            eval.alerts.push(Alert {
+                kind: AlertKind::Idle,
+                id: format!("idle:{}:{}:{month}", o.kind.as_str(), o.resource_id),
+                severity: Severity::Info,
+                period: month.clone(),
+                amount: cents(o.current_monthly),
+                threshold: None,
+                message: format!(
+                    "{} {} in {} costs {} a month for nothing: {} (saves {} a month)",
+                    o.kind.as_str(),
+                    o.resource_id,
+                    o.region,
+                    usd(o.current_monthly),
+                    o.action,
+                    usd(o.monthly_saving)
+                ),
+                details: serde_json::json!({
+                    "finding": o.kind.as_str(),
+                    "resource_id": o.resource_id,
+                    "region": o.region,
+                    "action": o.action,
+                    "monthly_cost": cents(o.current_monthly).to_string(),
+                    "monthly_saving": cents(o.monthly_saving).to_string(),
+                    "detail": o.detail,
+                }),
+            });
+        }
+    }
+    Ok(eval)
+}
+
+fn matches_filter(f: &Filter, r: &CostRow, bill: &Bill) -> bool {
+    f.service.as_deref().is_none_or(|s| s == r.service)
+        && f.region.as_deref().is_none_or(|s| s == r.region)
+        && f.account
+            .as_deref()
+            .is_none_or(|a| bill.attribution.account(&r.resource_id) == Some(a))
+        && f.tag
+            .as_deref()
+            .is_none_or(|t| bill.attribution.has_tag(&r.resource_id, t))
+}
+
+fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(), Error> {
+    let lacks = [
+        (
+            "account",
+            &b.filter.account,
+            bill.attribution.has_accounts,
+            "an account column (account_id; CUR lineItem/UsageAccountId or \
+             line_item_usage_account_id; FOCUS SubAccountId)",
+        ),
+        (
+            "tag",
+            &b.filter.tag,
+            bill.attribution.has_tags,
+            "tags (a `tags` column of key=value pairs separated by `;`; CUR resourceTags/… \
+             columns or resource_tags; FOCUS Tags)",
+        ),
+    ];
+    for (key, value, present, needs) in lacks {
+        if value.is_some() && !present {
+            return Err(InputError {
+                file: "budgets".into(),
+                line: None,
+                column: Some(format!("filter.{key}")),
+                context: Some(format!("budget `{}`", b.name)),
+                message: format!("the usage file has no {key}s to filter on: it needs {needs}"),
+            }
+            .into());
+        }
+    }
+    let mut daily: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+    for r in bill
+        .rows
+        .iter()
+        .filter(|r| matches_filter(&b.filter, r, bill))
+    {
+        *daily.entry(r.day).or_default() += r.cost.amount();
+    }
+    let Some(last) = eval.as_of else {
+        return Ok(());
+    };
+    let first_of_month = month_start(last);
+    let month = first_of_month.format("%Y-%m").to_string();
+    let base = |kind: AlertKind, period: &str, t: &Threshold| {
+        format!("{}:{}:{period}:{}", kind.as_str(), b.name, t.label())
+    };
+    match b.period {
+        budgets::Period::Monthly => {
+            let actual: Decimal = daily.range(first_of_month..=last).map(|(_, c)| *c).sum();
+            let f = forecast_month(&daily, month_end(last));
+            let forecast = (!f.insufficient_data).then_some(f.forecast);
+            eval.budgets.push(BudgetStatus {
+                name: b.name.clone(),
+                period_kind: "monthly".into(),
+                period: month.clone(),
+                filter: b.filter.describe(),
+                amount: b.amount,
+                actual: cents(actual),
+                forecast: forecast.map(cents),
+            });
+            for t in &b.thresholds {
+                let value = t.value(b.amount);
+                match t.on {
+                    On::Actual if actual >= value => {
+                        eval.alerts
+                            .push(budget_alert(b, t, &month, actual, value, None, &base));
+                    }
+                    On::Forecast => {
+                        let above = forecast.is_some_and(|fc| fc >= value);
+                        eval.forecast_checks.push(ForecastCheck {
+                            base_id: base(AlertKind::BudgetForecast, &month, t),
+                            above,
+                        });
+                        if above {
+                            let fc = forecast.unwrap_or_default();
+                            let extra = serde_json::json!({
+                                "month_to_date": cents(actual).to_string(),
+                                "p10": cents(f.p10).to_string(),
+                                "p90": cents(f.p90).to_string(),
+                                "days_of_data": f.days_of_data,
+                            });
+                            eval.alerts.push(budget_alert(
+                                b,
+                                t,
+                                &month,
+                                fc,
+                                value,
+                                Some(extra),
+                                &base,
+                            ));
+                        }
+                    }
+                    On::Actual => {}
+                }
+            }
+        }
+        budgets::Period::Daily => {
+            let next = last.succ_opt().unwrap_or(last);
+            let f = forecast_month(&daily, next);
+            let expected_next = f
+                .daily_expected
+                .iter()
+                .find(|(d, _)| *d == next)
+                .map(|(_, e)| *e)
+                .filter(|_| !f.insufficient_data);
+            eval.budgets.push(BudgetStatus {
+                name: b.name.clone(),
+                period_kind: "daily".into(),
+                period: last.to_string(),
+                filter: b.filter.describe(),
+                amount: b.amount,
+                actual: cents(daily.get(&last).copied().unwrap_or_default()),
+                forecast: expected_next.map(cents),
+            });
+            for t in &b.thresholds {
+                let value = t.value(b.amount);
+                match t.on {
+                    On::Actual => {
+                        for (day, actual) in daily.range(first_of_month..=last) {
+                            if *actual >= value {
+                                let period = day.to_string();
+                                eval.alerts
+                                    .push(budget_alert(b, t, &period, *actual, value, None, &base));
+                            }
+                        }
+                    }
+                    On::Forecast => {
+                        let period = next.to_string();
+                        let above = expected_next.is_some_and(|e| e >= value);
+                        eval.forecast_checks.push(ForecastCheck {
+                            base_id: base(AlertKind::BudgetForecast, &period, t),
+                            above,
+                        });
+                        if above {
+                            let e = expected_next.unwrap_or_default();
+                            eval.alerts
+                                .push(budget_alert(b, t, &period, e, value, None, &base));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn budget_alert(
+    b: &Budget,
+    t: &Threshold,
+    period: &str,
+    amount: Decimal,
+    value: Decimal,
+    extra: Option<serde_json::Value>,
+    base: &dyn Fn(AlertKind, &str, &Threshold) -> String,
+) -> Alert {
+    let (kind, what) = match t.on {
+        On::Actual => (AlertKind::BudgetActual, "actual spend"),
+        On::Forecast if b.period == budgets::Period::Daily => {
+            (AlertKind::BudgetForecast, "expected spend")
+        }
+        On::Forecast => (AlertKind::BudgetForecast, "forecast spend"),
+    };
+    let severity = if t.on == On::Actual && amount >= b.amount {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    let pct = if b.amount.is_zero() {
+        Decimal::ZERO
+    } else {
+        (amount / b.amount * Decimal::ONE_HUNDRED).round_dp(1)
+    };
+    let mut details = serde_json::json!({
+        "budget": b.name,
+        "budget_period": b.period.as_str(),
+        "filter": b.filter.describe(),
+        "budget_amount": b.amount.to_string(),
+        "threshold": t.label(),
+        "on": t.on.as_str(),
+        "percent_of_budget": pct.to_string(),
+    });
+    if let (Some(obj), Some(serde_json::Value::Object(more))) = (details.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    Alert {
+        kind,
+        id: base(kind, period, t),
+        severity,
+        period: period.to_string(),
+        amount: cents(amount),
+        threshold: Some(cents(value)),
+        message: format!(
+            "Budget `{}` ({}) {period}: {what} {} is {pct}% of the {} budget, at or over its threshold {}",
+            b.name,
+            b.filter.describe(),
+            usd(amount),
+            usd(b.amount),
+            match t.level {
+                budgets::Level::Percent(p) => format!("of {}% ({})", p.normalize(), usd(value)),
+                budgets::Level::Absolute(_) => format!("of {}", usd(value)),
+            }
+        ),
+        details,
+    }
+}
+
+fn anomaly_alert(a: &Anomaly, min_impact: Decimal) -> Alert {
+    let pct = a
+        .impact_pct
+        .map(|p| format!("+{p}%"))
+        .unwrap_or_else(|| "new spend".into());
+    let severity = if a.impact_pct.is_none_or(|p| p >= Decimal::ONE_HUNDRED) {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    let movers: Vec<String> = a
+        .top_resources
+        .iter()
+        .map(|m| format!("{} +{}", m.resource_id, usd(m.impact)))
+        .collect();
+    Alert {
+        kind: AlertKind::Anomaly,
+        id: match &a.account {
+            Some(acc) => format!("anomaly:{acc}:{}:{}:{}", a.service, a.region, a.day),
+            None => format!("anomaly:{}:{}:{}", a.service, a.region, a.day),
+        },
+        severity,
+        period: a.day.to_string(),
+        amount: cents(a.impact),
+        threshold: Some(cents(min_impact)),
+        message: format!(
+            "Cost anomaly on {}: {} in {}{} cost {}, expected {} ({} {}){}{}",
+            a.day,
+            a.service,
+            a.region,
+            a.account
+                .as_ref()
+                .map(|acc| format!(" (account {acc})"))
+                .unwrap_or_default(),
+            usd(a.actual),
+            usd(a.expected),
+            usd(a.impact),
+            pct,
+            a.usage_type
+                .as_ref()
+                .map(|u| format!("; usage type {u}"))
+                .unwrap_or_default(),
+            if movers.is_empty() {
+                String::new()
+            } else {
+                format!("; top resources: {}", movers.join(", "))
+            }
+        ),
+        details: serde_json::json!({
+            "service": a.service,
+            "region": a.region,
+            "account": a.account,
+            "day": a.day.to_string(),
+            "actual": cents(a.actual).to_string(),
+            "expected": cents(a.expected).to_string(),
+            "impact": cents(a.impact).to_string(),
+            "impact_pct": a.impact_pct.map(|p| p.to_string()),
+            "usage_type": a.usage_type,
+            "top_resources": a.top_resources.iter().map(|m| serde_json::json!({
+                "resource_id": m.resource_id,
+                "actual": cents(m.actual).to_string(),
+                "expected": cents(m.expected).to_string(),
+                "impact": cents(m.impact).to_string(),
+            })).collect::<Vec<_>>(),
+            "history_days": a.history_days,
+        }),
+    }
+}
