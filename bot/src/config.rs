@@ -434,6 +434,17 @@ database = "bot.sqlite"
     }
 
     #[test]
+    fn the_shipped_example_parses() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("data")).unwrap();
+        std::fs::write(d.path().join("budgets.toml"), "").unwrap();
+        let text = include_str!("../bot.example.toml");
+        let c = Config::parse("bot.example.toml", text, d.path()).unwrap();
+        assert_eq!(c.usage, d.path().join("data/"));
+        assert_eq!(c.allowed_chats, [123456789]);
+    }
+
+    #[test]
     fn currency_and_tuning() {
         let d = dir();
         let c = Config::parse(

@@ -61,7 +61,7 @@ pub fn classify(e: &RequestError) -> Failure {
     match e {
         RequestError::RetryAfter(s) => Failure::RetryAfter(s.duration()),
         RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Io(_) => {
-            Failure::Transient(crate::log::redact(&e.to_string()))
+            Failure::Transient(crate::log::redact(&error_chain(e)))
         }
         RequestError::MigrateToChatId(_) => Failure::Permanent(e.to_string()),
         RequestError::Api(api) => match api {
@@ -86,6 +86,21 @@ pub fn classify(e: &RequestError) -> Failure {
             other => Failure::Permanent(other.to_string()),
         },
     }
+}
+
+/// An error and its causes, e.g. `error sending request: … Connection refused`.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 /// Builds the throttled client for `api_url` and starts Throttle's worker on the current
@@ -222,4 +237,38 @@ pub fn command_menu() -> Vec<BotCommand> {
         .iter()
         .map(|(c, d)| BotCommand::new(*c, *d))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide::types::Seconds;
+
+    #[test]
+    fn failures_are_sorted_by_what_to_do() {
+        assert_eq!(
+            classify(&RequestError::RetryAfter(Seconds::from_seconds(3))),
+            Failure::RetryAfter(Duration::from_secs(3))
+        );
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::BotBlocked)),
+            Failure::Blocked(_)
+        ));
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::Unknown(
+                "Forbidden: bot is not a member of the channel chat".into()
+            ))),
+            Failure::Blocked(_)
+        ));
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::Unknown(
+                "Internal Server Error".into()
+            ))),
+            Failure::Transient(_)
+        ));
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::MessageIsTooLong)),
+            Failure::Permanent(_)
+        ));
+    }
 }

@@ -92,3 +92,22 @@ async fn only_admins_change_budgets_with_validated_amounts_that_persist() {
     assert!(file.contains("amount = 100"));
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_errors_never_carry_the_token() {
+    use teloxide::prelude::*;
+    // Nothing listens on the discard port of the loopback address: connection refused.
+    let url = url::Url::parse("http://127.0.0.1:9").unwrap();
+    let api =
+        cloudcost_bot::telegram::connect(TOKEN, url, &cloudcost_bot::config::Tuning::default());
+    let e = api.get_me().send().await.unwrap_err();
+    let f = cloudcost_bot::telegram::classify(&e);
+    assert!(
+        matches!(f, cloudcost_bot::telegram::Failure::Transient(_)),
+        "{f:?}"
+    );
+    let secret = TOKEN.split_once(':').unwrap().1;
+    for text in [f.to_string(), format!("{e:?}"), e.to_string()] {
+        assert!(!text.contains(secret), "{text}");
+    }
+}
