@@ -14,6 +14,11 @@
 //!   (the bot was blocked, kicked, the user deactivated) unsubscribes the chat and drops its
 //!   pending rows; any other refusal drops that row with the reason and goes on with the next.
 //!
+//! Rows are sent strictly in order, one at a time: while a row is being retried (a 429's wait,
+//! a network or 5xx outage) the rows behind it wait too. Telegram's 5xx and network failures
+//! are not per chat, so this costs nothing in practice, and it keeps each chat's alerts in
+//! the order they fired.
+//!
 //! **The one window left:** if the bot dies after Telegram accepted a message and before the
 //! database records it as sent, the message is sent again after the restart (at-least-once).
 //! The same holds when a connection breaks after Telegram processed the request but before its

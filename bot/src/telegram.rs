@@ -11,7 +11,9 @@
 //!   unreachable; the caller unsubscribes it instead of retrying forever;
 //! - any other API error (a 400 such as a malformed message) will not get better by retrying.
 //!
-//! Throttle's own retry is switched off so that this policy is the only one (and is tested).
+//! Throttle's own retry is switched off so that this policy is the only retry loop (and is
+//! tested end to end). Throttle still freezes a chat for `retry_after` after a 429, so the
+//! wait here and Throttle's freeze overlap rather than add up.
 //! teloxide removes the request URL, which holds the token, from network errors; [`crate::log`]
 //! redacts the token from anything logged as a second guard.
 
