@@ -1,6 +1,7 @@
 //! cloudcost: exact, offline AWS cost answers.
 //!
-//! The library owns the whole domain; the `cloudcost` binary (and later the bot) are thin shells.
+//! The library owns the whole domain; the `cloudcost` binary and the `cloudcost-bot` are thin
+//! shells.
 //!
 //! # Layout
 //!
@@ -25,6 +26,9 @@
 //! - [`recommend`]: right-sizing and idle instances; [`savings`]: waste, storage classes and
 //!   commitments, and the report of all recommendations.
 //! - [`forecast`]: month-end forecast with a P10–P90 band; [`report`]: the chart report.
+//! - [`alarms`]: budgets, cost anomalies and idle resources as alert events, with their SQLite
+//!   state; [`analysis`]: the one pipeline from a usage file to the bill and the
+//!   recommendations, shared by the CLI and the bot.
 //! - [`output`]: renderers: one result, many formats (table, JSON, CSV, Markdown).
 //! - [`error`]: the typed errors of the library.
 //!

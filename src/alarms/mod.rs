@@ -471,7 +471,7 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal) -> Alert {
         amount: cents(a.impact),
         threshold: Some(cents(min_impact)),
         message: format!(
-            "Cost anomaly on {}: {} in {}{} cost {}, expected {} ({} {}){}{}",
+            "Cost anomaly on {}: {} in {}{} cost {}, expected {}: +{} ({}){}{}",
             a.day,
             a.service,
             a.region,

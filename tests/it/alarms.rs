@@ -345,10 +345,10 @@ fn forecast_back_test_on_steady_growing_and_spiky_fleets() {
     assert!(spiky < Decimal::from(10), "spiky MAPE {spiky}%");
 }
 
-#[test]
-fn budgets_filter_on_accounts_and_tags_and_anomalies_are_per_account() {
-    let dir = tempfile::tempdir().unwrap();
-    let usage = dir.path().join("usage.csv");
+/// Two accounts' instances, tagged, for 14 days; a big instance for one day in the second
+/// account; budgets on an account and a tag. Returns (usage, budgets).
+fn accounts_and_tags(dir: &Path) -> (PathBuf, PathBuf) {
+    let usage = dir.join("usage.csv");
     let mut csv = String::from(
         "usage_start,usage_end,region,service,usage_type,resource_id,quantity,instance_type,os,purchase_option,account_id,tags\n",
     );
@@ -365,7 +365,7 @@ fn budgets_filter_on_accounts_and_tags_and_anomalies_are_per_account() {
     // Day 13: a big instance appears in account 2222… for a day.
     csv.push_str("2026-10-13T00:00:00Z,2026-10-14T00:00:00Z,us-east-1,ec2,instance-seconds,i-b2,86400,m5.2xlarge,linux,on-demand,222222222222,team=data\n");
     std::fs::write(&usage, csv).unwrap();
-    let budgets = dir.path().join("budgets.toml");
+    let budgets = dir.join("budgets.toml");
     std::fs::write(
         &budgets,
         r#"
@@ -385,6 +385,13 @@ thresholds = [ { percent = 100, on = "actual" }, { percent = 80, on = "actual" }
 "#,
     )
     .unwrap();
+    (usage, budgets)
+}
+
+#[test]
+fn budgets_filter_on_accounts_and_tags_and_anomalies_are_per_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let (usage, budgets) = accounts_and_tags(dir.path());
     let alerts = alarms_json(&[
         usage.to_str().unwrap(),
         "--budgets",
@@ -442,4 +449,35 @@ fn cur_and_focus_files_carry_their_accounts_into_budgets() {
             }
         }
     }
+}
+
+/// Runs `cloudcost alarms usage.csv --budgets budgets.toml` inside `dir` (so that the file names
+/// shown are the same on every machine).
+fn alarms_in(dir: &Path, format: &str) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cloudcost"))
+        .current_dir(dir)
+        .args([
+            "alarms",
+            "usage.csv",
+            "--budgets",
+            "budgets.toml",
+            "--no-idle",
+            "--min-impact",
+            "5",
+            "--format",
+            format,
+        ])
+        .env_remove("CLOUDCOST_PRICING_DATA")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn alarms_golden_table_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    accounts_and_tags(dir.path());
+    insta::assert_snapshot!("alarms_table", alarms_in(dir.path(), "table"));
+    insta::assert_snapshot!("alarms_json", alarms_in(dir.path(), "json"));
 }
