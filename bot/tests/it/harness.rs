@@ -27,7 +27,11 @@ pub const TOKEN: &str = "123456:TEST-secret-token";
 pub fn sim_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
+        // Inside the target directory (not the system temp), one per test process.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("cloudcost-bot-sim-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
         let cat = cloudcost::catalog::Catalog::embedded().unwrap();
         let opts = cloudcost::simulate::SimOptions {
             resources: 40,
