@@ -1,0 +1,165 @@
+//! Each command's reply, against simulated data.
+
+use cloudcost_bot::TestClock;
+
+use crate::fake::FakeTelegram;
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_replies_in_html() {
+    let server = FakeTelegram::start().await;
+    let s = setup(None, &budget_toml(20000), "");
+    let clock = TestClock::new(morning());
+    let bot = start(&server, s.config.clone(), &clock);
+    wait_for("setMyCommands", 30, || {
+        !server.delivered("setMyCommands", None).is_empty()
+    })
+    .await;
+
+    // The figures the replies must show, from the library directly.
+    let cat = cloudcost::catalog::Catalog::embedded().unwrap();
+    let (_, bill) = cloudcost::analysis::price_file(&cat, &s.usage, None).unwrap();
+    let usd = cloudcost::money::Currency::usd();
+
+    let r = ask(&server, CHAT_A, USER, "/start", 1).await;
+    assert!(r[0].contains("cloudcost"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/help", 1).await;
+    for c in [
+        "/bill",
+        "/today",
+        "/forecast",
+        "/top",
+        "/report",
+        "/recommend",
+        "/budget",
+        "/alarms",
+        "/subscribe",
+        "/unsubscribe",
+        "/mute",
+    ] {
+        assert!(r[0].contains(c), "{c} missing from {r:?}");
+    }
+
+    let r = ask(&server, CHAT_A, USER, "/bill", 1).await;
+    assert!(r[0].contains("Bill 2026-10"), "{r:?}");
+    assert!(
+        r[0].contains(&format!("Total: <b>{}</b>", usd.format(bill.total()))),
+        "{r:?}"
+    );
+    assert!(r[0].contains("<pre>Service"), "{r:?}");
+    assert!(r[0].contains("vs 2026-09: no data"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/bill@cloudcost_test_bot 2026-09", 1).await;
+    assert!(r[0].contains("No cost in 2026-09"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/bill 2026-13", 1).await;
+    assert!(r[0].contains("is not a month"), "{r:?}");
+
+    let r = ask(&server, CHAT_A, USER, "/today", 1).await;
+    let (_, last) = bill.period().unwrap();
+    let day_total = bill.by_day()[&last];
+    assert!(r[0].contains(&last.to_string()), "{r:?}");
+    assert!(r[0].contains(&usd.format(day_total)), "{r:?}");
+
+    let r = ask(&server, CHAT_A, USER, "/forecast", 1).await;
+    let daily = cloudcost_bot::commands::daily(&bill);
+    let f = cloudcost::forecast::forecast_month(&daily, cloudcost::forecast::month_end(last));
+    assert!(
+        r[0].contains(&format!(
+            "Month-end forecast: <b>{}</b>",
+            usd.format(cloudcost::Money::usd(f.forecast))
+        )),
+        "{r:?}"
+    );
+    assert!(r[0].contains("P10–P90"), "{r:?}");
+
+    let r = ask(&server, CHAT_A, USER, "/top 3", 1).await;
+    let top = bill.by_resource();
+    assert!(r[0].contains(&top[0].0), "{r:?}");
+    assert!(r[0].contains(&usd.format(top[0].2)), "{r:?}");
+    let pre = r[0].split("<pre>").nth(1).unwrap();
+    assert_eq!(pre.lines().count(), 4, "header and 3 rows: {r:?}");
+    let r = ask(&server, CHAT_A, USER, "/top abc", 1).await;
+    assert!(r[0].contains("whole number"), "{r:?}");
+
+    let r = ask(&server, CHAT_A, USER, "/recommend", 1).await;
+    assert!(r[0].contains("Top savings"), "{r:?}");
+
+    let r = ask(&server, CHAT_A, USER, "/subscribe", 1).await;
+    assert!(r[0].starts_with("Subscribed"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/subscribe", 1).await;
+    assert!(r[0].contains("already"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/mute 2", 1).await;
+    assert!(r[0].contains("Muted until 2026-10-21 10:00 KST"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/mute 0.5", 1).await;
+    assert!(r[0].contains("usage: /mute"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/mute off", 1).await;
+    assert_eq!(r[0], "Unmuted.");
+    let r = ask(&server, CHAT_A, USER, "/unsubscribe", 1).await;
+    assert!(r[0].starts_with("Unsubscribed"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/mute 2", 1).await;
+    assert!(r[0].contains("not subscribed"), "{r:?}");
+
+    // Plain text is not a command: no answer.
+    server.push_text(CHAT_A, USER, "thanks!");
+    let r = ask(&server, CHAT_A, USER, "/status", 1).await;
+    assert!(r[0].contains("usage.parquet"), "{r:?}");
+    assert!(!r.iter().any(|t| t.contains("thanks")));
+
+    for m in server.delivered("sendMessage", Some(CHAT_A)) {
+        assert_eq!(m.parse_mode.as_deref(), Some("HTML"));
+        assert_eq!(m.token, TOKEN);
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_uploads_png_photos() {
+    let server = FakeTelegram::start().await;
+    let s = setup(None, &budget_toml(20000), "");
+    let clock = TestClock::new(morning());
+    let bot = start(&server, s.config.clone(), &clock);
+    let captions = ask(&server, CHAT_B, USER, "/report", 2).await;
+    assert_eq!(
+        captions,
+        [
+            "Daily cost by service",
+            "Month-end forecast with its P10–P90 band"
+        ]
+    );
+    let photos = server.delivered("sendPhoto", Some(CHAT_B));
+    assert_eq!(photos.len(), 2);
+    for p in photos {
+        let png = p.photo.expect("a photo upload");
+        assert!(png.len() > 1000, "{} bytes", png.len());
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_replies_are_split_at_lines_in_the_configured_currency() {
+    let server = FakeTelegram::start().await;
+    let s = setup(
+        Some(&ip_usage_csv(120, 1, 48)),
+        &budget_toml(20000),
+        "currency = \"KRW\"\nfx_rate = 1400\n",
+    );
+    let clock = TestClock::new(morning());
+    let bot = start(&server, s.config.clone(), &clock);
+    server.push_text(CHAT_A, USER, "/top 100");
+    wait_for("a split reply", 60, || server.texts(CHAT_A).len() >= 2).await;
+    // Let any further part arrive.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let parts = server.texts(CHAT_A);
+    assert!(parts.len() >= 2, "{}", parts.len());
+    let mut rows = 0;
+    for p in &parts {
+        assert!(p.chars().count() <= 4096, "{} chars", p.chars().count());
+        assert_eq!(p.matches("<pre>").count(), 1, "{p}");
+        assert!(p.ends_with("</pre>"), "{p}");
+        rows += p.lines().filter(|l| l.contains("eipalloc-")).count();
+        // 24 address-hours at $0.005 = $0.12 = ₩168.
+        assert!(p.contains("₩168"), "{p}");
+    }
+    assert_eq!(rows, 100);
+    bot.stop().await;
+}
