@@ -616,6 +616,7 @@ fn run(cli: Cli) -> Result<()> {
                     min_impact_pct: *min_impact_pct,
                     ..Default::default()
                 },
+                ..Default::default()
             };
             let eval = cloudcost::alarms::evaluate(&bill, &budgets, idle.as_ref(), &opts)
                 .with_context(|| {

@@ -47,7 +47,10 @@ impl LibraryAlarms {
         Ok(LibraryAlarms {
             budgets,
             state: AlarmState::open(&cfg.database)?,
-            options: AlarmOptions::default(),
+            options: AlarmOptions {
+                currency: cfg.currency.clone(),
+                ..AlarmOptions::default()
+            },
         })
     }
 }

@@ -303,6 +303,10 @@ impl Shared {
     }
 
     fn set_budget(&self, user: u64, name: Option<String>, amount: &str) -> String {
+        // The amount first: a bad one is refused with its reason whatever the name.
+        if let Err(reason) = cloudcost::alarms::parse_amount(amount) {
+            return format!("Budget not changed: {}", escape(&reason));
+        }
         let mut alarms = self.lock_alarms();
         let names = alarms.budget_names();
         let name = match name {
@@ -332,11 +336,23 @@ impl Shared {
                     return format!("Could not save the budget: {}", escape(&e.to_string()));
                 }
                 crate::log::info(&format!("user {user} set budget {name} to {value}"));
-                format!(
-                    "Budget <b>{}</b> set to {}.",
-                    escape(&name),
-                    format::money(&self.cfg.currency, value)
-                )
+                let usd = cloudcost::money::Currency::usd();
+                if self.cfg.currency == usd {
+                    format!(
+                        "Budget <b>{}</b> set to {}.",
+                        escape(&name),
+                        format::money(&usd, value)
+                    )
+                } else {
+                    format!(
+                        "Budget <b>{}</b> set to {} ({} at {} {} per USD). Budget amounts are in USD, as in budgets.toml.",
+                        escape(&name),
+                        format::money(&usd, value),
+                        format::money(&self.cfg.currency, value),
+                        self.cfg.currency.fx_rate.normalize(),
+                        escape(&self.cfg.currency.code)
+                    )
+                }
             }
             Err(reason) => format!("Budget not changed: {}", escape(&reason)),
         }

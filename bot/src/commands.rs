@@ -28,7 +28,10 @@ pub const HELP: [(&str, &str); 14] = [
     ("top", "most expensive resources: /top [n]"),
     ("report", "daily-cost and forecast charts"),
     ("recommend", "the top savings"),
-    ("budget", "budgets; admins: /budget set [name] AMOUNT"),
+    (
+        "budget",
+        "budgets; admins: /budget set [name] AMOUNT (in USD)",
+    ),
     ("alarms", "recent alarms"),
     ("subscribe", "daily digest and alarms in this chat"),
     ("unsubscribe", "stop the digest and alarms here"),

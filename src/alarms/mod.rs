@@ -110,10 +110,22 @@ pub struct Alert {
 }
 
 /// Options of an evaluation.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlarmOptions {
     /// When a rise is an anomaly.
     pub anomaly: AnomalyOptions,
+    /// The currency the alert messages show money in (`amount`, `threshold` and `details` stay
+    /// USD decimal strings).
+    pub currency: crate::money::Currency,
+}
+
+impl Default for AlarmOptions {
+    fn default() -> Self {
+        AlarmOptions {
+            anomaly: AnomalyOptions::default(),
+            currency: crate::money::Currency::usd(),
+        }
+    }
 }
 
 /// A budget's standing in its current period.
@@ -158,8 +170,8 @@ pub struct Evaluation {
     pub as_of: Option<NaiveDate>,
 }
 
-fn usd(d: Decimal) -> String {
-    crate::money::Currency::usd().format(crate::Money::usd(d))
+fn show(c: &crate::money::Currency, usd: Decimal) -> String {
+    c.format(crate::Money::usd(usd))
 }
 
 fn cents(d: Decimal) -> Decimal {
@@ -179,10 +191,11 @@ pub fn evaluate(
         ..Default::default()
     };
     for b in &budgets.budgets {
-        evaluate_budget(bill, b, &mut eval)?;
+        evaluate_budget(bill, b, &opts.currency, &mut eval)?;
     }
     for a in anomaly::detect(bill, &opts.anomaly) {
-        eval.alerts.push(anomaly_alert(&a, opts.anomaly.min_impact));
+        eval.alerts
+            .push(anomaly_alert(&a, opts.anomaly.min_impact, &opts.currency));
     }
     if let Some(report) = idle {
         let month = eval
@@ -211,9 +224,9 @@ pub fn evaluate(
                     o.kind.as_str(),
                     o.resource_id,
                     o.region,
-                    usd(o.current_monthly),
+                    show(&opts.currency, o.current_monthly),
                     o.action,
-                    usd(o.monthly_saving)
+                    show(&opts.currency, o.monthly_saving)
                 ),
                 details: serde_json::json!({
                     "finding": o.kind.as_str(),
@@ -241,7 +254,12 @@ fn matches_filter(f: &Filter, r: &CostRow, bill: &Bill) -> bool {
             .is_none_or(|t| bill.attribution.has_tag(&r.resource_id, t))
 }
 
-fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(), Error> {
+fn evaluate_budget(
+    bill: &Bill,
+    b: &Budget,
+    currency: &crate::money::Currency,
+    eval: &mut Evaluation,
+) -> Result<(), Error> {
     let lacks = [
         (
             "account",
@@ -283,9 +301,7 @@ fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(),
     };
     let first_of_month = month_start(last);
     let month = first_of_month.format("%Y-%m").to_string();
-    let base = |kind: AlertKind, period: &str, t: &Threshold| {
-        format!("{}:{}:{period}:{}", kind.as_str(), b.name, t.label())
-    };
+    let base = |kind: AlertKind, period: &str, t: &Threshold| alert_id(kind, b, period, t);
     match b.period {
         budgets::Period::Monthly => {
             let actual: Decimal = daily.range(first_of_month..=last).map(|(_, c)| *c).sum();
@@ -305,7 +321,7 @@ fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(),
                 match t.on {
                     On::Actual if actual >= value => {
                         eval.alerts
-                            .push(budget_alert(b, t, &month, actual, value, None, &base));
+                            .push(budget_alert(currency, b, t, &month, actual, value, None));
                     }
                     On::Forecast => {
                         let above = forecast.is_some_and(|fc| fc >= value);
@@ -322,13 +338,13 @@ fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(),
                                 "days_of_data": f.days_of_data,
                             });
                             eval.alerts.push(budget_alert(
+                                currency,
                                 b,
                                 t,
                                 &month,
                                 fc,
                                 value,
                                 Some(extra),
-                                &base,
                             ));
                         }
                     }
@@ -361,8 +377,9 @@ fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(),
                         for (day, actual) in daily.range(first_of_month..=last) {
                             if *actual >= value {
                                 let period = day.to_string();
-                                eval.alerts
-                                    .push(budget_alert(b, t, &period, *actual, value, None, &base));
+                                eval.alerts.push(budget_alert(
+                                    currency, b, t, &period, *actual, value, None,
+                                ));
                             }
                         }
                     }
@@ -376,7 +393,7 @@ fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(),
                         if above {
                             let e = expected_next.unwrap_or_default();
                             eval.alerts
-                                .push(budget_alert(b, t, &period, e, value, None, &base));
+                                .push(budget_alert(currency, b, t, &period, e, value, None));
                         }
                     }
                 }
@@ -386,14 +403,19 @@ fn evaluate_budget(bill: &Bill, b: &Budget, eval: &mut Evaluation) -> Result<(),
     Ok(())
 }
 
+/// The id of a budget alert: kind, budget, period and threshold.
+fn alert_id(kind: AlertKind, b: &Budget, period: &str, t: &Threshold) -> String {
+    format!("{}:{}:{period}:{}", kind.as_str(), b.name, t.label())
+}
+
 fn budget_alert(
+    currency: &crate::money::Currency,
     b: &Budget,
     t: &Threshold,
     period: &str,
     amount: Decimal,
     value: Decimal,
     extra: Option<serde_json::Value>,
-    base: &dyn Fn(AlertKind, &str, &Threshold) -> String,
 ) -> Alert {
     let (kind, what) = match t.on {
         On::Actual => (AlertKind::BudgetActual, "actual spend"),
@@ -426,7 +448,7 @@ fn budget_alert(
     }
     Alert {
         kind,
-        id: base(kind, period, t),
+        id: alert_id(kind, b, period, t),
         severity,
         period: period.to_string(),
         amount: cents(amount),
@@ -435,18 +457,19 @@ fn budget_alert(
             "Budget `{}` ({}) {period}: {what} {} is {pct}% of the {} budget, at or over its threshold {}",
             b.name,
             b.filter.describe(),
-            usd(amount),
-            usd(b.amount),
+            show(currency, amount),
+            show(currency, b.amount),
             match t.level {
-                budgets::Level::Percent(p) => format!("of {}% ({})", p.normalize(), usd(value)),
-                budgets::Level::Absolute(_) => format!("of {}", usd(value)),
+                budgets::Level::Percent(p) =>
+                    format!("of {}% ({})", p.normalize(), show(currency, value)),
+                budgets::Level::Absolute(_) => format!("of {}", show(currency, value)),
             }
         ),
         details,
     }
 }
 
-fn anomaly_alert(a: &Anomaly, min_impact: Decimal) -> Alert {
+fn anomaly_alert(a: &Anomaly, min_impact: Decimal, currency: &crate::money::Currency) -> Alert {
     let pct = a
         .impact_pct
         .map(|p| format!("+{p}%"))
@@ -459,7 +482,7 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal) -> Alert {
     let movers: Vec<String> = a
         .top_resources
         .iter()
-        .map(|m| format!("{} +{}", m.resource_id, usd(m.impact)))
+        .map(|m| format!("{} +{}", m.resource_id, show(currency, m.impact)))
         .collect();
     Alert {
         kind: AlertKind::Anomaly,
@@ -480,9 +503,9 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal) -> Alert {
                 .as_ref()
                 .map(|acc| format!(" (account {acc})"))
                 .unwrap_or_default(),
-            usd(a.actual),
-            usd(a.expected),
-            usd(a.impact),
+            show(currency, a.actual),
+            show(currency, a.expected),
+            show(currency, a.impact),
             pct,
             a.usage_type
                 .as_ref()
