@@ -7,6 +7,7 @@
 //! Windows), and sums quantities by day, resource and price key. The types it returns are plain
 //! Rust with `Decimal` quantities: the engine never sees polars.
 
+mod aggregate;
 pub mod attribution;
 mod formats;
 pub mod inventory;
