@@ -855,9 +855,9 @@ fn add_groups(
         get_str(REASON)?,
     );
     let line_type = get_str("line_type")?;
-    let billed = decimals(&df, "billed", &file)?;
-    let q = decimals(&df, "q", &file)?;
-    let billable = decimals(&df, "billable", &file)?;
+    let billed = decimals(df, "billed", &file)?;
+    let q = decimals(df, "q", &file)?;
+    let billable = decimals(df, "billable", &file)?;
     let rows = df
         .column("rows")
         .and_then(|c| c.cast(&DataType::UInt64))
