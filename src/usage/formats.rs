@@ -371,8 +371,28 @@ fn service_code_from_name(name: Expr) -> Expr {
         .otherwise(name)
 }
 
-/// The canonical columns for this project's own format.
-pub fn own_columns(s: &Schema) -> Vec<Expr> {
+/// The columns of this project's format that identify what a row prices (everything but the
+/// times and the quantity), as they are in the file: the fast path groups rows by these before
+/// it canonicalizes anything (see `aggregate.rs`).
+pub const OWN_KEY_COLUMNS: &[&str] = &[
+    "region",
+    "availability_zone",
+    "service",
+    "usage_type",
+    "resource_id",
+    "instance_type",
+    "os",
+    "purchase_option",
+    "volume_type",
+    "storage_class",
+    "architecture",
+    "destination_region",
+];
+
+/// The canonical key columns of this project's own format (trimmed, lower-cased where case does
+/// not matter, defaults filled in), from the raw columns of `s`: both the per-row path and the
+/// aggregated fast path use this one definition, so they canonicalize identically.
+pub fn own_key_columns(s: &Schema) -> Vec<Expr> {
     let class_raw = lower(s, "storage_class")
         .str()
         .replace_all(lit("_"), lit("-"), true);
@@ -382,17 +402,11 @@ pub fn own_columns(s: &Schema) -> Vec<Expr> {
         .then(lit("onezone-ia"))
         .otherwise(class_raw);
     vec![
-        timestamp(s, "usage_start").alias("start"),
-        timestamp(s, "usage_end").alias("end"),
         text(s, "region").alias("region"),
         lower(s, "availability_zone").fill_null(lit("")).alias("az"),
         lower(s, "service").alias("service"),
         lower(s, "usage_type").alias("usage_type"),
         text(s, "resource_id").alias("resource_id"),
-        quantity_of(s, "quantity").alias("q"),
-        text(s, "quantity").alias("quantity_text"),
-        text(s, "usage_start").alias("start_text"),
-        text(s, "usage_end").alias("end_text"),
         text(s, "instance_type").alias("instance_type"),
         lower(s, "os").fill_null(lit("linux")).alias("os"),
         lower(s, "purchase_option")
@@ -405,9 +419,23 @@ pub fn own_columns(s: &Schema) -> Vec<Expr> {
             .alias("architecture"),
         text(s, "destination_region").alias("destination_region"),
         lit("usage").alias("line_type"),
+        lit(NULL).cast(DataType::String).alias("raw_usage"),
+    ]
+}
+
+/// The canonical columns for this project's own format.
+pub fn own_columns(s: &Schema) -> Vec<Expr> {
+    let mut cols = vec![
+        timestamp(s, "usage_start").alias("start"),
+        timestamp(s, "usage_end").alias("end"),
+        quantity_of(s, "quantity").alias("q"),
+        text(s, "quantity").alias("quantity_text"),
+        text(s, "usage_start").alias("start_text"),
+        text(s, "usage_end").alias("end_text"),
         lit(NULL)
             .cast(DataType::Decimal(38, super::scan::SCALE))
             .alias("billed"),
-        lit(NULL).cast(DataType::String).alias("raw_usage"),
-    ]
+    ];
+    cols.extend(own_key_columns(s));
+    cols
 }

@@ -6,7 +6,12 @@
 //! billing rules that need row order (the 60-second minimum per run for Linux, whole hours for
 //! Windows), and sums quantities by day, resource and price key. The types it returns are plain
 //! Rust with `Decimal` quantities: the engine never sees polars.
+//!
+//! For files in this project's own format, `aggregate` sums first and validates the sums (far
+//! fewer than rows); only the resources that need row-by-row treatment (a bad row, a run that
+//! may be under the 60-second minimum, ...) go through the per-row path in `scan`.
 
+mod aggregate;
 pub mod attribution;
 mod formats;
 pub mod inventory;

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
 use rust_decimal::Decimal;
 
+use super::aggregate;
 use super::formats::{self, Layout};
 use super::{
     Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, USAGE_TYPES, UsageError,
@@ -17,7 +18,7 @@ use crate::catalog::{Catalog, Os};
 /// Scale of quantities inside polars: 18 decimal places, summed exactly as 128-bit integers.
 pub(crate) const SCALE: usize = 18;
 const ROW: &str = "__row";
-const REASON: &str = "__reason";
+pub(crate) const REASON: &str = "__reason";
 
 fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
     UsageError::Unreadable {
@@ -121,60 +122,119 @@ fn ms() -> DataType {
     DataType::Datetime(TimeUnit::Milliseconds, None)
 }
 
-/// A timestamp column as naive UTC milliseconds; null where it does not parse.
-pub(crate) fn timestamp(schema: &Schema, name: &str) -> Expr {
-    match schema.get(name) {
-        Some(DataType::Datetime(_, Some(_))) => col(name)
-            .dt()
-            .convert_time_zone(TimeZone::UTC)
+/// The text timestamp formats read, in the order they are tried: (chrono format, whether it
+/// carries an offset).
+const TIME_FORMATS: [(&str, bool); 6] = [
+    ("%Y-%m-%dT%H:%M:%SZ", false),
+    ("%Y-%m-%dT%H:%M:%S%.fZ", false),
+    ("%Y-%m-%dT%H:%M:%S%:z", true),
+    ("%Y-%m-%dT%H:%M:%S%.f%:z", true),
+    ("%Y-%m-%d %H:%M:%S", false),
+    ("%Y-%m-%dT%H:%M:%S", false),
+];
+
+/// Text parsed with one of `TIME_FORMATS` as naive UTC milliseconds; null where it does not parse.
+fn parse_time(s: Expr, format: usize) -> Expr {
+    let (fmt, aware) = TIME_FORMATS[format];
+    let options = StrptimeOptions {
+        format: Some(fmt.into()),
+        strict: false,
+        exact: true,
+        // Usage files repeat the same few hundred timestamps millions of times.
+        cache: true,
+    };
+    if aware {
+        s.str()
+            .to_datetime(
+                Some(TimeUnit::Milliseconds),
+                Some(TimeZone::UTC),
+                options,
+                lit("raise"),
+            )
             .dt()
             .replace_time_zone(None, lit("raise"), NonExistent::Raise)
-            .cast(ms()),
-        Some(DataType::Datetime(_, None)) | Some(DataType::Date) => col(name).cast(ms()),
-        _ => {
-            let s = text(schema, name);
-            let naive = |fmt: &str| {
-                s.clone().str().strptime(
-                    ms(),
-                    StrptimeOptions {
-                        format: Some(fmt.into()),
-                        strict: false,
-                        exact: true,
-                        cache: true,
-                    },
-                    lit("raise"),
-                )
-            };
-            let aware = |fmt: &str| {
-                s.clone()
-                    .str()
-                    .to_datetime(
-                        Some(TimeUnit::Milliseconds),
-                        Some(TimeZone::UTC),
-                        StrptimeOptions {
-                            format: Some(fmt.into()),
-                            strict: false,
-                            exact: true,
-                            cache: true,
-                        },
-                        lit("raise"),
-                    )
-                    .dt()
-                    .replace_time_zone(None, lit("raise"), NonExistent::Raise)
-            };
-            coalesce(&[
-                naive("%Y-%m-%dT%H:%M:%SZ"),
-                naive("%Y-%m-%dT%H:%M:%S%.fZ"),
-                aware("%Y-%m-%dT%H:%M:%S%:z"),
-                aware("%Y-%m-%dT%H:%M:%S%.f%:z"),
-                naive("%Y-%m-%d %H:%M:%S"),
-                naive("%Y-%m-%dT%H:%M:%S"),
-            ])
-        }
+    } else {
+        s.str().strptime(ms(), options, lit("raise"))
     }
 }
 
-fn decimal_type() -> DataType {
+/// A typed (Parquet) timestamp column as naive UTC milliseconds; `None` for a text column.
+fn typed_timestamp(schema: &Schema, name: &str) -> Option<Expr> {
+    match schema.get(name) {
+        Some(DataType::Datetime(_, Some(_))) => Some(
+            col(name)
+                .dt()
+                .convert_time_zone(TimeZone::UTC)
+                .dt()
+                .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+                .cast(ms()),
+        ),
+        Some(DataType::Datetime(_, None)) | Some(DataType::Date) => Some(col(name).cast(ms())),
+        _ => None,
+    }
+}
+
+/// A timestamp column as naive UTC milliseconds; null where it does not parse (every format of
+/// `TIME_FORMATS` is tried in turn).
+pub(crate) fn timestamp(schema: &Schema, name: &str) -> Expr {
+    if let Some(typed) = typed_timestamp(schema, name) {
+        return typed;
+    }
+    let s = text(schema, name);
+    let parsed: Vec<Expr> = (0..TIME_FORMATS.len())
+        .map(|f| parse_time(s.clone(), f))
+        .collect();
+    coalesce(&parsed)
+}
+
+/// A timestamp column parsed with one format only (the one detected for the file), as it is in
+/// the file (not trimmed): null where it does not parse. Rows that are null here take the per-row
+/// path, which tries every format, so a file mixing formats is still read right, only slower.
+pub(crate) fn timestamp_as(schema: &Schema, name: &str, format: Option<usize>) -> Expr {
+    if let Some(typed) = typed_timestamp(schema, name) {
+        return typed;
+    }
+    match format {
+        Some(f) if schema.contains(name) => parse_time(col(name).cast(DataType::String), f),
+        _ => timestamp(schema, name),
+    }
+}
+
+/// The format of a text timestamp column: the first of `TIME_FORMATS` that parses the first
+/// non-empty value among the file's first rows (`None` for a typed column, or when none parses).
+pub(crate) fn detect_time_format(lf: &LazyFrame, schema: &Schema, name: &str) -> Option<usize> {
+    if typed_timestamp(schema, name).is_some() || !schema.contains(name) {
+        return None;
+    }
+    // The limit goes first so that only the first rows are read (it is pushed into the scan).
+    let sample = lf
+        .clone()
+        .limit(1000)
+        .select([text(schema, name).alias("t")])
+        .filter(col("t").is_not_null())
+        .limit(1)
+        .collect()
+        .ok()?;
+    if sample.height() == 0 {
+        return None;
+    }
+    let parsed = sample
+        .lazy()
+        .select(
+            (0..TIME_FORMATS.len())
+                .map(|f| parse_time(col("t"), f).alias(format!("f{f}")))
+                .collect::<Vec<_>>(),
+        )
+        .collect()
+        .ok()?;
+    (0..TIME_FORMATS.len()).find(|f| {
+        parsed
+            .column(&format!("f{f}"))
+            .is_ok_and(|c| c.null_count() == 0)
+    })
+}
+
+pub(crate) fn decimal_type() -> DataType {
     DataType::Decimal(38, SCALE)
 }
 
@@ -221,7 +281,7 @@ fn check_types(schema: &Schema, file: &str) -> Result<(), UsageError> {
     Ok(())
 }
 
-fn one_of(e: Expr, values: &[&str]) -> Expr {
+pub(crate) fn one_of(e: Expr, values: &[&str]) -> Expr {
     let s = Series::new(
         "v".into(),
         values.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
@@ -229,11 +289,276 @@ fn one_of(e: Expr, values: &[&str]) -> Expr {
     e.is_in(lit(s).implode(false), false)
 }
 
+/// `service = name`.
+fn svc(name: &str) -> Expr {
+    col("service").eq(lit(name))
+}
+
+/// The attribute that selects the price (EC2: `instance_type/os/purchase`), from the canonical
+/// columns.
+pub(crate) fn price_attr() -> Expr {
+    when(svc("ec2"))
+        .then(concat_str(
+            [col("instance_type"), col("os"), col("purchase")],
+            "/",
+            false,
+        ))
+        .when(svc("ebs").and(col("usage_type").str().starts_with(lit("snapshot-gb"))))
+        .then(lit(""))
+        .when(svc("ebs"))
+        .then(col("volume_type"))
+        .when(svc("s3"))
+        .then(col("storage_class"))
+        .when(svc("lambda"))
+        .then(col("architecture"))
+        .when(svc("data_transfer").and(col("usage_type").eq(lit("inter-region-gb"))))
+        .then(col("destination_region").fill_null(lit("")))
+        .otherwise(lit(""))
+}
+
+/// The price key matched against the catalog's priceable keys (needs the `attr` column).
+pub(crate) fn price_key() -> Expr {
+    concat_str(
+        [
+            col("service"),
+            col("region"),
+            col("usage_type"),
+            col("attr"),
+        ],
+        "|",
+        false,
+    )
+}
+
+/// One test of the validation chain: when `when` holds (and no earlier test did), the row is
+/// rejected with `reason`.
+pub(crate) struct Check {
+    when: Expr,
+    reason: Expr,
+    /// Whether the test looks at a row's own times or quantity (not only at the columns that
+    /// identify what it prices).
+    per_row: bool,
+}
+
+/// Every test a row must pass, in order: the first that holds gives the reason (on canonical
+/// columns, plus `attr` and `key`).
+pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
+    let keys: Vec<String> = priceable_keys(catalog).into_iter().collect();
+    let key_series = Series::new("k".into(), keys);
+    let regions: Vec<String> = catalog.regions().map(|r| r.code.clone()).collect();
+    let region_refs: Vec<&str> = regions.iter().map(String::as_str).collect();
+    let services: Vec<&str> = USAGE_TYPES.iter().map(|(s, _)| *s).collect();
+    let types: Vec<String> = catalog.instance_types().map(|t| t.name.clone()).collect();
+    let type_refs: Vec<&str> = types.iter().map(String::as_str).collect();
+
+    let mut usage_type_ok = lit(false);
+    for (svc_name, kinds) in USAGE_TYPES {
+        usage_type_ok = usage_type_ok.or(svc(svc_name).and(one_of(col("usage_type"), kinds)));
+    }
+    let reason_text = |r: &str| lit(r.to_string());
+    let key = |when: Expr, reason: Expr| Check {
+        when,
+        reason,
+        per_row: false,
+    };
+    let row = |when: Expr, reason: Expr| Check {
+        when,
+        reason,
+        per_row: true,
+    };
+    vec![
+        key(
+            col("line_type").neq(lit("usage")),
+            lit(NULL).cast(DataType::String),
+        ),
+        row(
+            col("start").is_null(),
+            reason_text(
+                "column `usage_start`: expected an RFC 3339 timestamp such as 2026-10-01T00:00:00Z",
+            ),
+        ),
+        row(
+            col("end").is_null(),
+            reason_text(
+                "column `usage_end`: expected an RFC 3339 timestamp such as 2026-10-01T01:00:00Z",
+            ),
+        ),
+        row(
+            col("end").lt_eq(col("start")),
+            reason_text("column `usage_end`: expected a time after usage_start"),
+        ),
+        row(
+            (col("end").cast(DataType::Int64) - col("start").cast(DataType::Int64))
+                .gt(lit(MAX_PERIOD_MS)),
+            reason_text("column `usage_end`: expected a period of at most 31 days"),
+        ),
+        key(
+            col("region").is_null(),
+            reason_text("column `region`: expected a region code"),
+        ),
+        key(
+            one_of(col("region"), &region_refs).not(),
+            reason_text("column `region`: unknown region"),
+        ),
+        key(
+            col("service").eq(lit("unpriced")),
+            concat_str(
+                [lit("not priced by cloudcost: "), col("raw_usage")],
+                "",
+                true,
+            ),
+        ),
+        key(
+            svc("ec2").and(col("os").str().starts_with(lit("operation "))),
+            concat_str(
+                [
+                    lit("not priced by cloudcost: EC2 "),
+                    col("os"),
+                    lit(" (only Linux RunInstances and Windows RunInstances:0002)"),
+                ],
+                "",
+                true,
+            ),
+        ),
+        key(
+            col("service")
+                .is_null()
+                .or(one_of(col("service"), &services).not()),
+            reason_text(
+                "column `service`: expected one of ec2, ebs, s3, lambda, data_transfer, public_ipv4",
+            ),
+        ),
+        key(
+            usage_type_ok.not(),
+            concat_str(
+                [
+                    lit("column `usage_type`: not a usage type of service "),
+                    col("service"),
+                    lit(" (see docs/usage-format.md)"),
+                ],
+                "",
+                false,
+            ),
+        ),
+        key(
+            col("resource_id").is_null(),
+            reason_text("column `resource_id`: expected a resource id"),
+        ),
+        row(
+            col("q").is_null(),
+            reason_text("column `quantity`: expected a decimal number"),
+        ),
+        row(
+            col("q").lt(lit(0)),
+            reason_text("column `quantity`: expected a non-negative number"),
+        ),
+        key(
+            svc("ec2").and(col("instance_type").is_null()),
+            reason_text("column `instance_type`: required for ec2 rows"),
+        ),
+        key(
+            svc("ec2").and(one_of(col("instance_type"), &type_refs).not()),
+            reason_text("column `instance_type`: unknown instance type"),
+        ),
+        key(
+            svc("ec2").and(one_of(col("os"), &["linux", "windows"]).not()),
+            reason_text("column `os`: expected linux or windows"),
+        ),
+        key(
+            svc("ec2").and(one_of(col("purchase"), &["on-demand", "spot"]).not()),
+            reason_text("column `purchase_option`: expected on-demand or spot"),
+        ),
+        key(
+            svc("ebs")
+                .and(
+                    col("usage_type")
+                        .str()
+                        .starts_with(lit("snapshot-gb"))
+                        .not(),
+                )
+                .and(
+                    one_of(
+                        col("volume_type"),
+                        &["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"],
+                    )
+                    .not(),
+                ),
+            reason_text("column `volume_type`: expected gp2, gp3, io1, io2, st1, sc1 or standard"),
+        ),
+        key(
+            svc("s3").and(
+                one_of(
+                    col("storage_class"),
+                    &[
+                        "standard",
+                        "intelligent-tiering",
+                        "standard-ia",
+                        "onezone-ia",
+                        "glacier-ir",
+                        "glacier-flexible",
+                        "deep-archive",
+                    ],
+                )
+                .not(),
+            ),
+            reason_text(
+                "column `storage_class`: expected an S3 storage class (standard, intelligent-tiering, standard-ia, onezone-ia, glacier-ir, glacier-flexible, deep-archive)",
+            ),
+        ),
+        key(
+            svc("lambda").and(one_of(col("architecture"), &["x86_64", "arm64"]).not()),
+            reason_text("column `architecture`: expected x86_64 or arm64"),
+        ),
+        key(
+            col("key")
+                .is_in(lit(key_series).implode(false), false)
+                .not(),
+            concat_str(
+                [
+                    lit("missing price: the catalog has no price for "),
+                    col("key"),
+                ],
+                "",
+                false,
+            ),
+        ),
+    ]
+}
+
+/// The longest period a row may cover: 31 days, in milliseconds.
+pub(crate) const MAX_PERIOD_MS: i64 = 31 * 24 * 3600 * 1000;
+
+/// The reject reason (null when the row is priced) from the tests in order. With `keys_only`,
+/// only the tests of the identifying columns: enough for a group of rows that all passed the
+/// per-row tests, since the first test that holds is then among those.
+pub(crate) fn reason_of(checks: Vec<Check>, keys_only: bool) -> Expr {
+    // Folded from the last test to the first: `when(a).then(x).otherwise(when(b)...)` is what a
+    // chained `when/then` builds too.
+    checks
+        .into_iter()
+        .filter(|c| !keys_only || !c.per_row)
+        .rev()
+        .fold(lit(NULL).cast(DataType::String), |rest, c| {
+            when(c.when).then(c.reason).otherwise(rest)
+        })
+}
+
 /// Reads, validates and aggregates a usage file.
 pub fn read_usage(
     path: &Path,
     catalog: &Catalog,
     opts: &ReadOptions,
+) -> Result<UsageRead, UsageError> {
+    read_usage_with(path, catalog, opts, true)
+}
+
+/// `read_usage`, with the fast path for this project's format (`aggregate.rs`) or without it (every
+/// row through the per-row path: the reference the fast path is tested against).
+pub(crate) fn read_usage_with(
+    path: &Path,
+    catalog: &Catalog,
+    opts: &ReadOptions,
+    fast_path: bool,
 ) -> Result<UsageRead, UsageError> {
     let file = path.display().to_string();
     let parquet = is_parquet(path);
@@ -276,6 +601,27 @@ pub fn read_usage(
         check_types(&schema, &file)?;
     }
 
+    // This project's own format: aggregate first, validate after (see `aggregate.rs`). Only the
+    // rows of the resources that cannot be priced from sums (a bad row, an EC2 run that may be
+    // under the 60-second minimum, ...) go through the per-row path below; when there are none,
+    // the per-row path reads nothing.
+    let fast = if fast_path && layout == Layout::Cloudcost {
+        Some(aggregate::aggregate(&lf, &schema, catalog, &file)?)
+    } else {
+        None
+    };
+    let offset = Some(if parquet { 1 } else { 2 });
+    // Row numbers are counted before any row is set aside.
+    let raw = lf.clone().with_row_index(ROW, offset);
+    let raw = match &fast {
+        None => raw,
+        Some(f) => match f.slow_rows(&schema) {
+            Some(slow) => raw.filter(slow),
+            None => raw.limit(0),
+        },
+    };
+    let per_row = fast.as_ref().is_none_or(|f| f.has_slow());
+
     // Canonical columns.
     let s = &schema;
     let canonical = match layout {
@@ -284,9 +630,7 @@ pub fn read_usage(
     };
     let mut select = vec![col(ROW)];
     select.extend(canonical);
-    let mut base = lf
-        .with_row_index(ROW, Some(if parquet { 1 } else { 2 }))
-        .select(select);
+    let mut base = raw.select(select);
     if layout != Layout::Cloudcost {
         // Billing files count EC2 in hours (already billed per second with the minimum applied).
         base = base.with_column(
@@ -297,93 +641,10 @@ pub fn read_usage(
         );
     }
 
-    // The attribute that selects the price, and the price key matched against the catalog.
     let svc = |name: &str| col("service").eq(lit(name));
-    let attr = when(svc("ec2"))
-        .then(concat_str(
-            [col("instance_type"), col("os"), col("purchase")],
-            "/",
-            false,
-        ))
-        .when(svc("ebs").and(col("usage_type").str().starts_with(lit("snapshot-gb"))))
-        .then(lit(""))
-        .when(svc("ebs"))
-        .then(col("volume_type"))
-        .when(svc("s3"))
-        .then(col("storage_class"))
-        .when(svc("lambda"))
-        .then(col("architecture"))
-        .when(svc("data_transfer").and(col("usage_type").eq(lit("inter-region-gb"))))
-        .then(col("destination_region").fill_null(lit("")))
-        .otherwise(lit(""));
-    let keys: Vec<String> = priceable_keys(catalog).into_iter().collect();
-    let key_series = Series::new("k".into(), keys);
-    let key = concat_str(
-        [
-            col("service"),
-            col("region"),
-            col("usage_type"),
-            col("attr"),
-        ],
-        "|",
-        false,
-    );
-    let regions: Vec<String> = catalog.regions().map(|r| r.code.clone()).collect();
-    let region_refs: Vec<&str> = regions.iter().map(String::as_str).collect();
-    let services: Vec<&str> = USAGE_TYPES.iter().map(|(s, _)| *s).collect();
-    let types: Vec<String> = catalog.instance_types().map(|t| t.name.clone()).collect();
-    let type_refs: Vec<&str> = types.iter().map(String::as_str).collect();
-
-    let mut usage_type_ok = lit(false);
-    for (svc_name, kinds) in USAGE_TYPES {
-        usage_type_ok = usage_type_ok.or(svc(svc_name).and(one_of(col("usage_type"), kinds)));
-    }
-    let reason_text = |r: &str| lit(r.to_string());
-    let reason = when(col("line_type").neq(lit("usage")))
-        .then(lit(NULL).cast(DataType::String))
-        .when(col("start").is_null())
-        .then(reason_text("column `usage_start`: expected an RFC 3339 timestamp such as 2026-10-01T00:00:00Z"))
-        .when(col("end").is_null())
-        .then(reason_text("column `usage_end`: expected an RFC 3339 timestamp such as 2026-10-01T01:00:00Z"))
-        .when(col("end").lt_eq(col("start")))
-        .then(reason_text("column `usage_end`: expected a time after usage_start"))
-        .when((col("end").cast(DataType::Int64) - col("start").cast(DataType::Int64)).gt(lit(31i64 * 24 * 3600 * 1000)))
-        .then(reason_text("column `usage_end`: expected a period of at most 31 days"))
-        .when(col("region").is_null())
-        .then(reason_text("column `region`: expected a region code"))
-        .when(one_of(col("region"), &region_refs).not())
-        .then(reason_text("column `region`: unknown region"))
-        .when(col("service").eq(lit("unpriced")))
-        .then(concat_str([lit("not priced by cloudcost: "), col("raw_usage")], "", true))
-        .when(svc("ec2").and(col("os").str().starts_with(lit("operation "))))
-        .then(concat_str([lit("not priced by cloudcost: EC2 "), col("os"), lit(" (only Linux RunInstances and Windows RunInstances:0002)")], "", true))
-        .when(col("service").is_null().or(one_of(col("service"), &services).not()))
-        .then(reason_text("column `service`: expected one of ec2, ebs, s3, lambda, data_transfer, public_ipv4"))
-        .when(usage_type_ok.not())
-        .then(concat_str([lit("column `usage_type`: not a usage type of service "), col("service"), lit(" (see docs/usage-format.md)")], "", false))
-        .when(col("resource_id").is_null())
-        .then(reason_text("column `resource_id`: expected a resource id"))
-        .when(col("q").is_null())
-        .then(reason_text("column `quantity`: expected a decimal number"))
-        .when(col("q").lt(lit(0)))
-        .then(reason_text("column `quantity`: expected a non-negative number"))
-        .when(svc("ec2").and(col("instance_type").is_null()))
-        .then(reason_text("column `instance_type`: required for ec2 rows"))
-        .when(svc("ec2").and(one_of(col("instance_type"), &type_refs).not()))
-        .then(reason_text("column `instance_type`: unknown instance type"))
-        .when(svc("ec2").and(one_of(col("os"), &["linux", "windows"]).not()))
-        .then(reason_text("column `os`: expected linux or windows"))
-        .when(svc("ec2").and(one_of(col("purchase"), &["on-demand", "spot"]).not()))
-        .then(reason_text("column `purchase_option`: expected on-demand or spot"))
-        .when(svc("ebs").and(col("usage_type").str().starts_with(lit("snapshot-gb")).not()).and(one_of(col("volume_type"), &["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]).not()))
-        .then(reason_text("column `volume_type`: expected gp2, gp3, io1, io2, st1, sc1 or standard"))
-        .when(svc("s3").and(one_of(col("storage_class"), &["standard", "intelligent-tiering", "standard-ia", "onezone-ia", "glacier-ir", "glacier-flexible", "deep-archive"]).not()))
-        .then(reason_text("column `storage_class`: expected an S3 storage class (standard, intelligent-tiering, standard-ia, onezone-ia, glacier-ir, glacier-flexible, deep-archive)"))
-        .when(svc("lambda").and(one_of(col("architecture"), &["x86_64", "arm64"]).not()))
-        .then(reason_text("column `architecture`: expected x86_64 or arm64"))
-        .when(col("key").is_in(lit(key_series).implode(false), false).not())
-        .then(concat_str([lit("missing price: the catalog has no price for "), col("key")], "", false))
-        .otherwise(lit(NULL).cast(DataType::String));
+    let reason = reason_of(checks(catalog), false);
+    let attr = price_attr();
+    let key = price_key();
 
     let checked = base
         .clone()
@@ -406,11 +667,7 @@ pub fn read_usage(
         &["resource_id"],
     )?;
     let run_total = over(col("q").sum(), &["resource_id", "run"])?;
-    let windows_hours = ((col("q").cast(DataType::Float64) / lit(3600.0))
-        .ceil()
-        .cast(DataType::Int64)
-        * lit(3600i64))
-    .cast(decimal_type());
+    let windows_hours = windows_billable(col("q"));
     let ec2_all = checked.clone().filter(
         col(REASON)
             .is_null()
@@ -419,32 +676,12 @@ pub fn read_usage(
     );
     // Only an instance with a row under 60 seconds can have a run under the minimum: the
     // order-dependent window runs on those instances' rows alone (on none, for whole hours).
-    // (Found first, in a query of its own: a join here would hold the whole file in memory.)
-    // A cheap pass: no validation (an invalid row only sends its instance to the window branch,
-    // where it is filtered out as before).
-    let short_df = base
-        .clone()
-        .filter(
-            col("service")
-                .eq(lit("ec2"))
-                .and(col("q").lt(lit(60)))
-                .and(col("os").eq(lit("linux"))),
-        )
-        .select([col("resource_id")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect_with_engine(Engine::Streaming)
-        .map_err(|e| unreadable(&file, e))?
-        .unwrap_single();
-    let short: Vec<String> = short_df
-        .column("resource_id")
-        .and_then(|c| c.str().cloned())
-        .map_err(|e| unreadable(&file, e))?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
-    let short_refs: Vec<&str> = short.iter().map(String::as_str).collect();
-    let is_short = one_of(col("resource_id"), &short_refs);
+    // After the fast path, the rows here are few and include every such instance: the window runs
+    // on all of them (on an instance without a short row it bills exactly the row's quantity).
+    let is_short = match &fast {
+        Some(_) => lit(true),
+        None => short_instances(&base, &file)?,
+    };
     let long_runs = ec2_all
         .clone()
         .filter(is_short.clone().not())
@@ -539,19 +776,63 @@ pub fn read_usage(
             len().alias("rows"),
             col(ROW).min().alias("first_row"),
         ]);
-    // The streaming engine keeps memory bounded on big files (the EC2 window falls back to
-    // in-memory for its own, smaller branch).
-    let df = grouped
-        .collect_with_engine(Engine::Streaming)
-        .map_err(|e| unreadable(&file, e))?
-        .unwrap_single();
-
     let mut out = UsageRead {
         format: layout.name().into(),
         has_billed: layout != Layout::Cloudcost,
         ..Default::default()
     };
+    let mut first_reject: Option<(u64, String)> = None;
+    if per_row {
+        // The streaming engine keeps memory bounded on big files (the EC2 window falls back to
+        // in-memory for its own, smaller branch).
+        let df = grouped
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|e| unreadable(&file, e))?
+            .unwrap_single();
+        add_groups(&df, &mut out, &mut first_reject, &file)?;
+    }
+    if let Some(f) = &fast {
+        add_groups(&f.groups, &mut out, &mut first_reject, &file)?;
+    }
+    // A deterministic order: by day, resource, key.
+    out.days
+        .sort_by(|a, b| (a.day, &a.resource_id, &a.key).cmp(&(b.day, &b.resource_id, &b.key)));
+
+    if let Some((row, r)) = first_reject {
+        let found = found_value(&checked, row, &r, &file)?;
+        out.first_reject = Some((row, r, found));
+    }
+    if opts.hourly_ec2 {
+        let mut parts = Vec::new();
+        if per_row {
+            parts.push(ec2);
+        }
+        if let Some(f) = &fast {
+            parts.push(aggregate::hourly_ec2(&lf, &schema, f, &file)?);
+        }
+        out.ec2_hours = hourly(parts, &file)?;
+    }
+    if let Some(path) = &opts.rejects_path {
+        write_rejects(&checked, path, &file)?;
+    }
+    Ok(out)
+}
+
+/// Adds grouped usage (columns `day`, `resource_id`, `service`, `usage_type`, `region`, `attr`,
+/// `os`, `purchase`, `az`, the reason, `line_type`, `q`, `billable`, `billed`, `rows`,
+/// `first_row`) to what was read: priced groups as resource-days, rejected ones by reason,
+/// charges by line type.
+fn add_groups(
+    df: &DataFrame,
+    out: &mut UsageRead,
+    first_reject: &mut Option<(u64, String)>,
+    file: &str,
+) -> Result<(), UsageError> {
+    let file = file.to_string();
     let n = df.height();
+    if n == 0 {
+        return Ok(());
+    }
     let get_str = |name: &str| -> Result<Vec<Option<String>>, UsageError> {
         let c = df.column(name).map_err(|e| unreadable(&file, e))?;
         let ca = c.str().map_err(|e| unreadable(&file, e))?;
@@ -574,9 +855,9 @@ pub fn read_usage(
         get_str(REASON)?,
     );
     let line_type = get_str("line_type")?;
-    let billed = decimals(&df, "billed", &file)?;
-    let q = decimals(&df, "q", &file)?;
-    let billable = decimals(&df, "billable", &file)?;
+    let billed = decimals(df, "billed", &file)?;
+    let q = decimals(df, "q", &file)?;
+    let billable = decimals(df, "billable", &file)?;
     let rows = df
         .column("rows")
         .and_then(|c| c.cast(&DataType::UInt64))
@@ -587,7 +868,6 @@ pub fn read_usage(
         .and_then(|c| c.cast(&DataType::UInt64))
         .map_err(|e| unreadable(&file, e))?;
     let first_row = first_row.u64().map_err(|e| unreadable(&file, e))?.clone();
-    let mut first_reject: Option<(u64, String)> = None;
     for i in 0..n {
         let nrows = rows.get(i).unwrap_or(0);
         out.rows_read += nrows;
@@ -604,7 +884,7 @@ pub fn read_usage(
             out.billed_rejected += billed_i;
             let fr = first_row.get(i).unwrap_or(0);
             if first_reject.as_ref().is_none_or(|(row, _)| fr < *row) {
-                first_reject = Some((fr, r.clone()));
+                *first_reject = Some((fr, r.clone()));
             }
             continue;
         }
@@ -646,21 +926,47 @@ pub fn read_usage(
             rows: nrows,
         });
     }
-    // A deterministic order: by day, resource, key.
-    out.days
-        .sort_by(|a, b| (a.day, &a.resource_id, &a.key).cmp(&(b.day, &b.resource_id, &b.key)));
+    Ok(())
+}
 
-    if let Some((row, r)) = first_reject {
-        let found = found_value(&checked, row, &r, &file)?;
-        out.first_reject = Some((row, r, found));
-    }
-    if opts.hourly_ec2 {
-        out.ec2_hours = hourly(ec2, &file)?;
-    }
-    if let Some(path) = &opts.rejects_path {
-        write_rejects(&checked, path, &file)?;
-    }
-    Ok(out)
+/// The instances with a Linux EC2 row under 60 seconds, as a test on `resource_id`.
+/// (Found first, in a query of its own: a join here would hold the whole file in memory.)
+/// A cheap pass: no validation (an invalid row only sends its instance to the window branch,
+/// where it is filtered out as before).
+fn short_instances(base: &LazyFrame, file: &str) -> Result<Expr, UsageError> {
+    let short_df = base
+        .clone()
+        .filter(
+            col("service")
+                .eq(lit("ec2"))
+                .and(col("q").lt(lit(60)))
+                .and(col("os").eq(lit("linux"))),
+        )
+        .select([col("resource_id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| unreadable(file, e))?
+        .unwrap_single();
+    let short: Vec<String> = short_df
+        .column("resource_id")
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| unreadable(file, e))?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    let short_refs: Vec<&str> = short.iter().map(String::as_str).collect();
+    let is_short = one_of(col("resource_id"), &short_refs);
+    Ok(is_short)
+}
+
+/// Windows bills each row's started hours in full: the row's billable seconds.
+pub(crate) fn windows_billable(q: Expr) -> Expr {
+    ((q.cast(DataType::Float64) / lit(3600.0))
+        .ceil()
+        .cast(DataType::Int64)
+        * lit(3600i64))
+    .cast(decimal_type())
 }
 
 fn out_columns() -> Vec<Expr> {
@@ -688,7 +994,25 @@ fn out_columns() -> Vec<Expr> {
 
 /// EC2 usage by clock hour: on-demand usage summed over instances (commitments apply to the
 /// hour's total), spot usage per instance (each pays its own hour's price).
-fn hourly(ec2: LazyFrame, file: &str) -> Result<Vec<Ec2Hour>, UsageError> {
+///
+/// `parts` are frames of EC2 usage (rows, or sums already by hour) with the columns `start`,
+/// `region`, `attr`, `os`, `purchase`, `az`, `resource_id` and `billable`.
+fn hourly(parts: Vec<LazyFrame>, file: &str) -> Result<Vec<Ec2Hour>, UsageError> {
+    let columns = [
+        col("start"),
+        col("region"),
+        col("attr"),
+        col("os"),
+        col("purchase"),
+        col("az"),
+        col("resource_id"),
+        col("billable").cast(decimal_type()),
+    ];
+    let parts: Vec<LazyFrame> = parts
+        .into_iter()
+        .map(|p| p.select(columns.clone()))
+        .collect();
+    let ec2 = concat(parts, UnionArgs::default()).map_err(|e| unreadable(file, e))?;
     let keys = |with_resource: bool| {
         let mut k = vec![
             col("start").dt().truncate(lit("1h")).alias("hour"),

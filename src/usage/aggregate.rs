@@ -1,0 +1,545 @@
+//! Aggregate first, validate after: the fast path for usage files in this project's own format.
+//!
+//! Checking every row (trimming and lower-casing a dozen text columns, about 25 tests, a price key
+//! built per row) is what made reading big files slow. But whether a row is priced, and at which
+//! price, depends on the columns that say what it is (service, region, usage type, resource,
+//! instance type, ...), and those repeat: a month of hourly rows holds each combination hundreds
+//! of times. So the file is read once, and its rows are grouped by their day and those columns
+//! *as they are in the file*, with only the per-row work that cannot wait: the two times (parsed
+//! with the one format detected for the file) and the quantity. Per group: the row count, the sum,
+//! minimum and maximum quantity, and how many rows failed a per-row test (a time that does not
+//! parse, a period that is empty or longer than 31 days, a quantity that does not parse or is
+//! negative). The canonical columns and the tests of the reason chain then run on the groups, a
+//! few hundred thousand instead of millions, with the same expressions as the per-row path.
+//!
+//! A resource goes through the per-row path instead (all of its rows, so that row numbers,
+//! reasons and the `--rejects` file are exactly what they were) when any group of it
+//! - has a row that failed a per-row test, or is rejected;
+//! - is Linux EC2 with a row under 60 seconds (the minimum per run needs the rows in order);
+//! - is Windows EC2 with rows of different quantities (started hours are counted per row);
+//! - is gp3 IOPS or throughput (what is included is taken off per row, over the row's period).
+//!
+//! On a clean file of whole hours none does, and the file is read once.
+
+use polars::prelude::*;
+
+use super::UsageError;
+use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
+use super::scan::{
+    MAX_PERIOD_MS, REASON, SCALE, checks, decimal_type, detect_time_format, lower, one_of,
+    price_attr, price_key, quantity_of, reason_of, text, timestamp_as, windows_billable,
+};
+use crate::catalog::Catalog;
+
+fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
+    UsageError::Unreadable {
+        file: file.into(),
+        message: e.to_string(),
+    }
+}
+
+/// What the fast path read.
+pub(crate) struct Aggregated {
+    /// Usage priced from sums, with the columns the per-row path's groups have (the reason and
+    /// `billed` null, `line_type` `usage`).
+    pub groups: DataFrame,
+    /// Resources (canonical ids) whose rows go through the per-row path.
+    slow: Vec<String>,
+    /// Whether rows without a resource id go through the per-row path.
+    slow_null: bool,
+    /// The format of `usage_start`, when it is text.
+    start_format: Option<usize>,
+}
+
+impl Aggregated {
+    /// Whether any row is left for the per-row path.
+    pub fn has_slow(&self) -> bool {
+        !self.slow.is_empty() || self.slow_null
+    }
+
+    /// A test on the file's own columns selecting the rows left for the per-row path (`None`
+    /// when there are none).
+    pub fn slow_rows(&self, schema: &Schema) -> Option<Expr> {
+        if !self.has_slow() {
+            return None;
+        }
+        let id = text(schema, "resource_id");
+        let mut e = self.is_slow(id.clone());
+        if self.slow_null {
+            e = e.or(id.is_null());
+        }
+        Some(e)
+    }
+
+    fn is_slow(&self, id: Expr) -> Expr {
+        let ids: Vec<&str> = self.slow.iter().map(String::as_str).collect();
+        one_of(id, &ids)
+    }
+}
+
+/// The quantity as it is in the file: text is parsed without trimming (a value that needs it
+/// is null here, and takes the per-row path).
+fn raw_quantity(schema: &Schema) -> Expr {
+    match schema.get("quantity") {
+        Some(DataType::String) => col("quantity").str().to_decimal(SCALE),
+        _ => quantity_of(schema, "quantity"),
+    }
+}
+
+/// The key columns present in the file.
+fn key_columns(schema: &Schema) -> Vec<Expr> {
+    OWN_KEY_COLUMNS
+        .iter()
+        .filter(|c| schema.contains(c))
+        .map(|c| col(*c))
+        .collect()
+}
+
+/// Reads a file of this project's format in one pass, grouped by day and raw key columns, then
+/// validates and prices the groups (see the module doc).
+pub(crate) fn aggregate(
+    lf: &LazyFrame,
+    schema: &Schema,
+    catalog: &Catalog,
+    file: &str,
+) -> Result<Aggregated, UsageError> {
+    let start_format = detect_time_format(lf, schema, "usage_start");
+    let end_format = detect_time_format(lf, schema, "usage_end");
+    let keys = key_columns(schema);
+
+    let mut select = vec![
+        timestamp_as(schema, "usage_start", start_format).alias("start"),
+        timestamp_as(schema, "usage_end", end_format).alias("end"),
+        raw_quantity(schema).alias("q"),
+    ];
+    select.extend(keys.iter().cloned());
+    // The per-row tests of the reason chain, all at once: a group with any failing row takes the
+    // per-row path, which gives each row its own reason.
+    let (start, end, q) = (col("start"), col("end"), col("q"));
+    let bad = start
+        .clone()
+        .is_null()
+        .or(end.clone().is_null())
+        .or(end.clone().lt_eq(start.clone()))
+        .or(
+            (end.cast(DataType::Int64) - start.clone().cast(DataType::Int64))
+                .gt(lit(MAX_PERIOD_MS)),
+        )
+        .or(q.clone().is_null())
+        .or(q.clone().lt(lit(0)))
+        .fill_null(lit(true));
+    let mut by = vec![start.dt().truncate(lit("1d")).alias("day")];
+    by.extend(keys);
+    let grouped = lf
+        .clone()
+        .select(select)
+        .with_column(bad.cast(DataType::UInt32).alias("bad"))
+        .group_by(by)
+        .agg([
+            len().alias("rows"),
+            q.clone().sum().alias("q"),
+            q.clone().min().alias("q_min"),
+            q.max().alias("q_max"),
+            col("bad").sum().alias("bad"),
+        ])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| unreadable(file, e))?
+        .unwrap_single();
+
+    // The groups' canonical columns and reason, with the per-row path's own expressions.
+    let g_schema = grouped.schema().clone();
+    let mut canonical = vec![
+        col("day"),
+        col("rows"),
+        col("q"),
+        col("q_min"),
+        col("q_max"),
+        col("bad"),
+    ];
+    canonical.extend(own_key_columns(&g_schema));
+    let svc = |name: &str| col("service").eq(lit(name));
+    let ec2_os = |os: &str| svc("ec2").and(col("os").eq(lit(os)));
+    let needs_rows = col("bad")
+        .gt(lit(0))
+        .or(col(REASON).is_not_null())
+        .or(ec2_os("linux").and(col("q_min").lt(lit(60))))
+        .or(ec2_os("windows").and(col("q_min").neq(col("q_max"))))
+        .or(svc("ebs")
+            .and(col("volume_type").eq(lit("gp3")))
+            .and(one_of(
+                col("usage_type"),
+                &["volume-iops-hours", "volume-throughput-hours"],
+            )))
+        .fill_null(lit(true));
+    let slow_resource = needs_rows
+        .any(false)
+        .over([col("resource_id")])
+        .map_err(|e| unreadable(file, e))?;
+    let classified = grouped
+        .lazy()
+        .select(canonical)
+        .with_column(price_attr().alias("attr"))
+        .with_column(price_key().alias("key"))
+        .with_column(reason_of(checks(catalog), true).alias(REASON))
+        .with_column(slow_resource.alias("slow"))
+        .collect()
+        .map_err(|e| unreadable(file, e))?;
+
+    let slow_ids = classified
+        .clone()
+        .lazy()
+        .filter(col("slow").and(col("resource_id").is_not_null()))
+        .select([col("resource_id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .map_err(|e| unreadable(file, e))?;
+    let slow: Vec<String> = slow_ids
+        .column("resource_id")
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| unreadable(file, e))?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    let slow_null = classified
+        .clone()
+        .lazy()
+        .filter(col("slow").and(col("resource_id").is_null()))
+        .collect()
+        .map_err(|e| unreadable(file, e))?
+        .height()
+        > 0;
+
+    // Whole resources are on one path or the other, so the priced groups never meet the per-row
+    // path's: summing by canonical key only merges spellings of one key (` EC2 ` and `ec2`).
+    let billable = when(ec2_os("windows"))
+        .then(windows_billable(col("q_min")) * col("rows").cast(DataType::Decimal(38, 0)))
+        .otherwise(col("q"))
+        .cast(decimal_type());
+    let groups = classified
+        .lazy()
+        .filter(col("slow").not())
+        .with_column(billable.alias("billable"))
+        .group_by([
+            col("day"),
+            col("resource_id"),
+            col("service"),
+            col("usage_type"),
+            col("region"),
+            col("attr"),
+            col("os"),
+            col("purchase"),
+            col("az"),
+        ])
+        .agg([
+            col("q").sum().alias("q"),
+            col("billable").sum().alias("billable"),
+            col("rows").cast(DataType::UInt64).sum().alias("rows"),
+        ])
+        .with_columns([
+            lit(NULL).cast(DataType::String).alias(REASON),
+            lit("usage").alias("line_type"),
+            lit(NULL).cast(decimal_type()).alias("billed"),
+            lit(NULL).cast(DataType::UInt64).alias("first_row"),
+        ])
+        .collect()
+        .map_err(|e| unreadable(file, e))?;
+    Ok(Aggregated {
+        groups,
+        slow,
+        slow_null,
+        start_format,
+    })
+}
+
+/// EC2 usage by clock hour of the resources priced from sums: one more pass over the file, only
+/// when commitments or hourly spot prices need it. Grouped by hour and the raw columns of the
+/// price (and the instance, for spot), then canonicalized; columns as `scan::hourly` takes them.
+pub(crate) fn hourly_ec2(
+    lf: &LazyFrame,
+    schema: &Schema,
+    agg: &Aggregated,
+    file: &str,
+) -> Result<LazyFrame, UsageError> {
+    let id = text(schema, "resource_id");
+    let mut fast_rows = id.clone().is_not_null();
+    if !agg.slow.is_empty() {
+        fast_rows = fast_rows.and(agg.is_slow(id.clone()).not());
+    }
+    let spot = lower(schema, "purchase_option")
+        .fill_null(lit("on-demand"))
+        .eq(lit("spot"));
+    let raw_keys: Vec<Expr> = [
+        "region",
+        "instance_type",
+        "os",
+        "purchase_option",
+        "availability_zone",
+    ]
+    .iter()
+    .filter(|c| schema.contains(c))
+    .map(|c| col(*c))
+    .collect();
+    let mut select = vec![
+        timestamp_as(schema, "usage_start", agg.start_format)
+            .dt()
+            .truncate(lit("1h"))
+            .alias("hour"),
+        when(spot).then(id).otherwise(lit("")).alias("rid"),
+        raw_quantity(schema).alias("q"),
+    ];
+    select.extend(raw_keys.iter().cloned());
+    let mut by = vec![col("hour"), col("rid")];
+    by.extend(raw_keys);
+    // Windows bills each row's started hours: counted per row, as the per-row path does.
+    let started_hours = (col("q").cast(DataType::Float64) / lit(3600.0))
+        .ceil()
+        .cast(DataType::Int64);
+    let grouped = lf
+        .clone()
+        .filter(fast_rows.and(lower(schema, "service").eq(lit("ec2"))))
+        .select(select)
+        .with_column(started_hours.alias("started_hours"))
+        .group_by(by)
+        .agg([
+            col("q").sum().alias("q"),
+            col("started_hours").sum().alias("started_hours"),
+        ])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| unreadable(file, e))?
+        .unwrap_single();
+    let g_schema = grouped.schema().clone();
+    let mut canonical = vec![
+        col("hour").alias("start"),
+        col("rid"),
+        col("q"),
+        col("started_hours"),
+    ];
+    canonical.extend(own_key_columns(&g_schema));
+    let billable = when(col("os").eq(lit("windows")))
+        .then((col("started_hours") * lit(3600i64)).cast(decimal_type()))
+        .otherwise(col("q"))
+        .cast(decimal_type());
+    Ok(grouped
+        .lazy()
+        .select(canonical)
+        // Every row here is EC2; spot usage keeps its instance, on-demand usage none.
+        .with_columns([lit("ec2").alias("service"), col("rid").alias("resource_id")])
+        .with_column(price_attr().alias("attr"))
+        .with_column(billable.alias("billable")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::scan::read_usage_with;
+    use super::super::{ReadOptions, UsageRead};
+    use crate::catalog::Catalog;
+
+    const HEADER: &str = "usage_start,usage_end,region,availability_zone,service,usage_type,resource_id,quantity,instance_type,os,purchase_option,volume_type,storage_class,architecture,destination_region\n";
+
+    /// Rows of every kind the fast path must hand to the per-row path, or price exactly as it would.
+    fn tricky_rows() -> String {
+        let mut body = HEADER.to_string();
+        let hour = |d: u32, h: u32| format!("2026-10-{d:02}T{h:02}:00:00Z");
+        for d in 1..=3 {
+            for h in 0..24 {
+                let (s, e) = (
+                    hour(d, h),
+                    if h == 23 {
+                        hour(d + 1, 0)
+                    } else {
+                        hour(d, h + 1)
+                    },
+                );
+                // Clean whole hours, on-demand and spot, two regions.
+                body += &format!(
+                    "{s},{e},us-east-1,us-east-1a,ec2,instance-seconds,i-clean,3600,m5.large,linux,on-demand,,,,\n"
+                );
+                body += &format!(
+                    "{s},{e},ap-northeast-2,,ec2,instance-seconds,i-seoul,3600,m5.large,,,,,,\n"
+                );
+                body += &format!(
+                    "{s},{e},us-east-1,us-east-1b,ec2,instance-seconds,i-spot,3600,m5.large,linux,spot,,,,\n"
+                );
+                // Spellings that canonicalize to the same key.
+                body += &format!(
+                    "{s},{e}, us-east-1 ,US-EAST-1A, EC2 ,Instance-Seconds, i-spaced ,3600, m5.large ,Linux,On-Demand,,,,\n"
+                );
+                // Windows: uniform hours, and partial hours (counted per row).
+                body += &format!(
+                    "{s},{e},us-east-1,,ec2,instance-seconds,i-win,3600,t3.medium,windows,on-demand,,,,\n"
+                );
+                body += &format!(
+                    "{s},{e},us-east-1,,ec2,instance-seconds,i-win-part,{},t3.medium,windows,on-demand,,,,\n",
+                    600 + h * 100
+                );
+                // Storage, transfer, gp3 IOPS above and below what is included.
+                body += &format!("{s},{e},us-east-1,,ebs,volume-gb-hours,vol-1,100,,,,gp3,,,\n");
+                body += &format!(
+                    "{s},{e},us-east-1,,ebs,volume-iops-hours,vol-1,{},,,,gp3,,,\n",
+                    2000 + h * 100
+                );
+                body += &format!(
+                    "{s},{e},us-east-1,,s3,storage-gb-hours,bucket,1234.567,,,,,Standard_IA,,\n"
+                );
+                body +=
+                    &format!("{s},{e},us-east-1,,data_transfer,internet-out-gb,web,0.5,,,,,,,\n");
+                body += &format!("{s},{e},us-east-1,,lambda,gb-seconds,fn,12.5,,,,,,arm64,\n");
+            }
+        }
+        let (s, e) = ("2026-10-01T00:00:00Z", "2026-10-01T01:00:00Z");
+        // Short Linux runs (the 60-second minimum), back to back and apart.
+        body += &format!(
+            "{s},{e},us-east-1,,ec2,instance-seconds,i-short,20,m5.large,linux,on-demand,,,,\n"
+        );
+        body += "2026-10-01T01:00:00Z,2026-10-01T02:00:00Z,us-east-1,,ec2,instance-seconds,i-short,20,m5.large,linux,on-demand,,,,\n";
+        body += "2026-10-01T03:00:00Z,2026-10-01T04:00:00Z,us-east-1,,ec2,instance-seconds,i-short,3600,m5.large,linux,on-demand,,,,\n";
+        // Another timestamp format than the file's first, and padded values.
+        body += "2026-10-01 05:00:00,2026-10-01 06:00:00,us-east-1,,ec2,instance-seconds,i-clean,3600,m5.large,linux,on-demand,,,,\n";
+        body += "2026-10-01T06:00:00+00:00,2026-10-01T07:00:00.000Z,us-east-1,,ec2,instance-seconds,i-other-format,3600,m5.large,linux,on-demand,,,,\n";
+        body += &format!(
+            "{s},{e},us-east-1,,ec2,instance-seconds,i-padded, 3600 ,m5.large,linux,on-demand,,,,\n"
+        );
+        // Rejects, one per reason, some in resources that also have good rows.
+        body += &format!("yesterday,{e},us-east-1,,public_ipv4,ip-hours,eip-1,1,,,,,,,\n");
+        body += &format!("{s},,us-east-1,,public_ipv4,ip-hours,eip-1,1,,,,,,,\n");
+        body += &format!("{e},{s},us-east-1,,public_ipv4,ip-hours,eip-1,1,,,,,,,\n");
+        body +=
+            &format!("{s},2026-12-01T00:00:00Z,us-east-1,,public_ipv4,ip-hours,eip-1,1,,,,,,,\n");
+        body += &format!("{s},{e},us-east-1,,public_ipv4,ip-hours,eip-2,-1,,,,,,,\n");
+        body += &format!("{s},{e},us-east-1,,public_ipv4,ip-hours,eip-3,abc,,,,,,,\n");
+        body += &format!("{s},{e},,,public_ipv4,ip-hours,eip-4,1,,,,,,,\n");
+        body += &format!("{s},{e},mars-1,,public_ipv4,ip-hours,eip-5,1,,,,,,,\n");
+        body += &format!("{s},{e},us-east-1,,rds,db-hours,db-1,1,,,,,,,\n");
+        body += &format!("{s},{e},us-east-1,,ec2,volume-gb-hours,i-clean,1,m5.large,,,,,,\n");
+        body += &format!("{s},{e},us-east-1,,public_ipv4,ip-hours,,1,,,,,,,\n");
+        body += &format!("{s},{e},us-east-1,,ec2,instance-seconds,i-x,3600,,linux,,,,,\n");
+        body += &format!("{s},{e},us-east-1,,ec2,instance-seconds,i-x,3600,m5.larg,linux,,,,,\n");
+        body += &format!("{s},{e},us-east-1,,ec2,instance-seconds,i-x,3600,m5.large,beos,,,,,\n");
+        body += &format!(
+            "{s},{e},us-east-1,,ec2,instance-seconds,i-x,3600,m5.large,linux,reserved,,,,\n"
+        );
+        body += &format!("{s},{e},us-east-1,,ebs,volume-gb-hours,vol-2,10,,,,gp9,,,\n");
+        body += &format!("{s},{e},us-east-1,,s3,storage-gb-hours,b2,10,,,,,platinum,,\n");
+        body += &format!("{s},{e},us-east-1,,lambda,gb-seconds,fn2,10,,,,,,riscv,\n");
+        body += &format!("{s},{e},ap-northeast-2,,ebs,volume-gb-hours,vol-3,10,,,,io1,,,\n");
+        body += &format!(
+            "{s},{e},us-east-1,,ec2,instance-seconds,i-clean,-5,m5.large,linux,on-demand,,,,\n"
+        );
+        body
+    }
+
+    fn read(path: &Path, fast: bool, rejects: &Path) -> (String, String) {
+        let catalog = Catalog::embedded().unwrap();
+        let opts = ReadOptions {
+            hourly_ec2: true,
+            rejects_path: Some(rejects.to_path_buf()),
+        };
+        let r: UsageRead = read_usage_with(path, &catalog, &opts, fast).unwrap();
+        let written = std::fs::read_to_string(rejects).unwrap();
+        (format!("{r:#?}"), written)
+    }
+
+    fn assert_same(path: &Path) {
+        let dir = tempfile::tempdir().unwrap();
+        let (fast, fast_rejects) = read(path, true, &dir.path().join("fast.csv"));
+        let (slow, slow_rejects) = read(path, false, &dir.path().join("slow.csv"));
+        assert_eq!(fast, slow, "{}", path.display());
+        assert_eq!(fast_rejects, slow_rejects, "{}", path.display());
+    }
+
+    /// The fast path's split: resources it prices from sums, and those it leaves to the per-row path.
+    fn split(path: &Path) -> super::Aggregated {
+        let catalog = Catalog::embedded().unwrap();
+        let opened = super::super::scan::open(path).unwrap();
+        let mut lf = opened.lf.clone();
+        let schema = lf.collect_schema().unwrap();
+        super::aggregate(&lf, &schema, &catalog, "u.csv").unwrap()
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_the_per_row_path_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("u.csv");
+        std::fs::write(&csv, tricky_rows()).unwrap();
+        assert_same(&csv);
+        let agg = split(&csv);
+        for id in [
+            "i-seoul", "i-spot", "i-spaced", "i-win", "bucket", "web", "fn",
+        ] {
+            assert!(!agg.slow.iter().any(|s| s == id), "{id} in {:?}", agg.slow);
+        }
+        for id in [
+            "i-short",
+            "i-win-part",
+            "vol-1",
+            "i-padded",
+            "i-clean",
+            "eip-1",
+            "i-x",
+        ] {
+            assert!(
+                agg.slow.iter().any(|s| s == id),
+                "{id} not in {:?}",
+                agg.slow
+            );
+        }
+        assert!(agg.slow_null);
+        // Clean rows only: nothing is left for the per-row path.
+        let clean: String = tricky_rows()
+            .lines()
+            .take(1 + 3 * 24 * 5)
+            .filter(|l| !l.contains("i-win-part") && !l.contains("volume-iops-hours"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let clean_csv = dir.path().join("clean.csv");
+        std::fs::write(&clean_csv, clean).unwrap();
+        assert_same(&clean_csv);
+        assert!(!split(&clean_csv).has_slow());
+        assert_same(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/usage.csv"
+        )));
+
+        // The same rows as Parquet, with text columns and with typed times and quantities.
+        use polars::prelude::*;
+        let mut df = CsvReadOptions::default()
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(clean_csv.clone()))
+            .unwrap()
+            .finish()
+            .unwrap();
+        let pq = dir.path().join("u.parquet");
+        ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        assert_same(&pq);
+        let time = |c: &str| {
+            col(c).str().to_datetime(
+                Some(TimeUnit::Milliseconds),
+                Some(TimeZone::UTC),
+                StrptimeOptions {
+                    format: Some("%Y-%m-%dT%H:%M:%SZ".into()),
+                    ..Default::default()
+                },
+                lit("raise"),
+            )
+        };
+        let mut typed = df
+            .lazy()
+            .with_columns([
+                time("usage_start"),
+                time("usage_end"),
+                col("quantity").str().to_decimal(3),
+            ])
+            .collect()
+            .unwrap();
+        let typed_pq = dir.path().join("typed.parquet");
+        ParquetWriter::new(std::fs::File::create(&typed_pq).unwrap())
+            .finish(&mut typed)
+            .unwrap();
+        assert_same(&typed_pq);
+    }
+}
