@@ -142,7 +142,7 @@ fn recommend_instances(
     report: &mut crate::savings::Report,
 ) -> Result<(), Error> {
     use crate::recommend::{CurrentPricing, Finding, InstanceContext, rightsize};
-    use crate::savings::{InstanceOption, InstanceRow, Kind, Opportunity};
+    use crate::savings::{InstanceRow, Kind, Opportunity};
     for series in &read.series {
         let os = os_of
             .get(&series.resource_id)
@@ -217,30 +217,7 @@ fn recommend_instances(
             }
             _ => {}
         }
-        report.instances.push(InstanceRow {
-            resource_id: r.resource_id.clone(),
-            region: r.region.clone(),
-            instance_type: r.instance_type.clone(),
-            finding: r.finding.as_str().to_string(),
-            reasons: r.reasons.iter().map(|x| x.as_str().to_string()).collect(),
-            cpu_pct: r.cpu_used_pct,
-            mem_pct: r.mem_max_pct,
-            current_monthly: r.current_monthly_cost,
-            options: r
-                .options
-                .iter()
-                .map(|o| InstanceOption {
-                    instance_type: o.instance_type.clone(),
-                    projected_cpu_pct: o.projected_cpu_max_pct,
-                    projected_mem_pct: o.projected_mem_max_pct,
-                    performance_risk: o.performance_risk,
-                    migration: o.migration,
-                    monthly_cost: o.monthly_cost,
-                    monthly_saving: o.monthly_saving,
-                    note: o.note.clone(),
-                })
-                .collect(),
-        });
+        report.instances.push(InstanceRow::from(&r));
     }
     Ok(())
 }

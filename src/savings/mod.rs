@@ -164,6 +164,36 @@ pub struct InstanceOption {
     pub note: String,
 }
 
+impl From<&crate::recommend::InstanceRecommendation> for InstanceRow {
+    /// The report row of a right-sizing result, with its options.
+    fn from(r: &crate::recommend::InstanceRecommendation) -> Self {
+        InstanceRow {
+            resource_id: r.resource_id.clone(),
+            region: r.region.clone(),
+            instance_type: r.instance_type.clone(),
+            finding: r.finding.as_str().to_string(),
+            reasons: r.reasons.iter().map(|x| x.as_str().to_string()).collect(),
+            cpu_pct: r.cpu_used_pct,
+            mem_pct: r.mem_max_pct,
+            current_monthly: r.current_monthly_cost,
+            options: r
+                .options
+                .iter()
+                .map(|o| InstanceOption {
+                    instance_type: o.instance_type.clone(),
+                    projected_cpu_pct: o.projected_cpu_max_pct,
+                    projected_mem_pct: o.projected_mem_max_pct,
+                    performance_risk: o.performance_risk,
+                    migration: o.migration,
+                    monthly_cost: o.monthly_cost,
+                    monthly_saving: o.monthly_saving,
+                    note: o.note.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Everything `cloudcost recommend` found.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {

@@ -19,7 +19,7 @@ use cloudcost::report::{
     CHARTS, HEIGHT, INDEX_HTML, REPORT_MD, ReportFile, ReportInput, WIDTH, render_report,
     write_report,
 };
-use cloudcost::savings::{InstanceOption, InstanceRow, Kind, Opportunity, Report};
+use cloudcost::savings::{InstanceRow, Kind, Opportunity, Report};
 use resvg::tiny_skia::Pixmap;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -103,30 +103,7 @@ fn fleet() -> &'static Fleet {
                     detail: o.note.clone(),
                 });
             }
-            report.instances.push(InstanceRow {
-                resource_id: r.resource_id.clone(),
-                region: r.region.clone(),
-                instance_type: r.instance_type.clone(),
-                finding: r.finding.as_str().to_string(),
-                reasons: r.reasons.iter().map(|x| x.as_str().to_string()).collect(),
-                cpu_pct: r.cpu_used_pct,
-                mem_pct: r.mem_max_pct,
-                current_monthly: r.current_monthly_cost,
-                options: r
-                    .options
-                    .iter()
-                    .map(|o| InstanceOption {
-                        instance_type: o.instance_type.clone(),
-                        projected_cpu_pct: o.projected_cpu_max_pct,
-                        projected_mem_pct: o.projected_mem_max_pct,
-                        performance_risk: o.performance_risk,
-                        migration: o.migration,
-                        monthly_cost: o.monthly_cost,
-                        monthly_saving: o.monthly_saving,
-                        note: o.note.clone(),
-                    })
-                    .collect(),
-            });
+            report.instances.push(InstanceRow::from(&r));
         }
         report.rank();
         Fleet {
