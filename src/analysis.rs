@@ -35,11 +35,9 @@ pub fn price_file(
 }
 
 /// Fills in the bill's accounts and tags from the usage file, when it carries them (one more
-/// scan of the file, only then).
+/// scan of the file, only then; otherwise only its schema is read).
 pub fn attribute(bill: &mut Bill, usage: &Path) -> Result<(), Error> {
-    if crate::usage::attribution::has_attribution(usage)? {
-        bill.attribution = crate::usage::attribution::read_attribution(usage)?;
-    }
+    bill.attribution = crate::usage::attribution::read_attribution(usage)?;
     Ok(())
 }
 

@@ -320,16 +320,6 @@ fn progress(path: &Path) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// The budgets file a command was given, for error context.
-fn budgets_name(c: &Command) -> Option<&str> {
-    match c {
-        Command::Alarms {
-            budgets: Some(b), ..
-        } => b.to_str(),
-        _ => None,
-    }
-}
-
 fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
@@ -580,6 +570,9 @@ fn run(cli: Cli) -> Result<()> {
             if min_impact.is_sign_negative() || min_impact_pct.is_sign_negative() {
                 bail!("--min-impact and --min-impact-pct must not be negative");
             }
+            let budgets_file = budgets
+                .as_ref()
+                .map_or("the budgets".to_string(), |b| b.display().to_string());
             let budgets = match budgets {
                 Some(f) => cloudcost::alarms::Budgets::load(f)?,
                 None => cloudcost::alarms::Budgets::default(),
@@ -619,12 +612,7 @@ fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let eval = cloudcost::alarms::evaluate(&bill, &budgets, idle.as_ref(), &opts)
-                .with_context(|| {
-                    format!(
-                        "evaluating {}",
-                        budgets_name(&cli.command).unwrap_or("the budgets")
-                    )
-                })?;
+                .with_context(|| format!("evaluating {budgets_file}"))?;
             let alerts = match state {
                 Some(db) => cloudcost::alarms::AlarmState::open(db)?.record(&eval)?,
                 None => eval.alerts.clone(),

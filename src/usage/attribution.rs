@@ -64,14 +64,6 @@ pub fn is_own_format(path: &Path) -> Result<bool, UsageError> {
     Ok(Layout::detect(&names) == Some(Layout::Cloudcost))
 }
 
-/// Whether a file's columns carry accounts or tags (cheap: reads the schema only).
-pub fn has_attribution(path: &Path) -> Result<bool, UsageError> {
-    let file = path.display().to_string();
-    let mut lf = open(path)?.lf;
-    let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
-    Ok(columns(&schema).is_some_and(|c| c.account.is_some() || !c.tags.is_empty()))
-}
-
 /// A tag column and, for CUR 1.0's per-tag columns, its tag key.
 type TagColumn = (String, Option<String>);
 
@@ -251,8 +243,8 @@ mod tests {
              2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,us-east-1,ec2,instance-seconds,i-2,3600,222222222222,\n",
         )
         .unwrap();
-        assert!(has_attribution(&p).unwrap());
         let a = read_attribution(&p).unwrap();
+        assert!(a.has_accounts && a.has_tags);
         assert_eq!(a.account("i-1"), Some("111111111111"));
         assert_eq!(a.account("i-2"), Some("222222222222"));
         assert!(a.has_tag("i-1", "team=web"));
