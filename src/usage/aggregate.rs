@@ -23,8 +23,11 @@
 
 use polars::prelude::*;
 
+use std::path::Path;
+
 use super::UsageError;
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
+use super::pregroup;
 use super::scan::{
     MAX_PERIOD_MS, REASON, SCALE, checks, decimal_type, detect_time_format, lower, one_of,
     price_attr, price_key, quantity_of, reason_of, text, timestamp_as, windows_billable,
@@ -79,7 +82,7 @@ impl Aggregated {
 
 /// The quantity as it is in the file: text is parsed without trimming (a value that needs it
 /// is null here, and takes the per-row path).
-fn raw_quantity(schema: &Schema) -> Expr {
+pub(crate) fn raw_quantity(schema: &Schema) -> Expr {
     match schema.get("quantity") {
         Some(DataType::String) => col("quantity").str().to_decimal(SCALE),
         _ => quantity_of(schema, "quantity"),
@@ -98,6 +101,7 @@ fn key_columns(schema: &Schema) -> Vec<Expr> {
 /// Reads a file of this project's format in one pass, grouped by day and raw key columns, then
 /// validates and prices the groups (see the module doc).
 pub(crate) fn aggregate(
+    source: Option<(&Path, bool)>,
     lf: &LazyFrame,
     schema: &Schema,
     catalog: &Catalog,
@@ -105,6 +109,53 @@ pub(crate) fn aggregate(
 ) -> Result<Aggregated, UsageError> {
     let start_format = detect_time_format(lf, schema, "usage_start");
     let end_format = detect_time_format(lf, schema, "usage_end");
+    let plan = grouped_plan(lf, schema, start_format, end_format);
+    // The same groups from hash maps where the layout allows (see `pregroup.rs`), cast to the
+    // polars query's types; else from the polars query.
+    let names: Vec<&str> = key_names(schema);
+    let pregrouped = source.and_then(|(path, parquet)| {
+        pregroup::group(path, parquet, schema, &names, (start_format, end_format))
+    });
+    let grouped = match pregrouped {
+        Some(df) => {
+            let types = plan
+                .clone()
+                .collect_schema()
+                .map_err(|e| unreadable(file, e))?;
+            df.lazy()
+                .select(
+                    types
+                        .iter()
+                        .map(|(name, dt)| col(name.clone()).cast(dt.clone()))
+                        .collect::<Vec<_>>(),
+                )
+                .collect()
+                .map_err(|e| unreadable(file, e))?
+        }
+        None => plan
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|e| unreadable(file, e))?
+            .unwrap_single(),
+    };
+    classify(grouped, start_format, catalog, file)
+}
+
+/// The key columns present in the file, by name.
+fn key_names(schema: &Schema) -> Vec<&'static str> {
+    OWN_KEY_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| schema.contains(c))
+        .collect()
+}
+
+/// The first pass as a polars query: the rows grouped by day and raw key columns.
+fn grouped_plan(
+    lf: &LazyFrame,
+    schema: &Schema,
+    start_format: Option<usize>,
+    end_format: Option<usize>,
+) -> LazyFrame {
     let keys = key_columns(schema);
 
     let mut select = vec![
@@ -130,8 +181,7 @@ pub(crate) fn aggregate(
         .fill_null(lit(true));
     let mut by = vec![start.dt().truncate(lit("1d")).alias("day")];
     by.extend(keys);
-    let grouped = lf
-        .clone()
+    lf.clone()
         .select(select)
         .with_column(bad.cast(DataType::UInt32).alias("bad"))
         .group_by(by)
@@ -142,10 +192,15 @@ pub(crate) fn aggregate(
             q.max().alias("q_max"),
             col("bad").sum().alias("bad"),
         ])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(|e| unreadable(file, e))?
-        .unwrap_single();
+}
 
+/// Validates and prices the groups (the second half of the module doc).
+fn classify(
+    grouped: DataFrame,
+    start_format: Option<usize>,
+    catalog: &Catalog,
+    file: &str,
+) -> Result<Aggregated, UsageError> {
     // The groups' canonical columns and reason, with the per-row path's own expressions.
     let g_schema = grouped.schema().clone();
     let mut canonical = vec![
@@ -456,7 +511,95 @@ mod tests {
         let opened = super::super::scan::open(path).unwrap();
         let mut lf = opened.lf.clone();
         let schema = lf.collect_schema().unwrap();
-        super::aggregate(&lf, &schema, &catalog, "u.csv").unwrap()
+        super::aggregate(Some((path, false)), &lf, &schema, &catalog, "u.csv").unwrap()
+    }
+
+    /// The groups `pregroup` builds for `path` (`None` when it leaves the file to polars), checked
+    /// equal to the polars query's.
+    fn pregrouped(path: &Path) -> Option<usize> {
+        use polars::prelude::*;
+        let opened = super::super::scan::open(path).unwrap();
+        let mut lf = opened.lf.clone();
+        let schema = lf.collect_schema().unwrap();
+        let parquet = path.extension().is_some_and(|e| e == "parquet");
+        let formats = (
+            super::detect_time_format(&lf, &schema, "usage_start"),
+            super::detect_time_format(&lf, &schema, "usage_end"),
+        );
+        let names = super::key_names(&schema);
+        let plan = super::grouped_plan(&lf, &schema, formats.0, formats.1);
+        let types = plan.clone().collect_schema().unwrap();
+        let mut by = vec!["day"];
+        by.extend(names.iter().copied());
+        let sorted = |df: DataFrame| {
+            df.lazy()
+                .select(
+                    types
+                        .iter()
+                        .map(|(n, dt)| col(n.clone()).cast(dt.clone()))
+                        .collect::<Vec<_>>(),
+                )
+                .sort(
+                    by.clone(),
+                    SortMultipleOptions::default().with_nulls_last(true),
+                )
+                .collect()
+                .unwrap()
+        };
+        let expected = sorted(plan.collect().unwrap());
+        let got = super::pregroup::group(opened.source_path(), parquet, &schema, &names, formats)?;
+        let got = sorted(got);
+        assert_eq!(got.height(), expected.height(), "{}", path.display());
+        for i in 0..got.height() {
+            assert_eq!(got.get(i), expected.get(i), "{} row {i}", path.display());
+        }
+        assert!(got.equals_missing(&expected), "{}", path.display());
+        Some(got.height())
+    }
+
+    #[test]
+    fn pregrouping_gives_the_polars_query_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let tricky = tricky_rows();
+        assert!(pregrouped(&write("u.csv", &tricky)).unwrap() > 40);
+        let crlf = tricky.replace('\n', "\r\n");
+        assert!(pregrouped(&write("crlf.csv", &crlf)).unwrap() > 40);
+        // Big enough to be read by two threads, in several blocks each.
+        let mut big = HEADER.to_string();
+        let body: String = tricky.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        while big.len() < 40 << 20 {
+            big += &body;
+        }
+        assert!(pregrouped(&write("big.csv", &big)).unwrap() > 40);
+        // Left to polars: quotes, blank lines, ragged lines, another first time format.
+        let quoted = tricky.replacen("i-clean", "\"i-clean\"", 1);
+        assert_eq!(pregrouped(&write("q.csv", &quoted)), None);
+        let blank = tricky.replacen("\n", "\n\n", 3);
+        assert_eq!(pregrouped(&write("b.csv", &blank)), None);
+        let ragged = format!("{tricky}2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,us-east-1\n");
+        assert_eq!(pregrouped(&write("r.csv", &ragged)), None);
+        let other = format!(
+            "{HEADER}2026-10-01 00:00:00,2026-10-01 01:00:00,us-east-1,,ec2,instance-seconds,i-1,3600,m5.large,,,,,,\n"
+        );
+        assert_eq!(pregrouped(&write("o.csv", &other)), None);
+        // Parquet is grouped by polars.
+        use polars::prelude::*;
+        let mut df = CsvReadOptions::default()
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(dir.path().join("u.csv")))
+            .unwrap()
+            .finish()
+            .unwrap();
+        let pq = dir.path().join("u.parquet");
+        ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        assert_eq!(pregrouped(&pq), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod attribution;
 mod formats;
 pub mod inventory;
 pub mod metrics;
+mod pregroup;
 mod scan;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -64,7 +64,14 @@ fn open_source(path: &Path, file: &str) -> Result<Source, UsageError> {
 pub(crate) struct Opened {
     /// The lazy scan.
     pub lf: LazyFrame,
-    _source: Source,
+    source: Source,
+}
+
+impl Opened {
+    /// The file scanned (a gzipped CSV's decompressed copy).
+    pub fn source_path(&self) -> &Path {
+        &self.source.path
+    }
 }
 
 /// Opens a CSV (plain or gzipped) or Parquet file for a lazy scan; CSV columns are read as text.
@@ -80,10 +87,7 @@ pub(crate) fn open(path: &Path) -> Result<Opened, UsageError> {
         open_source(path, &file)?
     };
     let lf = scan(&source.path, parquet, &file)?;
-    Ok(Opened {
-        lf,
-        _source: source,
-    })
+    Ok(Opened { lf, source })
 }
 
 fn scan(source: &Path, parquet: bool, file: &str) -> Result<LazyFrame, UsageError> {
@@ -606,7 +610,13 @@ pub(crate) fn read_usage_with(
     // under the 60-second minimum, ...) go through the per-row path below; when there are none,
     // the per-row path reads nothing.
     let fast = if fast_path && layout == Layout::Cloudcost {
-        Some(aggregate::aggregate(&lf, &schema, catalog, &file)?)
+        Some(aggregate::aggregate(
+            Some((opened.source_path(), parquet)),
+            &lf,
+            &schema,
+            catalog,
+            &file,
+        )?)
     } else {
         None
     };

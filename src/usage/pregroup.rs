@@ -1,0 +1,583 @@
+//! The aggregate path's first pass (rows grouped by day and raw key columns, see `aggregate.rs`)
+//! for plain CSV files, read and grouped here instead of by polars.
+//!
+//! On a 10-million-row CSV, polars' reader and its group-by over a dozen text columns took most of
+//! `estimate`'s time and held 2.8 GB (every chunk of text a group's key first appeared in stays
+//! alive). Here two threads each read half of the file in blocks of a few megabytes, split lines
+//! at commas, parse the times in the one RFC 3339 format (`2026-10-01T00:00:00Z`) most files use
+//! and the quantity as an exact decimal, and add each row to a hash map of groups. The result is
+//! the frame the polars query gives, with the same columns and values (tested against it), so
+//! everything after it is unchanged. A file this module cannot read exactly as polars would (a
+//! quote, a blank line, a line with another number of fields, another first time format, text
+//! that is not UTF-8) is left to polars: `None`. Parquet files are left to polars too: handing its
+//! batches over row by row was tried and was slower than its own group-by (BENCHMARKS.md).
+//!
+//! A row's per-row tests (times that parse, a period longer than zero and at most 31 days, a
+//! quantity that parses and is not negative) are the polars query's; a value this module does not
+//! parse counts as a failed test, which sends the resource through the per-row path, where polars
+//! reads it with every format it knows. So a stricter parser here only costs speed, never a result.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::scan::{MAX_PERIOD_MS, SCALE};
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 86_400_000;
+/// The length written for a null field in a key.
+const NULL_LEN: u16 = u16::MAX;
+/// The CSV block read at a time by each thread.
+const BLOCK: usize = 8 << 20;
+/// The exact decimals read (`SCALE` places): 10^SCALE.
+const ONE: i128 = 10i128.pow(SCALE as u32);
+
+/// One group's sums.
+#[derive(Clone, Copy, Default)]
+struct Acc {
+    rows: u64,
+    bad: u64,
+    sum: i128,
+    min: Option<i128>,
+    max: Option<i128>,
+}
+
+impl Acc {
+    fn merge(&mut self, o: &Acc) -> bool {
+        self.rows += o.rows;
+        self.bad += o.bad;
+        let Some(sum) = self.sum.checked_add(o.sum) else {
+            return false;
+        };
+        self.sum = sum;
+        self.min = opt(self.min, o.min, i128::min);
+        self.max = opt(self.max, o.max, i128::max);
+        true
+    }
+}
+
+fn opt(a: Option<i128>, b: Option<i128>, f: fn(i128, i128) -> i128) -> Option<i128> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(f(a, b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+type Map = HashMap<Vec<u8>, usize, foldhash::fast::FixedState>;
+
+/// The days of one series (one combination of key fields), in the order they were first seen,
+/// with the slot last used: rows come in time order, so most rows land in the day before them.
+#[derive(Default)]
+struct Series {
+    days: Vec<(Option<i64>, Acc)>,
+    last: usize,
+}
+
+/// Rows grouped by day and raw key fields, in two levels: the key fields (for each key column,
+/// the field's length in two bytes, `NULL_LEN` for null, and its bytes) name a series, found in a
+/// hash map; a series holds its days. A file has far fewer series than groups (a resource's
+/// hourly rows make 24 groups of a series per day), so the map stays small enough for the cache.
+struct Groups {
+    map: Map,
+    series: Vec<Series>,
+    keys: usize,
+    buf: Vec<u8>,
+    /// Set when a sum overflows or a field is too long to encode: the caller gives up.
+    failed: bool,
+}
+
+impl Groups {
+    fn new(keys: usize) -> Self {
+        Groups {
+            map: Map::default(),
+            series: Vec::new(),
+            keys,
+            buf: Vec::with_capacity(256),
+            failed: false,
+        }
+    }
+
+    /// The series of the key fields, added when new.
+    #[inline]
+    fn series_of<'a>(&mut self, fields: impl Iterator<Item = Option<&'a [u8]>>) -> Option<usize> {
+        let buf = &mut self.buf;
+        buf.clear();
+        for f in fields {
+            match f {
+                None => buf.extend_from_slice(&NULL_LEN.to_le_bytes()),
+                Some(b) if b.len() < NULL_LEN as usize => {
+                    buf.extend_from_slice(&(b.len() as u16).to_le_bytes());
+                    buf.extend_from_slice(b);
+                }
+                Some(_) => return None,
+            }
+        }
+        if let Some(&i) = self.map.get(buf.as_slice()) {
+            return Some(i);
+        }
+        let i = self.series.len();
+        self.series.push(Series::default());
+        self.map.insert(buf.clone(), i);
+        Some(i)
+    }
+
+    /// Adds one row: its times (milliseconds, null when they do not parse), quantity (at `SCALE`
+    /// places, null when it does not parse) and key fields (null when empty).
+    #[inline]
+    fn add<'a>(
+        &mut self,
+        start: Option<i64>,
+        end: Option<i64>,
+        q: Option<i128>,
+        fields: impl Iterator<Item = Option<&'a [u8]>>,
+    ) {
+        let Some(i) = self.series_of(fields) else {
+            self.failed = true;
+            return;
+        };
+        self.add_to(i, start, end, q);
+    }
+
+    /// Adds one row to series `i`.
+    #[inline]
+    fn add_to(&mut self, i: usize, start: Option<i64>, end: Option<i64>, q: Option<i128>) {
+        let day = start.map(|s| s.div_euclid(DAY_MS) * DAY_MS);
+        let series = &mut self.series[i];
+        let slot = match series.days.get(series.last) {
+            Some((d, _)) if *d == day => series.last,
+            _ => match series.days.iter().rposition(|(d, _)| *d == day) {
+                Some(j) => j,
+                None => {
+                    series.days.push((day, Acc::default()));
+                    series.days.len() - 1
+                }
+            },
+        };
+        series.last = slot;
+        let acc = &mut series.days[slot].1;
+        let bad = match (start, end, q) {
+            (Some(s), Some(e), Some(q)) => e <= s || e - s > MAX_PERIOD_MS || q < 0,
+            _ => true,
+        };
+        acc.rows += 1;
+        acc.bad += u64::from(bad);
+        if let Some(q) = q {
+            match acc.sum.checked_add(q) {
+                Some(sum) => acc.sum = sum,
+                None => self.failed = true,
+            }
+            acc.min = Some(acc.min.map_or(q, |m| m.min(q)));
+            acc.max = Some(acc.max.map_or(q, |m| m.max(q)));
+        }
+    }
+
+    fn merge(&mut self, other: Groups) {
+        self.failed |= other.failed;
+        let mut theirs: Vec<(Vec<u8>, usize)> = other.map.into_iter().collect();
+        theirs.sort_by_key(|(_, i)| *i);
+        let mut other_series = other.series;
+        for (k, i) in theirs {
+            let days = std::mem::take(&mut other_series[i].days);
+            let mine = match self.map.get(&k) {
+                Some(&j) => j,
+                None => {
+                    let j = self.series.len();
+                    self.series.push(Series::default());
+                    self.map.insert(k, j);
+                    j
+                }
+            };
+            let series = &mut self.series[mine];
+            for (day, acc) in days {
+                match series.days.iter_mut().find(|(d, _)| *d == day) {
+                    Some((_, a)) => {
+                        if !a.merge(&acc) {
+                            self.failed = true;
+                        }
+                    }
+                    None => series.days.push((day, acc)),
+                }
+            }
+        }
+    }
+
+    /// The groups as the polars query's frame: `day`, the key columns (`names`), `rows`, `q`,
+    /// `q_min`, `q_max`, `bad`; `None` when a key is not UTF-8 or a sum overflowed.
+    fn into_frame(self, names: &[&str]) -> Option<DataFrame> {
+        if self.failed {
+            return None;
+        }
+        let n: usize = self.series.iter().map(|s| s.days.len()).sum();
+        let mut day: Vec<Option<i64>> = Vec::with_capacity(n);
+        let mut keys: Vec<Vec<Option<&str>>> =
+            (0..self.keys).map(|_| Vec::with_capacity(n)).collect();
+        let (mut rows, mut bad) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut sum, mut min, mut max) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut fields: Vec<Option<&str>> = Vec::with_capacity(self.keys);
+        for (k, &i) in &self.map {
+            fields.clear();
+            let mut rest = k.as_slice();
+            for _ in 0..self.keys {
+                let len = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
+                rest = &rest[2..];
+                if len == NULL_LEN {
+                    fields.push(None);
+                } else {
+                    let (field, tail) = rest.split_at(len as usize);
+                    fields.push(Some(std::str::from_utf8(field).ok()?));
+                    rest = tail;
+                }
+            }
+            for (d, acc) in &self.series[i].days {
+                day.push(*d);
+                for (col, f) in keys.iter_mut().zip(&fields) {
+                    col.push(*f);
+                }
+                rows.push(u32::try_from(acc.rows).ok()?);
+                bad.push(u32::try_from(acc.bad).ok()?);
+                // As polars sums: nulls are skipped, and a group of nulls sums to zero.
+                sum.push(Some(acc.sum));
+                min.push(acc.min);
+                max.push(acc.max);
+            }
+        }
+        let decimal = |name: &str, v: Vec<Option<i128>>| -> Column {
+            Int128Chunked::from_iter_options(name.into(), v.into_iter())
+                .into_decimal_unchecked(38, SCALE)
+                .into_series()
+                .into()
+        };
+        let mut columns: Vec<Column> = vec![
+            Int64Chunked::from_iter_options("day".into(), day.into_iter())
+                .into_datetime(TimeUnit::Milliseconds, None)
+                .into_series()
+                .into(),
+        ];
+        for (name, values) in names.iter().zip(keys) {
+            columns.push(Column::new((*name).into(), values));
+        }
+        columns.push(Column::new("rows".into(), rows));
+        columns.push(decimal("q", sum));
+        columns.push(decimal("q_min", min));
+        columns.push(decimal("q_max", max));
+        columns.push(Column::new("bad".into(), bad));
+        DataFrame::new(n, columns).ok()
+    }
+}
+
+/// The rows of `path` grouped as `aggregate.rs`' first pass groups them, or `None` when this
+/// module does not read the file's layout exactly (polars then groups it). `formats` are the
+/// formats `detect_time_format` found for the start and end columns.
+pub(crate) fn group(
+    path: &Path,
+    parquet: bool,
+    schema: &Schema,
+    keys: &[&str],
+    formats: (Option<usize>, Option<usize>),
+) -> Option<DataFrame> {
+    if keys
+        .iter()
+        .any(|k| !matches!(schema.get(k), Some(DataType::String)))
+    {
+        return None;
+    }
+    if !parquet && formats == (Some(0), Some(0)) {
+        group_csv(path, schema, keys)
+    } else {
+        None
+    }
+}
+
+// ----------------------------------------------------------------------------------------- CSV
+
+/// Column positions of a CSV file.
+struct CsvLayout {
+    width: usize,
+    start: usize,
+    end: usize,
+    quantity: usize,
+    keys: Vec<usize>,
+}
+
+fn group_csv(path: &Path, schema: &Schema, keys: &[&str]) -> Option<DataFrame> {
+    let mut f = File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    // The header: the same names, in the same order, as polars read.
+    let mut head = vec![0u8; 64 * 1024];
+    let n = read_full(&mut f, &mut head).ok()?;
+    head.truncate(n);
+    let nl = memchr::memchr(b'\n', &head)?;
+    let header = std::str::from_utf8(strip_cr(&head[..nl])).ok()?;
+    if header.contains('"') {
+        return None;
+    }
+    let names: Vec<&str> = header.split(',').collect();
+    if names.len() != schema.len()
+        || names
+            .iter()
+            .zip(schema.iter_names())
+            .any(|(a, b)| *a != b.as_str())
+    {
+        return None;
+    }
+    let pos = |c: &str| names.iter().position(|n| *n == c);
+    let layout = CsvLayout {
+        width: names.len(),
+        start: pos("usage_start")?,
+        end: pos("usage_end")?,
+        quantity: pos("quantity")?,
+        keys: keys.iter().map(|k| pos(k)).collect::<Option<Vec<_>>>()?,
+    };
+    let body = nl as u64 + 1;
+    // Two halves, split after a newline.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 2);
+    let mut cuts = vec![body];
+    if threads > 1 && len > body + 2 * BLOCK as u64 {
+        let mid = body + (len - body) / 2;
+        f.seek(SeekFrom::Start(mid)).ok()?;
+        let mut probe = vec![0u8; 1 << 20];
+        let n = read_full(&mut f, &mut probe).ok()?;
+        let at = memchr::memchr(b'\n', &probe[..n])?;
+        cuts.push(mid + at as u64 + 1);
+    }
+    cuts.push(len);
+    let parts: Vec<Option<Groups>> = std::thread::scope(|s| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let (from, to) = (w[0], w[1]);
+                let layout = &layout;
+                s.spawn(move || csv_range(path, from, to, layout))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let mut all: Option<Groups> = None;
+    for part in parts {
+        let part = part?;
+        match &mut all {
+            None => all = Some(part),
+            Some(a) => a.merge(part),
+        }
+    }
+    all?.into_frame(keys)
+}
+
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Groups the lines in bytes `from..to` of the file (`from` is a line's start; `to` the file's
+/// end or a line's start).
+fn csv_range(path: &Path, from: u64, to: u64, layout: &CsvLayout) -> Option<Groups> {
+    let mut f = File::open(path).ok()?;
+    f.seek(SeekFrom::Start(from)).ok()?;
+    let mut f = f.take(to - from);
+    let mut groups = Groups::new(layout.keys.len());
+    let mut buf = vec![0u8; BLOCK];
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            // A line longer than a block.
+            return None;
+        }
+        let n = f.read(&mut buf[filled..]).ok()?;
+        let at_end = n == 0;
+        filled += n;
+        let complete = if at_end {
+            filled
+        } else {
+            match memchr::memrchr(b'\n', &buf[..filled]) {
+                Some(i) => i + 1,
+                None => continue,
+            }
+        };
+        let text = &buf[..complete];
+        let mut fields: Vec<&[u8]> = Vec::with_capacity(layout.width);
+        if std::str::from_utf8(text).is_err() || memchr::memchr(b'"', text).is_some() {
+            return None;
+        }
+        let mut from = 0;
+        let ends = memchr::memchr_iter(b'\n', text)
+            .chain((at_end && from_tail(text)).then_some(text.len()));
+        for nl in ends {
+            let line = strip_cr(&text[from..nl]);
+            from = nl + 1;
+            if line.is_empty() {
+                // A blank line: polars' reading of it is its own; leave the file to it.
+                return None;
+            }
+            fields.clear();
+            let mut p = 0;
+            for comma in memchr::memchr_iter(b',', line) {
+                fields.push(&line[p..comma]);
+                p = comma + 1;
+            }
+            fields.push(&line[p..]);
+            if fields.len() != layout.width {
+                return None;
+            }
+            let field = |i: usize| -> Option<&[u8]> {
+                let f = fields[i];
+                (!f.is_empty()).then_some(f)
+            };
+            groups.add(
+                field(layout.start).and_then(rfc3339_ms),
+                field(layout.end).and_then(rfc3339_ms),
+                field(layout.quantity).and_then(decimal),
+                layout.keys.iter().map(|&i| field(i)),
+            );
+        }
+        if at_end {
+            break;
+        }
+        buf.copy_within(complete..filled, 0);
+        filled -= complete;
+    }
+    Some(groups)
+}
+
+/// Whether the text ends with a line without its newline (the file's last).
+fn from_tail(text: &[u8]) -> bool {
+    !text.is_empty() && text.last() != Some(&b'\n')
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` as milliseconds since the epoch; `None` for anything else (or a date
+/// that does not exist).
+fn rfc3339_ms(s: &[u8]) -> Option<i64> {
+    if s.len() != 20
+        || s[4] != b'-'
+        || s[7] != b'-'
+        || s[10] != b'T'
+        || s[13] != b':'
+        || s[16] != b':'
+        || s[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |a: usize, b: usize| -> Option<u32> {
+        s[a..b].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?;
+    let time = chrono::NaiveTime::from_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)?;
+    Some(date.and_time(time).and_utc().timestamp_millis())
+}
+
+/// Digits with an optional minus sign and an optional fraction of 1 to `SCALE` digits, as an
+/// integer at `SCALE` places; `None` for anything else (a plus sign, a space, an exponent, more
+/// than 19 integer digits).
+fn decimal(s: &[u8]) -> Option<i128> {
+    if let Some(digits) = s.strip_prefix(b"-") {
+        return unsigned(digits).map(|v| -v);
+    }
+    unsigned(s)
+}
+
+fn unsigned(s: &[u8]) -> Option<i128> {
+    let (int, frac) = match memchr::memchr(b'.', s) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    if int.is_empty() || int.len() > 19 || !int.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for c in int {
+        v = v * 10 + i128::from(c - b'0');
+    }
+    v *= ONE;
+    if let Some(frac) = frac {
+        if frac.is_empty() || frac.len() > SCALE || !frac.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let mut f: i128 = 0;
+        for c in frac {
+            f = f * 10 + i128::from(c - b'0');
+        }
+        v += f * 10i128.pow((SCALE - frac.len()) as u32);
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_read_exactly_or_not_at_all() {
+        assert_eq!(decimal(b"3600"), Some(3600 * ONE));
+        assert_eq!(decimal(b"0.5"), Some(ONE / 2));
+        assert_eq!(decimal(b"1234.567"), Some(1_234_567 * ONE / 1000));
+        assert_eq!(decimal(b"007"), Some(7 * ONE));
+        assert_eq!(decimal(b"-1.5"), Some(-3 * ONE / 2));
+        for bad in [
+            &b"--1"[..],
+            b"-",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1e3",
+            b".5",
+            b"5.",
+            b"",
+            b"1.2.3",
+            b"0.1234567890123456789",
+            b"12345678901234567890",
+        ] {
+            assert_eq!(decimal(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn times_are_read_in_one_format_and_must_exist() {
+        assert_eq!(rfc3339_ms(b"1970-01-02T00:00:01Z"), Some(DAY_MS + 1000));
+        assert_eq!(
+            rfc3339_ms(b"2026-10-01T00:00:00Z"),
+            Some(
+                chrono::NaiveDate::from_ymd_opt(2026, 10, 1)
+                    .unwrap()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_millis()
+            )
+        );
+        for bad in [
+            &b"2026-02-30T00:00:00Z"[..],
+            b"2026-10-01T24:00:00Z",
+            b"2026-10-01T23:59:60Z",
+            b"2026-10-01 00:00:00Z",
+            b"2026-10-01T00:00:00",
+            b"2026-10-01T00:00:00+00:00",
+            b"2026-1O-01T00:00:00Z",
+        ] {
+            assert_eq!(rfc3339_ms(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}
