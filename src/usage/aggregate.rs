@@ -116,21 +116,57 @@ pub(crate) fn aggregate(
     let pregrouped = source.and_then(|(path, parquet)| {
         pregroup::group(path, parquet, schema, &names, (start_format, end_format))
     });
+    let types = plan
+        .clone()
+        .collect_schema()
+        .map_err(|e| unreadable(file, e))?;
+    let as_plan = |df: DataFrame| -> Result<DataFrame, UsageError> {
+        df.lazy()
+            .select(
+                types
+                    .iter()
+                    .map(|(name, dt)| col(name.clone()).cast(dt.clone()))
+                    .collect::<Vec<_>>(),
+            )
+            .collect()
+            .map_err(|e| unreadable(file, e))
+    };
+    let slices = match source {
+        Some((path, true)) => row_group_slices(path),
+        _ => Vec::new(),
+    };
     let grouped = match pregrouped {
-        Some(df) => {
-            let types = plan
-                .clone()
-                .collect_schema()
-                .map_err(|e| unreadable(file, e))?;
-            df.lazy()
-                .select(
-                    types
-                        .iter()
-                        .map(|(name, dt)| col(name.clone()).cast(dt.clone()))
-                        .collect::<Vec<_>>(),
-                )
-                .collect()
+        Some(df) => as_plan(df)?,
+        None if slices.len() > 1 => {
+            // A big Parquet file: its row groups a few at a time, each grouped in memory, then the
+            // groups of groups. Faster than one streaming group-by over the file, and the memory
+            // is one slice's, not the whole file's text (BENCHMARKS.md).
+            let mut parts = Vec::with_capacity(slices.len());
+            for (offset, len) in slices {
+                let sliced = lf.clone().slice(offset as i64, len as IdxSize);
+                parts.push(
+                    grouped_plan(&sliced, schema, start_format, end_format)
+                        .collect_with_engine(Engine::Streaming)
+                        .map_err(|e| unreadable(file, e))?
+                        .unwrap_single()
+                        .lazy(),
+                );
+            }
+            let mut by = vec![col("day")];
+            by.extend(key_columns(schema));
+            let merged = concat(parts, UnionArgs::default())
                 .map_err(|e| unreadable(file, e))?
+                .group_by(by)
+                .agg([
+                    col("rows").sum(),
+                    col("q").sum(),
+                    col("q_min").min(),
+                    col("q_max").max(),
+                    col("bad").sum(),
+                ])
+                .collect()
+                .map_err(|e| unreadable(file, e))?;
+            as_plan(merged)?
         }
         None => plan
             .collect_with_engine(Engine::Streaming)
@@ -138,6 +174,36 @@ pub(crate) fn aggregate(
             .unwrap_single(),
     };
     classify(grouped, start_format, catalog, file)
+}
+
+/// Rows per slice of a big Parquet file (whole row groups are read, at least one per slice).
+#[cfg(not(test))]
+const SLICE_ROWS: usize = 1 << 20;
+/// Small in tests, so that small files are sliced too.
+#[cfg(test)]
+const SLICE_ROWS: usize = 250;
+
+/// A Parquet file's rows as slices of whole row groups of about `SLICE_ROWS` rows (offset, rows);
+/// empty when the metadata cannot be read (the file is then grouped in one query).
+fn row_group_slices(path: &Path) -> Vec<(usize, usize)> {
+    let Ok(f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut reader = ParquetReader::new(f);
+    let Ok(meta) = reader.get_metadata() else {
+        return Vec::new();
+    };
+    let mut slices: Vec<(usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for rg in &meta.row_groups {
+        let n = rg.num_rows();
+        match slices.last_mut() {
+            Some((_, len)) if *len + n <= SLICE_ROWS => *len += n,
+            _ => slices.push((offset, n)),
+        }
+        offset += n;
+    }
+    slices
 }
 
 /// The key columns present in the file, by name.
@@ -659,6 +725,15 @@ mod tests {
             .finish(&mut df)
             .unwrap();
         assert_same(&pq);
+        // Row groups of 50 rows: grouped a slice at a time (`SLICE_ROWS` is 250 in tests).
+        let sliced = dir.path().join("sliced.parquet");
+        ParquetWriter::new(std::fs::File::create(&sliced).unwrap())
+            .with_row_group_size(Some(50))
+            .finish(&mut df)
+            .unwrap();
+        let slices = super::row_group_slices(&sliced);
+        assert!(slices.len() > 1, "{slices:?} {}", df.height());
+        assert_same(&sliced);
         let time = |c: &str| {
             col(c).str().to_datetime(
                 Some(TimeUnit::Milliseconds),
