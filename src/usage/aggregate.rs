@@ -9,14 +9,20 @@
 //! with the one format detected for the file) and the quantity. Per group: the row count, the sum,
 //! minimum and maximum quantity, and how many rows failed a per-row test (a time that does not
 //! parse, a period that is empty or longer than 31 days, a quantity that does not parse or is
-//! negative). The canonical columns and the tests of the reason chain then run on the groups, a
-//! few hundred thousand instead of millions, with the same expressions as the per-row path.
+//! negative). The canonical columns and the tests of the reason chain then run once per series
+//! (a combination of key values: a few thousand, where the groups are a few hundred thousand and
+//! the rows millions), with the same expressions as the per-row path; the groups are only summed,
+//! by day and canonical key.
+//!
+//! The grouping itself is done by `pregroup.rs` for plain CSV files; for Parquet and other CSV
+//! files by a polars query (a slice of row groups at a time for big Parquet files), whose groups
+//! are then split into series and days by `pregroup.rs` too.
 //!
 //! A resource goes through the per-row path instead (all of its rows, so that row numbers,
 //! reasons and the `--rejects` file are exactly what they were) when any group of it
 //! - has a row that failed a per-row test, or is rejected;
 //! - is Linux EC2 with a row under 60 seconds (the minimum per run needs the rows in order);
-//! - is Windows EC2 with rows of different quantities (started hours are counted per row);
+//! - is Windows EC2 with a day of rows of different quantities (started hours are counted per row);
 //! - is gp3 IOPS or throughput (what is included is taken off per row, over the row's period).
 //!
 //! On a clean file of whole hours none does, and the file is read once.
@@ -116,64 +122,56 @@ pub(crate) fn aggregate(
     let pregrouped = source.and_then(|(path, parquet)| {
         pregroup::group(path, parquet, schema, &names, (start_format, end_format))
     });
-    let types = plan
-        .clone()
-        .collect_schema()
-        .map_err(|e| unreadable(file, e))?;
-    let as_plan = |df: DataFrame| -> Result<DataFrame, UsageError> {
-        df.lazy()
-            .select(
-                types
-                    .iter()
-                    .map(|(name, dt)| col(name.clone()).cast(dt.clone()))
-                    .collect::<Vec<_>>(),
-            )
-            .collect()
-            .map_err(|e| unreadable(file, e))
-    };
     let slices = match source {
         Some((path, true)) => row_group_slices(path),
         _ => Vec::new(),
     };
     let grouped = match pregrouped {
-        Some(df) => as_plan(df)?,
+        Some(groups) => groups,
         None if slices.len() > 1 => {
-            // A big Parquet file: its row groups a few at a time, each grouped in memory, then the
-            // groups of groups. Faster than one streaming group-by over the file, and the memory
-            // is one slice's, not the whole file's text (BENCHMARKS.md).
-            let mut parts = Vec::with_capacity(slices.len());
+            // A big Parquet file: its row groups a few at a time, each grouped by polars, the
+            // groups added up here. Faster than one streaming group-by over the file, and the
+            // memory is one slice's, not the whole file's text (BENCHMARKS.md).
+            let mut groups = pregroup::Groups::new(names.len());
             for (offset, len) in slices {
                 let sliced = lf.clone().slice(offset as i64, len as IdxSize);
-                parts.push(
-                    grouped_plan(&sliced, schema, start_format, end_format)
-                        .collect_with_engine(Engine::Streaming)
-                        .map_err(|e| unreadable(file, e))?
-                        .unwrap_single()
-                        .lazy(),
-                );
+                let part = grouped_plan(&sliced, schema, start_format, end_format)
+                    .collect_with_engine(Engine::Streaming)
+                    .map_err(|e| unreadable(file, e))?
+                    .unwrap_single();
+                add_frame(&mut groups, &part, &names, file)?;
             }
-            let mut by = vec![col("day")];
-            by.extend(key_columns(schema));
-            let merged = concat(parts, UnionArgs::default())
-                .map_err(|e| unreadable(file, e))?
-                .group_by(by)
-                .agg([
-                    col("rows").sum(),
-                    col("q").sum(),
-                    col("q_min").min(),
-                    col("q_max").max(),
-                    col("bad").sum(),
-                ])
-                .collect()
-                .map_err(|e| unreadable(file, e))?;
-            as_plan(merged)?
+            groups
         }
-        None => plan
-            .collect_with_engine(Engine::Streaming)
-            .map_err(|e| unreadable(file, e))?
-            .unwrap_single(),
+        None => {
+            let mut groups = pregroup::Groups::new(names.len());
+            let all = plan
+                .collect_with_engine(Engine::Streaming)
+                .map_err(|e| unreadable(file, e))?
+                .unwrap_single();
+            add_frame(&mut groups, &all, &names, file)?;
+            groups
+        }
     };
-    classify(grouped, start_format, catalog, file)
+    let (series, days) = grouped
+        .into_series_frames(&names)
+        .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
+    classify(series, days, start_format, catalog, file)
+}
+
+/// Adds the polars query's groups to `groups`.
+fn add_frame(
+    groups: &mut pregroup::Groups,
+    df: &DataFrame,
+    names: &[&str],
+    file: &str,
+) -> Result<(), UsageError> {
+    groups.add_frame(df, names).ok_or_else(|| {
+        unreadable(
+            file,
+            "the grouped usage has unexpected column types, or a sum out of range",
+        )
+    })
 }
 
 /// Rows per slice of a big Parquet file (whole row groups are read, at least one per slice).
@@ -260,31 +258,29 @@ fn grouped_plan(
         ])
 }
 
-/// Validates and prices the groups (the second half of the module doc).
+/// Validates and prices the groups (the second half of the module doc): the series (one per
+/// combination of raw key values, a few thousand) are canonicalized and checked, the days (one per
+/// series and day, a few hundred thousand) only summed.
 fn classify(
-    grouped: DataFrame,
+    series: DataFrame,
+    days: DataFrame,
     start_format: Option<usize>,
     catalog: &Catalog,
     file: &str,
 ) -> Result<Aggregated, UsageError> {
-    // The groups' canonical columns and reason, with the per-row path's own expressions.
-    let g_schema = grouped.schema().clone();
-    let mut canonical = vec![
-        col("day"),
-        col("rows"),
-        col("q"),
-        col("q_min"),
-        col("q_max"),
-        col("bad"),
-    ];
-    canonical.extend(own_key_columns(&g_schema));
+    // The series' canonical columns and reason, with the per-row path's own expressions.
+    let s_schema = series.schema().clone();
+    let mut canonical = vec![col("sid"), col("bad"), col("q_min"), col("uneven")];
+    canonical.extend(own_key_columns(&s_schema));
     let svc = |name: &str| col("service").eq(lit(name));
     let ec2_os = |os: &str| svc("ec2").and(col("os").eq(lit(os)));
+    // Over the series' days: a bad row, a Linux row under 60 seconds, a Windows day of rows of
+    // different lengths, or gp3 IOPS or throughput.
     let needs_rows = col("bad")
         .gt(lit(0))
         .or(col(REASON).is_not_null())
         .or(ec2_os("linux").and(col("q_min").lt(lit(60))))
-        .or(ec2_os("windows").and(col("q_min").neq(col("q_max"))))
+        .or(ec2_os("windows").and(col("uneven")))
         .or(svc("ebs")
             .and(col("volume_type").eq(lit("gp3")))
             .and(one_of(
@@ -296,7 +292,7 @@ fn classify(
         .any(false)
         .over([col("resource_id")])
         .map_err(|e| unreadable(file, e))?;
-    let classified = grouped
+    let classified = series
         .lazy()
         .select(canonical)
         .with_column(price_attr().alias("attr"))
@@ -332,31 +328,69 @@ fn classify(
         > 0;
 
     // Whole resources are on one path or the other, so the priced groups never meet the per-row
-    // path's: summing by canonical key only merges spellings of one key (` EC2 ` and `ec2`).
-    let billable = when(ec2_os("windows"))
+    // path's: summing by canonical key only merges spellings of one key (` EC2 ` and `ec2`). The
+    // series priced from sums are numbered by canonical key (`cid`); their days are summed by day
+    // and that number, and the key's columns joined back.
+    const KEY: [&str; 8] = [
+        "resource_id",
+        "service",
+        "usage_type",
+        "region",
+        "attr",
+        "os",
+        "purchase",
+        "az",
+    ];
+    let mut fast_columns = vec![col("sid")];
+    fast_columns.extend(KEY.iter().map(|c| col(*c)));
+    fast_columns.push(ec2_os("windows").fill_null(lit(false)).alias("windows"));
+    let fast = classified
+        .lazy()
+        .filter(col("slow").not())
+        .select(fast_columns)
+        .collect()
+        .map_err(|e| unreadable(file, e))?;
+    let (cids, firsts) = canonical_ids(&fast, &KEY).map_err(|e| unreadable(file, e))?;
+    let column = |name: &str| -> Result<Column, UsageError> {
+        fast.column(name).cloned().map_err(|e| unreadable(file, e))
+    };
+    let sid_cid = DataFrame::new(
+        fast.height(),
+        vec![
+            column("sid")?,
+            Column::new("cid".into(), cids),
+            column("windows")?,
+        ],
+    )
+    .map_err(|e| unreadable(file, e))?;
+    let n_keys = firsts.len();
+    let mut key_columns = vec![col("cid")];
+    key_columns.extend(KEY.iter().map(|c| col(*c)));
+    let keys = fast
+        .take(&IdxCa::from_vec("i".into(), firsts))
+        .map_err(|e| unreadable(file, e))?
+        .lazy()
+        .with_column(lit(Series::new(
+            "cid".into(),
+            (0..n_keys as u32).collect::<Vec<_>>(),
+        )))
+        .select(key_columns);
+    let billable = when(col("windows"))
         .then(windows_billable(col("q_min")) * col("rows").cast(DataType::Decimal(38, 0)))
         .otherwise(col("q"))
         .cast(decimal_type());
-    let groups = classified
+    let inner = || JoinArgs::new(JoinType::Inner);
+    let groups = days
         .lazy()
-        .filter(col("slow").not())
+        .join(sid_cid.lazy(), [col("sid")], [col("sid")], inner())
         .with_column(billable.alias("billable"))
-        .group_by([
-            col("day"),
-            col("resource_id"),
-            col("service"),
-            col("usage_type"),
-            col("region"),
-            col("attr"),
-            col("os"),
-            col("purchase"),
-            col("az"),
-        ])
+        .group_by([col("day"), col("cid")])
         .agg([
             col("q").sum().alias("q"),
             col("billable").sum().alias("billable"),
             col("rows").cast(DataType::UInt64).sum().alias("rows"),
         ])
+        .join(keys, [col("cid")], [col("cid")], inner())
         .with_columns([
             lit(NULL).cast(DataType::String).alias(REASON),
             lit("usage").alias("line_type"),
@@ -371,6 +405,29 @@ fn classify(
         slow_null,
         start_format,
     })
+}
+
+/// Numbers the rows of `df` by their values in `columns` (text; nulls equal): each row's number,
+/// and the first row of each number.
+fn canonical_ids(df: &DataFrame, columns: &[&str]) -> PolarsResult<(Vec<u32>, Vec<IdxSize>)> {
+    let cols = columns
+        .iter()
+        .map(|c| Ok(df.column(c)?.str()?.rechunk().into_owned()))
+        .collect::<PolarsResult<Vec<StringChunked>>>()?;
+    let mut iters: Vec<_> = cols.iter().map(|c| c.iter()).collect();
+    let mut ids: std::collections::HashMap<Vec<Option<&str>>, u32> =
+        std::collections::HashMap::new();
+    let (mut out, mut firsts) = (Vec::with_capacity(df.height()), Vec::new());
+    for row in 0..df.height() {
+        let key: Vec<Option<&str>> = iters.iter_mut().map(|it| it.next().flatten()).collect();
+        let next = ids.len() as u32;
+        let id = *ids.entry(key).or_insert_with(|| {
+            firsts.push(row as IdxSize);
+            next
+        });
+        out.push(id);
+    }
+    Ok((out, firsts))
 }
 
 /// EC2 usage by clock hour of the resources priced from sums: one more pass over the file, only
@@ -613,7 +670,9 @@ mod tests {
                 .unwrap()
         };
         let expected = sorted(plan.collect().unwrap());
-        let got = super::pregroup::group(opened.source_path(), parquet, &schema, &names, formats)?;
+        let got = super::pregroup::group(opened.source_path(), parquet, &schema, &names, formats)?
+            .into_frame(&names)
+            .unwrap();
         let got = sorted(got);
         assert_eq!(got.height(), expected.height(), "{}", path.display());
         for i in 0..got.height() {

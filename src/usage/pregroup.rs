@@ -35,17 +35,46 @@ const BLOCK: usize = 8 << 20;
 /// The exact decimals read (`SCALE` places): 10^SCALE.
 const ONE: i128 = 10i128.pow(SCALE as u32);
 
-/// One group's sums.
-#[derive(Clone, Copy, Default)]
+/// One group's sums (64 bytes: one cache line). `min` and `max` are `i128::MAX` and `i128::MIN`
+/// until a quantity is added (quantities read are below 10^38, far from either).
+#[derive(Clone, Copy)]
 struct Acc {
     rows: u64,
     bad: u64,
     sum: i128,
-    min: Option<i128>,
-    max: Option<i128>,
+    min: i128,
+    max: i128,
+}
+
+impl Default for Acc {
+    fn default() -> Self {
+        Acc {
+            rows: 0,
+            bad: 0,
+            sum: 0,
+            min: i128::MAX,
+            max: i128::MIN,
+        }
+    }
 }
 
 impl Acc {
+    /// Adds one row; false when the sum overflows.
+    #[inline]
+    fn add(&mut self, bad: bool, q: Option<i128>) -> bool {
+        self.rows += 1;
+        self.bad += u64::from(bad);
+        if let Some(q) = q {
+            let Some(sum) = self.sum.checked_add(q) else {
+                return false;
+            };
+            self.sum = sum;
+            self.min = self.min.min(q);
+            self.max = self.max.max(q);
+        }
+        true
+    }
+
     fn merge(&mut self, o: &Acc) -> bool {
         self.rows += o.rows;
         self.bad += o.bad;
@@ -53,35 +82,61 @@ impl Acc {
             return false;
         };
         self.sum = sum;
-        self.min = opt(self.min, o.min, i128::min);
-        self.max = opt(self.max, o.max, i128::max);
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
         true
     }
-}
 
-fn opt(a: Option<i128>, b: Option<i128>, f: fn(i128, i128) -> i128) -> Option<i128> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(f(a, b)),
-        (a, None) => a,
-        (None, b) => b,
+    fn min(&self) -> Option<i128> {
+        (self.min != i128::MAX).then_some(self.min)
+    }
+
+    #[cfg(test)]
+    fn max(&self) -> Option<i128> {
+        (self.max != i128::MIN).then_some(self.max)
     }
 }
 
 type Map = HashMap<Vec<u8>, usize, foldhash::fast::FixedState>;
 
-/// The days of one series (one combination of key fields), in the order they were first seen,
-/// with the slot last used: rows come in time order, so most rows land in the day before them.
+/// The days of one series (one combination of key fields): the day rows are being added to, kept
+/// inline (rows come in time order, so most rows land in the day of the row before them), and the
+/// others.
 #[derive(Default)]
 struct Series {
-    days: Vec<(Option<i64>, Acc)>,
-    last: usize,
+    current: Option<(Option<i64>, Acc)>,
+    others: Vec<(Option<i64>, Acc)>,
+}
+
+impl Series {
+    /// The sums of `day`, made the current day.
+    #[inline]
+    fn day(&mut self, day: Option<i64>) -> &mut Acc {
+        if !matches!(self.current, Some((d, _)) if d == day) {
+            let earlier = match self.others.iter().rposition(|(d, _)| *d == day) {
+                Some(j) => self.others.swap_remove(j).1,
+                None => Acc::default(),
+            };
+            if let Some(parked) = self.current.replace((day, earlier)) {
+                self.others.push(parked);
+            }
+        }
+        match &mut self.current {
+            Some((_, acc)) => acc,
+            None => unreachable!("the current day was just set"),
+        }
+    }
+
+    fn days(&self) -> impl Iterator<Item = &(Option<i64>, Acc)> {
+        self.current.iter().chain(&self.others)
+    }
 }
 
 /// Rows grouped by day and raw key fields, in two levels: the key fields (for each key column,
 /// the field's length in two bytes, `NULL_LEN` for null, and its bytes) name a series, found in a
 /// hash map; a series holds its days. A file has far fewer series than groups (a resource's
 /// hourly rows make 24 groups of a series per day), so the map stays small enough for the cache.
-struct Groups {
+pub(crate) struct Groups {
     map: Map,
     series: Vec<Series>,
     keys: usize,
@@ -91,7 +146,7 @@ struct Groups {
 }
 
 impl Groups {
-    fn new(keys: usize) -> Self {
+    pub(crate) fn new(keys: usize) -> Self {
         Groups {
             map: Map::default(),
             series: Vec::new(),
@@ -146,32 +201,12 @@ impl Groups {
     #[inline]
     fn add_to(&mut self, i: usize, start: Option<i64>, end: Option<i64>, q: Option<i128>) {
         let day = start.map(|s| s.div_euclid(DAY_MS) * DAY_MS);
-        let series = &mut self.series[i];
-        let slot = match series.days.get(series.last) {
-            Some((d, _)) if *d == day => series.last,
-            _ => match series.days.iter().rposition(|(d, _)| *d == day) {
-                Some(j) => j,
-                None => {
-                    series.days.push((day, Acc::default()));
-                    series.days.len() - 1
-                }
-            },
-        };
-        series.last = slot;
-        let acc = &mut series.days[slot].1;
         let bad = match (start, end, q) {
             (Some(s), Some(e), Some(q)) => e <= s || e - s > MAX_PERIOD_MS || q < 0,
             _ => true,
         };
-        acc.rows += 1;
-        acc.bad += u64::from(bad);
-        if let Some(q) = q {
-            match acc.sum.checked_add(q) {
-                Some(sum) => acc.sum = sum,
-                None => self.failed = true,
-            }
-            acc.min = Some(acc.min.map_or(q, |m| m.min(q)));
-            acc.max = Some(acc.max.map_or(q, |m| m.max(q)));
+        if !self.series[i].day(day).add(bad, q) {
+            self.failed = true;
         }
     }
 
@@ -181,7 +216,7 @@ impl Groups {
         theirs.sort_by_key(|(_, i)| *i);
         let mut other_series = other.series;
         for (k, i) in theirs {
-            let days = std::mem::take(&mut other_series[i].days);
+            let theirs = std::mem::take(&mut other_series[i]);
             let mine = match self.map.get(&k) {
                 Some(&j) => j,
                 None => {
@@ -192,14 +227,9 @@ impl Groups {
                 }
             };
             let series = &mut self.series[mine];
-            for (day, acc) in days {
-                match series.days.iter_mut().find(|(d, _)| *d == day) {
-                    Some((_, a)) => {
-                        if !a.merge(&acc) {
-                            self.failed = true;
-                        }
-                    }
-                    None => series.days.push((day, acc)),
+            for (day, acc) in theirs.days() {
+                if !series.day(*day).merge(acc) {
+                    self.failed = true;
                 }
             }
         }
@@ -207,11 +237,12 @@ impl Groups {
 
     /// The groups as the polars query's frame: `day`, the key columns (`names`), `rows`, `q`,
     /// `q_min`, `q_max`, `bad`; `None` when a key is not UTF-8 or a sum overflowed.
-    fn into_frame(self, names: &[&str]) -> Option<DataFrame> {
+    #[cfg(test)]
+    pub(crate) fn into_frame(self, names: &[&str]) -> Option<DataFrame> {
         if self.failed {
             return None;
         }
-        let n: usize = self.series.iter().map(|s| s.days.len()).sum();
+        let n: usize = self.series.iter().map(|s| s.days().count()).sum();
         let mut day: Vec<Option<i64>> = Vec::with_capacity(n);
         let mut keys: Vec<Vec<Option<&str>>> =
             (0..self.keys).map(|_| Vec::with_capacity(n)).collect();
@@ -236,7 +267,7 @@ impl Groups {
                     rest = tail;
                 }
             }
-            for (d, acc) in &self.series[i].days {
+            for (d, acc) in self.series[i].days() {
                 day.push(*d);
                 for (col, f) in keys.iter_mut().zip(&fields) {
                     col.push(*f);
@@ -245,8 +276,8 @@ impl Groups {
                 bad.push(u32::try_from(acc.bad).ok()?);
                 // As polars sums: nulls are skipped, and a group of nulls sums to zero.
                 sum.push(Some(acc.sum));
-                min.push(acc.min);
-                max.push(acc.max);
+                min.push(acc.min());
+                max.push(acc.max());
             }
         }
         let decimal = |name: &str, v: Vec<Option<i128>>| -> Column {
@@ -271,6 +302,130 @@ impl Groups {
         columns.push(Column::new("bad".into(), bad));
         DataFrame::new(n, columns).ok()
     }
+    /// Adds the groups of the polars query's frame (`day`, the key columns `names`, `rows`, `q`,
+    /// `q_min`, `q_max`, `bad`), to split them into series and days as this module's own; `None`
+    /// when a column has another type or a sum overflows.
+    pub(crate) fn add_frame(&mut self, df: &DataFrame, names: &[&str]) -> Option<()> {
+        let g = self;
+        let day = df.column("day").ok()?.cast(&DataType::Int64).ok()?;
+        let day = day.i64().ok()?.rechunk().into_owned();
+        let count = |name: &str| -> Option<UInt64Chunked> {
+            let c = df.column(name).ok()?.cast(&DataType::UInt64).ok()?;
+            Some(c.u64().ok()?.rechunk().into_owned())
+        };
+        let (rows, bad) = (count("rows")?, count("bad")?);
+        let decimal = |name: &str| -> Option<Int128Chunked> {
+            let c = df.column(name).ok()?;
+            let d = c.decimal().ok()?;
+            (d.scale() == SCALE).then(|| d.physical().rechunk().into_owned())
+        };
+        let (q, q_min, q_max) = (decimal("q")?, decimal("q_min")?, decimal("q_max")?);
+        let mut keys = Vec::with_capacity(names.len());
+        for n in names {
+            let c = df.column(n).ok()?.cast(&DataType::String).ok()?;
+            keys.push(c.str().ok()?.rechunk().into_owned());
+        }
+        let mut iters: Vec<_> = keys.iter().map(|k| k.iter()).collect();
+        for i in 0..df.height() {
+            let fields: Vec<Option<&[u8]>> = iters
+                .iter_mut()
+                .map(|it| it.next().flatten().map(str::as_bytes))
+                .collect();
+            let series = g.series_of(fields.into_iter())?;
+            let acc = Acc {
+                rows: rows.get(i)?,
+                bad: bad.get(i)?,
+                sum: q.get(i)?,
+                min: q_min.get(i).unwrap_or(i128::MAX),
+                max: q_max.get(i).unwrap_or(i128::MIN),
+            };
+            if !g.series[series].day(day.get(i)).merge(&acc) {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// The groups as two frames: the series (`sid`, the key columns `names`, and over the series'
+    /// days: `bad` rows, the least `q_min`, and `uneven` when a day's quantities differ or are
+    /// null), and their days (`sid`, `day`, `rows`, `q`, `q_min`); `None` when a key is not
+    /// UTF-8 or a count overflows.
+    pub(crate) fn into_series_frames(self, names: &[&str]) -> Option<(DataFrame, DataFrame)> {
+        if self.failed {
+            return None;
+        }
+        let n_series = self.series.len();
+        let mut keys: Vec<Vec<Option<&str>>> = (0..self.keys)
+            .map(|_| Vec::with_capacity(n_series))
+            .collect();
+        let mut sids = Vec::with_capacity(n_series);
+        let (mut s_bad, mut s_min, mut s_uneven) = (Vec::new(), Vec::new(), Vec::new());
+        let n: usize = self.series.iter().map(|s| s.days().count()).sum();
+        let (mut d_sid, mut d_day, mut d_rows) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut d_q, mut d_min) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (k, &i) in &self.map {
+            let mut rest = k.as_slice();
+            for col in keys.iter_mut() {
+                let len = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
+                rest = &rest[2..];
+                if len == NULL_LEN {
+                    col.push(None);
+                } else {
+                    let (field, tail) = rest.split_at(len as usize);
+                    col.push(Some(std::str::from_utf8(field).ok()?));
+                    rest = tail;
+                }
+            }
+            let sid = u32::try_from(i).ok()?;
+            sids.push(sid);
+            let (mut bad, mut min, mut uneven) = (0u64, i128::MAX, false);
+            for (d, acc) in self.series[i].days() {
+                bad += acc.bad;
+                min = min.min(acc.min);
+                uneven |= acc.min().is_none() || acc.min != acc.max;
+                d_sid.push(sid);
+                d_day.push(*d);
+                d_rows.push(acc.rows);
+                // As polars sums: nulls are skipped, and a group of nulls sums to zero.
+                d_q.push(Some(acc.sum));
+                d_min.push(acc.min());
+            }
+            s_bad.push(bad);
+            s_min.push((min != i128::MAX).then_some(min));
+            s_uneven.push(uneven);
+        }
+        let decimal = |name: &str, v: Vec<Option<i128>>| -> Column {
+            Int128Chunked::from_iter_options(name.into(), v.into_iter())
+                .into_decimal_unchecked(38, SCALE)
+                .into_series()
+                .into()
+        };
+        let mut series: Vec<Column> = vec![Column::new("sid".into(), sids)];
+        for (name, values) in names.iter().zip(keys) {
+            series.push(Column::new((*name).into(), values));
+        }
+        series.push(Column::new("bad".into(), s_bad));
+        series.push(decimal("q_min", s_min));
+        series.push(Column::new("uneven".into(), s_uneven));
+        let days = vec![
+            Column::new("sid".into(), d_sid),
+            Int64Chunked::from_iter_options("day".into(), d_day.into_iter())
+                .into_datetime(TimeUnit::Milliseconds, None)
+                .into_series()
+                .into(),
+            Column::new("rows".into(), d_rows),
+            decimal("q", d_q),
+            decimal("q_min", d_min),
+        ];
+        Some((
+            DataFrame::new(n_series, series).ok()?,
+            DataFrame::new(n, days).ok()?,
+        ))
+    }
 }
 
 /// The rows of `path` grouped as `aggregate.rs`' first pass groups them, or `None` when this
@@ -282,7 +437,7 @@ pub(crate) fn group(
     schema: &Schema,
     keys: &[&str],
     formats: (Option<usize>, Option<usize>),
-) -> Option<DataFrame> {
+) -> Option<Groups> {
     if keys
         .iter()
         .any(|k| !matches!(schema.get(k), Some(DataType::String)))
@@ -307,7 +462,7 @@ struct CsvLayout {
     keys: Vec<usize>,
 }
 
-fn group_csv(path: &Path, schema: &Schema, keys: &[&str]) -> Option<DataFrame> {
+fn group_csv(path: &Path, schema: &Schema, keys: &[&str]) -> Option<Groups> {
     let mut f = File::open(path).ok()?;
     let len = f.metadata().ok()?.len();
     // The header: the same names, in the same order, as polars read.
@@ -373,7 +528,7 @@ fn group_csv(path: &Path, schema: &Schema, keys: &[&str]) -> Option<DataFrame> {
             Some(a) => a.merge(part),
         }
     }
-    all?.into_frame(keys)
+    all
 }
 
 fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -400,6 +555,7 @@ fn csv_range(path: &Path, from: u64, to: u64, layout: &CsvLayout) -> Option<Grou
     let mut groups = Groups::new(layout.keys.len());
     let mut buf = vec![0u8; BLOCK];
     let mut filled = 0;
+    let mut times = (TimeCache::default(), TimeCache::default());
     loop {
         if filled == buf.len() {
             // A line longer than a block.
@@ -421,36 +577,29 @@ fn csv_range(path: &Path, from: u64, to: u64, layout: &CsvLayout) -> Option<Grou
         if std::str::from_utf8(text).is_err() || memchr::memchr(b'"', text).is_some() {
             return None;
         }
-        let mut from = 0;
-        let ends = memchr::memchr_iter(b'\n', text)
-            .chain((at_end && from_tail(text)).then_some(text.len()));
-        for nl in ends {
-            let line = strip_cr(&text[from..nl]);
-            from = nl + 1;
-            if line.is_empty() {
-                // A blank line: polars' reading of it is its own; leave the file to it.
+        // One pass over the separators of the whole block.
+        let (mut line, mut field) = (0, 0);
+        for at in memchr::memchr2_iter(b',', b'\n', text) {
+            if text[at] == b',' {
+                fields.push(&text[field..at]);
+                field = at + 1;
+                continue;
+            }
+            fields.push(strip_cr(&text[field..at]));
+            // A blank line: polars' reading of it is its own; leave the file to it.
+            let blank = strip_cr(&text[line..at]).is_empty();
+            (line, field) = (at + 1, at + 1);
+            if blank || !add_row(&mut groups, &fields, layout, &mut times) {
                 return None;
             }
             fields.clear();
-            let mut p = 0;
-            for comma in memchr::memchr_iter(b',', line) {
-                fields.push(&line[p..comma]);
-                p = comma + 1;
-            }
-            fields.push(&line[p..]);
-            if fields.len() != layout.width {
+        }
+        // The file's last line, without a newline.
+        if at_end && line < text.len() {
+            fields.push(strip_cr(&text[field..]));
+            if !add_row(&mut groups, &fields, layout, &mut times) {
                 return None;
             }
-            let field = |i: usize| -> Option<&[u8]> {
-                let f = fields[i];
-                (!f.is_empty()).then_some(f)
-            };
-            groups.add(
-                field(layout.start).and_then(rfc3339_ms),
-                field(layout.end).and_then(rfc3339_ms),
-                field(layout.quantity).and_then(decimal),
-                layout.keys.iter().map(|&i| field(i)),
-            );
         }
         if at_end {
             break;
@@ -461,9 +610,51 @@ fn csv_range(path: &Path, from: u64, to: u64, layout: &CsvLayout) -> Option<Grou
     Some(groups)
 }
 
-/// Whether the text ends with a line without its newline (the file's last).
-fn from_tail(text: &[u8]) -> bool {
-    !text.is_empty() && text.last() != Some(&b'\n')
+/// Adds a line's fields; false when it has another number of fields than the header.
+#[inline]
+fn add_row(
+    groups: &mut Groups,
+    fields: &[&[u8]],
+    layout: &CsvLayout,
+    (start, end): &mut (TimeCache, TimeCache),
+) -> bool {
+    if fields.len() != layout.width {
+        return false;
+    }
+    let field = |i: usize| -> Option<&[u8]> {
+        let f = fields[i];
+        (!f.is_empty()).then_some(f)
+    };
+    groups.add(
+        field(layout.start).and_then(|t| start.parse(t)),
+        field(layout.end).and_then(|t| end.parse(t)),
+        field(layout.quantity).and_then(decimal),
+        layout.keys.iter().map(|&i| field(i)),
+    );
+    true
+}
+
+/// The last time text parsed and its value: the rows of an hourly file come an hour at a time, so
+/// most rows repeat the time before them.
+#[derive(Default)]
+struct TimeCache {
+    text: [u8; 20],
+    value: Option<i64>,
+}
+
+impl TimeCache {
+    #[inline]
+    fn parse(&mut self, t: &[u8]) -> Option<i64> {
+        if t.len() == 20 && self.value.is_some() && t == self.text {
+            return self.value;
+        }
+        let v = rfc3339_ms(t);
+        if let (Some(_), Ok(text)) = (v, <[u8; 20]>::try_from(t)) {
+            self.text = text;
+            self.value = v;
+        }
+        v
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` as milliseconds since the epoch; `None` for anything else (or a date

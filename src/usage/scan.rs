@@ -804,9 +804,18 @@ pub(crate) fn read_usage_with(
     if let Some(f) = &fast {
         add_groups(&f.groups, &mut out, &mut first_reject, &file)?;
     }
-    // A deterministic order: by day, resource, key.
-    out.days
-        .sort_by(|a, b| (a.day, &a.resource_id, &a.key).cmp(&(b.day, &b.resource_id, &b.key)));
+    // A deterministic order: by day, resource, key. (Sorting positions, then moving each
+    // resource-day once, is several times faster than moving them around while sorting.)
+    let mut order: Vec<usize> = (0..out.days.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&out.days[a], &out.days[b]);
+        (a.day, &a.resource_id, &a.key).cmp(&(b.day, &b.resource_id, &b.key))
+    });
+    let mut slots: Vec<Option<ResourceDay>> = std::mem::take(&mut out.days)
+        .into_iter()
+        .map(Some)
+        .collect();
+    out.days = order.into_iter().filter_map(|i| slots[i].take()).collect();
 
     if let Some((row, r)) = first_reject {
         let found = found_value(&checked, row, &r, &file)?;
@@ -843,10 +852,10 @@ fn add_groups(
     if n == 0 {
         return Ok(());
     }
-    let get_str = |name: &str| -> Result<Vec<Option<String>>, UsageError> {
+    let get_str = |name: &str| -> Result<Vec<Option<&str>>, UsageError> {
         let c = df.column(name).map_err(|e| unreadable(&file, e))?;
         let ca = c.str().map_err(|e| unreadable(&file, e))?;
-        Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+        Ok(ca.iter().collect())
     };
     let days = df
         .column("day")
@@ -882,34 +891,40 @@ fn add_groups(
         let nrows = rows.get(i).unwrap_or(0);
         out.rows_read += nrows;
         let billed_i = billed[i].unwrap_or_default();
-        let lt = line_type[i].clone().unwrap_or_default();
+        let lt = line_type[i].unwrap_or_default();
         if lt != "usage" {
-            let c = out.charges.entry(lt).or_default();
+            let c = out.charges.entry(lt.to_string()).or_default();
             c.0 += billed_i;
             c.1 += nrows;
             continue;
         }
-        if let Some(r) = &reason[i] {
-            *out.rejected.entry(r.clone()).or_default() += nrows;
+        if let Some(r) = reason[i] {
+            *out.rejected.entry(r.to_string()).or_default() += nrows;
             out.billed_rejected += billed_i;
             let fr = first_row.get(i).unwrap_or(0);
             if first_reject.as_ref().is_none_or(|(row, _)| fr < *row) {
-                *first_reject = Some((fr, r.clone()));
+                *first_reject = Some((fr, r.to_string()));
             }
             continue;
         }
-        let svc_name = service[i].clone().unwrap_or_default();
-        *out.billed_priced.entry(svc_name.clone()).or_default() += billed_i;
-        let attr_v = attr[i].clone().unwrap_or_default();
+        let svc_name = service[i].unwrap_or_default();
+        match out.billed_priced.get_mut(svc_name) {
+            Some(v) => *v += billed_i,
+            None => {
+                out.billed_priced
+                    .insert(svc_name.to_string(), Decimal::default() + billed_i);
+            }
+        }
+        let attr_v = attr[i].unwrap_or_default();
         let (attr_v, os_v, spot) = if svc_name == "ec2" {
             (
-                attr_v.split('/').next().unwrap_or_default().to_string(),
-                if osc[i].as_deref() == Some("windows") {
+                attr_v.split('/').next().unwrap_or_default(),
+                if osc[i] == Some("windows") {
                     Os::Windows
                 } else {
                     Os::Linux
                 },
-                purchase[i].as_deref() == Some("spot"),
+                purchase[i] == Some("spot"),
             )
         } else {
             (attr_v, Os::Linux, false)
@@ -921,15 +936,15 @@ fn add_groups(
             .unwrap_or(NaiveDate::MIN);
         out.days.push(ResourceDay {
             day,
-            resource_id: resource[i].clone().unwrap_or_default(),
+            resource_id: resource[i].unwrap_or_default().to_string(),
             key: UsageKey {
-                service: svc_name,
-                usage_type: utype[i].clone().unwrap_or_default(),
-                region: region[i].clone().unwrap_or_default(),
-                attr: attr_v,
+                service: svc_name.to_string(),
+                usage_type: utype[i].unwrap_or_default().to_string(),
+                region: region[i].unwrap_or_default().to_string(),
+                attr: attr_v.to_string(),
                 os: os_v,
                 spot,
-                az: az[i].clone().unwrap_or_default(),
+                az: az[i].unwrap_or_default().to_string(),
             },
             quantity: q[i].unwrap_or_default(),
             billable: billable[i].unwrap_or_default(),
