@@ -1,5 +1,6 @@
 //! The polars scan: open, validate, apply row-order rules, aggregate.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -804,18 +805,7 @@ pub(crate) fn read_usage_with(
     if let Some(f) = &fast {
         add_groups(&f.groups, &mut out, &mut first_reject, &file)?;
     }
-    // A deterministic order: by day, resource, key. (Sorting positions, then moving each
-    // resource-day once, is several times faster than moving them around while sorting.)
-    let mut order: Vec<usize> = (0..out.days.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&out.days[a], &out.days[b]);
-        (a.day, &a.resource_id, &a.key).cmp(&(b.day, &b.resource_id, &b.key))
-    });
-    let mut slots: Vec<Option<ResourceDay>> = std::mem::take(&mut out.days)
-        .into_iter()
-        .map(Some)
-        .collect();
-    out.days = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    sort_days(&mut out.days);
 
     if let Some((row, r)) = first_reject {
         let found = found_value(&checked, row, &r, &file)?;
@@ -835,6 +825,37 @@ pub(crate) fn read_usage_with(
         write_rejects(&checked, path, &file)?;
     }
     Ok(out)
+}
+
+/// Sorts resource-days by day, resource and key: a deterministic order. Each resource id and key
+/// is ranked once, and the positions sorted by (day, rank, rank, position), so that the sort
+/// compares integers instead of text scattered over memory; the result is what a stable sort by
+/// (day, resource, key) gives.
+fn sort_days(days: &mut Vec<ResourceDay>) {
+    fn ranks<'a, T: Ord + std::hash::Hash + 'a>(
+        values: impl Iterator<Item = &'a T>,
+    ) -> HashMap<&'a T, u32> {
+        let mut distinct: Vec<&T> = values.collect::<HashSet<_>>().into_iter().collect();
+        distinct.sort();
+        distinct
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (v, i as u32))
+            .collect()
+    }
+    let order: Vec<usize> = {
+        let resources = ranks(days.iter().map(|d| &d.resource_id));
+        let keys = ranks(days.iter().map(|d| &d.key));
+        let mut order: Vec<(NaiveDate, u32, u32, usize)> = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.day, resources[&d.resource_id], keys[&d.key], i))
+            .collect();
+        order.sort_unstable();
+        order.into_iter().map(|(_, _, _, i)| i).collect()
+    };
+    let mut slots: Vec<Option<ResourceDay>> = std::mem::take(days).into_iter().map(Some).collect();
+    *days = order.into_iter().filter_map(|i| slots[i].take()).collect();
 }
 
 /// Adds grouped usage (columns `day`, `resource_id`, `service`, `usage_type`, `region`, `attr`,
