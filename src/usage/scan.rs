@@ -827,32 +827,36 @@ pub(crate) fn read_usage_with(
     Ok(out)
 }
 
-/// Sorts resource-days by day, resource and key: a deterministic order. Each resource id and key
-/// is ranked once, and the positions sorted by (day, rank, rank, position), so that the sort
-/// compares integers instead of text scattered over memory; the result is what a stable sort by
-/// (day, resource, key) gives.
+/// Sorts resource-days by day, resource and key: a deterministic order. Each resource id is
+/// ranked once and the positions sorted by (day, rank, position), so that the sort compares
+/// integers instead of text scattered over memory; the few resource-days of one resource and day
+/// are then sorted by key. The result is what a stable sort by (day, resource, key) gives.
 fn sort_days(days: &mut Vec<ResourceDay>) {
-    fn ranks<'a, T: Ord + std::hash::Hash + 'a>(
-        values: impl Iterator<Item = &'a T>,
-    ) -> HashMap<&'a T, u32> {
-        let mut distinct: Vec<&T> = values.collect::<HashSet<_>>().into_iter().collect();
-        distinct.sort();
-        distinct
+    let order: Vec<usize> = {
+        let mut ids: Vec<&str> = days
+            .iter()
+            .map(|d| d.resource_id.as_str())
+            .collect::<HashSet<_, foldhash::fast::FixedState>>()
+            .into_iter()
+            .collect();
+        ids.sort_unstable();
+        let rank: HashMap<&str, u32, foldhash::fast::FixedState> = ids
             .into_iter()
             .enumerate()
-            .map(|(i, v)| (v, i as u32))
-            .collect()
-    }
-    let order: Vec<usize> = {
-        let resources = ranks(days.iter().map(|d| &d.resource_id));
-        let keys = ranks(days.iter().map(|d| &d.key));
-        let mut order: Vec<(NaiveDate, u32, u32, usize)> = days
+            .map(|(i, id)| (id, i as u32))
+            .collect();
+        let mut order: Vec<(NaiveDate, u32, usize)> = days
             .iter()
             .enumerate()
-            .map(|(i, d)| (d.day, resources[&d.resource_id], keys[&d.key], i))
+            .map(|(i, d)| (d.day, rank[d.resource_id.as_str()], i))
             .collect();
         order.sort_unstable();
-        order.into_iter().map(|(_, _, _, i)| i).collect()
+        for run in order.chunk_by_mut(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            if run.len() > 1 {
+                run.sort_by(|a, b| days[a.2].key.cmp(&days[b.2].key));
+            }
+        }
+        order.into_iter().map(|(_, _, i)| i).collect()
     };
     let mut slots: Vec<Option<ResourceDay>> = std::mem::take(days).into_iter().map(Some).collect();
     *days = order.into_iter().filter_map(|i| slots[i].take()).collect();
@@ -1238,4 +1242,41 @@ fn write_rejects(checked: &LazyFrame, path: &Path, file: &str) -> Result<(), Usa
     CsvWriter::new(out)
         .finish(&mut df)
         .map_err(|e| unreadable(&path.display().to_string(), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `sort_days` orders as a stable sort by (day, resource, key) does, ties included.
+    #[test]
+    fn resource_days_are_sorted_by_day_resource_and_key() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let mut days = Vec::new();
+        for i in 0..500u32 {
+            // Scrambled days, resources and keys, with repeats of all three.
+            let key = UsageKey {
+                service: ["ec2", "ebs", "s3"][(i * 7 % 3) as usize].into(),
+                usage_type: ["a", "b"][(i * 5 % 2) as usize].into(),
+                region: "us-east-1".into(),
+                attr: String::new(),
+                os: Os::Linux,
+                spot: i % 11 == 0,
+                az: String::new(),
+            };
+            days.push(ResourceDay {
+                day: day(1 + i * 13 % 4),
+                resource_id: format!("r-{}", i * 31 % 17),
+                key,
+                quantity: Decimal::from(i),
+                billable: Decimal::from(i),
+                rows: 1,
+            });
+        }
+        let mut expected = days.clone();
+        expected
+            .sort_by(|a, b| (a.day, &a.resource_id, &a.key).cmp(&(b.day, &b.resource_id, &b.key)));
+        sort_days(&mut days);
+        assert_eq!(days, expected);
+    }
 }
