@@ -36,7 +36,7 @@ use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::pregroup;
 use super::scan::{
     MAX_PERIOD_MS, REASON, SCALE, checks, decimal_type, detect_time_format, lower, one_of,
-    price_attr, price_key, quantity_of, reason_of, text, timestamp_as, windows_billable,
+    price_attr, price_key, quantity_of, reason_of, text, texts, timestamp_as, windows_billable,
 };
 use crate::catalog::Catalog;
 
@@ -115,41 +115,42 @@ pub(crate) fn aggregate(
 ) -> Result<Aggregated, UsageError> {
     let start_format = detect_time_format(lf, schema, "usage_start");
     let end_format = detect_time_format(lf, schema, "usage_end");
-    let plan = grouped_plan(lf, schema, start_format, end_format);
-    // The same groups from hash maps where the layout allows (see `pregroup.rs`), cast to the
-    // polars query's types; else from the polars query.
+    // The groups from hash maps where the layout allows (see `pregroup.rs`); else from the
+    // polars query, over the whole file or, for a big Parquet file, a slice of row groups at a
+    // time (faster than one streaming group-by over the file, and the memory is one slice's, not
+    // the whole file's text: BENCHMARKS.md), the groups added up in the same hash maps.
     let names: Vec<&str> = key_names(schema);
     let pregrouped = source.and_then(|(path, parquet)| {
         pregroup::group(path, parquet, schema, &names, (start_format, end_format))
     });
-    let slices = match source {
-        Some((path, true)) => row_group_slices(path),
-        _ => Vec::new(),
-    };
     let grouped = match pregrouped {
         Some(groups) => groups,
-        None if slices.len() > 1 => {
-            // A big Parquet file: its row groups a few at a time, each grouped by polars, the
-            // groups added up here. Faster than one streaming group-by over the file, and the
-            // memory is one slice's, not the whole file's text (BENCHMARKS.md).
+        None => {
+            let slices = match source {
+                Some((path, true)) => row_group_slices(path),
+                _ => Vec::new(),
+            };
+            let parts: Vec<LazyFrame> = if slices.len() > 1 {
+                slices
+                    .into_iter()
+                    .map(|(offset, len)| lf.clone().slice(offset as i64, len as IdxSize))
+                    .collect()
+            } else {
+                vec![lf.clone()]
+            };
             let mut groups = pregroup::Groups::new(names.len());
-            for (offset, len) in slices {
-                let sliced = lf.clone().slice(offset as i64, len as IdxSize);
-                let part = grouped_plan(&sliced, schema, start_format, end_format)
+            for part in parts {
+                let df = grouped_plan(&part, schema, start_format, end_format)
                     .collect_with_engine(Engine::Streaming)
                     .map_err(|e| unreadable(file, e))?
                     .unwrap_single();
-                add_frame(&mut groups, &part, &names, file)?;
+                groups.add_frame(&df, &names).ok_or_else(|| {
+                    unreadable(
+                        file,
+                        "the grouped usage has unexpected column types, or a sum out of range",
+                    )
+                })?;
             }
-            groups
-        }
-        None => {
-            let mut groups = pregroup::Groups::new(names.len());
-            let all = plan
-                .collect_with_engine(Engine::Streaming)
-                .map_err(|e| unreadable(file, e))?
-                .unwrap_single();
-            add_frame(&mut groups, &all, &names, file)?;
             groups
         }
     };
@@ -157,21 +158,6 @@ pub(crate) fn aggregate(
         .into_series_frames(&names)
         .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
     classify(series, days, start_format, catalog, file)
-}
-
-/// Adds the polars query's groups to `groups`.
-fn add_frame(
-    groups: &mut pregroup::Groups,
-    df: &DataFrame,
-    names: &[&str],
-    file: &str,
-) -> Result<(), UsageError> {
-    groups.add_frame(df, names).ok_or_else(|| {
-        unreadable(
-            file,
-            "the grouped usage has unexpected column types, or a sum out of range",
-        )
-    })
 }
 
 /// Rows per slice of a big Parquet file (whole row groups are read, at least one per slice).
@@ -310,14 +296,7 @@ fn classify(
         .unique(None, UniqueKeepStrategy::Any)
         .collect()
         .map_err(|e| unreadable(file, e))?;
-    let slow: Vec<String> = slow_ids
-        .column("resource_id")
-        .and_then(|c| c.str().cloned())
-        .map_err(|e| unreadable(file, e))?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
+    let slow = texts(&slow_ids, "resource_id", file)?;
     let slow_null = classified
         .clone()
         .lazy()
@@ -637,6 +616,26 @@ mod tests {
         super::aggregate(Some((path, false)), &lf, &schema, &catalog, "u.csv").unwrap()
     }
 
+    /// A CSV file's columns, all read as text.
+    fn text_frame(csv: &Path) -> polars::prelude::DataFrame {
+        use polars::prelude::*;
+        CsvReadOptions::default()
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+            .unwrap()
+            .finish()
+            .unwrap()
+    }
+
+    /// Writes `df` as Parquet, in row groups of `row_group` rows when given.
+    fn write_parquet(df: &mut polars::prelude::DataFrame, pq: &Path, row_group: Option<usize>) {
+        use polars::prelude::*;
+        ParquetWriter::new(std::fs::File::create(pq).unwrap())
+            .with_row_group_size(row_group)
+            .finish(df)
+            .unwrap();
+    }
+
     /// The groups `pregroup` builds for `path` (`None` when it leaves the file to polars), checked
     /// equal to the polars query's.
     fn pregrouped(path: &Path) -> Option<usize> {
@@ -713,17 +712,8 @@ mod tests {
         );
         assert_eq!(pregrouped(&write("o.csv", &other)), None);
         // Parquet is grouped by polars.
-        use polars::prelude::*;
-        let mut df = CsvReadOptions::default()
-            .with_infer_schema_length(Some(0))
-            .try_into_reader_with_file_path(Some(dir.path().join("u.csv")))
-            .unwrap()
-            .finish()
-            .unwrap();
         let pq = dir.path().join("u.parquet");
-        ParquetWriter::new(std::fs::File::create(&pq).unwrap())
-            .finish(&mut df)
-            .unwrap();
+        write_parquet(&mut text_frame(&dir.path().join("u.csv")), &pq, None);
         assert_eq!(pregrouped(&pq), None);
     }
 
@@ -773,23 +763,13 @@ mod tests {
 
         // The same rows as Parquet, with text columns and with typed times and quantities.
         use polars::prelude::*;
-        let mut df = CsvReadOptions::default()
-            .with_infer_schema_length(Some(0))
-            .try_into_reader_with_file_path(Some(clean_csv.clone()))
-            .unwrap()
-            .finish()
-            .unwrap();
+        let mut df = text_frame(&clean_csv);
         let pq = dir.path().join("u.parquet");
-        ParquetWriter::new(std::fs::File::create(&pq).unwrap())
-            .finish(&mut df)
-            .unwrap();
+        write_parquet(&mut df, &pq, None);
         assert_same(&pq);
         // Row groups of 50 rows: grouped a slice at a time (`SLICE_ROWS` is 250 in tests).
         let sliced = dir.path().join("sliced.parquet");
-        ParquetWriter::new(std::fs::File::create(&sliced).unwrap())
-            .with_row_group_size(Some(50))
-            .finish(&mut df)
-            .unwrap();
+        write_parquet(&mut df, &sliced, Some(50));
         let slices = super::row_group_slices(&sliced);
         assert!(slices.len() > 1, "{slices:?} {}", df.height());
         assert_same(&sliced);
@@ -814,9 +794,7 @@ mod tests {
             .collect()
             .unwrap();
         let typed_pq = dir.path().join("typed.parquet");
-        ParquetWriter::new(std::fs::File::create(&typed_pq).unwrap())
-            .finish(&mut typed)
-            .unwrap();
+        write_parquet(&mut typed, &typed_pq, None);
         assert_same(&typed_pq);
     }
 }

@@ -24,7 +24,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::scan::{MAX_PERIOD_MS, SCALE};
+use super::scan::{MAX_PERIOD_MS, RFC3339_UTC, SCALE};
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
@@ -252,21 +252,8 @@ impl Groups {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
-        let mut fields: Vec<Option<&str>> = Vec::with_capacity(self.keys);
         for (k, &i) in &self.map {
-            fields.clear();
-            let mut rest = k.as_slice();
-            for _ in 0..self.keys {
-                let len = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
-                rest = &rest[2..];
-                if len == NULL_LEN {
-                    fields.push(None);
-                } else {
-                    let (field, tail) = rest.split_at(len as usize);
-                    fields.push(Some(std::str::from_utf8(field).ok()?));
-                    rest = tail;
-                }
-            }
+            let fields = decode_key(k, self.keys)?;
             for (d, acc) in self.series[i].days() {
                 day.push(*d);
                 for (col, f) in keys.iter_mut().zip(&fields) {
@@ -280,25 +267,14 @@ impl Groups {
                 max.push(acc.max());
             }
         }
-        let decimal = |name: &str, v: Vec<Option<i128>>| -> Column {
-            Int128Chunked::from_iter_options(name.into(), v.into_iter())
-                .into_decimal_unchecked(38, SCALE)
-                .into_series()
-                .into()
-        };
-        let mut columns: Vec<Column> = vec![
-            Int64Chunked::from_iter_options("day".into(), day.into_iter())
-                .into_datetime(TimeUnit::Milliseconds, None)
-                .into_series()
-                .into(),
-        ];
+        let mut columns: Vec<Column> = vec![day_column(day)];
         for (name, values) in names.iter().zip(keys) {
             columns.push(Column::new((*name).into(), values));
         }
         columns.push(Column::new("rows".into(), rows));
-        columns.push(decimal("q", sum));
-        columns.push(decimal("q_min", min));
-        columns.push(decimal("q_max", max));
+        columns.push(decimal_column("q", sum));
+        columns.push(decimal_column("q_min", min));
+        columns.push(decimal_column("q_max", max));
         columns.push(Column::new("bad".into(), bad));
         DataFrame::new(n, columns).ok()
     }
@@ -368,17 +344,8 @@ impl Groups {
         );
         let (mut d_q, mut d_min) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for (k, &i) in &self.map {
-            let mut rest = k.as_slice();
-            for col in keys.iter_mut() {
-                let len = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
-                rest = &rest[2..];
-                if len == NULL_LEN {
-                    col.push(None);
-                } else {
-                    let (field, tail) = rest.split_at(len as usize);
-                    col.push(Some(std::str::from_utf8(field).ok()?));
-                    rest = tail;
-                }
+            for (col, f) in keys.iter_mut().zip(decode_key(k, self.keys)?) {
+                col.push(f);
             }
             let sid = u32::try_from(i).ok()?;
             sids.push(sid);
@@ -398,34 +365,59 @@ impl Groups {
             s_min.push((min != i128::MAX).then_some(min));
             s_uneven.push(uneven);
         }
-        let decimal = |name: &str, v: Vec<Option<i128>>| -> Column {
-            Int128Chunked::from_iter_options(name.into(), v.into_iter())
-                .into_decimal_unchecked(38, SCALE)
-                .into_series()
-                .into()
-        };
         let mut series: Vec<Column> = vec![Column::new("sid".into(), sids)];
         for (name, values) in names.iter().zip(keys) {
             series.push(Column::new((*name).into(), values));
         }
         series.push(Column::new("bad".into(), s_bad));
-        series.push(decimal("q_min", s_min));
+        series.push(decimal_column("q_min", s_min));
         series.push(Column::new("uneven".into(), s_uneven));
         let days = vec![
             Column::new("sid".into(), d_sid),
-            Int64Chunked::from_iter_options("day".into(), d_day.into_iter())
-                .into_datetime(TimeUnit::Milliseconds, None)
-                .into_series()
-                .into(),
+            day_column(d_day),
             Column::new("rows".into(), d_rows),
-            decimal("q", d_q),
-            decimal("q_min", d_min),
+            decimal_column("q", d_q),
+            decimal_column("q_min", d_min),
         ];
         Some((
             DataFrame::new(n_series, series).ok()?,
             DataFrame::new(n, days).ok()?,
         ))
     }
+}
+
+/// A key's fields, as `Groups::series_of` encoded them; `None` when one is not UTF-8.
+fn decode_key(key: &[u8], fields: usize) -> Option<Vec<Option<&str>>> {
+    let mut rest = key;
+    let mut out = Vec::with_capacity(fields);
+    for _ in 0..fields {
+        let len = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
+        rest = &rest[2..];
+        if len == NULL_LEN {
+            out.push(None);
+        } else {
+            let (field, tail) = rest.split_at(len as usize);
+            out.push(Some(std::str::from_utf8(field).ok()?));
+            rest = tail;
+        }
+    }
+    Some(out)
+}
+
+/// A `day` column of naive UTC milliseconds, as the polars query's.
+fn day_column(days: Vec<Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options("day".into(), days.into_iter())
+        .into_datetime(TimeUnit::Milliseconds, None)
+        .into_series()
+        .into()
+}
+
+/// A Decimal(38, `SCALE`) column of integers at `SCALE` places.
+fn decimal_column(name: &str, values: Vec<Option<i128>>) -> Column {
+    Int128Chunked::from_iter_options(name.into(), values.into_iter())
+        .into_decimal_unchecked(38, SCALE)
+        .into_series()
+        .into()
 }
 
 /// The rows of `path` grouped as `aggregate.rs`' first pass groups them, or `None` when this
@@ -444,7 +436,7 @@ pub(crate) fn group(
     {
         return None;
     }
-    if !parquet && formats == (Some(0), Some(0)) {
+    if !parquet && formats == (Some(RFC3339_UTC), Some(RFC3339_UTC)) {
         group_csv(path, schema, keys)
     } else {
         None

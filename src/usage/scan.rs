@@ -138,6 +138,9 @@ const TIME_FORMATS: [(&str, bool); 6] = [
     ("%Y-%m-%dT%H:%M:%S", false),
 ];
 
+/// The position in `TIME_FORMATS` of `2026-10-01T00:00:00Z`, the format `pregroup.rs` reads itself.
+pub(crate) const RFC3339_UTC: usize = 0;
+
 /// Text parsed with one of `TIME_FORMATS` as naive UTC milliseconds; null where it does not parse.
 fn parse_time(s: Expr, format: usize) -> Expr {
     let (fmt, aware) = TIME_FORMATS[format];
@@ -979,6 +982,18 @@ fn add_groups(
     Ok(())
 }
 
+/// The non-null values of a text column.
+pub(crate) fn texts(df: &DataFrame, name: &str, file: &str) -> Result<Vec<String>, UsageError> {
+    Ok(df
+        .column(name)
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| unreadable(file, e))?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect())
+}
+
 /// The instances with a Linux EC2 row under 60 seconds, as a test on `resource_id`.
 /// (Found first, in a query of its own: a join here would hold the whole file in memory.)
 /// A cheap pass: no validation (an invalid row only sends its instance to the window branch,
@@ -997,14 +1012,7 @@ fn short_instances(base: &LazyFrame, file: &str) -> Result<Expr, UsageError> {
         .collect_with_engine(Engine::Streaming)
         .map_err(|e| unreadable(file, e))?
         .unwrap_single();
-    let short: Vec<String> = short_df
-        .column("resource_id")
-        .and_then(|c| c.str().cloned())
-        .map_err(|e| unreadable(file, e))?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
+    let short = texts(&short_df, "resource_id", file)?;
     let short_refs: Vec<&str> = short.iter().map(String::as_str).collect();
     let is_short = one_of(col("resource_id"), &short_refs);
     Ok(is_short)
