@@ -121,10 +121,8 @@ impl Series {
                 self.others.push(parked);
             }
         }
-        match &mut self.current {
-            Some((_, acc)) => acc,
-            None => unreachable!("the current day was just set"),
-        }
+        // `current` is the day asked for here: nothing is inserted.
+        &mut self.current.get_or_insert((day, Acc::default())).1
     }
 
     fn days(&self) -> impl Iterator<Item = &(Option<i64>, Acc)> {
