@@ -26,12 +26,17 @@
 //! - is gp3 IOPS or throughput (what is included is taken off per row, over the row's period).
 //!
 //! On a clean file of whole hours none does, and the file is read once.
+//!
+//! Commitments and hourly spot prices also need EC2 usage by clock hour (`hourly_ec2`). For plain
+//! CSV files it is summed in the same pass (`ec2_hours.rs`); otherwise, or when a resource left to
+//! the per-row path shares the sums, it is one more polars query over the file.
 
 use polars::prelude::*;
 
 use std::path::Path;
 
 use super::UsageError;
+use super::ec2_hours::HOURLY_KEYS;
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::pregroup;
 use super::scan::{
@@ -58,6 +63,9 @@ pub(crate) struct Aggregated {
     slow_null: bool,
     /// The format of `usage_start`, when it is text.
     start_format: Option<usize>,
+    /// EC2 usage by clock hour of the resources priced from sums, when the first pass summed it
+    /// (`ec2_hours.rs`): `hourly_ec2`'s grouped frame.
+    hourly: Option<DataFrame>,
 }
 
 impl Aggregated {
@@ -112,6 +120,7 @@ pub(crate) fn aggregate(
     schema: &Schema,
     catalog: &Catalog,
     file: &str,
+    hourly: bool,
 ) -> Result<Aggregated, UsageError> {
     let start_format = detect_time_format(lf, schema, "usage_start");
     let end_format = detect_time_format(lf, schema, "usage_end");
@@ -121,7 +130,14 @@ pub(crate) fn aggregate(
     // the whole file's text: BENCHMARKS.md), the groups added up in the same hash maps.
     let names: Vec<&str> = key_names(schema);
     let pregrouped = source.and_then(|(path, parquet)| {
-        pregroup::group(path, parquet, schema, &names, (start_format, end_format))
+        pregroup::group(
+            path,
+            parquet,
+            schema,
+            &names,
+            (start_format, end_format),
+            hourly,
+        )
     });
     let grouped = match pregrouped {
         Some(groups) => groups,
@@ -138,7 +154,7 @@ pub(crate) fn aggregate(
             } else {
                 vec![lf.clone()]
             };
-            let mut groups = pregroup::Groups::new(names.len());
+            let mut groups = pregroup::Groups::new(names.len(), None);
             for part in parts {
                 let df = grouped_plan(&part, schema, start_format, end_format)
                     .collect_with_engine(Engine::Streaming)
@@ -154,10 +170,10 @@ pub(crate) fn aggregate(
             groups
         }
     };
-    let (series, days) = grouped
+    let frames = grouped
         .into_series_frames(&names)
         .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
-    classify(series, days, start_format, catalog, file)
+    classify(frames, start_format, catalog, file)
 }
 
 /// Rows per slice of a big Parquet file (whole row groups are read, at least one per slice).
@@ -248,8 +264,11 @@ fn grouped_plan(
 /// combination of raw key values, a few thousand) are canonicalized and checked, the days (one per
 /// series and day, a few hundred thousand) only summed.
 fn classify(
-    series: DataFrame,
-    days: DataFrame,
+    pregroup::SeriesFrames {
+        series,
+        days,
+        hourly,
+    }: pregroup::SeriesFrames,
     start_format: Option<usize>,
     catalog: &Catalog,
     file: &str,
@@ -257,6 +276,9 @@ fn classify(
     // The series' canonical columns and reason, with the per-row path's own expressions.
     let s_schema = series.schema().clone();
     let mut canonical = vec![col("sid"), col("bad"), col("q_min"), col("uneven")];
+    if hourly.is_some() {
+        canonical.push(col("hourly"));
+    }
     canonical.extend(own_key_columns(&s_schema));
     let svc = |name: &str| col("service").eq(lit(name));
     let ec2_os = |os: &str| svc("ec2").and(col("os").eq(lit(os)));
@@ -297,6 +319,22 @@ fn classify(
         .collect()
         .map_err(|e| unreadable(file, e))?;
     let slow = texts(&slow_ids, "resource_id", file)?;
+    // The EC2 hours summed in the first pass hold no row of a slow resource, or are dropped (see
+    // `ec2_hours.rs`).
+    let hourly = match hourly {
+        Some(h) => {
+            let mixed = classified
+                .clone()
+                .lazy()
+                .filter(col("slow").and(col("hourly")))
+                .collect()
+                .map_err(|e| unreadable(file, e))?
+                .height()
+                > 0;
+            (!mixed).then_some(h)
+        }
+        None => None,
+    };
     let slow_null = classified
         .clone()
         .lazy()
@@ -383,6 +421,7 @@ fn classify(
         slow,
         slow_null,
         start_format,
+        hourly,
     })
 }
 
@@ -409,62 +448,23 @@ fn canonical_ids(df: &DataFrame, columns: &[&str]) -> PolarsResult<(Vec<u32>, Ve
     Ok((out, firsts))
 }
 
-/// EC2 usage by clock hour of the resources priced from sums: one more pass over the file, only
-/// when commitments or hourly spot prices need it. Grouped by hour and the raw columns of the
-/// price (and the instance, for spot), then canonicalized; columns as `scan::hourly` takes them.
+/// EC2 usage by clock hour of the resources priced from sums, for commitments and hourly spot
+/// prices: summed in the first pass (`ec2_hours.rs`), or else one more pass over the file. Grouped
+/// by hour and the raw columns of the price (and the instance, for spot), then canonicalized;
+/// columns as `scan::hourly` takes them.
 pub(crate) fn hourly_ec2(
     lf: &LazyFrame,
     schema: &Schema,
     agg: &Aggregated,
     file: &str,
 ) -> Result<LazyFrame, UsageError> {
-    let id = text(schema, "resource_id");
-    let mut fast_rows = id.clone().is_not_null();
-    if !agg.slow.is_empty() {
-        fast_rows = fast_rows.and(agg.is_slow(id.clone()).not());
-    }
-    let spot = lower(schema, "purchase_option")
-        .fill_null(lit("on-demand"))
-        .eq(lit("spot"));
-    let raw_keys: Vec<Expr> = [
-        "region",
-        "instance_type",
-        "os",
-        "purchase_option",
-        "availability_zone",
-    ]
-    .iter()
-    .filter(|c| schema.contains(c))
-    .map(|c| col(*c))
-    .collect();
-    let mut select = vec![
-        timestamp_as(schema, "usage_start", agg.start_format)
-            .dt()
-            .truncate(lit("1h"))
-            .alias("hour"),
-        when(spot).then(id).otherwise(lit("")).alias("rid"),
-        raw_quantity(schema).alias("q"),
-    ];
-    select.extend(raw_keys.iter().cloned());
-    let mut by = vec![col("hour"), col("rid")];
-    by.extend(raw_keys);
-    // Windows bills each row's started hours: counted per row, as the per-row path does.
-    let started_hours = (col("q").cast(DataType::Float64) / lit(3600.0))
-        .ceil()
-        .cast(DataType::Int64);
-    let grouped = lf
-        .clone()
-        .filter(fast_rows.and(lower(schema, "service").eq(lit("ec2"))))
-        .select(select)
-        .with_column(started_hours.alias("started_hours"))
-        .group_by(by)
-        .agg([
-            col("q").sum().alias("q"),
-            col("started_hours").sum().alias("started_hours"),
-        ])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(|e| unreadable(file, e))?
-        .unwrap_single();
+    let grouped = match &agg.hourly {
+        Some(h) => h.clone(),
+        None => hourly_plan(lf, schema, agg)
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|e| unreadable(file, e))?
+            .unwrap_single(),
+    };
     let g_schema = grouped.schema().clone();
     let mut canonical = vec![
         col("hour").alias("start"),
@@ -484,6 +484,48 @@ pub(crate) fn hourly_ec2(
         .with_columns([lit("ec2").alias("service"), col("rid").alias("resource_id")])
         .with_column(price_attr().alias("attr"))
         .with_column(billable.alias("billable")))
+}
+
+/// The pass over the file that sums EC2 usage by clock hour (columns `hour`, `rid`, `q`,
+/// `started_hours` and the raw `HOURLY_KEYS` present), leaving out the per-row path's resources.
+fn hourly_plan(lf: &LazyFrame, schema: &Schema, agg: &Aggregated) -> LazyFrame {
+    let id = text(schema, "resource_id");
+    let mut fast_rows = id.clone().is_not_null();
+    if !agg.slow.is_empty() {
+        fast_rows = fast_rows.and(agg.is_slow(id.clone()).not());
+    }
+    let spot = lower(schema, "purchase_option")
+        .fill_null(lit("on-demand"))
+        .eq(lit("spot"));
+    let raw_keys: Vec<Expr> = HOURLY_KEYS
+        .iter()
+        .filter(|c| schema.contains(c))
+        .map(|c| col(*c))
+        .collect();
+    let mut select = vec![
+        timestamp_as(schema, "usage_start", agg.start_format)
+            .dt()
+            .truncate(lit("1h"))
+            .alias("hour"),
+        when(spot).then(id).otherwise(lit("")).alias("rid"),
+        raw_quantity(schema).alias("q"),
+    ];
+    select.extend(raw_keys.iter().cloned());
+    let mut by = vec![col("hour"), col("rid")];
+    by.extend(raw_keys);
+    // Windows bills each row's started hours: counted per row, as the per-row path does.
+    let started_hours = (col("q").cast(DataType::Float64) / lit(3600.0))
+        .ceil()
+        .cast(DataType::Int64);
+    lf.clone()
+        .filter(fast_rows.and(lower(schema, "service").eq(lit("ec2"))))
+        .select(select)
+        .with_column(started_hours.alias("started_hours"))
+        .group_by(by)
+        .agg([
+            col("q").sum().alias("q"),
+            col("started_hours").sum().alias("started_hours"),
+        ])
 }
 
 #[cfg(test)]
@@ -613,7 +655,7 @@ mod tests {
         let opened = super::super::scan::open(path).unwrap();
         let mut lf = opened.lf.clone();
         let schema = lf.collect_schema().unwrap();
-        super::aggregate(Some((path, false)), &lf, &schema, &catalog, "u.csv").unwrap()
+        super::aggregate(Some((path, false)), &lf, &schema, &catalog, "u.csv", true).unwrap()
     }
 
     /// A CSV file's columns, all read as text.
@@ -669,9 +711,16 @@ mod tests {
                 .unwrap()
         };
         let expected = sorted(plan.collect().unwrap());
-        let got = super::pregroup::group(opened.source_path(), parquet, &schema, &names, formats)?
-            .into_frame(&names)
-            .unwrap();
+        let got = super::pregroup::group(
+            opened.source_path(),
+            parquet,
+            &schema,
+            &names,
+            formats,
+            false,
+        )?
+        .into_frame(&names)
+        .unwrap();
         let got = sorted(got);
         assert_eq!(got.height(), expected.height(), "{}", path.display());
         for i in 0..got.height() {
@@ -679,6 +728,105 @@ mod tests {
         }
         assert!(got.equals_missing(&expected), "{}", path.display());
         Some(got.height())
+    }
+
+    /// The EC2 hours `pregroup` sums for `path` (every resource's, as if none were slow), checked
+    /// equal to the polars query's; their number.
+    fn pregrouped_hours(path: &Path) -> usize {
+        use polars::prelude::*;
+        let opened = super::super::scan::open(path).unwrap();
+        let mut lf = opened.lf.clone();
+        let schema = lf.collect_schema().unwrap();
+        let formats = (
+            super::detect_time_format(&lf, &schema, "usage_start"),
+            super::detect_time_format(&lf, &schema, "usage_end"),
+        );
+        let names = super::key_names(&schema);
+        let none_slow = super::Aggregated {
+            groups: DataFrame::empty(),
+            slow: Vec::new(),
+            slow_null: false,
+            start_format: formats.0,
+            hourly: None,
+        };
+        let plan = super::hourly_plan(&lf, &schema, &none_slow);
+        let types = plan.clone().collect_schema().unwrap();
+        let mut by = vec!["hour", "rid"];
+        by.extend(super::HOURLY_KEYS);
+        let sorted = |df: DataFrame| {
+            df.lazy()
+                .select(
+                    types
+                        .iter()
+                        .map(|(n, dt)| col(n.clone()).cast(dt.clone()))
+                        .collect::<Vec<_>>(),
+                )
+                .sort(
+                    by.clone(),
+                    SortMultipleOptions::default().with_nulls_last(true),
+                )
+                .collect()
+                .unwrap()
+        };
+        // Rows whose start does not parse in the file's format are a slow resource's: the query
+        // sums them under a null hour, `pregroup` leaves them out.
+        let expected = sorted(plan.filter(col("hour").is_not_null()).collect().unwrap());
+        let got =
+            super::pregroup::group(opened.source_path(), false, &schema, &names, formats, true)
+                .unwrap()
+                .into_series_frames(&names)
+                .unwrap()
+                .hourly
+                .unwrap();
+        let got = sorted(got);
+        assert_eq!(got.height(), expected.height(), "{}", path.display());
+        for i in 0..got.height() {
+            assert_eq!(got.get(i), expected.get(i), "{} row {i}", path.display());
+        }
+        got.height()
+    }
+
+    #[test]
+    fn ec2_hours_are_summed_in_the_first_pass_as_the_query_sums_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let tricky = dir.path().join("u.csv");
+        std::fs::write(&tricky, tricky_rows()).unwrap();
+        assert!(pregrouped_hours(&tricky) > 3 * 24 * 4);
+        // Big enough to be read by two threads, in several blocks each.
+        let mut big = HEADER.to_string();
+        let body: String = tricky_rows()
+            .lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        while big.len() < 40 << 20 {
+            big += &body;
+        }
+        let big_csv = dir.path().join("big.csv");
+        std::fs::write(&big_csv, big).unwrap();
+        assert!(pregrouped_hours(&big_csv) > 3 * 24 * 4);
+        // A slow resource among the summed ones (i-clean has a negative row): the sums are
+        // dropped, and the query runs.
+        assert!(split(&tricky).hourly.is_none());
+        let slow_ec2 = [
+            "i-clean",
+            "i-short",
+            "i-win-part",
+            "i-x",
+            "i-padded",
+            "i-other-format",
+        ];
+        let clean: String = tricky_rows()
+            .lines()
+            .filter(|l| !slow_ec2.iter().any(|id| l.contains(&format!(",{id},"))))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let clean_csv = dir.path().join("clean.csv");
+        std::fs::write(&clean_csv, clean).unwrap();
+        // Other resources are slow, but no summed one is.
+        let agg = split(&clean_csv);
+        assert!(agg.has_slow() && agg.hourly.is_some());
+        assert_same(&clean_csv);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 mod aggregate;
 pub mod attribution;
+mod ec2_hours;
 mod formats;
 pub mod inventory;
 pub mod metrics;

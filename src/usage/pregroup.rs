@@ -24,6 +24,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::ec2_hours::{Hourly, HourlySpec};
 use super::scan::{MAX_PERIOD_MS, RFC3339_UTC, SCALE};
 
 /// Milliseconds in a day.
@@ -139,17 +140,22 @@ pub(crate) struct Groups {
     series: Vec<Series>,
     keys: usize,
     buf: Vec<u8>,
+    /// EC2 usage by clock hour, when asked for (see `ec2_hours.rs`).
+    hourly: Option<Hourly>,
     /// Set when a sum overflows or a field is too long to encode: the caller gives up.
     failed: bool,
 }
 
 impl Groups {
-    pub(crate) fn new(keys: usize) -> Self {
+    /// Groups of `keys` key fields; with EC2 usage by clock hour when `hourly` says where the
+    /// fields it needs are.
+    pub(crate) fn new(keys: usize, hourly: Option<HourlySpec>) -> Self {
         Groups {
             map: Map::default(),
             series: Vec::new(),
             keys,
             buf: Vec::with_capacity(256),
+            hourly: hourly.map(|spec| Hourly::new(spec, keys)),
             failed: false,
         }
     }
@@ -157,25 +163,25 @@ impl Groups {
     /// The series of the key fields, added when new.
     #[inline]
     fn series_of<'a>(&mut self, fields: impl Iterator<Item = Option<&'a [u8]>>) -> Option<usize> {
-        let buf = &mut self.buf;
-        buf.clear();
-        for f in fields {
-            match f {
-                None => buf.extend_from_slice(&NULL_LEN.to_le_bytes()),
-                Some(b) if b.len() < NULL_LEN as usize => {
-                    buf.extend_from_slice(&(b.len() as u16).to_le_bytes());
-                    buf.extend_from_slice(b);
-                }
-                Some(_) => return None,
-            }
+        self.buf.clear();
+        if !encode_into(&mut self.buf, fields) {
+            return None;
         }
-        if let Some(&i) = self.map.get(buf.as_slice()) {
+        if let Some(&i) = self.map.get(self.buf.as_slice()) {
             return Some(i);
         }
+        Some(self.new_series(self.buf.clone()))
+    }
+
+    /// Adds a series of key `key`.
+    fn new_series(&mut self, key: Vec<u8>) -> usize {
         let i = self.series.len();
         self.series.push(Series::default());
-        self.map.insert(buf.clone(), i);
-        Some(i)
+        if let Some(h) = &mut self.hourly {
+            h.add_series(&key);
+        }
+        self.map.insert(key, i);
+        i
     }
 
     /// Adds one row: its times (milliseconds, null when they do not parse), quantity (at `SCALE`
@@ -206,10 +212,25 @@ impl Groups {
         if !self.series[i].day(day).add(bad, q) {
             self.failed = true;
         }
+        if let (Some(h), Some(start), Some(q)) = (&mut self.hourly, start, q)
+            && !h.add(i, start, q)
+        {
+            self.failed = true;
+        }
     }
 
-    fn merge(&mut self, other: Groups) {
+    fn merge(&mut self, mut other: Groups) {
         self.failed |= other.failed;
+        match (&mut self.hourly, other.hourly.take()) {
+            (Some(mine), Some(theirs)) => {
+                if !mine.merge(theirs) {
+                    self.failed = true;
+                }
+            }
+            (None, None) => {}
+            // Not built alike: nothing to merge into.
+            _ => self.failed = true,
+        }
         let mut theirs: Vec<(Vec<u8>, usize)> = other.map.into_iter().collect();
         theirs.sort_by_key(|(_, i)| *i);
         let mut other_series = other.series;
@@ -217,12 +238,7 @@ impl Groups {
             let theirs = std::mem::take(&mut other_series[i]);
             let mine = match self.map.get(&k) {
                 Some(&j) => j,
-                None => {
-                    let j = self.series.len();
-                    self.series.push(Series::default());
-                    self.map.insert(k, j);
-                    j
-                }
+                None => self.new_series(k),
             };
             let series = &mut self.series[mine];
             for (day, acc) in theirs.days() {
@@ -320,11 +336,12 @@ impl Groups {
         Some(())
     }
 
-    /// The groups as two frames: the series (`sid`, the key columns `names`, and over the series'
+    /// The groups as frames: the series (`sid`, the key columns `names`, and over the series'
     /// days: `bad` rows, the least `q_min`, and `uneven` when a day's quantities differ or are
-    /// null), and their days (`sid`, `day`, `rows`, `q`, `q_min`); `None` when a key is not
-    /// UTF-8 or a count overflows.
-    pub(crate) fn into_series_frames(self, names: &[&str]) -> Option<(DataFrame, DataFrame)> {
+    /// null; with EC2 hours, `hourly`: whether the series' rows are in them), their days (`sid`,
+    /// `day`, `rows`, `q`, `q_min`), and the EC2 hours when asked for (`Hourly::into_frame`);
+    /// `None` when a key is not UTF-8 or a count overflows.
+    pub(crate) fn into_series_frames(self, names: &[&str]) -> Option<SeriesFrames> {
         if self.failed {
             return None;
         }
@@ -370,6 +387,15 @@ impl Groups {
         series.push(Column::new("bad".into(), s_bad));
         series.push(decimal_column("q_min", s_min));
         series.push(Column::new("uneven".into(), s_uneven));
+        let hourly = match self.hourly {
+            Some(h) => {
+                let flags: Vec<bool> = (0..n_series).map(|i| h.has_class(i)).collect();
+                let by_sid: Vec<bool> = self.map.values().map(|&i| flags[i]).collect();
+                series.push(Column::new("hourly".into(), by_sid));
+                Some(h.into_frame()?)
+            }
+            None => None,
+        };
         let days = vec![
             Column::new("sid".into(), d_sid),
             day_column(d_day),
@@ -377,41 +403,84 @@ impl Groups {
             decimal_column("q", d_q),
             decimal_column("q_min", d_min),
         ];
-        Some((
-            DataFrame::new(n_series, series).ok()?,
-            DataFrame::new(n, days).ok()?,
-        ))
+        Some(SeriesFrames {
+            series: DataFrame::new(n_series, series).ok()?,
+            days: DataFrame::new(n, days).ok()?,
+            hourly,
+        })
     }
 }
 
-/// A key's fields, as `Groups::series_of` encoded them; `None` when one is not UTF-8.
-fn decode_key(key: &[u8], fields: usize) -> Option<Vec<Option<&str>>> {
+/// The groups as frames (`Groups::into_series_frames`).
+pub(crate) struct SeriesFrames {
+    pub series: DataFrame,
+    pub days: DataFrame,
+    pub hourly: Option<DataFrame>,
+}
+
+/// Appends fields as a key (for each, its length in two bytes, `NULL_LEN` for null, and its
+/// bytes); false when one is too long.
+fn encode_into<'a>(buf: &mut Vec<u8>, fields: impl Iterator<Item = Option<&'a [u8]>>) -> bool {
+    for f in fields {
+        match f {
+            None => buf.extend_from_slice(&NULL_LEN.to_le_bytes()),
+            Some(b) if b.len() < NULL_LEN as usize => {
+                buf.extend_from_slice(&(b.len() as u16).to_le_bytes());
+                buf.extend_from_slice(b);
+            }
+            Some(_) => return false,
+        }
+    }
+    true
+}
+
+/// Fields as a key; `None` when one is too long.
+pub(crate) fn encode_fields<'a>(fields: impl Iterator<Item = Option<&'a [u8]>>) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    encode_into(&mut buf, fields).then_some(buf)
+}
+
+/// A key's `n` fields, as `encode_into` wrote them; `None` when the key is shorter.
+pub(crate) fn decode_fields(key: &[u8], n: usize) -> Option<Vec<Option<&[u8]>>> {
     let mut rest = key;
-    let mut out = Vec::with_capacity(fields);
-    for _ in 0..fields {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
         let len = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
         rest = &rest[2..];
         if len == NULL_LEN {
             out.push(None);
         } else {
-            let (field, tail) = rest.split_at(len as usize);
-            out.push(Some(std::str::from_utf8(field).ok()?));
+            let (field, tail) = rest.split_at_checked(len as usize)?;
+            out.push(Some(field));
             rest = tail;
         }
     }
     Some(out)
 }
 
+/// A key's fields, as `Groups::series_of` encoded them; `None` when one is not UTF-8.
+fn decode_key(key: &[u8], fields: usize) -> Option<Vec<Option<&str>>> {
+    decode_fields(key, fields)?
+        .into_iter()
+        .map(|f| f.map(std::str::from_utf8).transpose().ok())
+        .collect()
+}
+
 /// A `day` column of naive UTC milliseconds, as the polars query's.
 fn day_column(days: Vec<Option<i64>>) -> Column {
-    Int64Chunked::from_iter_options("day".into(), days.into_iter())
+    day_column_named("day", days)
+}
+
+/// A column of naive UTC milliseconds.
+pub(crate) fn day_column_named(name: &str, days: Vec<Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), days.into_iter())
         .into_datetime(TimeUnit::Milliseconds, None)
         .into_series()
         .into()
 }
 
 /// A Decimal(38, `SCALE`) column of integers at `SCALE` places.
-fn decimal_column(name: &str, values: Vec<Option<i128>>) -> Column {
+pub(crate) fn decimal_column(name: &str, values: Vec<Option<i128>>) -> Column {
     Int128Chunked::from_iter_options(name.into(), values.into_iter())
         .into_decimal_unchecked(38, SCALE)
         .into_series()
@@ -427,6 +496,7 @@ pub(crate) fn group(
     schema: &Schema,
     keys: &[&str],
     formats: (Option<usize>, Option<usize>),
+    hourly: bool,
 ) -> Option<Groups> {
     if keys
         .iter()
@@ -435,7 +505,7 @@ pub(crate) fn group(
         return None;
     }
     if !parquet && formats == (Some(RFC3339_UTC), Some(RFC3339_UTC)) {
-        group_csv(path, schema, keys)
+        group_csv(path, schema, keys, hourly)
     } else {
         None
     }
@@ -452,7 +522,7 @@ struct CsvLayout {
     keys: Vec<usize>,
 }
 
-fn group_csv(path: &Path, schema: &Schema, keys: &[&str]) -> Option<Groups> {
+fn group_csv(path: &Path, schema: &Schema, keys: &[&str], hourly: bool) -> Option<Groups> {
     let mut f = File::open(path).ok()?;
     let len = f.metadata().ok()?.len();
     // The header: the same names, in the same order, as polars read.
@@ -502,7 +572,8 @@ fn group_csv(path: &Path, schema: &Schema, keys: &[&str]) -> Option<Groups> {
             .map(|w| {
                 let (from, to) = (w[0], w[1]);
                 let layout = &layout;
-                s.spawn(move || csv_range(path, from, to, layout))
+                let spec = hourly.then(|| HourlySpec::new(keys)).flatten();
+                s.spawn(move || csv_range(path, from, to, layout, spec))
             })
             .collect();
         handles
@@ -538,11 +609,17 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 
 /// Groups the lines in bytes `from..to` of the file (`from` is a line's start; `to` the file's
 /// end or a line's start).
-fn csv_range(path: &Path, from: u64, to: u64, layout: &CsvLayout) -> Option<Groups> {
+fn csv_range(
+    path: &Path,
+    from: u64,
+    to: u64,
+    layout: &CsvLayout,
+    hourly: Option<HourlySpec>,
+) -> Option<Groups> {
     let mut f = File::open(path).ok()?;
     f.seek(SeekFrom::Start(from)).ok()?;
     let mut f = f.take(to - from);
-    let mut groups = Groups::new(layout.keys.len());
+    let mut groups = Groups::new(layout.keys.len(), hourly);
     let mut buf = vec![0u8; BLOCK];
     let mut filled = 0;
     let mut times = (TimeCache::default(), TimeCache::default());

@@ -620,6 +620,7 @@ pub(crate) fn read_usage_with(
             &schema,
             catalog,
             &file,
+            opts.hourly_ec2,
         )?)
     } else {
         None

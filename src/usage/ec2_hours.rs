@@ -1,0 +1,242 @@
+//! EC2 usage by clock hour, summed in the CSV pass of `pregroup.rs`, so that `--commitments` and
+//! `--spot-prices` do not read the file a second time (`aggregate::hourly_ec2`'s polars query took
+//! 9 of a 10-million-row file's 15 seconds).
+//!
+//! Each series (one combination of raw key fields, see `pregroup.rs`) that is EC2 with a resource
+//! id has a *class*: the raw fields `hourly_ec2` groups by (region, instance type, OS, purchase
+//! option, availability zone) and, for spot usage, the resource id. A row of such a series adds its
+//! quantity, and its started hours (for Windows), to its class's sum for its clock hour. The result
+//! is the frame `hourly_ec2`'s query gives (tested against it), so the rest is unchanged.
+//!
+//! The query sums only the rows priced from sums: not those of resources left to the per-row path.
+//! A class may hold several resources (on-demand usage is summed over instances), so a slow
+//! resource's hours cannot be taken back out of it; when any series of a slow resource has a class,
+//! these sums are dropped and the query runs as before (`aggregate::classify`). On a clean file
+//! none does.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::pregroup::{day_column_named, decimal_column, decode_fields, encode_fields};
+use super::scan::SCALE;
+
+/// Milliseconds in an hour.
+const HOUR_MS: i64 = 3_600_000;
+/// A series without a class.
+const NO_CLASS: u32 = u32::MAX;
+/// The raw columns EC2 hours are summed by, besides the hour and (for spot) the resource id.
+pub(crate) const HOURLY_KEYS: [&str; 5] = [
+    "region",
+    "instance_type",
+    "os",
+    "purchase_option",
+    "availability_zone",
+];
+
+/// Where a series' key holds what a class needs (positions among the key names).
+pub(crate) struct HourlySpec {
+    service: usize,
+    resource: usize,
+    purchase: Option<usize>,
+    /// The `HOURLY_KEYS` present, and their positions.
+    fields: Vec<(&'static str, usize)>,
+}
+
+impl HourlySpec {
+    /// The positions in the key `names`; `None` when the file has no service or resource column.
+    pub(crate) fn new(names: &[&str]) -> Option<Self> {
+        let pos = |c: &str| names.iter().position(|n| *n == c);
+        Some(HourlySpec {
+            service: pos("service")?,
+            resource: pos("resource_id")?,
+            purchase: pos("purchase_option"),
+            fields: HOURLY_KEYS
+                .iter()
+                .filter_map(|c| Some((*c, pos(c)?)))
+                .collect(),
+        })
+    }
+}
+
+/// One class's sums for one clock hour.
+struct HourSum {
+    hour: i64,
+    class: u32,
+    q: i128,
+    started: i64,
+}
+
+/// The classes and their hourly sums.
+pub(crate) struct Hourly {
+    spec: HourlySpec,
+    key_fields: usize,
+    /// Each series' class, `NO_CLASS` when it has none.
+    class_of: Vec<u32>,
+    classes: HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
+    class_keys: Vec<Vec<u8>>,
+    /// Per class, the hour last added to and its slot in `sums`: rows come an hour at a time, so
+    /// most rows find their slot here without a lookup.
+    current: Vec<(i64, u32)>,
+    slots: HashMap<(i64, u32), u32, foldhash::fast::FixedState>,
+    sums: Vec<HourSum>,
+}
+
+impl Hourly {
+    pub(crate) fn new(spec: HourlySpec, key_fields: usize) -> Self {
+        Hourly {
+            spec,
+            key_fields,
+            class_of: Vec::new(),
+            classes: HashMap::default(),
+            class_keys: Vec::new(),
+            current: Vec::new(),
+            slots: HashMap::default(),
+            sums: Vec::new(),
+        }
+    }
+
+    /// Records the class of the next series, from its key (as `pregroup` encodes it).
+    pub(crate) fn add_series(&mut self, key: &[u8]) {
+        let class = self.class_key(key).map_or(NO_CLASS, |k| self.class_id(k));
+        self.class_of.push(class);
+    }
+
+    /// Whether series `i` has a class.
+    pub(crate) fn has_class(&self, series: usize) -> bool {
+        self.class_of.get(series).is_some_and(|c| *c != NO_CLASS)
+    }
+
+    /// The class key of a series key: `None` when the series is not EC2 with a resource id.
+    /// Service, purchase option and resource id are read as `hourly_ec2` reads them: trimmed, the
+    /// first two lower-cased.
+    fn class_key(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let fields = decode_fields(key, self.key_fields)?;
+        let text = |i: usize| -> Option<&str> {
+            let f = fields.get(i).copied().flatten()?;
+            let t = std::str::from_utf8(f).ok()?.trim();
+            (!t.is_empty()).then_some(t)
+        };
+        if text(self.spec.service).is_none_or(|s| s.to_lowercase() != "ec2") {
+            return None;
+        }
+        let id = text(self.spec.resource)?;
+        let spot = self
+            .spec
+            .purchase
+            .and_then(text)
+            .is_some_and(|p| p.to_lowercase() == "spot");
+        let mut class_fields = vec![Some(if spot { id.as_bytes() } else { &b""[..] })];
+        class_fields.extend(self.spec.fields.iter().map(|(_, i)| fields[*i]));
+        encode_fields(class_fields.into_iter())
+    }
+
+    fn class_id(&mut self, key: Vec<u8>) -> u32 {
+        if let Some(&c) = self.classes.get(&key) {
+            return c;
+        }
+        let c = self.class_keys.len() as u32;
+        self.class_keys.push(key.clone());
+        self.classes.insert(key, c);
+        self.current.push((i64::MIN, 0));
+        c
+    }
+
+    /// Adds a row of series `i` starting at `start` (milliseconds) with quantity `q` (at `SCALE`
+    /// places); false when a sum overflows.
+    #[inline]
+    pub(crate) fn add(&mut self, series: usize, start: i64, q: i128) -> bool {
+        let class = self.class_of[series];
+        if class == NO_CLASS {
+            return true;
+        }
+        let per_hour = 3600 * 10i128.pow(SCALE as u32);
+        // Windows bills each row's started hours.
+        let started = q.div_euclid(per_hour) + i128::from(q.rem_euclid(per_hour) != 0);
+        let Ok(started) = i64::try_from(started) else {
+            return false;
+        };
+        self.add_sum(class, start.div_euclid(HOUR_MS) * HOUR_MS, q, started)
+    }
+
+    #[inline]
+    fn add_sum(&mut self, class: u32, hour: i64, q: i128, started: i64) -> bool {
+        let (last, slot) = &mut self.current[class as usize];
+        if *last != hour {
+            let next = self.sums.len() as u32;
+            let s = *self.slots.entry((hour, class)).or_insert(next);
+            if s == next {
+                self.sums.push(HourSum {
+                    hour,
+                    class,
+                    q: 0,
+                    started: 0,
+                });
+            }
+            (*last, *slot) = (hour, s);
+        }
+        let sum = &mut self.sums[*slot as usize];
+        match (sum.q.checked_add(q), sum.started.checked_add(started)) {
+            (Some(q), Some(started)) => {
+                (sum.q, sum.started) = (q, started);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Adds another thread's sums (its classes renumbered as this one's); false on overflow.
+    pub(crate) fn merge(&mut self, other: Hourly) -> bool {
+        let ids: Vec<u32> = other
+            .class_keys
+            .into_iter()
+            .map(|k| self.class_id(k))
+            .collect();
+        other
+            .sums
+            .into_iter()
+            .all(|s| self.add_sum(ids[s.class as usize], s.hour, s.q, s.started))
+    }
+
+    /// The sums as `hourly_ec2`'s grouped frame: `hour`, `rid`, `q`, `started_hours` and the raw
+    /// `HOURLY_KEYS` present; `None` when a field is not UTF-8.
+    pub(crate) fn into_frame(self) -> Option<DataFrame> {
+        let n = self.sums.len();
+        let decoded: Vec<Vec<Option<&str>>> = self
+            .class_keys
+            .iter()
+            .map(|k| {
+                decode_fields(k, 1 + self.spec.fields.len())?
+                    .into_iter()
+                    .map(|f| f.map(std::str::from_utf8).transpose().ok())
+                    .collect()
+            })
+            .collect::<Option<_>>()?;
+        let mut hours = Vec::with_capacity(n);
+        let mut q = Vec::with_capacity(n);
+        let mut started = Vec::with_capacity(n);
+        let mut fields: Vec<Vec<Option<&str>>> = (0..=self.spec.fields.len())
+            .map(|_| Vec::with_capacity(n))
+            .collect();
+        for s in &self.sums {
+            hours.push(Some(s.hour));
+            q.push(Some(s.q));
+            started.push(s.started);
+            for (col, f) in fields.iter_mut().zip(&decoded[s.class as usize]) {
+                col.push(*f);
+            }
+        }
+        let mut fields = fields.into_iter();
+        let rid: Vec<Option<&str>> = fields.next()?;
+        let mut columns = vec![
+            day_column_named("hour", hours),
+            Column::new("rid".into(), rid),
+            decimal_column("q", q),
+            Column::new("started_hours".into(), started),
+        ];
+        for ((name, _), values) in self.spec.fields.iter().zip(fields) {
+            columns.push(Column::new((*name).into(), values));
+        }
+        DataFrame::new(n, columns).ok()
+    }
+}
