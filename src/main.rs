@@ -428,6 +428,7 @@ fn run(cli: Cli) -> Result<()> {
                 currency: &currency,
                 by,
                 top: *top,
+                rejects: rejects.as_deref(),
             };
             print(&output::bill::render(&view, *format))
         }

@@ -35,6 +35,8 @@ pub struct BillView<'a> {
     pub by: &'a [Dimension],
     /// How many resources to list in the table.
     pub top: usize,
+    /// Where the rejected rows were written (`--rejects`), if asked.
+    pub rejects: Option<&'a std::path::Path>,
 }
 
 /// Renders a bill.
@@ -436,10 +438,17 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         for (reason, n) in &b.rejected {
             writeln!(out, "  {n:>8}  {reason}").ok();
         }
-        writeln!(
-            out,
-            "(write them out with --rejects FILE; stop at the first with --strict)"
-        )
+        match v.rejects {
+            Some(path) => writeln!(
+                out,
+                "(written to {}; stop at the first with --strict)",
+                path.display()
+            ),
+            None => writeln!(
+                out,
+                "(write them out with --rejects FILE; stop at the first with --strict)"
+            ),
+        }
         .ok();
     }
     out

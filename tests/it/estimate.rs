@@ -302,6 +302,23 @@ fn bad_rows_are_counted_written_out_and_stop_strict_runs() {
         written.contains("\n3,column `quantity`: expected a non-negative number"),
         "{written}"
     );
+    // The table says where the rejects went, or how to write them out.
+    let table = |args: &[&str]| {
+        let o = run(args);
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let with = table(&["estimate", &f, "--rejects", rejects.to_str().unwrap()]);
+    assert!(
+        with.contains(&format!("(written to {};", rejects.display())),
+        "{with}"
+    );
+    assert!(!with.contains("--rejects FILE"), "{with}");
+    let without = table(&["estimate", &f]);
+    assert!(
+        without.contains("write them out with --rejects FILE"),
+        "{without}"
+    );
     let o = run(&["estimate", &f, "--strict"]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
