@@ -28,15 +28,16 @@
 //! On a clean file of whole hours none does, and the file is read once.
 //!
 //! Commitments and hourly spot prices also need EC2 usage by clock hour (`hourly_ec2`). For plain
-//! CSV files it is summed in the same pass (`ec2_hours.rs`); otherwise, or when a resource left to
-//! the per-row path shares the sums, it is one more polars query over the file.
+//! CSV files it is summed in the same pass, for big Parquet files by one more query per slice
+//! (`ec2_hours.rs`); otherwise, or when a resource left to the per-row path shares the sums, it is
+//! one more polars query over the file.
 
 use polars::prelude::*;
 
 use std::path::Path;
 
 use super::UsageError;
-use super::ec2_hours::HOURLY_KEYS;
+use super::ec2_hours::{HOURLY_KEYS, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::pregroup;
 use super::scan::{
@@ -146,7 +147,8 @@ pub(crate) fn aggregate(
                 Some((path, true)) => row_group_slices(path),
                 _ => Vec::new(),
             };
-            let parts: Vec<LazyFrame> = if slices.len() > 1 {
+            let sliced = slices.len() > 1;
+            let parts: Vec<LazyFrame> = if sliced {
                 slices
                     .into_iter()
                     .map(|(offset, len)| lf.clone().slice(offset as i64, len as IdxSize))
@@ -154,10 +156,34 @@ pub(crate) fn aggregate(
             } else {
                 vec![lf.clone()]
             };
-            let mut groups = pregroup::Groups::new(names.len(), None);
+            // EC2 hours are summed slice by slice too (a slice's query is faster than one over
+            // the file); a file grouped in one query leaves them to `hourly_ec2`'s own query,
+            // which can leave out the per-row path's resources.
+            let spec = (hourly && sliced)
+                .then(|| HourlySpec::new(&names))
+                .flatten();
+            let mut groups = pregroup::Groups::new(names.len(), spec);
             for part in parts {
+                let (part, engine) = if groups.has_hours() {
+                    // Both queries over the slice read once.
+                    let mut needed = vec![col("usage_start"), col("usage_end"), col("quantity")];
+                    needed.extend(key_columns(schema));
+                    let read = part
+                        .select(needed)
+                        .collect_with_engine(Engine::Streaming)
+                        .map_err(|e| unreadable(file, e))?
+                        .unwrap_single()
+                        .lazy();
+                    let hours = hourly_query(&read, schema, start_format, None)
+                        .collect()
+                        .map_err(|e| unreadable(file, e))?;
+                    groups.add_hours_frame(&hours);
+                    (read, Engine::InMemory)
+                } else {
+                    (part, Engine::Streaming)
+                };
                 let df = grouped_plan(&part, schema, start_format, end_format)
-                    .collect_with_engine(Engine::Streaming)
+                    .collect_with_engine(engine)
                     .map_err(|e| unreadable(file, e))?
                     .unwrap_single();
                 groups.add_frame(&df, &names).ok_or_else(|| {
@@ -460,7 +486,7 @@ pub(crate) fn hourly_ec2(
 ) -> Result<LazyFrame, UsageError> {
     let grouped = match &agg.hourly {
         Some(h) => h.clone(),
-        None => hourly_plan(lf, schema, agg)
+        None => hourly_query(lf, schema, agg.start_format, Some(agg))
             .collect_with_engine(Engine::Streaming)
             .map_err(|e| unreadable(file, e))?
             .unwrap_single(),
@@ -486,12 +512,17 @@ pub(crate) fn hourly_ec2(
         .with_column(billable.alias("billable")))
 }
 
-/// The pass over the file that sums EC2 usage by clock hour (columns `hour`, `rid`, `q`,
-/// `started_hours` and the raw `HOURLY_KEYS` present), leaving out the per-row path's resources.
-fn hourly_plan(lf: &LazyFrame, schema: &Schema, agg: &Aggregated) -> LazyFrame {
+/// The query that sums EC2 usage by clock hour (columns `hour`, `rid`, `q`, `started_hours` and
+/// the raw `HOURLY_KEYS` present), leaving out the per-row path's resources when `agg` says which.
+fn hourly_query(
+    lf: &LazyFrame,
+    schema: &Schema,
+    start_format: Option<usize>,
+    agg: Option<&Aggregated>,
+) -> LazyFrame {
     let id = text(schema, "resource_id");
     let mut fast_rows = id.clone().is_not_null();
-    if !agg.slow.is_empty() {
+    if let Some(agg) = agg.filter(|a| !a.slow.is_empty()) {
         fast_rows = fast_rows.and(agg.is_slow(id.clone()).not());
     }
     let spot = lower(schema, "purchase_option")
@@ -503,7 +534,7 @@ fn hourly_plan(lf: &LazyFrame, schema: &Schema, agg: &Aggregated) -> LazyFrame {
         .map(|c| col(*c))
         .collect();
     let mut select = vec![
-        timestamp_as(schema, "usage_start", agg.start_format)
+        timestamp_as(schema, "usage_start", start_format)
             .dt()
             .truncate(lit("1h"))
             .alias("hour"),
@@ -742,14 +773,7 @@ mod tests {
             super::detect_time_format(&lf, &schema, "usage_end"),
         );
         let names = super::key_names(&schema);
-        let none_slow = super::Aggregated {
-            groups: DataFrame::empty(),
-            slow: Vec::new(),
-            slow_null: false,
-            start_format: formats.0,
-            hourly: None,
-        };
-        let plan = super::hourly_plan(&lf, &schema, &none_slow);
+        let plan = super::hourly_query(&lf, &schema, formats.0, None);
         let types = plan.clone().collect_schema().unwrap();
         let mut by = vec!["hour", "rid"];
         by.extend(super::HOURLY_KEYS);
@@ -921,6 +945,15 @@ mod tests {
         let slices = super::row_group_slices(&sliced);
         assert!(slices.len() > 1, "{slices:?} {}", df.height());
         assert_same(&sliced);
+        // Its EC2 hours were summed slice by slice, not by a query of their own.
+        let agg = {
+            let opened = super::super::scan::open(&sliced).unwrap();
+            let mut lf = opened.lf.clone();
+            let schema = lf.collect_schema().unwrap();
+            let catalog = Catalog::embedded().unwrap();
+            super::aggregate(Some((&sliced, true)), &lf, &schema, &catalog, "s", true).unwrap()
+        };
+        assert!(agg.hourly.is_some());
         let time = |c: &str| {
             col(c).str().to_datetime(
                 Some(TimeUnit::Milliseconds),
