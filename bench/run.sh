@@ -10,6 +10,8 @@
 #    loop and the median when hyperfine is missing); the same for bench/duckdb_estimate.py (the
 #    plain query, then with --validate: the same per-row checks and resource-day aggregation
 #    cloudcost does); one more `--format csv` run of cloudcost for the exact-sum check,
+#    the full commitment-aware bill (`--commitments bench/commitments.toml`: reserved instances of
+#    the c5 and m5 families in us-east-1) is measured the same way,
 # 4. prints a table (bench/compare.py) and the goals checked against the 10M-row files.
 #
 # Settings (environment):
@@ -159,6 +161,8 @@ for n in $ROWS; do
       extra=()
       [ "$v" = ondemand ] || extra=(--all-services)
       measured "$case.cloudcost" "$OUT/$case.cloudcost.json" "$BIN" estimate "$file" --format json
+      measured "$case.cloudcost-commitments" "$OUT/$case.cloudcost-commitments.json" \
+        "$BIN" estimate "$file" --commitments "$ROOT/bench/commitments.toml" --format json
       measured "$case.duckdb" "$OUT/$case.duckdb.json" \
         python3 "$ROOT/bench/duckdb_estimate.py" "$file" --threads "$THREADS" --json "${extra[@]}"
       measured "$case.duckdb-validate" "$OUT/$case.duckdb-validate.json" \

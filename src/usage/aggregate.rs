@@ -726,22 +726,7 @@ mod tests {
         let types = plan.clone().collect_schema().unwrap();
         let mut by = vec!["day"];
         by.extend(names.iter().copied());
-        let sorted = |df: DataFrame| {
-            df.lazy()
-                .select(
-                    types
-                        .iter()
-                        .map(|(n, dt)| col(n.clone()).cast(dt.clone()))
-                        .collect::<Vec<_>>(),
-                )
-                .sort(
-                    by.clone(),
-                    SortMultipleOptions::default().with_nulls_last(true),
-                )
-                .collect()
-                .unwrap()
-        };
-        let expected = sorted(plan.collect().unwrap());
+        let expected = plan.collect().unwrap();
         let got = super::pregroup::group(
             opened.source_path(),
             parquet,
@@ -752,13 +737,41 @@ mod tests {
         )?
         .into_frame(&names)
         .unwrap();
-        let got = sorted(got);
+        Some(assert_same_rows(got, expected, &types, &by, path))
+    }
+
+    /// Checks that two frames hold the same rows, in the columns and types of `types`, sorted by
+    /// `by`; their number.
+    fn assert_same_rows(
+        got: polars::prelude::DataFrame,
+        expected: polars::prelude::DataFrame,
+        types: &polars::prelude::Schema,
+        by: &[&str],
+        path: &Path,
+    ) -> usize {
+        use polars::prelude::*;
+        let sorted = |df: DataFrame| {
+            df.lazy()
+                .select(
+                    types
+                        .iter()
+                        .map(|(n, dt)| col(n.clone()).cast(dt.clone()))
+                        .collect::<Vec<_>>(),
+                )
+                .sort(
+                    by.to_vec(),
+                    SortMultipleOptions::default().with_nulls_last(true),
+                )
+                .collect()
+                .unwrap()
+        };
+        let (got, expected) = (sorted(got), sorted(expected));
         assert_eq!(got.height(), expected.height(), "{}", path.display());
         for i in 0..got.height() {
             assert_eq!(got.get(i), expected.get(i), "{} row {i}", path.display());
         }
         assert!(got.equals_missing(&expected), "{}", path.display());
-        Some(got.height())
+        got.height()
     }
 
     /// The EC2 hours `pregroup` sums for `path` (every resource's, as if none were slow), checked
@@ -777,24 +790,9 @@ mod tests {
         let types = plan.clone().collect_schema().unwrap();
         let mut by = vec!["hour", "rid"];
         by.extend(super::HOURLY_KEYS);
-        let sorted = |df: DataFrame| {
-            df.lazy()
-                .select(
-                    types
-                        .iter()
-                        .map(|(n, dt)| col(n.clone()).cast(dt.clone()))
-                        .collect::<Vec<_>>(),
-                )
-                .sort(
-                    by.clone(),
-                    SortMultipleOptions::default().with_nulls_last(true),
-                )
-                .collect()
-                .unwrap()
-        };
         // Rows whose start does not parse in the file's format are a slow resource's: the query
         // sums them under a null hour, `pregroup` leaves them out.
-        let expected = sorted(plan.filter(col("hour").is_not_null()).collect().unwrap());
+        let expected = plan.filter(col("hour").is_not_null()).collect().unwrap();
         let got =
             super::pregroup::group(opened.source_path(), false, &schema, &names, formats, true)
                 .unwrap()
@@ -802,12 +800,7 @@ mod tests {
                 .unwrap()
                 .hourly
                 .unwrap();
-        let got = sorted(got);
-        assert_eq!(got.height(), expected.height(), "{}", path.display());
-        for i in 0..got.height() {
-            assert_eq!(got.get(i), expected.get(i), "{} row {i}", path.display());
-        }
-        got.height()
+        assert_same_rows(got, expected, &types, &by, path)
     }
 
     #[test]
@@ -954,6 +947,19 @@ mod tests {
             super::aggregate(Some((&sliced, true)), &lf, &schema, &catalog, "s", true).unwrap()
         };
         assert!(agg.hourly.is_some());
+        // The same for every row, some of slow resources that share the sums: dropped, and the
+        // query over the file runs.
+        let tricky_csv = dir.path().join("tricky.csv");
+        std::fs::write(&tricky_csv, tricky_rows()).unwrap();
+        let tricky = dir.path().join("tricky.parquet");
+        write_parquet(&mut text_frame(&tricky_csv), &tricky, Some(50));
+        assert_same(&tricky);
+        let opened = super::super::scan::open(&tricky).unwrap();
+        let mut lf = opened.lf.clone();
+        let schema = lf.collect_schema().unwrap();
+        let catalog = Catalog::embedded().unwrap();
+        let agg = super::aggregate(Some((&tricky, true)), &lf, &schema, &catalog, "t", true);
+        assert!(agg.unwrap().hourly.is_none());
         let time = |c: &str| {
             col(c).str().to_datetime(
                 Some(TimeUnit::Milliseconds),
