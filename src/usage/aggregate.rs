@@ -712,7 +712,6 @@ mod tests {
     /// The groups `pregroup` builds for `path` (`None` when it leaves the file to polars), checked
     /// equal to the polars query's.
     fn pregrouped(path: &Path) -> Option<usize> {
-        use polars::prelude::*;
         let opened = super::super::scan::open(path).unwrap();
         let mut lf = opened.lf.clone();
         let schema = lf.collect_schema().unwrap();
