@@ -14,9 +14,10 @@
 //! the rows millions), with the same expressions as the per-row path; the groups are only summed,
 //! by day and canonical key.
 //!
-//! The grouping itself is done by `pregroup.rs` for plain CSV files; for Parquet and other CSV
-//! files by a polars query (a slice of row groups at a time for big Parquet files), whose groups
-//! are then split into series and days by `pregroup.rs` too.
+//! The grouping itself is done by `pregroup.rs`: for plain CSV files from the text, for Parquet
+//! files from the rows polars decodes a slice of row groups at a time. Other CSV files (quotes,
+//! another time format, ...) and Parquet slices of other column types are grouped by a polars
+//! query, whose groups are then split into series and days by `pregroup.rs` too.
 //!
 //! A resource goes through the per-row path instead (all of its rows, so that row numbers,
 //! reasons and the `--rejects` file are exactly what they were) when any group of it
@@ -41,8 +42,9 @@ use super::ec2_hours::{HOURLY_KEYS, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::pregroup;
 use super::scan::{
-    MAX_PERIOD_MS, REASON, SCALE, checks, decimal_type, detect_time_format, lower, one_of,
-    price_attr, price_key, quantity_of, reason_of, text, texts, timestamp_as, windows_billable,
+    MAX_PERIOD_MS, REASON, RFC3339_UTC, SCALE, checks, decimal_type, detect_time_format, lower,
+    one_of, price_attr, price_key, quantity_of, reason_of, text, texts, timestamp_as,
+    windows_billable,
 };
 use crate::catalog::Catalog;
 
@@ -125,10 +127,9 @@ pub(crate) fn aggregate(
 ) -> Result<Aggregated, UsageError> {
     let start_format = detect_time_format(lf, schema, "usage_start");
     let end_format = detect_time_format(lf, schema, "usage_end");
-    // The groups from hash maps where the layout allows (see `pregroup.rs`); else from the
-    // polars query, over the whole file or, for a big Parquet file, a slice of row groups at a
-    // time (faster than one streaming group-by over the file, and the memory is one slice's, not
-    // the whole file's text: BENCHMARKS.md), the groups added up in the same hash maps.
+    // The groups from hash maps: a plain CSV file's lines, or a Parquet file's rows decoded a
+    // slice of row groups at a time (the memory is one slice's); else from the polars query, over
+    // the whole file or the Parquet slice, the groups added up in the same hash maps.
     let names: Vec<&str> = key_names(schema);
     let pregrouped = source.and_then(|(path, parquet)| {
         pregroup::group(
@@ -147,52 +148,63 @@ pub(crate) fn aggregate(
                 Some((path, true)) => row_group_slices(path),
                 _ => Vec::new(),
             };
-            let sliced = slices.len() > 1;
-            let parts: Vec<LazyFrame> = if sliced {
-                slices
-                    .into_iter()
-                    .map(|(offset, len)| lf.clone().slice(offset as i64, len as IdxSize))
-                    .collect()
-            } else {
-                vec![lf.clone()]
-            };
-            // EC2 hours are summed slice by slice too (a slice's query is faster than one over
-            // the file); a file grouped in one query leaves them to `hourly_ec2`'s own query,
-            // which can leave out the per-row path's resources.
-            let spec = (hourly && sliced)
+            // A Parquet file is read a slice of row groups at a time (the memory is one slice's),
+            // and EC2 hours are summed from the same slices.
+            let spec = (hourly && !slices.is_empty())
                 .then(|| HourlySpec::new(&names))
                 .flatten();
-            let mut groups = pregroup::Groups::new(names.len(), spec);
-            for part in parts {
-                let (part, engine) = if groups.has_hours() {
-                    // Both queries over the slice read once.
-                    let mut needed = vec![col("usage_start"), col("usage_end"), col("quantity")];
-                    needed.extend(key_columns(schema));
-                    let read = part
-                        .select(needed)
-                        .collect_with_engine(Engine::Streaming)
-                        .map_err(|e| unreadable(file, e))?
-                        .unwrap_single()
-                        .lazy();
-                    let hours = hourly_query(&read, schema, start_format, None)
+            let mut groups = pregroup::Groups::new(names.len(), spec.clone());
+            // The second half of each slice's rows, added by a second thread.
+            let mut second = pregroup::Groups::new(names.len(), spec);
+            if slices.is_empty() {
+                let df = grouped_plan(lf, schema, start_format, end_format)
+                    .collect_with_engine(Engine::Streaming)
+                    .map_err(|e| unreadable(file, e))?
+                    .unwrap_single();
+                add_grouped(&mut groups, &df, &names, file)?;
+            }
+            let mut needed = vec![col("usage_start"), col("usage_end"), col("quantity")];
+            needed.extend(key_columns(schema));
+            let text_times = (start_format, end_format) == (Some(RFC3339_UTC), Some(RFC3339_UTC));
+            for (offset, len) in slices {
+                let read = lf
+                    .clone()
+                    .slice(offset as i64, len as IdxSize)
+                    .select(needed.clone())
+                    .collect_with_engine(Engine::Streaming)
+                    .map_err(|e| unreadable(file, e))?
+                    .unwrap_single();
+                let (n, names) = (read.height(), &names);
+                let added = std::thread::scope(|s| {
+                    let read = &read;
+                    let helper = s.spawn(|| second.add_rows(read, names, n / 2..n, text_times));
+                    let first = groups.add_rows(read, names, 0..n / 2, text_times);
+                    (first, helper.join().ok().flatten())
+                });
+                match added {
+                    (Some(()), Some(())) => continue,
+                    (None, None) => {}
+                    // Both halves have the same columns: one cannot be read and not the other.
+                    _ => {
+                        return Err(unreadable(
+                            file,
+                            "half of a slice of rows could not be read",
+                        ));
+                    }
+                }
+                // Columns of types `add_rows` does not read: the polars queries, over the slice.
+                if groups.has_hours() {
+                    let hours = hourly_query(&read.clone().lazy(), schema, start_format, None)
                         .collect()
                         .map_err(|e| unreadable(file, e))?;
                     groups.add_hours_frame(&hours);
-                    (read, Engine::InMemory)
-                } else {
-                    (part, Engine::Streaming)
-                };
-                let df = grouped_plan(&part, schema, start_format, end_format)
-                    .collect_with_engine(engine)
-                    .map_err(|e| unreadable(file, e))?
-                    .unwrap_single();
-                groups.add_frame(&df, &names).ok_or_else(|| {
-                    unreadable(
-                        file,
-                        "the grouped usage has unexpected column types, or a sum out of range",
-                    )
-                })?;
+                }
+                let df = grouped_plan(&read.lazy(), schema, start_format, end_format)
+                    .collect()
+                    .map_err(|e| unreadable(file, e))?;
+                add_grouped(&mut groups, &df, names, file)?;
             }
+            groups.merge(second);
             groups
         }
     };
@@ -200,6 +212,21 @@ pub(crate) fn aggregate(
         .into_series_frames(&names)
         .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
     classify(frames, start_format, catalog, file)
+}
+
+/// Adds the polars query's groups.
+fn add_grouped(
+    groups: &mut pregroup::Groups,
+    df: &DataFrame,
+    names: &[&str],
+    file: &str,
+) -> Result<(), UsageError> {
+    groups.add_frame(df, names).ok_or_else(|| {
+        unreadable(
+            file,
+            "the grouped usage has unexpected column types, or a sum out of range",
+        )
+    })
 }
 
 /// Rows per slice of a big Parquet file (whole row groups are read, at least one per slice).
@@ -773,6 +800,40 @@ mod tests {
         got.height()
     }
 
+    /// The groups `Groups::add_rows` builds from a Parquet file's rows (read in two halves by
+    /// two `Groups`, merged), checked equal to the polars query's; `None` when it leaves the file
+    /// to polars.
+    fn rows_grouped(path: &Path) -> Option<usize> {
+        let opened = super::super::scan::open(path).unwrap();
+        let mut lf = opened.lf.clone();
+        let schema = lf.collect_schema().unwrap();
+        let formats = (
+            super::detect_time_format(&lf, &schema, "usage_start"),
+            super::detect_time_format(&lf, &schema, "usage_end"),
+        );
+        let names = super::key_names(&schema);
+        let plan = super::grouped_plan(&lf, &schema, formats.0, formats.1);
+        let types = plan.clone().collect_schema().unwrap();
+        let mut by = vec!["day"];
+        by.extend(names.iter().copied());
+        let expected = plan.collect().unwrap();
+        let read = lf.collect().unwrap();
+        let n = read.height();
+        let mut halves = [
+            super::pregroup::Groups::new(names.len(), None),
+            super::pregroup::Groups::new(names.len(), None),
+        ];
+        let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
+        halves[0].add_rows(&read, &names, 0..n / 3, text_times)?;
+        halves[1]
+            .add_rows(&read, &names, n / 3..n, text_times)
+            .unwrap();
+        let [mut got, second] = halves;
+        got.merge(second);
+        let got = got.into_frame(&names).unwrap();
+        Some(assert_same_rows(got, expected, &types, &by, path))
+    }
+
     /// The EC2 hours `pregroup` sums for `path` (every resource's, as if none were slow), checked
     /// equal to the polars query's; their number.
     fn pregrouped_hours(path: &Path) -> usize {
@@ -982,5 +1043,21 @@ mod tests {
         let typed_pq = dir.path().join("typed.parquet");
         write_parquet(&mut typed, &typed_pq, None);
         assert_same(&typed_pq);
+        // Parquet rows are grouped in the hash maps as the polars query groups them, with text
+        // and with typed columns; with other types they are left to the query.
+        let mut text = text_frame(&dir.path().join("u.csv"));
+        let text_pq = dir.path().join("text.parquet");
+        write_parquet(&mut text, &text_pq, None);
+        assert!(rows_grouped(&text_pq).unwrap() > 40);
+        assert!(rows_grouped(&typed_pq).unwrap() > 10);
+        let mut micros = typed
+            .lazy()
+            .with_column(col("usage_start").cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+            .collect()
+            .unwrap();
+        let micros_pq = dir.path().join("micros.parquet");
+        write_parquet(&mut micros, &micros_pq, None);
+        assert_eq!(rows_grouped(&micros_pq), None);
+        assert_same(&micros_pq);
     }
 }

@@ -36,6 +36,7 @@ pub(crate) const HOURLY_KEYS: [&str; 5] = [
 ];
 
 /// Where a series' key holds what a class needs (positions among the key names).
+#[derive(Clone)]
 pub(crate) struct HourlySpec {
     service: usize,
     resource: usize,

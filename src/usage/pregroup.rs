@@ -9,8 +9,13 @@
 //! the frame the polars query gives, with the same columns and values (tested against it), so
 //! everything after it is unchanged. A file this module cannot read exactly as polars would (a
 //! quote, a blank line, a line with another number of fields, another first time format, text
-//! that is not UTF-8) is left to polars: `None`. Parquet files are left to polars too: handing its
-//! batches over row by row was tried and was slower than its own group-by (BENCHMARKS.md).
+//! that is not UTF-8) is left to polars: `None`.
+//!
+//! Parquet files are decoded by polars a slice of row groups at a time, and the decoded rows are
+//! added to the same hash maps by two threads (`Groups::add_rows`), with typed (millisecond) or
+//! RFC 3339 text times and decimal or text quantities; a slice with other column types is grouped
+//! by the polars query. (Handing polars' streaming batches over through a callback was tried first
+//! and was slower than polars' own group-by: BENCHMARKS.md.)
 //!
 //! A row's per-row tests (times that parse, a period longer than zero and at most 31 days, a
 //! quantity that parses and is not negative) are the polars query's; a value this module does not
@@ -219,7 +224,8 @@ impl Groups {
         }
     }
 
-    fn merge(&mut self, mut other: Groups) {
+    /// Adds another part of the file's groups (built alike).
+    pub(crate) fn merge(&mut self, mut other: Groups) {
         self.failed |= other.failed;
         match (&mut self.hourly, other.hourly.take()) {
             (Some(mine), Some(theirs)) => {
@@ -336,6 +342,76 @@ impl Groups {
         Some(())
     }
 
+    /// Adds the rows of a decoded slice of a Parquet file (columns `usage_start`, `usage_end`,
+    /// `quantity` and the key columns `names`), as `csv_range` adds a CSV file's lines: faster than
+    /// polars' group-by over a dozen text columns. `None`, before any row is added, when a column
+    /// has a type this does not read exactly as the polars query does (the polars query then
+    /// groups the slice): times must be in milliseconds, the quantity text or a decimal of at most
+    /// `SCALE` places, the keys text.
+    pub(crate) fn add_rows(
+        &mut self,
+        df: &DataFrame,
+        names: &[&str],
+        rows: std::ops::Range<usize>,
+        text_times: bool,
+    ) -> Option<()> {
+        let n = df.height();
+        if rows.end > n {
+            return None;
+        }
+        let times = |name: &str| -> Option<Column> {
+            let c = df.column(name).ok()?;
+            match c.dtype() {
+                DataType::Datetime(TimeUnit::Milliseconds, _) => Some(
+                    c.datetime()
+                        .ok()?
+                        .physical()
+                        .rechunk()
+                        .into_owned()
+                        .into_column(),
+                ),
+                DataType::String if text_times => Some(c.rechunk()),
+                _ => None,
+            }
+        };
+        let (start, end) = (times("usage_start")?, times("usage_end")?);
+        let quantity = df.column("quantity").ok()?;
+        let (quantity, factor) = match quantity.dtype() {
+            DataType::String => (quantity.rechunk(), None),
+            _ => {
+                let d = quantity.decimal().ok()?;
+                let places = SCALE.checked_sub(d.scale())?;
+                let factor = 10i128.pow(u32::try_from(places).ok()?);
+                (
+                    d.physical().rechunk().into_owned().into_column(),
+                    Some(factor),
+                )
+            }
+        };
+        let mut keys = Vec::with_capacity(names.len());
+        for name in names {
+            keys.push(df.column(name).ok()?.str().ok()?.rechunk().into_owned());
+        }
+        if n == 0 {
+            return Some(());
+        }
+        let mut start = TimeReader::new(&start)?;
+        let mut end = TimeReader::new(&end)?;
+        let q = match factor {
+            None => QuantityReader::Text(quantity.str().ok()?.downcast_get(0)?),
+            Some(f) => QuantityReader::Scaled(quantity.i128().ok()?.downcast_get(0)?, f),
+        };
+        let keys = keys
+            .iter()
+            .map(|k| k.downcast_get(0))
+            .collect::<Option<Vec<_>>>()?;
+        for i in rows {
+            let (s, e, q) = (start.at(i), end.at(i), q.at(i));
+            self.add(s, e, q, keys.iter().map(|k| k.get(i).map(str::as_bytes)));
+        }
+        Some(())
+    }
+
     /// Whether EC2 hours are being summed.
     pub(crate) fn has_hours(&self) -> bool {
         self.hourly.is_some()
@@ -423,6 +499,49 @@ impl Groups {
             days: DataFrame::new(n, days).ok()?,
             hourly,
         })
+    }
+}
+
+/// A Parquet slice's times, as milliseconds: typed, or text in the RFC 3339 format.
+enum TimeReader<'a> {
+    Millis(&'a <Int64Type as PolarsDataType>::Array),
+    Text(&'a <StringType as PolarsDataType>::Array, TimeCache),
+}
+
+impl<'a> TimeReader<'a> {
+    /// A reader of a one-chunk column of milliseconds or text.
+    fn new(c: &'a Column) -> Option<Self> {
+        Some(match c.dtype() {
+            DataType::String => {
+                TimeReader::Text(c.str().ok()?.downcast_get(0)?, TimeCache::default())
+            }
+            _ => TimeReader::Millis(c.i64().ok()?.downcast_get(0)?),
+        })
+    }
+
+    #[inline]
+    fn at(&mut self, i: usize) -> Option<i64> {
+        match self {
+            TimeReader::Millis(a) => a.get(i),
+            TimeReader::Text(a, cache) => a.get(i).and_then(|t| cache.parse(t.as_bytes())),
+        }
+    }
+}
+
+/// A Parquet slice's quantities: text, or decimals with the factor that brings them to `SCALE`
+/// places.
+enum QuantityReader<'a> {
+    Text(&'a <StringType as PolarsDataType>::Array),
+    Scaled(&'a <Int128Type as PolarsDataType>::Array, i128),
+}
+
+impl QuantityReader<'_> {
+    #[inline]
+    fn at(&self, i: usize) -> Option<i128> {
+        match self {
+            QuantityReader::Text(a) => a.get(i).and_then(|v| decimal(v.as_bytes())),
+            QuantityReader::Scaled(a, factor) => a.get(i).and_then(|v| v.checked_mul(*factor)),
+        }
     }
 }
 
