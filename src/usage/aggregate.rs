@@ -29,9 +29,8 @@
 //! On a clean file of whole hours none does, and the file is read once.
 //!
 //! Commitments and hourly spot prices also need EC2 usage by clock hour (`hourly_ec2`). For plain
-//! CSV files it is summed in the same pass, for big Parquet files by one more query per slice
-//! (`ec2_hours.rs`); otherwise, or when a resource left to the per-row path shares the sums, it is
-//! one more polars query over the file.
+//! CSV and Parquet files it is summed as their rows are added (`ec2_hours.rs`); otherwise, or when
+//! a resource left to the per-row path shares the sums, it is one more polars query over the file.
 
 use polars::prelude::*;
 
@@ -42,8 +41,8 @@ use super::ec2_hours::{HOURLY_KEYS, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::pregroup;
 use super::scan::{
-    MAX_PERIOD_MS, REASON, RFC3339_UTC, SCALE, checks, decimal_type, detect_time_format, lower,
-    one_of, price_attr, price_key, quantity_of, reason_of, text, texts, timestamp_as,
+    MAX_PERIOD_MS, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, decimal_type, detect_time_format,
+    lower, one_of, price_attr, price_key, quantity_of, reason_of, text, texts, timestamp_as,
     windows_billable,
 };
 use crate::catalog::Catalog;
@@ -192,13 +191,10 @@ pub(crate) fn aggregate(
                         ));
                     }
                 }
-                // Columns of types `add_rows` does not read: the polars queries, over the slice.
-                if groups.has_hours() {
-                    let hours = hourly_query(&read.clone().lazy(), schema, start_format, None)
-                        .collect()
-                        .map_err(|e| unreadable(file, e))?;
-                    groups.add_hours_frame(&hours);
-                }
+                // Columns of types `add_rows` does not read: the polars query groups the slice,
+                // and `hourly_ec2` sums the EC2 hours with its own query.
+                groups.drop_hours();
+                second.drop_hours();
                 let df = grouped_plan(&read.lazy(), schema, start_format, end_format)
                     .collect()
                     .map_err(|e| unreadable(file, e))?;
@@ -401,18 +397,8 @@ fn classify(
     // path's: summing by canonical key only merges spellings of one key (` EC2 ` and `ec2`). The
     // series priced from sums are numbered by canonical key (`cid`); their days are summed by day
     // and that number, and the key's columns joined back.
-    const KEY: [&str; 8] = [
-        "resource_id",
-        "service",
-        "usage_type",
-        "region",
-        "attr",
-        "os",
-        "purchase",
-        "az",
-    ];
     let mut fast_columns = vec![col("sid")];
-    fast_columns.extend(KEY.iter().map(|c| col(*c)));
+    fast_columns.extend(USAGE_KEY.iter().map(|c| col(*c)));
     fast_columns.push(ec2_os("windows").fill_null(lit(false)).alias("windows"));
     let fast = classified
         .lazy()
@@ -420,7 +406,7 @@ fn classify(
         .select(fast_columns)
         .collect()
         .map_err(|e| unreadable(file, e))?;
-    let (cids, firsts) = canonical_ids(&fast, &KEY).map_err(|e| unreadable(file, e))?;
+    let (cids, firsts) = canonical_ids(&fast, &USAGE_KEY).map_err(|e| unreadable(file, e))?;
     let column = |name: &str| -> Result<Column, UsageError> {
         fast.column(name).cloned().map_err(|e| unreadable(file, e))
     };
@@ -435,7 +421,7 @@ fn classify(
     .map_err(|e| unreadable(file, e))?;
     let n_keys = firsts.len();
     let mut key_columns = vec![col("cid")];
-    key_columns.extend(KEY.iter().map(|c| col(*c)));
+    key_columns.extend(USAGE_KEY.iter().map(|c| col(*c)));
     let keys = fast
         .take(&IdxCa::from_vec("i".into(), firsts))
         .map_err(|e| unreadable(file, e))?
@@ -710,10 +696,54 @@ mod tests {
     /// The fast path's split: resources it prices from sums, and those it leaves to the per-row path.
     fn split(path: &Path) -> super::Aggregated {
         let catalog = Catalog::embedded().unwrap();
-        let opened = super::super::scan::open(path).unwrap();
-        let mut lf = opened.lf.clone();
-        let schema = lf.collect_schema().unwrap();
-        super::aggregate(Some((path, false)), &lf, &schema, &catalog, "u.csv", true).unwrap()
+        let p = Probe::new(path);
+        let parquet = super::super::is_parquet(path);
+        super::aggregate(Some((path, parquet)), &p.lf, &p.schema, &catalog, "u", true).unwrap()
+    }
+
+    /// A usage file opened as the aggregate path opens it: its frame, schema, time formats and
+    /// key column names.
+    struct Probe {
+        opened: super::super::scan::Opened,
+        lf: polars::prelude::LazyFrame,
+        schema: polars::prelude::Schema,
+        formats: (Option<usize>, Option<usize>),
+        names: Vec<&'static str>,
+    }
+
+    impl Probe {
+        fn new(path: &Path) -> Self {
+            let opened = super::super::scan::open(path).unwrap();
+            let mut lf = opened.lf.clone();
+            let schema = (*lf.collect_schema().unwrap()).clone();
+            let formats = (
+                super::detect_time_format(&lf, &schema, "usage_start"),
+                super::detect_time_format(&lf, &schema, "usage_end"),
+            );
+            let names = super::key_names(&schema);
+            Probe {
+                opened,
+                lf,
+                schema,
+                formats,
+                names,
+            }
+        }
+
+        /// The polars query's groups, their column types, and the columns that order them.
+        fn query_groups(
+            &self,
+        ) -> (
+            polars::prelude::DataFrame,
+            polars::prelude::Schema,
+            Vec<&str>,
+        ) {
+            let plan = super::grouped_plan(&self.lf, &self.schema, self.formats.0, self.formats.1);
+            let types = (*plan.clone().collect_schema().unwrap()).clone();
+            let mut by = vec!["day"];
+            by.extend(self.names.iter().copied());
+            (plan.collect().unwrap(), types, by)
+        }
     }
 
     /// A CSV file's columns, all read as text.
@@ -739,29 +769,18 @@ mod tests {
     /// The groups `pregroup` builds for `path` (`None` when it leaves the file to polars), checked
     /// equal to the polars query's.
     fn pregrouped(path: &Path) -> Option<usize> {
-        let opened = super::super::scan::open(path).unwrap();
-        let mut lf = opened.lf.clone();
-        let schema = lf.collect_schema().unwrap();
-        let parquet = path.extension().is_some_and(|e| e == "parquet");
-        let formats = (
-            super::detect_time_format(&lf, &schema, "usage_start"),
-            super::detect_time_format(&lf, &schema, "usage_end"),
-        );
-        let names = super::key_names(&schema);
-        let plan = super::grouped_plan(&lf, &schema, formats.0, formats.1);
-        let types = plan.clone().collect_schema().unwrap();
-        let mut by = vec!["day"];
-        by.extend(names.iter().copied());
-        let expected = plan.collect().unwrap();
+        let p = Probe::new(path);
+        let parquet = super::super::is_parquet(path);
+        let (expected, types, by) = p.query_groups();
         let got = super::pregroup::group(
-            opened.source_path(),
+            p.opened.source_path(),
             parquet,
-            &schema,
-            &names,
-            formats,
+            &p.schema,
+            &p.names,
+            p.formats,
             false,
         )?
-        .into_frame(&names)
+        .into_frame(&p.names)
         .unwrap();
         Some(assert_same_rows(got, expected, &types, &by, path))
     }
@@ -804,33 +823,23 @@ mod tests {
     /// two `Groups`, merged), checked equal to the polars query's; `None` when it leaves the file
     /// to polars.
     fn rows_grouped(path: &Path) -> Option<usize> {
-        let opened = super::super::scan::open(path).unwrap();
-        let mut lf = opened.lf.clone();
-        let schema = lf.collect_schema().unwrap();
-        let formats = (
-            super::detect_time_format(&lf, &schema, "usage_start"),
-            super::detect_time_format(&lf, &schema, "usage_end"),
-        );
-        let names = super::key_names(&schema);
-        let plan = super::grouped_plan(&lf, &schema, formats.0, formats.1);
-        let types = plan.clone().collect_schema().unwrap();
-        let mut by = vec!["day"];
-        by.extend(names.iter().copied());
-        let expected = plan.collect().unwrap();
-        let read = lf.collect().unwrap();
+        let p = Probe::new(path);
+        let (expected, types, by) = p.query_groups();
+        let (names, formats) = (&p.names, p.formats);
+        let read = p.lf.clone().collect().unwrap();
         let n = read.height();
         let mut halves = [
             super::pregroup::Groups::new(names.len(), None),
             super::pregroup::Groups::new(names.len(), None),
         ];
         let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
-        halves[0].add_rows(&read, &names, 0..n / 3, text_times)?;
+        halves[0].add_rows(&read, names, 0..n / 3, text_times)?;
         halves[1]
-            .add_rows(&read, &names, n / 3..n, text_times)
+            .add_rows(&read, names, n / 3..n, text_times)
             .unwrap();
         let [mut got, second] = halves;
         got.merge(second);
-        let got = got.into_frame(&names).unwrap();
+        let got = got.into_frame(names).unwrap();
         Some(assert_same_rows(got, expected, &types, &by, path))
     }
 
@@ -838,15 +847,9 @@ mod tests {
     /// equal to the polars query's; their number.
     fn pregrouped_hours(path: &Path) -> usize {
         use polars::prelude::*;
-        let opened = super::super::scan::open(path).unwrap();
-        let mut lf = opened.lf.clone();
-        let schema = lf.collect_schema().unwrap();
-        let formats = (
-            super::detect_time_format(&lf, &schema, "usage_start"),
-            super::detect_time_format(&lf, &schema, "usage_end"),
-        );
-        let names = super::key_names(&schema);
-        let plan = super::hourly_query(&lf, &schema, formats.0, None);
+        let p = Probe::new(path);
+        let (schema, formats, names) = (&p.schema, p.formats, &p.names);
+        let plan = super::hourly_query(&p.lf, schema, formats.0, None);
         let types = plan.clone().collect_schema().unwrap();
         let mut by = vec!["hour", "rid"];
         by.extend(super::HOURLY_KEYS);
@@ -854,9 +857,9 @@ mod tests {
         // sums them under a null hour, `pregroup` leaves them out.
         let expected = plan.filter(col("hour").is_not_null()).collect().unwrap();
         let got =
-            super::pregroup::group(opened.source_path(), false, &schema, &names, formats, true)
+            super::pregroup::group(p.opened.source_path(), false, schema, names, formats, true)
                 .unwrap()
-                .into_series_frames(&names)
+                .into_series_frames(names)
                 .unwrap()
                 .hourly
                 .unwrap();
@@ -999,14 +1002,7 @@ mod tests {
         assert!(slices.len() > 1, "{slices:?} {}", df.height());
         assert_same(&sliced);
         // Its EC2 hours were summed slice by slice, not by a query of their own.
-        let agg = {
-            let opened = super::super::scan::open(&sliced).unwrap();
-            let mut lf = opened.lf.clone();
-            let schema = lf.collect_schema().unwrap();
-            let catalog = Catalog::embedded().unwrap();
-            super::aggregate(Some((&sliced, true)), &lf, &schema, &catalog, "s", true).unwrap()
-        };
-        assert!(agg.hourly.is_some());
+        assert!(split(&sliced).hourly.is_some());
         // The same for every row, some of slow resources that share the sums: dropped, and the
         // query over the file runs.
         let tricky_csv = dir.path().join("tricky.csv");
@@ -1014,12 +1010,7 @@ mod tests {
         let tricky = dir.path().join("tricky.parquet");
         write_parquet(&mut text_frame(&tricky_csv), &tricky, Some(50));
         assert_same(&tricky);
-        let opened = super::super::scan::open(&tricky).unwrap();
-        let mut lf = opened.lf.clone();
-        let schema = lf.collect_schema().unwrap();
-        let catalog = Catalog::embedded().unwrap();
-        let agg = super::aggregate(Some((&tricky, true)), &lf, &schema, &catalog, "t", true);
-        assert!(agg.unwrap().hourly.is_none());
+        assert!(split(&tricky).hourly.is_none());
         let time = |c: &str| {
             col(c).str().to_datetime(
                 Some(TimeUnit::Milliseconds),

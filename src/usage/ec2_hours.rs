@@ -1,7 +1,6 @@
-//! EC2 usage by clock hour, summed in the CSV pass of `pregroup.rs` (and, for a big Parquet
-//! file, from a query per slice of row groups), so that `--commitments` and `--spot-prices` do not
-//! need a query over the whole file (`aggregate::hourly_ec2`'s took 9 of a 10-million-row CSV
-//! file's 15 seconds).
+//! EC2 usage by clock hour, summed as `pregroup.rs` adds the rows of a CSV or Parquet file, so
+//! that `--commitments` and `--spot-prices` do not need a query over the whole file
+//! (`aggregate::hourly_ec2`'s took 9 of a 10-million-row CSV file's 15 seconds).
 //!
 //! Each series (one combination of raw key fields, see `pregroup.rs`) that is EC2 with a resource
 //! id has a *class*: the raw fields `hourly_ec2` groups by (region, instance type, OS, purchase
@@ -148,13 +147,15 @@ impl Hourly {
     /// places); false when a sum overflows.
     #[inline]
     pub(crate) fn add(&mut self, series: usize, start: i64, q: i128) -> bool {
+        /// An hour of instance-seconds at `SCALE` places.
+        const SECONDS_PER_HOUR: i128 = 3600 * 10i128.pow(SCALE as u32);
         let class = self.class_of[series];
         if class == NO_CLASS {
             return true;
         }
-        let per_hour = 3600 * 10i128.pow(SCALE as u32);
         // Windows bills each row's started hours.
-        let started = q.div_euclid(per_hour) + i128::from(q.rem_euclid(per_hour) != 0);
+        let started =
+            q.div_euclid(SECONDS_PER_HOUR) + i128::from(q.rem_euclid(SECONDS_PER_HOUR) != 0);
         let Ok(started) = i64::try_from(started) else {
             return false;
         };
@@ -198,46 +199,6 @@ impl Hourly {
             .sums
             .into_iter()
             .all(|s| self.add_sum(ids[s.class as usize], s.hour, s.q, s.started))
-    }
-
-    /// Adds the sums of `hourly_ec2`'s grouped frame over a part of the file (`hour`, `rid`, `q`
-    /// at `SCALE` places, `started_hours`, the raw `HOURLY_KEYS` present); `None` when a column has
-    /// another type or a sum overflows.
-    pub(crate) fn add_frame(&mut self, df: &DataFrame) -> Option<()> {
-        let hour = df.column("hour").ok()?.cast(&DataType::Int64).ok()?;
-        let hour = hour.i64().ok()?.rechunk().into_owned();
-        let started = df
-            .column("started_hours")
-            .ok()?
-            .cast(&DataType::Int64)
-            .ok()?;
-        let started = started.i64().ok()?.rechunk().into_owned();
-        let q = df.column("q").ok()?.decimal().ok()?;
-        if q.scale() != SCALE {
-            return None;
-        }
-        let q = q.physical().rechunk().into_owned();
-        let mut texts = vec![df.column("rid").ok()?.str().ok()?.rechunk().into_owned()];
-        for (name, _) in &self.spec.fields {
-            let c = df.column(name).ok()?.cast(&DataType::String).ok()?;
-            texts.push(c.str().ok()?.rechunk().into_owned());
-        }
-        let mut iters: Vec<_> = texts.iter().map(|t| t.iter()).collect();
-        for i in 0..df.height() {
-            let fields: Vec<Option<&[u8]>> = iters
-                .iter_mut()
-                .map(|it| it.next().flatten().map(str::as_bytes))
-                .collect();
-            // A row without an hour is a slow resource's (its start did not parse): such sums
-            // are dropped whole (module doc).
-            let Some(h) = hour.get(i) else { continue };
-            let class = self.class_id(encode_fields(fields.into_iter())?);
-            let (q, started) = (q.get(i).unwrap_or(0), started.get(i).unwrap_or(0));
-            if !self.add_sum(class, h, q, started) {
-                return None;
-            }
-        }
-        Some(())
     }
 
     /// The sums as `hourly_ec2`'s grouped frame: `hour`, `rid`, `q`, `started_hours` and the raw

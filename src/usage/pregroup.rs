@@ -412,19 +412,9 @@ impl Groups {
         Some(())
     }
 
-    /// Whether EC2 hours are being summed.
-    pub(crate) fn has_hours(&self) -> bool {
-        self.hourly.is_some()
-    }
-
-    /// Adds the EC2 hours of a part of the file, as `aggregate::hourly_query` sums them; when
-    /// they cannot be added, the hours are given up (`hourly_ec2` then runs its own query).
-    pub(crate) fn add_hours_frame(&mut self, df: &DataFrame) {
-        if let Some(h) = &mut self.hourly
-            && h.add_frame(df).is_none()
-        {
-            self.hourly = None;
-        }
+    /// Gives up summing EC2 hours (`hourly_ec2` then runs its own query).
+    pub(crate) fn drop_hours(&mut self) {
+        self.hourly = None;
     }
 
     /// The groups as frames: the series (`sid`, the key columns `names`, and over the series'

@@ -1028,27 +1028,24 @@ pub(crate) fn windows_billable(q: Expr) -> Expr {
     .cast(decimal_type())
 }
 
+/// The canonical columns a priced usage line is keyed by (a resource-day's, with its day).
+pub(crate) const USAGE_KEY: [&str; 8] = [
+    "resource_id",
+    "service",
+    "usage_type",
+    "region",
+    "attr",
+    "os",
+    "purchase",
+    "az",
+];
+
 fn out_columns() -> Vec<Expr> {
-    [
-        "start",
-        "resource_id",
-        "service",
-        "usage_type",
-        "region",
-        "attr",
-        "os",
-        "purchase",
-        "az",
-        REASON,
-        "line_type",
-        "q",
-        "billable",
-        "billed",
-        ROW,
-    ]
-    .iter()
-    .map(|c| col(*c))
-    .collect()
+    std::iter::once("start")
+        .chain(USAGE_KEY)
+        .chain([REASON, "line_type", "q", "billable", "billed", ROW])
+        .map(col)
+        .collect()
 }
 
 /// EC2 usage by clock hour: on-demand usage summed over instances (commitments apply to the
@@ -1123,19 +1120,19 @@ fn hourly(parts: Vec<LazyFrame>, file: &str) -> Result<Vec<Ec2Hour>, UsageError>
     }
     let mut sums: Vec<(Key<'_>, i128)> = sums.into_iter().collect();
     sums.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let owned = |v: Option<&str>| v.unwrap_or_default().to_string();
     let mut out = Vec::with_capacity(sums.len());
     for ((hour, [region, attr, az, resource, os, purchase]), seconds) in sums {
         let Some(hour) = DateTime::<Utc>::from_timestamp_millis(hour) else {
             continue;
         };
-        let text = |v: Option<&str>| v.unwrap_or_default().to_string();
         out.push(Ec2Hour {
             hour,
-            resource_id: text(resource),
+            resource_id: owned(resource),
             key: UsageKey {
                 service: "ec2".into(),
                 usage_type: "instance-seconds".into(),
-                region: text(region),
+                region: owned(region),
                 attr: attr
                     .unwrap_or_default()
                     .split('/')
@@ -1148,7 +1145,7 @@ fn hourly(parts: Vec<LazyFrame>, file: &str) -> Result<Vec<Ec2Hour>, UsageError>
                     Os::Linux
                 },
                 spot: purchase == Some("spot"),
-                az: text(az),
+                az: owned(az),
             },
             seconds: to_decimal(seconds, scale),
         });
