@@ -99,7 +99,7 @@ pub fn analyse(
         report.opportunities.extend(advice.opportunities);
         report.notes.extend(advice.notes);
         for d in read.days.iter().filter(|d| d.key.service == "ec2") {
-            os_of.insert(d.resource_id.clone(), d.key.os);
+            os_of.insert(d.resource_id.to_string(), d.key.os);
         }
         let mut b = crate::bill::price_usage(cat, &read)?;
         attribute(&mut b, u)?;

@@ -430,7 +430,12 @@ fn run(cli: Cli) -> Result<()> {
                 top: *top,
                 rejects: rejects.as_deref(),
             };
-            print(&output::bill::render(&view, *format))
+            let printed = print(&output::bill::render(&view, *format));
+            // A big file's bill holds hundreds of thousands of rows of strings, and the process
+            // ends here: they are left to the exit instead of freed one by one.
+            std::mem::forget(bill);
+            std::mem::forget(read);
+            printed
         }
         Command::Simulate {
             resources,

@@ -189,9 +189,9 @@ pub fn help_text() -> String {
 
 /// Cost by day and service, exact.
 fn by_day_service(bill: &Bill) -> BTreeMap<(NaiveDate, String), Decimal> {
-    bill.sum_by(|r| (r.day, r.service.clone()))
+    bill.sum_by(|r| (r.day, r.service.as_str()))
         .into_iter()
-        .map(|(k, v)| (k, v.amount()))
+        .map(|((day, service), v)| ((day, service.to_string()), v.amount()))
         .collect()
 }
 

@@ -315,7 +315,7 @@ fn explain(
     let mut by_resource: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
     let mut by_usage: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
     for r in &bill.rows {
-        let key = (account_of(r), r.service.clone(), r.region.clone());
+        let key = (account_of(r), r.service.to_string(), r.region.to_string());
         let Some(days) = days_of_group.get(&key) else {
             continue;
         };
@@ -325,14 +325,14 @@ fn explain(
         *by_resource
             .entry(key.clone())
             .or_default()
-            .entry(r.resource_id.clone())
+            .entry(r.resource_id.to_string())
             .or_default()
             .entry(r.day)
             .or_default() += r.cost.amount();
         *by_usage
             .entry(key)
             .or_default()
-            .entry(r.usage_type.clone())
+            .entry(r.usage_type.to_string())
             .or_default()
             .entry(r.day)
             .or_default() += r.cost.amount();

@@ -120,9 +120,9 @@ pub fn apply_commitments(
                 .hourly;
             usage_in.push(HourUsage {
                 key: k,
-                region: e.key.region.clone(),
-                availability_zone: (!e.key.az.is_empty()).then(|| e.key.az.clone()),
-                instance_type: e.key.attr.clone(),
+                region: e.key.region.to_string(),
+                availability_zone: (!e.key.az.is_empty()).then(|| e.key.az.to_string()),
+                instance_type: e.key.attr.to_string(),
                 os: e.key.os,
                 seconds: e.seconds,
                 on_demand_hourly: od,
@@ -221,9 +221,9 @@ pub fn apply_commitments(
             let b = buckets
                 .entry((
                     day,
-                    e.key.region.clone(),
-                    e.key.az.clone(),
-                    e.key.attr.clone(),
+                    e.key.region.to_string(),
+                    e.key.az.to_string(),
+                    e.key.attr.to_string(),
                     e.key.os,
                 ))
                 .or_default();
@@ -252,9 +252,9 @@ pub fn apply_commitments(
     {
         let Some(b) = buckets.get(&(
             d.day,
-            d.key.region.clone(),
-            d.key.az.clone(),
-            d.key.attr.clone(),
+            d.key.region.to_string(),
+            d.key.az.to_string(),
+            d.key.attr.to_string(),
             d.key.os,
         )) else {
             continue;
@@ -319,14 +319,14 @@ pub fn apply_commitments(
                     s.commitment_per_hour.normalize()
                 ),
                 PricingModel::SavingsPlan,
-                s.region.clone().unwrap_or_else(|| "global".into()),
+                s.region.as_deref().unwrap_or("global").into(),
             )
         };
         bill.rows.push(CostRow {
             day,
             service: "ec2".into(),
-            region,
-            resource_id: id,
+            region: region.into(),
+            resource_id: id.into(),
             usage_type: "commitment".into(),
             component,
             model,

@@ -425,7 +425,7 @@ fn price_day(
     Ok(lines
         .into_iter()
         .map(|mut l| {
-            l.service = k.service.clone();
+            l.service = k.service.to_string();
             l
         })
         .collect())

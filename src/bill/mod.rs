@@ -11,9 +11,10 @@ pub mod contracts;
 pub mod engine;
 pub mod spot;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -61,13 +62,13 @@ pub struct CostRow {
     /// UTC day.
     pub day: NaiveDate,
     /// Service.
-    pub service: String,
+    pub service: CompactString,
     /// Region.
-    pub region: String,
+    pub region: CompactString,
     /// Resource id.
-    pub resource_id: String,
+    pub resource_id: CompactString,
     /// Usage type.
-    pub usage_type: String,
+    pub usage_type: CompactString,
     /// What was priced, e.g. `Storage (gp3)`.
     pub component: String,
     /// How it was paid.
@@ -175,8 +176,8 @@ impl Bill {
         self.rows.iter().map(|r| r.on_demand_equivalent).sum()
     }
 
-    /// Exact sums of cost grouped by a key.
-    pub fn sum_by<K: Ord>(&self, key: impl Fn(&CostRow) -> K) -> BTreeMap<K, Money> {
+    /// Exact sums of cost grouped by a key (which may borrow from the rows).
+    pub fn sum_by<'a, K: Ord>(&'a self, key: impl Fn(&'a CostRow) -> K) -> BTreeMap<K, Money> {
         let mut m = BTreeMap::new();
         for r in &self.rows {
             *m.entry(key(r)).or_insert(Money::ZERO) += r.cost;
@@ -186,7 +187,7 @@ impl Bill {
 
     /// Cost by service.
     pub fn by_service(&self) -> BTreeMap<String, Money> {
-        self.sum_by(|r| r.service.clone())
+        owned_keys(self.sum_by(|r| r.service.as_str()))
     }
 
     /// Cost by day.
@@ -196,28 +197,34 @@ impl Bill {
 
     /// Cost by pricing model.
     pub fn by_pricing_model(&self) -> BTreeMap<String, Money> {
-        self.sum_by(|r| r.model.as_str().to_string())
+        owned_keys(self.sum_by(|r| r.model.as_str()))
     }
 
-    /// Cost by resource, most expensive first.
+    /// Cost by resource and service, most expensive first (ties by resource, then service).
     pub fn by_resource(&self) -> Vec<(String, String, Money)> {
-        let m = self.sum_by(|r| (r.resource_id.clone(), r.service.clone()));
-        let mut v: Vec<(String, String, Money)> =
-            m.into_iter().map(|((r, s), c)| (r, s, c)).collect();
-        v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-        v
+        // Summed in a hash map under borrowed keys: a bill has many rows per resource.
+        let mut m: HashMap<(&str, &str), Money, foldhash::fast::FixedState> = HashMap::default();
+        for r in &self.rows {
+            *m.entry((r.resource_id.as_str(), r.service.as_str()))
+                .or_insert(Money::ZERO) += r.cost;
+        }
+        let mut v: Vec<(&str, &str, Money)> = m.into_iter().map(|((r, s), c)| (r, s, c)).collect();
+        v.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| (a.0, a.1).cmp(&(b.0, b.1))));
+        v.into_iter()
+            .map(|(r, s, c)| (r.to_string(), s.to_string(), c))
+            .collect()
     }
 
     /// Cost and quantity by (service, component, pricing model, unit): the bill's line items.
     pub fn lines(&self) -> Vec<BillLine> {
-        let mut m: BTreeMap<LineKey, (Decimal, Money, Money)> = BTreeMap::new();
+        let mut m: BTreeMap<LineKeyRef<'_>, (Decimal, Money, Money)> = BTreeMap::new();
         for r in &self.rows {
             let e = m
                 .entry((
-                    r.service.clone(),
-                    r.component.clone(),
+                    r.service.as_str(),
+                    r.component.as_str(),
                     r.model,
-                    r.unit.clone(),
+                    r.unit.as_str(),
                 ))
                 .or_insert((Decimal::ZERO, Money::ZERO, Money::ZERO));
             e.0 += r.quantity;
@@ -227,10 +234,10 @@ impl Bill {
         m.into_iter()
             .map(
                 |((service, component, model, unit), (quantity, cost, od))| BillLine {
-                    service,
-                    component,
+                    service: service.into(),
+                    component: component.into(),
                     model,
-                    unit,
+                    unit: unit.into(),
                     quantity,
                     cost,
                     on_demand_equivalent: od,
@@ -247,8 +254,13 @@ impl Bill {
     }
 }
 
-/// (service, component, pricing model, unit).
-type LineKey = (String, String, PricingModel, String);
+/// (service, component, pricing model, unit), borrowed from the rows.
+type LineKeyRef<'a> = (&'a str, &'a str, PricingModel, &'a str);
+
+/// A map's keys as owned strings.
+fn owned_keys(m: BTreeMap<&str, Money>) -> BTreeMap<String, Money> {
+    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
 
 /// A line of the bill: one component under one pricing model, summed over resources and days.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

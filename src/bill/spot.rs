@@ -48,7 +48,7 @@ pub fn apply_spot_prices(
         let od = crate::bill::engine::on_demand_hourly(catalog, &k.region, &k.attr, k.os)
             .unwrap_or_default();
         let price = series
-            .get(&(k.az.clone(), k.attr.clone(), k.os))
+            .get(&(k.az.to_string(), k.attr.to_string(), k.os))
             .and_then(|s| s.iter().rev().find(|(t, _)| *t <= h.hour).map(|(_, p)| *p));
         let (price, est) = match price {
             Some(p) => {
@@ -67,10 +67,10 @@ pub fn apply_spot_prices(
         let b = buckets
             .entry((
                 h.hour.date_naive(),
-                h.resource_id.clone(),
-                k.region.clone(),
-                k.az.clone(),
-                k.attr.clone(),
+                h.resource_id.to_string(),
+                k.region.to_string(),
+                k.az.to_string(),
+                k.attr.to_string(),
                 k.os,
             ))
             .or_default();
@@ -87,10 +87,10 @@ pub fn apply_spot_prices(
     {
         let Some(b) = buckets.get(&(
             d.day,
-            d.resource_id.clone(),
-            d.key.region.clone(),
-            d.key.az.clone(),
-            d.key.attr.clone(),
+            d.resource_id.to_string(),
+            d.key.region.to_string(),
+            d.key.az.to_string(),
+            d.key.attr.to_string(),
             d.key.os,
         )) else {
             continue;

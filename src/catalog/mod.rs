@@ -13,7 +13,9 @@ pub mod files;
 pub mod import;
 pub mod model;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::{Equivalent, HashMap};
 use std::path::Path;
 
 use include_dir::{Dir, include_dir};
@@ -196,7 +198,7 @@ impl Catalog {
         model: Ec2Model,
     ) -> Result<&Ec2Price, MissingPrice> {
         self.ec2
-            .get(&(region.to_string(), instance_type.to_string(), os, model))
+            .get(&Ec2Key(region, instance_type, os, model))
             .ok_or_else(|| MissingPrice {
                 region: region.into(),
                 service: "ec2".into(),
@@ -219,7 +221,7 @@ impl Catalog {
     /// Spot Advisor's figures for an instance type.
     pub fn spot_advisor(&self, region: &str, instance_type: &str, os: Os) -> Option<&SpotAdvisor> {
         self.spot_advisor
-            .get(&(region.to_string(), instance_type.to_string(), os))
+            .get(&AdvisorKey(region, instance_type, os))
     }
 
     /// The latest observed spot price in an availability zone, if any was imported.
@@ -282,7 +284,7 @@ impl Catalog {
     /// A service rate, e.g. `("s3", "us-east-1", "storage/standard")`.
     pub fn rate(&self, service: &str, region: &str, key: &str) -> Result<&Rate, MissingPrice> {
         self.rates
-            .get(&(service.to_string(), region.to_string(), key.to_string()))
+            .get(&RateKey(service, region, key))
             .ok_or_else(|| MissingPrice {
                 region: region.into(),
                 service: service.into(),
@@ -336,6 +338,37 @@ pub struct SpotQuote {
 }
 
 use files::FileKind;
+
+/// The key of an EC2 price, borrowed: looked up without building the owned tuple (it hashes as
+/// the tuple does: each field in order).
+#[derive(Hash)]
+struct Ec2Key<'a>(&'a str, &'a str, Os, Ec2Model);
+
+impl Equivalent<(String, String, Os, Ec2Model)> for Ec2Key<'_> {
+    fn equivalent(&self, k: &(String, String, Os, Ec2Model)) -> bool {
+        self.0 == k.0 && self.1 == k.1 && self.2 == k.2 && self.3 == k.3
+    }
+}
+
+/// The key of Spot Advisor's figures, borrowed (see [`Ec2Key`]).
+#[derive(Hash)]
+struct AdvisorKey<'a>(&'a str, &'a str, Os);
+
+impl Equivalent<(String, String, Os)> for AdvisorKey<'_> {
+    fn equivalent(&self, k: &(String, String, Os)) -> bool {
+        self.0 == k.0 && self.1 == k.1 && self.2 == k.2
+    }
+}
+
+/// The key of a service rate, borrowed (see [`Ec2Key`]).
+#[derive(Hash)]
+struct RateKey<'a>(&'a str, &'a str, &'a str);
+
+impl Equivalent<(String, String, String)> for RateKey<'_> {
+    fn equivalent(&self, k: &(String, String, String)) -> bool {
+        self.0 == k.0 && self.1 == k.1 && self.2 == k.2
+    }
+}
 
 fn insert_newest<K: std::hash::Hash + Eq, V>(
     map: &mut HashMap<K, V>,

@@ -59,7 +59,11 @@ fn group(v: &BillView<'_>, d: Dimension) -> Vec<(String, Money)> {
             .map(|(d, m)| (d.to_string(), m))
             .collect(),
         Dimension::PricingModel => b.by_pricing_model().into_iter().collect(),
-        Dimension::Region => b.sum_by(|r| r.region.clone()).into_iter().collect(),
+        Dimension::Region => b
+            .sum_by(|r| r.region.as_str())
+            .into_iter()
+            .map(|(k, m)| (k.to_string(), m))
+            .collect(),
         Dimension::Resource => b
             .by_resource()
             .into_iter()
@@ -309,13 +313,13 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
             rows,
         );
     }
-    let res: Vec<Vec<String>> = b
-        .by_resource()
+    let by_resource = b.by_resource();
+    let n = by_resource.len();
+    let res: Vec<Vec<String>> = by_resource
         .into_iter()
         .take(v.top)
         .map(|(r, s, m)| vec![r, s, c.format(m)])
         .collect();
-    let n = b.by_resource().len();
     section(
         &format!("Top resources ({} of {n})", res.len()),
         &["resource", "service", "cost"],

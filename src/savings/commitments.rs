@@ -85,7 +85,7 @@ pub fn recommend_commitments(
         let Ok(od) = catalog.ec2_price(&k.region, &k.attr, k.os, Ec2Model::OnDemand) else {
             continue;
         };
-        let key = (k.region.clone(), family_of(&k.attr).to_string());
+        let key = (k.region.to_string(), family_of(&k.attr).to_string());
         let series = fam.entry(key.clone()).or_insert_with(|| {
             hours
                 .iter()
@@ -99,8 +99,8 @@ pub fn recommend_commitments(
         series[i].units += inst_hours * nf;
         series[i].od += inst_hours * od.hourly;
         let seen = types_seen.entry(key).or_default();
-        if !seen.contains(&k.attr) {
-            seen.push(k.attr.clone());
+        if !seen.iter().any(|t| *t == k.attr) {
+            seen.push(k.attr.to_string());
         }
     }
     // Take out the capacity of the reserved instances already held (regional, Linux).

@@ -236,7 +236,7 @@ pub fn covered_instances(bill: &crate::bill::Bill) -> std::collections::BTreeMap
         .iter()
         .filter(|r| r.service == "ec2" && r.usage_type == "instance-seconds")
     {
-        let e = acc.entry(r.resource_id.clone()).or_default();
+        let e = acc.entry(r.resource_id.to_string()).or_default();
         e.0 += r.quantity;
         e.2 += r.cost.amount();
         if matches!(r.model, PricingModel::Reserved | PricingModel::SavingsPlan) {

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use compact_str::CompactString;
 use rust_decimal::Decimal;
 
 use crate::catalog::{Catalog, Ec2Model, Os};
@@ -104,20 +105,20 @@ pub const OPTIONAL_COLUMNS: &[&str] = &[
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UsageKey {
     /// Service, e.g. `ebs`.
-    pub service: String,
+    pub service: CompactString,
     /// Usage type, e.g. `volume-gb-hours`.
-    pub usage_type: String,
+    pub usage_type: CompactString,
     /// Region code.
-    pub region: String,
+    pub region: CompactString,
     /// The attribute that selects the price: instance type (ec2), volume type (ebs), storage
     /// class (s3), architecture (lambda), destination region (data transfer), or empty.
-    pub attr: String,
+    pub attr: CompactString,
     /// Operating system (ec2).
     pub os: Os,
     /// Spot rather than on-demand (ec2).
     pub spot: bool,
     /// Availability zone, when given.
-    pub az: String,
+    pub az: CompactString,
 }
 
 /// Usage of one resource on one day.
@@ -126,7 +127,7 @@ pub struct ResourceDay {
     /// The UTC day.
     pub day: NaiveDate,
     /// Resource id.
-    pub resource_id: String,
+    pub resource_id: CompactString,
     /// What is priced.
     pub key: UsageKey,
     /// The sum of `quantity` over the rows.
@@ -145,7 +146,7 @@ pub struct Ec2Hour {
     pub hour: DateTime<Utc>,
     /// The instance, for spot usage (each pays its own hour's price); empty for on-demand usage,
     /// which is summed over instances because commitments apply to the hour's total.
-    pub resource_id: String,
+    pub resource_id: CompactString,
     /// What is priced (attr is the instance type).
     pub key: UsageKey,
     /// Billable instance-seconds.

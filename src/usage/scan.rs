@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use compact_str::CompactString;
 use polars::prelude::*;
 use rust_decimal::Decimal;
 
@@ -916,6 +917,7 @@ fn add_groups(
         .and_then(|c| c.cast(&DataType::UInt64))
         .map_err(|e| unreadable(&file, e))?;
     let first_row = first_row.u64().map_err(|e| unreadable(&file, e))?.clone();
+    out.days.reserve(n);
     for i in 0..n {
         let nrows = rows.get(i).unwrap_or(0);
         out.rows_read += nrows;
@@ -965,15 +967,15 @@ fn add_groups(
             .unwrap_or(NaiveDate::MIN);
         out.days.push(ResourceDay {
             day,
-            resource_id: resource[i].unwrap_or_default().to_string(),
+            resource_id: resource[i].unwrap_or_default().into(),
             key: UsageKey {
-                service: svc_name.to_string(),
-                usage_type: utype[i].unwrap_or_default().to_string(),
-                region: region[i].unwrap_or_default().to_string(),
-                attr: attr_v.to_string(),
+                service: svc_name.into(),
+                usage_type: utype[i].unwrap_or_default().into(),
+                region: region[i].unwrap_or_default().into(),
+                attr: attr_v.into(),
                 os: os_v,
                 spot,
-                az: az[i].unwrap_or_default().to_string(),
+                az: az[i].unwrap_or_default().into(),
             },
             quantity: q[i].unwrap_or_default(),
             billable: billable[i].unwrap_or_default(),
@@ -1120,7 +1122,7 @@ fn hourly(parts: Vec<LazyFrame>, file: &str) -> Result<Vec<Ec2Hour>, UsageError>
     }
     let mut sums: Vec<(Key<'_>, i128)> = sums.into_iter().collect();
     sums.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let owned = |v: Option<&str>| v.unwrap_or_default().to_string();
+    let owned = |v: Option<&str>| CompactString::from(v.unwrap_or_default());
     let mut out = Vec::with_capacity(sums.len());
     for ((hour, [region, attr, az, resource, os, purchase]), seconds) in sums {
         let Some(hour) = DateTime::<Utc>::from_timestamp_millis(hour) else {
@@ -1138,7 +1140,7 @@ fn hourly(parts: Vec<LazyFrame>, file: &str) -> Result<Vec<Ec2Hour>, UsageError>
                     .split('/')
                     .next()
                     .unwrap_or_default()
-                    .to_string(),
+                    .into(),
                 os: if os == Some("windows") {
                     Os::Windows
                 } else {
@@ -1263,14 +1265,14 @@ mod tests {
                 service: ["ec2", "ebs", "s3"][(i * 7 % 3) as usize].into(),
                 usage_type: ["a", "b"][(i * 5 % 2) as usize].into(),
                 region: "us-east-1".into(),
-                attr: String::new(),
+                attr: Default::default(),
                 os: Os::Linux,
                 spot: i % 11 == 0,
-                az: String::new(),
+                az: Default::default(),
             };
             days.push(ResourceDay {
                 day: day(1 + i * 13 % 4),
-                resource_id: format!("r-{}", i * 31 % 17),
+                resource_id: compact_str::format_compact!("r-{}", i * 31 % 17),
                 key,
                 quantity: Decimal::from(i),
                 billable: Decimal::from(i),
