@@ -7,7 +7,7 @@
 //! not used becomes an "unused" row of its own, so waste shows on the bill. Resources that share
 //! an hour's bucket (same type, OS, AZ) share its costs in proportion to their seconds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -64,7 +64,8 @@ struct DayBucket {
     od_rate: Decimal,
 }
 
-type BucketKey = (NaiveDate, String, String, String, Os);
+/// (day, region, AZ, instance type, OS), borrowed from the usage.
+type BucketKey<'a> = (NaiveDate, &'a str, &'a str, &'a str, Os);
 
 fn units(itype: &str, seconds: Decimal) -> Decimal {
     normalization_factor(size_of(itype)).map_or(seconds, |nf| nf * seconds)
@@ -86,7 +87,8 @@ pub fn apply_commitments(
     for h in usage.ec2_hours.iter().filter(|h| !h.key.spot) {
         by_hour.entry(h.hour).or_default().push(h);
     }
-    let mut buckets: BTreeMap<BucketKey, DayBucket> = BTreeMap::new();
+    let mut buckets: HashMap<BucketKey<'_>, DayBucket, foldhash::fast::FixedState> =
+        HashMap::default();
     let mut ri_fee = vec![Decimal::ZERO; c.reserved.len()];
     let mut ri_used = vec![Decimal::ZERO; c.reserved.len()];
     let mut ri_hours = vec![Decimal::ZERO; c.reserved.len()];
@@ -120,9 +122,9 @@ pub fn apply_commitments(
                 .hourly;
             usage_in.push(HourUsage {
                 key: k,
-                region: e.key.region.to_string(),
-                availability_zone: (!e.key.az.is_empty()).then(|| e.key.az.to_string()),
-                instance_type: e.key.attr.to_string(),
+                region: e.key.region.clone(),
+                availability_zone: (!e.key.az.is_empty()).then(|| e.key.az.clone()),
+                instance_type: e.key.attr.clone(),
                 os: e.key.os,
                 seconds: e.seconds,
                 on_demand_hourly: od,
@@ -174,7 +176,7 @@ pub fn apply_commitments(
 
         // RI fees: the used share goes to the usage it covered (by region and family), the
         // rest is waste.
-        let mut used_fee_by_family: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        let mut used_fee_by_family: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
         for (j, &i) in ris.iter().enumerate() {
             let r = &c.reserved[i];
             let capacity = hour_secs * Decimal::from(r.count.max(1));
@@ -184,18 +186,18 @@ pub fn apply_commitments(
             ri_used[i] += used_fee;
             ri_hours[i] += Decimal::ONE;
             *used_fee_by_family
-                .entry((r.region.clone(), family_of(&r.instance_type).to_string()))
+                .entry((r.region.as_str(), family_of(&r.instance_type)))
                 .or_default() += used_fee;
             let waste = r.fee_per_hour - used_fee;
             if !waste.is_zero() {
                 *unused.entry((day, i, true)).or_default() += waste;
             }
         }
-        let mut units_by_family: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        let mut units_by_family: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
         for cov in &alloc.usage {
             let u = &usage_in[cov.key];
             *units_by_family
-                .entry((u.region.clone(), family_of(&u.instance_type).to_string()))
+                .entry((u.region.as_str(), family_of(&u.instance_type)))
                 .or_default() += units(&u.instance_type, cov.ri_seconds);
         }
         for (j, &i) in sps.iter().enumerate() {
@@ -211,7 +213,7 @@ pub fn apply_commitments(
         for cov in &alloc.usage {
             let u = &usage_in[cov.key];
             let e = entries[cov.key];
-            let fam = (u.region.clone(), family_of(&u.instance_type).to_string());
+            let fam = (u.region.as_str(), family_of(&u.instance_type));
             let ri_cost = match (used_fee_by_family.get(&fam), units_by_family.get(&fam)) {
                 (Some(fee), Some(total)) if !total.is_zero() => {
                     *fee * units(&u.instance_type, cov.ri_seconds) / *total
@@ -221,9 +223,9 @@ pub fn apply_commitments(
             let b = buckets
                 .entry((
                     day,
-                    e.key.region.to_string(),
-                    e.key.az.to_string(),
-                    e.key.attr.to_string(),
+                    e.key.region.as_str(),
+                    e.key.az.as_str(),
+                    e.key.attr.as_str(),
                     e.key.os,
                 ))
                 .or_default();
@@ -252,9 +254,9 @@ pub fn apply_commitments(
     {
         let Some(b) = buckets.get(&(
             d.day,
-            d.key.region.to_string(),
-            d.key.az.to_string(),
-            d.key.attr.to_string(),
+            d.key.region.as_str(),
+            d.key.az.as_str(),
+            d.key.attr.as_str(),
             d.key.os,
         )) else {
             continue;

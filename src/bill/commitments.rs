@@ -36,6 +36,7 @@
 //! nothing covers them (a bucket stays on-demand, a plan reports 0 used). A computation that
 //! would overflow never panics: the coverage step it belongs to is skipped.
 
+use compact_str::CompactString;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::catalog::model::{family_of, normalization_factor, size_of};
@@ -48,11 +49,11 @@ pub struct HourUsage {
     /// The caller's id for the bucket, echoed back in [`UsageCoverage::key`].
     pub key: usize,
     /// Region, e.g. `us-east-1`.
-    pub region: String,
+    pub region: CompactString,
     /// Availability zone, e.g. `us-east-1a`, when known (needed to match a zonal RI).
-    pub availability_zone: Option<String>,
+    pub availability_zone: Option<CompactString>,
     /// Instance type, e.g. `m5.large`.
-    pub instance_type: String,
+    pub instance_type: CompactString,
     /// Operating system.
     pub os: Os,
     /// Billable instance-seconds in this hour (can exceed 3,600 with several instances).
@@ -570,9 +571,9 @@ mod tests {
 
     fn missing(u: &HourUsage, sp: &SavingsPlan) -> MissingPrice {
         MissingPrice {
-            region: u.region.clone(),
+            region: u.region.to_string(),
             service: "ec2".into(),
-            item: u.instance_type.clone(),
+            item: u.instance_type.to_string(),
             what: format!("savings plan {} rate", sp.id),
         }
     }
