@@ -836,7 +836,7 @@ pub(crate) fn read_usage_with(
 /// ranked once and the positions sorted by (day, rank, position), so that the sort compares
 /// integers instead of text scattered over memory; the few resource-days of one resource and day
 /// are then sorted by key. The result is what a stable sort by (day, resource, key) gives.
-fn sort_days(days: &mut Vec<ResourceDay>) {
+fn sort_days(days: &mut [ResourceDay]) {
     let order: Vec<usize> = {
         let mut ids: Vec<&str> = days
             .iter()
@@ -863,8 +863,26 @@ fn sort_days(days: &mut Vec<ResourceDay>) {
         }
         order.into_iter().map(|(_, _, i)| i).collect()
     };
-    let mut slots: Vec<Option<ResourceDay>> = std::mem::take(days).into_iter().map(Some).collect();
-    *days = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    permute(days, &order);
+}
+
+/// Reorders `items` in place so that position `k` holds what was at `order[k]` (`order` is a
+/// permutation): each cycle of the permutation is followed with swaps, so nothing is copied out.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut k = start;
+        while !placed[k] {
+            placed[k] = true;
+            let next = order[k];
+            if next == start {
+                break;
+            }
+            // Position k takes what was at `next`; what was at `start` moves on to `next`.
+            items.swap(k, next);
+            k = next;
+        }
+    }
 }
 
 /// Adds grouped usage (columns `day`, `resource_id`, `service`, `usage_type`, `region`, `attr`,
@@ -1190,7 +1208,10 @@ fn decimals(df: &DataFrame, name: &str, file: &str) -> Result<Vec<Option<Decimal
         .collect())
 }
 
-fn to_decimal(mut mantissa: i128, mut scale: u32) -> Decimal {
+/// A polars decimal as a normalized `Decimal` (no trailing zeros), rounded half away from zero
+/// when it has more digits than a `Decimal` holds.
+fn to_decimal(mantissa: i128, scale: u32) -> Decimal {
+    let (mut mantissa, mut scale) = without_trailing_zeros(mantissa, scale);
     loop {
         if let Ok(d) = Decimal::try_from_i128_with_scale(mantissa, scale) {
             return d.normalize();
@@ -1210,6 +1231,27 @@ fn to_decimal(mut mantissa: i128, mut scale: u32) -> Decimal {
         }
         scale -= 1;
     }
+}
+
+/// The same number with its trailing fractional zeros removed, a few digits at a time (what
+/// `Decimal::normalize` does a digit at a time: a sum at 18 places had up to 18 to remove).
+fn without_trailing_zeros(mut mantissa: i128, mut scale: u32) -> (i128, u32) {
+    if mantissa == 0 {
+        return (0, 0);
+    }
+    for (digits, power) in [
+        (16, 10i128.pow(16)),
+        (8, 100_000_000),
+        (4, 10_000),
+        (2, 100),
+        (1, 10),
+    ] {
+        while scale >= digits && mantissa % power == 0 {
+            mantissa /= power;
+            scale -= digits;
+        }
+    }
+    (mantissa, scale)
 }
 
 /// The raw value of the column a reject reason names, in the given row.
@@ -1275,6 +1317,86 @@ fn write_rejects(checked: &LazyFrame, path: &Path, file: &str) -> Result<(), Usa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `to_decimal` gives what converting at full scale (rounding off digits that do not fit) and
+    /// normalizing gives.
+    #[test]
+    fn decimals_are_converted_and_normalized() {
+        fn reference(mut mantissa: i128, mut scale: u32) -> Decimal {
+            loop {
+                if let Ok(d) = Decimal::try_from_i128_with_scale(mantissa, scale) {
+                    return d.normalize();
+                }
+                if scale == 0 {
+                    return if mantissa < 0 {
+                        Decimal::MIN
+                    } else {
+                        Decimal::MAX
+                    };
+                }
+                let rem = mantissa % 10;
+                mantissa /= 10;
+                if rem.abs() >= 5 {
+                    mantissa += mantissa.signum().max(if rem < 0 { -1 } else { 1 });
+                }
+                scale -= 1;
+            }
+        }
+        let mut mantissas = vec![
+            0i128,
+            1,
+            -1,
+            5,
+            10,
+            3600,
+            -3600,
+            995,
+            i128::MAX,
+            i128::MIN + 1,
+        ];
+        for zeros in 0..38u32 {
+            for base in [1i128, 7, 36, 125, 999_999_999, 123_456_789_012_345] {
+                if let Some(m) = base.checked_mul(10i128.pow(zeros)) {
+                    mantissas.push(m);
+                    mantissas.push(-m);
+                    mantissas.push(m + 1);
+                }
+            }
+        }
+        for &m in &mantissas {
+            for scale in [0u32, 1, 2, 3, 6, 9, 17, 18, 28, 29, 30, 38] {
+                let (got, want) = (to_decimal(m, scale), reference(m, scale));
+                assert_eq!(got, want, "{m} at scale {scale}");
+                assert_eq!(got.scale(), want.scale(), "{m} at scale {scale}");
+                assert_eq!(got.to_string(), want.to_string(), "{m} at scale {scale}");
+            }
+        }
+    }
+
+    /// `permute` places what was at `order[k]` at `k`, for permutations of every cycle shape.
+    #[test]
+    fn items_are_permuted_in_place() {
+        for n in 0..40usize {
+            for step in [1, 3, 7, 11] {
+                // A permutation from a multiplicative step where it is coprime with n, else a
+                // rotation; then a few swaps for cycles of mixed lengths.
+                let mut order: Vec<usize> =
+                    if n > 0 && (1..=n).all(|d| d == 1 || n % d != 0 || step % d != 0) {
+                        (0..n).map(|k| k * step % n).collect()
+                    } else {
+                        (0..n).map(|k| (k + step) % n.max(1)).collect()
+                    };
+                for k in (0..n).step_by(5) {
+                    order.swap(k, n - 1 - k);
+                }
+                let items: Vec<String> = (0..n).map(|k| format!("item {k}")).collect();
+                let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+                let mut permuted = items.clone();
+                permute(&mut permuted, &order);
+                assert_eq!(permuted, expected, "n = {n}, step = {step}");
+            }
+        }
+    }
 
     /// `sort_days` orders as a stable sort by (day, resource, key) does, ties included.
     #[test]
