@@ -28,15 +28,16 @@ pub fn month_hours(day: NaiveDate) -> Decimal {
     Decimal::from(days * 24)
 }
 
-fn month_of(day: NaiveDate) -> String {
-    format!("{:04}-{:02}", day.year(), day.month())
+/// The billing month of a day: (year, month).
+fn month_of(day: NaiveDate) -> (i32, u32) {
+    (day.year(), day.month())
 }
 
 /// Prices the usage read from a file (on-demand and spot; commitments are applied by
 /// [`super::apply_commitments`]).
 pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> {
     let mut rows = Vec::with_capacity(usage.days.len());
-    let mut pricers: BTreeMap<String, Pricer<'_>> = BTreeMap::new();
+    let mut pricers: BTreeMap<(i32, u32), Pricer<'_>> = BTreeMap::new();
     for d in &usage.days {
         let month = month_of(d.day);
         let pricer = pricers
@@ -425,7 +426,9 @@ fn price_day(
     Ok(lines
         .into_iter()
         .map(|mut l| {
-            l.service = k.service.to_string();
+            if l.service != k.service {
+                l.service = k.service.to_string();
+            }
             l
         })
         .collect())

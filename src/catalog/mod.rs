@@ -360,9 +360,9 @@ impl Equivalent<(String, String, Os)> for AdvisorKey<'_> {
     }
 }
 
-/// The key of a service rate, borrowed (see [`Ec2Key`]).
+/// The key of a service rate, borrowed (see [`Ec2Key`]): (service, region, key).
 #[derive(Hash)]
-struct RateKey<'a>(&'a str, &'a str, &'a str);
+pub(crate) struct RateKey<'a>(pub &'a str, pub &'a str, pub &'a str);
 
 impl Equivalent<(String, String, String)> for RateKey<'_> {
     fn equivalent(&self, k: &(String, String, String)) -> bool {

@@ -28,7 +28,7 @@ pub use s3::{S3Usage, StorageClass};
 pub use transfer::TransferUsage;
 pub(crate) use transfer::free_egress_line;
 
-use crate::catalog::{Catalog, Confidence, Rate};
+use crate::catalog::{Catalog, Confidence, Rate, RateKey};
 use crate::error::MissingPrice;
 use crate::money::Money;
 
@@ -89,7 +89,8 @@ impl LineItem {
 /// What has been consumed so far this month: tier positions and free allowances.
 #[derive(Clone, Debug, Default)]
 pub struct MonthState {
-    tier_usage: HashMap<(String, String, String), Decimal>,
+    /// By rate (service, region, key), looked up without building the owned key.
+    tier_usage: hashbrown::HashMap<(String, String, String), Decimal>,
     free_used: HashMap<String, Decimal>,
 }
 
@@ -97,16 +98,24 @@ impl MonthState {
     /// Quantity already consumed this month on a tiered rate.
     pub fn tier_position(&self, rate: &Rate) -> Decimal {
         self.tier_usage
-            .get(&(rate.service.clone(), rate.region.clone(), rate.key.clone()))
+            .get(&RateKey(&rate.service, &rate.region, &rate.key))
             .copied()
             .unwrap_or_default()
     }
 
     fn advance(&mut self, rate: &Rate, quantity: Decimal) {
-        *self
+        match self
             .tier_usage
-            .entry((rate.service.clone(), rate.region.clone(), rate.key.clone()))
-            .or_default() += quantity;
+            .get_mut(&RateKey(&rate.service, &rate.region, &rate.key))
+        {
+            Some(used) => *used += quantity,
+            None => {
+                self.tier_usage.insert(
+                    (rate.service.clone(), rate.region.clone(), rate.key.clone()),
+                    quantity,
+                );
+            }
+        }
     }
 
     /// Takes up to `want` units from a monthly free allowance of `size`; returns what was taken.
