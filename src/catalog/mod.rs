@@ -14,10 +14,9 @@ pub mod import;
 pub mod model;
 
 use std::collections::BTreeMap;
-
-use hashbrown::{Equivalent, HashMap};
 use std::path::Path;
 
+use hashbrown::{Equivalent, HashMap};
 use include_dir::{Dir, include_dir};
 use rust_decimal::Decimal;
 

@@ -37,7 +37,7 @@ use polars::prelude::*;
 use std::path::Path;
 
 use super::UsageError;
-use super::ec2_hours::{HOURLY_KEYS, HourlySpec};
+use super::ec2_hours::{ClassHours, HOURLY_KEYS, HourSum, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::pregroup;
 use super::scan::{
@@ -66,8 +66,8 @@ pub(crate) struct Aggregated {
     /// The format of `usage_start`, when it is text.
     start_format: Option<usize>,
     /// EC2 usage by clock hour of the resources priced from sums, when the first pass summed it
-    /// (`ec2_hours.rs`): `hourly_ec2`'s grouped frame.
-    hourly: Option<DataFrame>,
+    /// (`ec2_hours.rs`).
+    hourly: Option<ClassHours>,
 }
 
 impl Aggregated {
@@ -487,23 +487,51 @@ fn canonical_ids(df: &DataFrame, columns: &[&str]) -> PolarsResult<(Vec<u32>, Ve
     Ok((out, firsts))
 }
 
+/// EC2 usage by clock hour of the resources priced from sums, as `scan::hourly` takes it.
+pub(crate) enum Ec2Hours<'a> {
+    /// Hour-sums with canonical columns (`start`, the key columns, `billable`).
+    Rows(Box<LazyFrame>),
+    /// The classes of the first pass with canonical columns (one row per class, in class order,
+    /// with `windows`), and their hour-sums.
+    Classes(DataFrame, &'a [HourSum]),
+}
+
 /// EC2 usage by clock hour of the resources priced from sums, for commitments and hourly spot
-/// prices: summed in the first pass (`ec2_hours.rs`), or else one more pass over the file. Grouped
-/// by hour and the raw columns of the price (and the instance, for spot), then canonicalized;
-/// columns as `scan::hourly` takes them.
-pub(crate) fn hourly_ec2(
+/// prices: summed in the first pass (`ec2_hours.rs`; the few hundred classes are made canonical,
+/// not the hour-sums), or else one more pass over the file, grouped by hour and the raw columns of
+/// the price (and the instance, for spot), then canonicalized.
+pub(crate) fn hourly_ec2<'a>(
     lf: &LazyFrame,
     schema: &Schema,
-    agg: &Aggregated,
+    agg: &'a Aggregated,
     file: &str,
-) -> Result<LazyFrame, UsageError> {
-    let grouped = match &agg.hourly {
-        Some(h) => h.clone(),
-        None => hourly_query(lf, schema, agg.start_format, Some(agg))
-            .collect_with_engine(Engine::Streaming)
-            .map_err(|e| unreadable(file, e))?
-            .unwrap_single(),
-    };
+) -> Result<Ec2Hours<'a>, UsageError> {
+    if let Some(h) = &agg.hourly {
+        let c_schema = h.classes.schema().clone();
+        let mut canonical = vec![col("rid")];
+        canonical.extend(own_key_columns(&c_schema));
+        let classes = h
+            .classes
+            .clone()
+            .lazy()
+            .select(canonical)
+            // Every class is EC2; spot usage keeps its instance, on-demand usage none.
+            .with_columns([lit("ec2").alias("service"), col("rid").alias("resource_id")])
+            .with_column(price_attr().alias("attr"))
+            .with_column(
+                col("os")
+                    .eq(lit("windows"))
+                    .fill_null(lit(false))
+                    .alias("windows"),
+            )
+            .collect()
+            .map_err(|e| unreadable(file, e))?;
+        return Ok(Ec2Hours::Classes(classes, &h.sums));
+    }
+    let grouped = hourly_query(lf, schema, agg.start_format, Some(agg))
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| unreadable(file, e))?
+        .unwrap_single();
     let g_schema = grouped.schema().clone();
     let mut canonical = vec![
         col("hour").alias("start"),
@@ -516,13 +544,15 @@ pub(crate) fn hourly_ec2(
         .then((col("started_hours") * lit(3600i64)).cast(decimal_type()))
         .otherwise(col("q"))
         .cast(decimal_type());
-    Ok(grouped
-        .lazy()
-        .select(canonical)
-        // Every row here is EC2; spot usage keeps its instance, on-demand usage none.
-        .with_columns([lit("ec2").alias("service"), col("rid").alias("resource_id")])
-        .with_column(price_attr().alias("attr"))
-        .with_column(billable.alias("billable")))
+    Ok(Ec2Hours::Rows(Box::new(
+        grouped
+            .lazy()
+            .select(canonical)
+            // Every row here is EC2; spot usage keeps its instance, on-demand usage none.
+            .with_columns([lit("ec2").alias("service"), col("rid").alias("resource_id")])
+            .with_column(price_attr().alias("attr"))
+            .with_column(billable.alias("billable")),
+    )))
 }
 
 /// The query that sums EC2 usage by clock hour (columns `hour`, `rid`, `q`, `started_hours` and
@@ -862,6 +892,8 @@ mod tests {
                 .into_series_frames(names)
                 .unwrap()
                 .hourly
+                .unwrap()
+                .to_frame()
                 .unwrap();
         assert_same_rows(got, expected, &types, &by, path)
     }

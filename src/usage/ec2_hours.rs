@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::pregroup::{day_column_named, decimal_column, decode_fields, encode_fields};
+use super::pregroup::{decode_fields, encode_fields};
 use super::scan::SCALE;
 
 /// Milliseconds in an hour.
@@ -61,11 +61,53 @@ impl HourlySpec {
 }
 
 /// One class's sums for one clock hour.
-struct HourSum {
-    hour: i64,
-    class: u32,
-    q: i128,
-    started: i64,
+pub(crate) struct HourSum {
+    /// The clock hour (milliseconds).
+    pub(crate) hour: i64,
+    /// The class (a row of [`ClassHours::classes`]).
+    pub(crate) class: u32,
+    /// Instance-seconds, at `SCALE` places.
+    pub(crate) q: i128,
+    /// Started hours (what Windows bills).
+    pub(crate) started: i64,
+}
+
+/// The EC2 hours summed in the first pass: the classes, one row each (`rid`, the resource id for
+/// spot usage and empty otherwise, and the raw `HOURLY_KEYS` present), and their hourly sums. The
+/// classes are few (a few hundred where the sums are a few hundred thousand), so the keys are made
+/// canonical once per class (`aggregate::hourly_ec2`).
+pub(crate) struct ClassHours {
+    pub(crate) classes: DataFrame,
+    pub(crate) sums: Vec<HourSum>,
+}
+
+impl ClassHours {
+    /// The sums as `hourly_ec2`'s grouped query gives them: `hour`, `rid`, `q`, `started_hours`
+    /// and the raw `HOURLY_KEYS` present.
+    #[cfg(test)]
+    pub(crate) fn to_frame(&self) -> Option<DataFrame> {
+        let n = self.sums.len();
+        let rows: Vec<IdxSize> = self
+            .sums
+            .iter()
+            .map(|s| IdxSize::try_from(s.class).ok())
+            .collect::<Option<_>>()?;
+        let mut frame = self.classes.take(&IdxCa::from_vec("i".into(), rows)).ok()?;
+        let hours = self.sums.iter().map(|s| Some(s.hour)).collect();
+        let q = self.sums.iter().map(|s| Some(s.q)).collect();
+        let started: Vec<i64> = self.sums.iter().map(|s| s.started).collect();
+        frame
+            .with_column(super::pregroup::day_column_named("hour", hours))
+            .ok()?;
+        frame
+            .with_column(super::pregroup::decimal_column("q", q))
+            .ok()?;
+        frame
+            .with_column(Column::new("started_hours".into(), started))
+            .ok()?;
+        debug_assert_eq!(frame.height(), n);
+        Some(frame)
+    }
 }
 
 /// The classes and their hourly sums.
@@ -201,45 +243,26 @@ impl Hourly {
             .all(|s| self.add_sum(ids[s.class as usize], s.hour, s.q, s.started))
     }
 
-    /// The sums as `hourly_ec2`'s grouped frame: `hour`, `rid`, `q`, `started_hours` and the raw
-    /// `HOURLY_KEYS` present; `None` when a field is not UTF-8.
-    pub(crate) fn into_frame(self) -> Option<DataFrame> {
-        let n = self.sums.len();
-        let decoded: Vec<Vec<Option<&str>>> = self
-            .class_keys
-            .iter()
-            .map(|k| {
-                decode_fields(k, 1 + self.spec.fields.len())?
-                    .into_iter()
-                    .map(|f| f.map(std::str::from_utf8).transpose().ok())
-                    .collect()
-            })
-            .collect::<Option<_>>()?;
-        let mut hours = Vec::with_capacity(n);
-        let mut q = Vec::with_capacity(n);
-        let mut started = Vec::with_capacity(n);
+    /// The classes and their sums; `None` when a field is not UTF-8.
+    pub(crate) fn into_class_hours(self) -> Option<ClassHours> {
+        let n = self.class_keys.len();
         let mut fields: Vec<Vec<Option<&str>>> = (0..=self.spec.fields.len())
             .map(|_| Vec::with_capacity(n))
             .collect();
-        for s in &self.sums {
-            hours.push(Some(s.hour));
-            q.push(Some(s.q));
-            started.push(s.started);
-            for (col, f) in fields.iter_mut().zip(&decoded[s.class as usize]) {
-                col.push(*f);
+        for k in &self.class_keys {
+            let decoded = decode_fields(k, 1 + self.spec.fields.len())?;
+            for (col, f) in fields.iter_mut().zip(decoded) {
+                col.push(f.map(std::str::from_utf8).transpose().ok()?);
             }
         }
         let mut fields = fields.into_iter();
-        let rid: Vec<Option<&str>> = fields.next()?;
-        let mut columns = vec![
-            day_column_named("hour", hours),
-            Column::new("rid".into(), rid),
-            decimal_column("q", q),
-            Column::new("started_hours".into(), started),
-        ];
+        let mut columns = vec![Column::new("rid".into(), fields.next()?)];
         for ((name, _), values) in self.spec.fields.iter().zip(fields) {
             columns.push(Column::new((*name).into(), values));
         }
-        DataFrame::new(n, columns).ok()
+        Some(ClassHours {
+            classes: DataFrame::new(n, columns).ok()?,
+            sums: self.sums,
+        })
     }
 }

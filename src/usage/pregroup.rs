@@ -29,7 +29,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::ec2_hours::{Hourly, HourlySpec};
+use super::ec2_hours::{ClassHours, Hourly, HourlySpec};
 use super::scan::{MAX_PERIOD_MS, RFC3339_UTC, SCALE};
 
 /// Milliseconds in a day.
@@ -420,7 +420,7 @@ impl Groups {
     /// The groups as frames: the series (`sid`, the key columns `names`, and over the series'
     /// days: `bad` rows, the least `q_min`, and `uneven` when a day's quantities differ or are
     /// null; with EC2 hours, `hourly`: whether the series' rows are in them), their days (`sid`,
-    /// `day`, `rows`, `q`, `q_min`), and the EC2 hours when asked for (`Hourly::into_frame`);
+    /// `day`, `rows`, `q`, `q_min`), and the EC2 hours when asked for (`Hourly::into_class_hours`);
     /// `None` when a key is not UTF-8 or a count overflows.
     pub(crate) fn into_series_frames(self, names: &[&str]) -> Option<SeriesFrames> {
         if self.failed {
@@ -473,7 +473,7 @@ impl Groups {
                 let flags: Vec<bool> = (0..n_series).map(|i| h.has_class(i)).collect();
                 let by_sid: Vec<bool> = self.map.values().map(|&i| flags[i]).collect();
                 series.push(Column::new("hourly".into(), by_sid));
-                Some(h.into_frame()?)
+                Some(h.into_class_hours()?)
             }
             None => None,
         };
@@ -539,7 +539,7 @@ impl QuantityReader<'_> {
 pub(crate) struct SeriesFrames {
     pub series: DataFrame,
     pub days: DataFrame,
-    pub hourly: Option<DataFrame>,
+    pub hourly: Option<ClassHours>,
 }
 
 /// Appends fields as a key (for each, its length in two bytes, `NULL_LEN` for null, and its

@@ -10,6 +10,7 @@ use polars::prelude::*;
 use rust_decimal::Decimal;
 
 use super::aggregate;
+use super::ec2_hours::HourSum;
 use super::formats::{self, Layout};
 use super::{
     Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, USAGE_TYPES, UsageError,
@@ -19,6 +20,11 @@ use crate::catalog::{Catalog, Os};
 
 /// Scale of quantities inside polars: 18 decimal places, summed exactly as 128-bit integers.
 pub(crate) const SCALE: usize = 18;
+/// One at `SCALE` places.
+const ONE: i128 = 10i128.pow(SCALE as u32);
+/// Milliseconds in an hour.
+const HOUR_MS: i64 = 3_600_000;
+type Fast = foldhash::fast::FixedState;
 const ROW: &str = "__row";
 pub(crate) const REASON: &str = "__reason";
 
@@ -821,10 +827,18 @@ pub(crate) fn read_usage_with(
         if per_row {
             parts.push(ec2);
         }
+        let mut classes = None;
         if let Some(f) = &fast {
-            parts.push(aggregate::hourly_ec2(&lf, &schema, f, &file)?);
+            match aggregate::hourly_ec2(&lf, &schema, f, &file)? {
+                aggregate::Ec2Hours::Rows(rows) => parts.push(*rows),
+                aggregate::Ec2Hours::Classes(frame, sums) => classes = Some((frame, sums)),
+            }
         }
-        out.ec2_hours = hourly(parts, &file)?;
+        out.ec2_hours = hourly(
+            parts,
+            classes.as_ref().map(|(frame, sums)| (frame, *sums)),
+            &file,
+        )?;
     }
     if let Some(path) = &opts.rejects_path {
         write_rejects(&checked, path, &file)?;
@@ -1072,8 +1086,13 @@ fn out_columns() -> Vec<Expr> {
 /// hour's total), spot usage per instance (each pays its own hour's price).
 ///
 /// `parts` are frames of EC2 usage (rows, or sums already by hour) with the columns `start`,
-/// `region`, `attr`, `os`, `purchase`, `az`, `resource_id` and `billable`.
-fn hourly(parts: Vec<LazyFrame>, file: &str) -> Result<Vec<Ec2Hour>, UsageError> {
+/// `region`, `attr`, `os`, `purchase`, `az`, `resource_id` and `billable`; `classes` the first
+/// pass's classes with those columns (and `windows`) and their hour-sums.
+fn hourly(
+    parts: Vec<LazyFrame>,
+    classes: Option<(&DataFrame, &[HourSum])>,
+    file: &str,
+) -> Result<Vec<Ec2Hour>, UsageError> {
     let columns = [
         col("start"),
         col("region"),
@@ -1084,87 +1103,117 @@ fn hourly(parts: Vec<LazyFrame>, file: &str) -> Result<Vec<Ec2Hour>, UsageError>
         col("resource_id"),
         col("billable").cast(decimal_type()),
     ];
-    let parts: Vec<LazyFrame> = parts
-        .into_iter()
-        .map(|p| p.select(columns.clone()))
-        .collect();
-    let df = concat(parts, UnionArgs::default())
-        .and_then(LazyFrame::collect)
-        .map_err(|e| unreadable(file, e))?;
-    let starts = df
-        .column("start")
-        .and_then(|c| c.cast(&DataType::Int64))
-        .map_err(|e| unreadable(file, e))?;
-    let starts = starts.i64().map_err(|e| unreadable(file, e))?;
-    let text = |name: &str| -> Result<&StringChunked, UsageError> {
-        df.column(name)
-            .and_then(|c| c.str())
-            .map_err(|e| unreadable(file, e))
+    let df = if parts.is_empty() {
+        None
+    } else {
+        let parts: Vec<LazyFrame> = parts
+            .into_iter()
+            .map(|p| p.select(columns.clone()))
+            .collect();
+        Some(
+            concat(parts, UnionArgs::default())
+                .and_then(LazyFrame::collect)
+                .map_err(|e| unreadable(file, e))?,
+        )
     };
-    let billable = df
-        .column("billable")
-        .and_then(|c| c.decimal())
-        .map_err(|e| unreadable(file, e))?;
-    let scale = billable.scale() as u32;
+    fn text<'d>(
+        df: &'d DataFrame,
+        name: &str,
+        file: &str,
+    ) -> Result<Vec<Option<&'d str>>, UsageError> {
+        Ok(df
+            .column(name)
+            .and_then(|c| c.str())
+            .map_err(|e| unreadable(file, e))?
+            .iter()
+            .collect())
+    }
     // Summed by clock hour and key: on-demand usage over instances (resource ""), spot usage per
     // instance; in the order (hour, region, instance type, AZ, resource, OS, purchase), nulls
     // first. The few hundred keys are numbered first, so that the few hundred thousand
     // hour-sums are keyed and sorted by (hour, number), not by text (a polars group-by and sort
     // on the text columns took 0.7 s; a hash map keyed by the texts, 0.4 s).
-    type Texts<'a> = [Option<&'a str>; 6];
-    type Fast = foldhash::fast::FixedState;
-    let mut ids: HashMap<Texts<'_>, u32, Fast> = HashMap::default();
-    let mut keys: Vec<Texts<'_>> = Vec::new();
+    let mut keys = KeyNumbers::default();
+    let capacity = df.as_ref().map_or(0, DataFrame::height) + classes.map_or(0, |c| c.1.len());
     let mut sums: HashMap<(i64, u32), i128, Fast> =
-        HashMap::with_capacity_and_hasher(df.height(), Fast::default());
-    let mut iters = [
-        text("region")?.iter(),
-        text("attr")?.iter(),
-        text("az")?.iter(),
-        text("resource_id")?.iter(),
-        text("os")?.iter(),
-        text("purchase")?.iter(),
-    ];
-    for (start, value) in starts.iter().zip(billable.physical().iter()) {
-        let [region, attr, az, resource, os, purchase] =
-            iters.each_mut().map(|it| it.next().flatten());
-        let Some(start) = start else { continue };
-        let hour = start.div_euclid(3_600_000) * 3_600_000;
-        let resource = if purchase == Some("spot") {
-            resource
-        } else {
-            Some("")
-        };
-        let texts = [region, attr, az, resource, os, purchase];
-        let id = match ids.get(&texts) {
-            Some(&id) => id,
-            None => {
-                let id = u32::try_from(keys.len())
-                    .map_err(|_| unreadable(file, "too many kinds of EC2 usage"))?;
-                keys.push(texts);
-                ids.insert(texts, id);
-                id
-            }
-        };
-        let sum = sums.entry((hour, id)).or_default();
-        // As polars sums: nulls are skipped.
+        HashMap::with_capacity_and_hasher(capacity, Fast::default());
+    let mut add = |hour: i64, key: u32, value: i128| -> Result<(), UsageError> {
+        let sum = sums.entry((hour, key)).or_default();
         *sum = sum
-            .checked_add(value.unwrap_or(0))
+            .checked_add(value)
             .ok_or_else(|| unreadable(file, "an hour's EC2 usage is out of range"))?;
+        Ok(())
+    };
+    if let Some(df) = &df {
+        let starts = df
+            .column("start")
+            .and_then(|c| c.cast(&DataType::Int64))
+            .map_err(|e| unreadable(file, e))?;
+        let starts = starts.i64().map_err(|e| unreadable(file, e))?;
+        let billable = df
+            .column("billable")
+            .and_then(|c| c.decimal())
+            .map_err(|e| unreadable(file, e))?;
+        if billable.scale() != SCALE {
+            return Err(unreadable(file, "EC2 hours at an unexpected scale"));
+        }
+        let columns = [
+            text(df, "region", file)?,
+            text(df, "attr", file)?,
+            text(df, "az", file)?,
+            text(df, "resource_id", file)?,
+            text(df, "os", file)?,
+            text(df, "purchase", file)?,
+        ];
+        for (i, (start, value)) in starts.iter().zip(billable.physical().iter()).enumerate() {
+            let Some(start) = start else { continue };
+            let key = keys.number(columns.each_ref().map(|c| c[i]), file)?;
+            // As polars sums: nulls are skipped.
+            add(start.div_euclid(HOUR_MS) * HOUR_MS, key, value.unwrap_or(0))?;
+        }
     }
-    // Each key's rank in text order.
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_unstable_by(|a, b| keys[*a].cmp(&keys[*b]));
-    let mut rank = vec![0usize; keys.len()];
-    for (r, k) in order.into_iter().enumerate() {
-        rank[k] = r;
+    if let Some((frame, class_sums)) = classes {
+        let columns = [
+            text(frame, "region", file)?,
+            text(frame, "attr", file)?,
+            text(frame, "az", file)?,
+            text(frame, "resource_id", file)?,
+            text(frame, "os", file)?,
+            text(frame, "purchase", file)?,
+        ];
+        let windows: Vec<bool> = frame
+            .column("windows")
+            .and_then(|c| c.bool())
+            .map_err(|e| unreadable(file, e))?
+            .iter()
+            .map(|w| w.unwrap_or(false))
+            .collect();
+        let class_keys: Vec<u32> = (0..frame.height())
+            .map(|i| keys.number(columns.each_ref().map(|c| c[i]), file))
+            .collect::<Result<_, _>>()?;
+        for s in class_sums {
+            let class = s.class as usize;
+            let (Some(&key), Some(&windows)) = (class_keys.get(class), windows.get(class)) else {
+                return Err(unreadable(file, "an EC2 hour of an unknown class"));
+            };
+            // Windows bills each row's started hours in full.
+            let value = if windows {
+                i128::from(s.started)
+                    .checked_mul(3600 * ONE)
+                    .ok_or_else(|| unreadable(file, "an hour's EC2 usage is out of range"))?
+            } else {
+                s.q
+            };
+            add(s.hour, key, value)?;
+        }
     }
+    let (keys, rank) = keys.ranked();
     let mut sums: Vec<((i64, u32), i128)> = sums.into_iter().collect();
-    sums.sort_unstable_by_key(|((hour, id), _)| (*hour, rank[*id as usize]));
+    sums.sort_unstable_by_key(|((hour, key), _)| (*hour, rank[*key as usize]));
     let owned = |v: Option<&str>| CompactString::from(v.unwrap_or_default());
     let mut out = Vec::with_capacity(sums.len());
-    for ((hour, id), seconds) in sums {
-        let [region, attr, az, resource, os, purchase] = keys[id as usize];
+    for ((hour, key), seconds) in sums {
+        let [region, attr, az, resource, os, purchase] = keys[key as usize];
         let Some(hour) = DateTime::<Utc>::from_timestamp_millis(hour) else {
             continue;
         };
@@ -1189,10 +1238,53 @@ fn hourly(parts: Vec<LazyFrame>, file: &str) -> Result<Vec<Ec2Hour>, UsageError>
                 spot: purchase == Some("spot"),
                 az: owned(az),
             },
-            seconds: to_decimal(seconds, scale),
+            seconds: to_decimal(seconds, SCALE as u32),
         });
     }
     Ok(out)
+}
+
+/// The texts of an EC2 hour's key: region, instance type, AZ, resource (spot only), OS, purchase.
+type KeyTexts<'a> = [Option<&'a str>; 6];
+
+/// EC2 hour keys, numbered in order of first appearance.
+#[derive(Default)]
+struct KeyNumbers<'a> {
+    ids: HashMap<KeyTexts<'a>, u32, Fast>,
+    keys: Vec<KeyTexts<'a>>,
+}
+
+impl<'a> KeyNumbers<'a> {
+    /// The number of a key (region, instance type, AZ, resource, OS, purchase); the resource
+    /// counts for spot usage only.
+    fn number(&mut self, texts: KeyTexts<'a>, file: &str) -> Result<u32, UsageError> {
+        let [region, attr, az, resource, os, purchase] = texts;
+        let resource = if purchase == Some("spot") {
+            resource
+        } else {
+            Some("")
+        };
+        let texts = [region, attr, az, resource, os, purchase];
+        if let Some(&id) = self.ids.get(&texts) {
+            return Ok(id);
+        }
+        let id = u32::try_from(self.keys.len())
+            .map_err(|_| unreadable(file, "too many kinds of EC2 usage"))?;
+        self.keys.push(texts);
+        self.ids.insert(texts, id);
+        Ok(id)
+    }
+
+    /// The keys by number, and each number's rank in the keys' text order.
+    fn ranked(self) -> (Vec<KeyTexts<'a>>, Vec<usize>) {
+        let mut order: Vec<usize> = (0..self.keys.len()).collect();
+        order.sort_unstable_by(|a, b| self.keys[*a].cmp(&self.keys[*b]));
+        let mut rank = vec![0usize; self.keys.len()];
+        for (r, k) in order.into_iter().enumerate() {
+            rank[k] = r;
+        }
+        (self.keys, rank)
+    }
 }
 
 /// A Decimal column as rust_decimal values (exact; a sum too long for 28 digits is rounded at
