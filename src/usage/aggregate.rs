@@ -42,8 +42,8 @@ use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::pregroup;
 use super::scan::{
     MAX_PERIOD_MS, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, decimal_type, detect_time_format,
-    lower, one_of, price_attr, price_key, quantity_of, reason_of, text, texts, timestamp_as,
-    windows_billable,
+    lower, one_of, price_attr, price_key, quantity_of, reason_of, started_hours, text, texts,
+    timestamp_as, windows_billable,
 };
 use crate::catalog::Catalog;
 
@@ -588,9 +588,7 @@ fn hourly_query(
     let mut by = vec![col("hour"), col("rid")];
     by.extend(raw_keys);
     // Windows bills each row's started hours: counted per row, as the per-row path does.
-    let started_hours = (col("q").cast(DataType::Float64) / lit(3600.0))
-        .ceil()
-        .cast(DataType::Int64);
+    let started_hours = started_hours(col("q"));
     lf.clone()
         .filter(fast_rows.and(lower(schema, "service").eq(lit("ec2"))))
         .select(select)

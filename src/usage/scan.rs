@@ -1055,11 +1055,19 @@ fn short_instances(base: &LazyFrame, file: &str) -> Result<Expr, UsageError> {
 
 /// Windows bills each row's started hours in full: the row's billable seconds.
 pub(crate) fn windows_billable(q: Expr) -> Expr {
-    ((q.cast(DataType::Float64) / lit(3600.0))
-        .ceil()
-        .cast(DataType::Int64)
-        * lit(3600i64))
-    .cast(decimal_type())
+    (started_hours(q) * lit(3600i64)).cast(decimal_type())
+}
+
+/// The hours a row of `q` instance-seconds (a decimal, not negative) started: ⌈q ÷ 3600⌉, exactly
+/// (in integers: ⌈q⌉ whole seconds, then whole hours; a division in floating point would round
+/// a quantity just over an hour, such as 3600.000000000000000001 seconds, down to one hour).
+pub(crate) fn started_hours(q: Expr) -> Expr {
+    let whole = q.clone().cast(DataType::Int64);
+    let seconds = whole.clone()
+        + when(q.gt(whole.cast(decimal_type())))
+            .then(lit(1i64))
+            .otherwise(lit(0i64));
+    (seconds + lit(3599i64)).floor_div(lit(3600i64))
 }
 
 /// The canonical columns a priced usage line is keyed by (a resource-day's, with its day).
@@ -1409,6 +1417,45 @@ fn write_rejects(checked: &LazyFrame, path: &Path, file: &str) -> Result<(), Usa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Started hours are counted exactly, as the first pass counts them (`ec2_hours.rs`).
+    #[test]
+    fn started_hours_are_counted_exactly() {
+        let q = [
+            "0",
+            "0.001",
+            "1",
+            "3599.999999999999999999",
+            "3600",
+            "3600.000000000000000001",
+            "7199.999",
+            "7200",
+            "2678400",
+        ];
+        let df = df!("q" => q).unwrap();
+        let out = df
+            .lazy()
+            .select([
+                started_hours(col("q").str().to_decimal(SCALE)).alias("hours"),
+                windows_billable(col("q").str().to_decimal(SCALE)).alias("billable"),
+            ])
+            .collect()
+            .unwrap();
+        let hours: Vec<Option<i64>> = out.column("hours").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(
+            hours,
+            [0, 1, 1, 1, 1, 2, 2, 2, 744].map(Some).to_vec(),
+            "{out}"
+        );
+        let billable = out.column("billable").unwrap().decimal().unwrap();
+        assert_eq!(billable.scale(), SCALE);
+        let seconds: Vec<Option<i128>> = billable.physical().iter().collect();
+        let want: Vec<Option<i128>> = [0i128, 1, 1, 1, 1, 2, 2, 2, 744]
+            .iter()
+            .map(|h| Some(h * 3600 * ONE))
+            .collect();
+        assert_eq!(seconds, want);
+    }
 
     /// `to_decimal` gives what converting at full scale (rounding off digits that do not fit) and
     /// normalizing gives.
