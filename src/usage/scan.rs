@@ -1124,18 +1124,6 @@ fn hourly(
                 .map_err(|e| unreadable(file, e))?,
         )
     };
-    fn text<'d>(
-        df: &'d DataFrame,
-        name: &str,
-        file: &str,
-    ) -> Result<Vec<Option<&'d str>>, UsageError> {
-        Ok(df
-            .column(name)
-            .and_then(|c| c.str())
-            .map_err(|e| unreadable(file, e))?
-            .iter()
-            .collect())
-    }
     // Summed by clock hour and key: on-demand usage over instances (resource ""), spot usage per
     // instance; in the order (hour, region, instance type, AZ, resource, OS, purchase), nulls
     // first. The few hundred keys are numbered first, so that the few hundred thousand
@@ -1165,14 +1153,7 @@ fn hourly(
         if billable.scale() != SCALE {
             return Err(unreadable(file, "EC2 hours at an unexpected scale"));
         }
-        let columns = [
-            text(df, "region", file)?,
-            text(df, "attr", file)?,
-            text(df, "az", file)?,
-            text(df, "resource_id", file)?,
-            text(df, "os", file)?,
-            text(df, "purchase", file)?,
-        ];
+        let columns = key_columns(df, file)?;
         for (i, (start, value)) in starts.iter().zip(billable.physical().iter()).enumerate() {
             let Some(start) = start else { continue };
             let key = keys.number(columns.each_ref().map(|c| c[i]), file)?;
@@ -1181,14 +1162,7 @@ fn hourly(
         }
     }
     if let Some((frame, class_sums)) = classes {
-        let columns = [
-            text(frame, "region", file)?,
-            text(frame, "attr", file)?,
-            text(frame, "az", file)?,
-            text(frame, "resource_id", file)?,
-            text(frame, "os", file)?,
-            text(frame, "purchase", file)?,
-        ];
+        let columns = key_columns(frame, file)?;
         let windows: Vec<bool> = frame
             .column("windows")
             .and_then(|c| c.bool())
@@ -1255,6 +1229,26 @@ fn hourly(
 /// The texts of an EC2 hour's key: region, instance type, AZ, resource (spot only), OS, purchase.
 type KeyTexts<'a> = [Option<&'a str>; 6];
 
+/// The columns of an EC2 hour's key, in `KeyTexts` order.
+fn key_columns<'d>(df: &'d DataFrame, file: &str) -> Result<[Vec<Option<&'d str>>; 6], UsageError> {
+    let text = |name: &str| -> Result<Vec<Option<&'d str>>, UsageError> {
+        Ok(df
+            .column(name)
+            .and_then(|c| c.str())
+            .map_err(|e| unreadable(file, e))?
+            .iter()
+            .collect())
+    };
+    Ok([
+        text("region")?,
+        text("attr")?,
+        text("az")?,
+        text("resource_id")?,
+        text("os")?,
+        text("purchase")?,
+    ])
+}
+
 /// EC2 hour keys, numbered in order of first appearance.
 #[derive(Default)]
 struct KeyNumbers<'a> {
@@ -1309,9 +1303,16 @@ fn decimals(df: &DataFrame, name: &str, file: &str) -> Result<Vec<Option<Decimal
 }
 
 /// A polars decimal as a normalized `Decimal` (no trailing zeros), rounded half away from zero
-/// when it has more digits than a `Decimal` holds.
+/// when it has more digits than a `Decimal` holds. The trailing zeros go first, a few digits at a
+/// time (`rounded` alone gives the same, but `Decimal::normalize` strips them one by one).
 fn to_decimal(mantissa: i128, scale: u32) -> Decimal {
-    let (mut mantissa, mut scale) = without_trailing_zeros(mantissa, scale);
+    let (mantissa, scale) = without_trailing_zeros(mantissa, scale);
+    rounded(mantissa, scale)
+}
+
+/// A polars decimal as a `Decimal`, rounded half away from zero at the last digit until it fits,
+/// then normalized.
+fn rounded(mut mantissa: i128, mut scale: u32) -> Decimal {
     loop {
         if let Ok(d) = Decimal::try_from_i128_with_scale(mantissa, scale) {
             return d.normalize();
@@ -1458,29 +1459,9 @@ mod tests {
     }
 
     /// `to_decimal` gives what converting at full scale (rounding off digits that do not fit) and
-    /// normalizing gives.
+    /// normalizing gives (`rounded`, the conversion before trailing zeros went first).
     #[test]
     fn decimals_are_converted_and_normalized() {
-        fn reference(mut mantissa: i128, mut scale: u32) -> Decimal {
-            loop {
-                if let Ok(d) = Decimal::try_from_i128_with_scale(mantissa, scale) {
-                    return d.normalize();
-                }
-                if scale == 0 {
-                    return if mantissa < 0 {
-                        Decimal::MIN
-                    } else {
-                        Decimal::MAX
-                    };
-                }
-                let rem = mantissa % 10;
-                mantissa /= 10;
-                if rem.abs() >= 5 {
-                    mantissa += mantissa.signum().max(if rem < 0 { -1 } else { 1 });
-                }
-                scale -= 1;
-            }
-        }
         let mut mantissas = vec![
             0i128,
             1,
@@ -1504,7 +1485,7 @@ mod tests {
         }
         for &m in &mantissas {
             for scale in [0u32, 1, 2, 3, 6, 9, 17, 18, 28, 29, 30, 38] {
-                let (got, want) = (to_decimal(m, scale), reference(m, scale));
+                let (got, want) = (to_decimal(m, scale), rounded(m, scale));
                 assert_eq!(got, want, "{m} at scale {scale}");
                 assert_eq!(got.scale(), want.scale(), "{m} at scale {scale}");
                 assert_eq!(got.to_string(), want.to_string(), "{m} at scale {scale}");
