@@ -190,6 +190,11 @@ impl Bill {
         owned_keys(self.sum_by(|r| r.service.as_str()))
     }
 
+    /// Cost by region.
+    pub fn by_region(&self) -> BTreeMap<String, Money> {
+        owned_keys(self.sum_by(|r| r.region.as_str()))
+    }
+
     /// Cost by day.
     pub fn by_day(&self) -> BTreeMap<NaiveDate, Money> {
         self.sum_by(|r| r.day)

@@ -15,9 +15,10 @@ use crate::error::Error;
 use crate::money::Money;
 use crate::usage::UsageRead;
 
-type SeriesKey = (String, String, Os);
-/// (day, resource, region, az, instance type, os).
-type DayKey = (NaiveDate, String, String, String, String, Os);
+/// (az, instance type, os), borrowed from the observations.
+type SeriesKey<'a> = (&'a str, &'a str, Os);
+/// (day, resource, region, az, instance type, os), borrowed from the usage.
+type DayKey<'a> = (NaiveDate, &'a str, &'a str, &'a str, &'a str, Os);
 /// (seconds, cost, on-demand equivalent, any hour priced from the estimate).
 type SpotSums = (Decimal, Decimal, Decimal, bool);
 
@@ -29,10 +30,10 @@ pub fn apply_spot_prices(
     bill: &mut Bill,
     observations: &[SpotObservation],
 ) -> Result<(Decimal, Decimal), Error> {
-    let mut series: BTreeMap<SeriesKey, Vec<(DateTime<Utc>, Decimal)>> = BTreeMap::new();
+    let mut series: BTreeMap<SeriesKey<'_>, Vec<(DateTime<Utc>, Decimal)>> = BTreeMap::new();
     for o in observations {
         series
-            .entry((o.availability_zone.clone(), o.instance_type.clone(), o.os))
+            .entry((o.availability_zone.as_str(), o.instance_type.as_str(), o.os))
             .or_default()
             .push((o.timestamp, o.price));
     }
@@ -41,14 +42,14 @@ pub fn apply_spot_prices(
     }
     let hour_secs = Decimal::from(3600);
     // (day, resource, region, az, type, os) → (seconds, cost, od-equivalent, any hour estimated)
-    let mut buckets: BTreeMap<DayKey, SpotSums> = BTreeMap::new();
+    let mut buckets: BTreeMap<DayKey<'_>, SpotSums> = BTreeMap::new();
     let (mut observed, mut estimated) = (Decimal::ZERO, Decimal::ZERO);
     for h in usage.ec2_hours.iter().filter(|h| h.key.spot) {
         let k = &h.key;
         let od = crate::bill::engine::on_demand_hourly(catalog, &k.region, &k.attr, k.os)
             .unwrap_or_default();
         let price = series
-            .get(&(k.az.to_string(), k.attr.to_string(), k.os))
+            .get(&(k.az.as_str(), k.attr.as_str(), k.os))
             .and_then(|s| s.iter().rev().find(|(t, _)| *t <= h.hour).map(|(_, p)| *p));
         let (price, est) = match price {
             Some(p) => {
@@ -67,10 +68,10 @@ pub fn apply_spot_prices(
         let b = buckets
             .entry((
                 h.hour.date_naive(),
-                h.resource_id.to_string(),
-                k.region.to_string(),
-                k.az.to_string(),
-                k.attr.to_string(),
+                h.resource_id.as_str(),
+                k.region.as_str(),
+                k.az.as_str(),
+                k.attr.as_str(),
                 k.os,
             ))
             .or_default();
@@ -87,10 +88,10 @@ pub fn apply_spot_prices(
     {
         let Some(b) = buckets.get(&(
             d.day,
-            d.resource_id.to_string(),
-            d.key.region.to_string(),
-            d.key.az.to_string(),
-            d.key.attr.to_string(),
+            d.resource_id.as_str(),
+            d.key.region.as_str(),
+            d.key.az.as_str(),
+            d.key.attr.as_str(),
             d.key.os,
         )) else {
             continue;

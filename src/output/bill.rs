@@ -59,11 +59,7 @@ fn group(v: &BillView<'_>, d: Dimension) -> Vec<(String, Money)> {
             .map(|(d, m)| (d.to_string(), m))
             .collect(),
         Dimension::PricingModel => b.by_pricing_model().into_iter().collect(),
-        Dimension::Region => b
-            .sum_by(|r| r.region.as_str())
-            .into_iter()
-            .map(|(k, m)| (k.to_string(), m))
-            .collect(),
+        Dimension::Region => b.by_region().into_iter().collect(),
         Dimension::Resource => b
             .by_resource()
             .into_iter()

@@ -491,8 +491,8 @@ fn canonical_ids(df: &DataFrame, columns: &[&str]) -> PolarsResult<(Vec<u32>, Ve
 pub(crate) enum Ec2Hours<'a> {
     /// Hour-sums with canonical columns (`start`, the key columns, `billable`).
     Rows(Box<LazyFrame>),
-    /// The classes of the first pass with canonical columns (one row per class, in class order,
-    /// with `windows`), and their hour-sums.
+    /// The classes of the first pass with canonical columns (one row per class, in class order),
+    /// and their hour-sums.
     Classes(DataFrame, &'a [HourSum]),
 }
 
@@ -507,23 +507,7 @@ pub(crate) fn hourly_ec2<'a>(
     file: &str,
 ) -> Result<Ec2Hours<'a>, UsageError> {
     if let Some(h) = &agg.hourly {
-        let c_schema = h.classes.schema().clone();
-        let mut canonical = vec![col("rid")];
-        canonical.extend(own_key_columns(&c_schema));
-        let classes = h
-            .classes
-            .clone()
-            .lazy()
-            .select(canonical)
-            // Every class is EC2; spot usage keeps its instance, on-demand usage none.
-            .with_columns([lit("ec2").alias("service"), col("rid").alias("resource_id")])
-            .with_column(price_attr().alias("attr"))
-            .with_column(
-                col("os")
-                    .eq(lit("windows"))
-                    .fill_null(lit(false))
-                    .alias("windows"),
-            )
+        let classes = canonical_ec2(&h.classes, vec![])
             .collect()
             .map_err(|e| unreadable(file, e))?;
         return Ok(Ec2Hours::Classes(classes, &h.sums));
@@ -532,27 +516,28 @@ pub(crate) fn hourly_ec2<'a>(
         .collect_with_engine(Engine::Streaming)
         .map_err(|e| unreadable(file, e))?
         .unwrap_single();
-    let g_schema = grouped.schema().clone();
-    let mut canonical = vec![
-        col("hour").alias("start"),
-        col("rid"),
-        col("q"),
-        col("started_hours"),
-    ];
-    canonical.extend(own_key_columns(&g_schema));
     let billable = when(col("os").eq(lit("windows")))
         .then((col("started_hours") * lit(3600i64)).cast(decimal_type()))
         .otherwise(col("q"))
         .cast(decimal_type());
+    let keep = vec![col("hour").alias("start"), col("q"), col("started_hours")];
     Ok(Ec2Hours::Rows(Box::new(
-        grouped
-            .lazy()
-            .select(canonical)
-            // Every row here is EC2; spot usage keeps its instance, on-demand usage none.
-            .with_columns([lit("ec2").alias("service"), col("rid").alias("resource_id")])
-            .with_column(price_attr().alias("attr"))
-            .with_column(billable.alias("billable")),
+        canonical_ec2(&grouped, keep).with_column(billable.alias("billable")),
     )))
+}
+
+/// EC2 hours or classes (`rid` and the raw `HOURLY_KEYS` present) with the canonical key columns
+/// `scan::hourly` reads, and the columns `keep`.
+fn canonical_ec2(raw: &DataFrame, keep: Vec<Expr>) -> LazyFrame {
+    let mut canonical = keep;
+    canonical.push(col("rid"));
+    canonical.extend(own_key_columns(raw.schema()));
+    raw.clone()
+        .lazy()
+        .select(canonical)
+        // Every one is EC2; spot usage keeps its instance, on-demand usage none.
+        .with_columns([lit("ec2").alias("service"), col("rid").alias("resource_id")])
+        .with_column(price_attr().alias("attr"))
 }
 
 /// The query that sums EC2 usage by clock hour (columns `hour`, `rid`, `q`, `started_hours` and

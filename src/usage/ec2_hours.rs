@@ -19,10 +19,8 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::pregroup::{decode_fields, encode_fields};
-use super::scan::SCALE;
+use super::scan::{HOUR_MS, ONE};
 
-/// Milliseconds in an hour.
-const HOUR_MS: i64 = 3_600_000;
 /// A series without a class.
 const NO_CLASS: u32 = u32::MAX;
 /// The raw columns EC2 hours are summed by, besides the hour and (for spot) the resource id.
@@ -190,7 +188,7 @@ impl Hourly {
     #[inline]
     pub(crate) fn add(&mut self, series: usize, start: i64, q: i128) -> bool {
         /// An hour of instance-seconds at `SCALE` places.
-        const SECONDS_PER_HOUR: i128 = 3600 * 10i128.pow(SCALE as u32);
+        const SECONDS_PER_HOUR: i128 = 3600 * ONE;
         let class = self.class_of[series];
         if class == NO_CLASS {
             return true;

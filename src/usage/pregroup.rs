@@ -30,7 +30,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::ec2_hours::{ClassHours, Hourly, HourlySpec};
-use super::scan::{MAX_PERIOD_MS, RFC3339_UTC, SCALE};
+use super::scan::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE};
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
@@ -38,8 +38,6 @@ const DAY_MS: i64 = 86_400_000;
 const NULL_LEN: u16 = u16::MAX;
 /// The CSV block read at a time by each thread.
 const BLOCK: usize = 8 << 20;
-/// The exact decimals read (`SCALE` places): 10^SCALE.
-const ONE: i128 = 10i128.pow(SCALE as u32);
 
 /// One group's sums (64 bytes: one cache line). `min` and `max` are `i128::MAX` and `i128::MIN`
 /// until a quantity is added (quantities read are below 10^38, far from either).

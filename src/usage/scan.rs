@@ -21,9 +21,9 @@ use crate::catalog::{Catalog, Os};
 /// Scale of quantities inside polars: 18 decimal places, summed exactly as 128-bit integers.
 pub(crate) const SCALE: usize = 18;
 /// One at `SCALE` places.
-const ONE: i128 = 10i128.pow(SCALE as u32);
+pub(crate) const ONE: i128 = 10i128.pow(SCALE as u32);
 /// Milliseconds in an hour.
-const HOUR_MS: i64 = 3_600_000;
+pub(crate) const HOUR_MS: i64 = 3_600_000;
 type Fast = foldhash::fast::FixedState;
 const ROW: &str = "__row";
 pub(crate) const REASON: &str = "__reason";
@@ -1095,7 +1095,7 @@ fn out_columns() -> Vec<Expr> {
 ///
 /// `parts` are frames of EC2 usage (rows, or sums already by hour) with the columns `start`,
 /// `region`, `attr`, `os`, `purchase`, `az`, `resource_id` and `billable`; `classes` the first
-/// pass's classes with those columns (and `windows`) and their hour-sums.
+/// pass's classes with those columns but `billable`, and their hour-sums.
 fn hourly(
     parts: Vec<LazyFrame>,
     classes: Option<(&DataFrame, &[HourSum])>,
@@ -1163,19 +1163,15 @@ fn hourly(
     }
     if let Some((frame, class_sums)) = classes {
         let columns = key_columns(frame, file)?;
-        let windows: Vec<bool> = frame
-            .column("windows")
-            .and_then(|c| c.bool())
-            .map_err(|e| unreadable(file, e))?
-            .iter()
-            .map(|w| w.unwrap_or(false))
-            .collect();
-        let class_keys: Vec<u32> = (0..frame.height())
-            .map(|i| keys.number(columns.each_ref().map(|c| c[i]), file))
-            .collect::<Result<_, _>>()?;
+        // Each class's key number, and whether it is Windows.
+        let class_keys: Vec<(u32, bool)> = (0..frame.height())
+            .map(|i| {
+                let texts = columns.each_ref().map(|c| c[i]);
+                Ok((keys.number(texts, file)?, texts[4] == Some("windows")))
+            })
+            .collect::<Result<_, UsageError>>()?;
         for s in class_sums {
-            let class = s.class as usize;
-            let (Some(&key), Some(&windows)) = (class_keys.get(class), windows.get(class)) else {
+            let Some(&(key, windows)) = class_keys.get(s.class as usize) else {
                 return Err(unreadable(file, "an EC2 hour of an unknown class"));
             };
             // Windows bills each row's started hours in full.
