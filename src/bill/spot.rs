@@ -46,8 +46,8 @@ pub fn apply_spot_prices(
     let (mut observed, mut estimated) = (Decimal::ZERO, Decimal::ZERO);
     for h in usage.ec2_hours.iter().filter(|h| h.key.spot) {
         let k = &h.key;
-        let od = crate::bill::engine::on_demand_hourly(catalog, &k.region, &k.attr, k.os)
-            .unwrap_or_default();
+        // A missing on-demand price is an error, never $0 (`price_usage` reports it first).
+        let od = crate::bill::engine::on_demand_hourly(catalog, &k.region, &k.attr, k.os)?;
         let price = series
             .get(&(k.az.as_str(), k.attr.as_str(), k.os))
             .and_then(|s| s.iter().rev().find(|(t, _)| *t <= h.hour).map(|(_, p)| *p));
