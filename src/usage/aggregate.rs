@@ -39,6 +39,7 @@ use std::path::Path;
 use super::UsageError;
 use super::ec2_hours::{ClassHours, HOURLY_KEYS, HourSum, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
+use super::parquet_keys::KeyReader;
 use super::pregroup;
 use super::scan::{
     MAX_PERIOD_MS, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, decimal_type, detect_time_format,
@@ -153,55 +154,41 @@ pub(crate) fn aggregate(
                 .then(|| HourlySpec::new(&names))
                 .flatten();
             let mut groups = pregroup::Groups::new(names.len(), spec.clone());
-            // The second half of each slice's rows, added by a second thread.
-            let mut second = pregroup::Groups::new(names.len(), spec);
             if slices.is_empty() {
                 let df = grouped_plan(lf, schema, start_format, end_format)
                     .collect_with_engine(Engine::Streaming)
                     .map_err(|e| unreadable(file, e))?
                     .unwrap_single();
                 add_grouped(&mut groups, &df, &names, file)?;
-            }
-            let mut needed = vec![col("usage_start"), col("usage_end"), col("quantity")];
-            needed.extend(key_columns(schema));
-            let text_times = (start_format, end_format) == (Some(RFC3339_UTC), Some(RFC3339_UTC));
-            for (offset, len) in slices {
-                let read = lf
-                    .clone()
-                    .slice(offset as i64, len as IdxSize)
-                    .select(needed.clone())
-                    .collect_with_engine(Engine::Streaming)
-                    .map_err(|e| unreadable(file, e))?
-                    .unwrap_single();
-                let (n, names) = (read.height(), &names);
-                let added = std::thread::scope(|s| {
-                    let read = &read;
-                    let helper = s.spawn(|| second.add_rows(read, names, n / 2..n, text_times));
-                    let first = groups.add_rows(read, names, 0..n / 2, text_times);
-                    (first, helper.join().ok().flatten())
+                groups
+            } else {
+                // Two threads, each reading and grouping every other slice in groups of its own.
+                let reader = SliceReader {
+                    path: source.map(|(p, _)| p),
+                    lf,
+                    schema,
+                    names: &names,
+                    formats: (start_format, end_format),
+                    file,
+                };
+                let mut second = pregroup::Groups::new(names.len(), spec);
+                let (first, other) = std::thread::scope(|s| {
+                    let (reader, slices) = (&reader, &slices);
+                    let helper = s.spawn(|| reader.add_slices(&mut second, slices, 1));
+                    let first = reader.add_slices(&mut groups, slices, 0);
+                    let other = helper
+                        .join()
+                        .unwrap_or_else(|_| Err(unreadable(file, "a reading thread failed")));
+                    (first, other)
                 });
-                match added {
-                    (Some(()), Some(())) => continue,
-                    (None, None) => {}
-                    // Both halves have the same columns: one cannot be read and not the other.
-                    _ => {
-                        return Err(unreadable(
-                            file,
-                            "half of a slice of rows could not be read",
-                        ));
-                    }
+                if first? | other? {
+                    // A slice's EC2 hours were not summed: `hourly_ec2` runs its own query.
+                    groups.drop_hours();
+                    second.drop_hours();
                 }
-                // Columns of types `add_rows` does not read: the polars query groups the slice,
-                // and `hourly_ec2` sums the EC2 hours with its own query.
-                groups.drop_hours();
-                second.drop_hours();
-                let df = grouped_plan(&read.lazy(), schema, start_format, end_format)
-                    .collect()
-                    .map_err(|e| unreadable(file, e))?;
-                add_grouped(&mut groups, &df, names, file)?;
+                groups.merge(second);
+                groups
             }
-            groups.merge(second);
-            groups
         }
     };
     let frames = grouped
@@ -232,27 +219,117 @@ const SLICE_ROWS: usize = 1 << 20;
 #[cfg(test)]
 const SLICE_ROWS: usize = 250;
 
-/// A Parquet file's rows as slices of whole row groups of about `SLICE_ROWS` rows (offset, rows);
-/// empty when the metadata cannot be read (the file is then grouped in one query).
-fn row_group_slices(path: &Path) -> Vec<(usize, usize)> {
-    let Ok(f) = std::fs::File::open(path) else {
+/// A slice of a Parquet file: its first row, its number of rows and its row groups.
+#[derive(Debug, Clone)]
+struct Slice {
+    offset: usize,
+    rows: usize,
+    groups: std::ops::Range<usize>,
+}
+
+/// A Parquet file's rows as slices of whole row groups of about `SLICE_ROWS` rows; empty when
+/// the metadata cannot be read (the file is then grouped in one query).
+fn row_group_slices(path: &Path) -> Vec<Slice> {
+    let Some(reader) = KeyReader::open(path) else {
         return Vec::new();
     };
-    let mut reader = ParquetReader::new(f);
-    let Ok(meta) = reader.get_metadata() else {
-        return Vec::new();
-    };
-    let mut slices: Vec<(usize, usize)> = Vec::new();
+    let mut slices: Vec<Slice> = Vec::new();
     let mut offset = 0;
-    for rg in &meta.row_groups {
-        let n = rg.num_rows();
+    for (g, n) in reader.row_group_rows().into_iter().enumerate() {
         match slices.last_mut() {
-            Some((_, len)) if *len + n <= SLICE_ROWS => *len += n,
-            _ => slices.push((offset, n)),
+            Some(last) if last.rows + n <= SLICE_ROWS => {
+                last.rows += n;
+                last.groups.end = g + 1;
+            }
+            _ => slices.push(Slice {
+                offset,
+                rows: n,
+                groups: g..g + 1,
+            }),
         }
         offset += n;
     }
     slices
+}
+
+/// What reading a Parquet file's slices needs.
+struct SliceReader<'a> {
+    path: Option<&'a Path>,
+    lf: &'a LazyFrame,
+    schema: &'a Schema,
+    names: &'a [&'a str],
+    formats: (Option<usize>, Option<usize>),
+    file: &'a str,
+}
+
+impl SliceReader<'_> {
+    /// Adds every other slice, from slice `first`, to `groups`; true when a slice's EC2 hours
+    /// could not be summed (its columns were grouped by the polars query).
+    fn add_slices(
+        &self,
+        groups: &mut pregroup::Groups,
+        slices: &[Slice],
+        first: usize,
+    ) -> Result<bool, UsageError> {
+        // Key columns read as dictionary codes when they are text (`parquet_keys.rs`).
+        let mut keys = self
+            .names
+            .iter()
+            .all(|k| matches!(self.schema.get(k), Some(DataType::String)))
+            .then(|| self.path.and_then(KeyReader::open))
+            .flatten();
+        let mut dropped = false;
+        for slice in slices.iter().skip(first).step_by(2) {
+            dropped |= self.add_slice(groups, keys.as_mut(), slice)?;
+        }
+        Ok(dropped)
+    }
+
+    /// Adds one slice: its key columns as codes with its times and quantities from polars, else
+    /// all its columns from polars (`Groups::add_rows`), else grouped by the polars query (true).
+    fn add_slice(
+        &self,
+        groups: &mut pregroup::Groups,
+        keys: Option<&mut KeyReader>,
+        slice: &Slice,
+    ) -> Result<bool, UsageError> {
+        let (schema, names, file) = (self.schema, self.names, self.file);
+        let text_times = self.formats == (Some(RFC3339_UTC), Some(RFC3339_UTC));
+        let read = |columns: Vec<Expr>| {
+            self.lf
+                .clone()
+                .slice(slice.offset as i64, slice.rows as IdxSize)
+                .select(columns)
+                .collect_with_engine(Engine::Streaming)
+                .map_err(|e| unreadable(file, e))
+                .map(|df| df.unwrap_single())
+        };
+        let numbers = || vec![col("usage_start"), col("usage_end"), col("quantity")];
+        if let Some(codes) = keys.and_then(|k| k.read(slice.groups.clone(), names)) {
+            let df = read(numbers())?;
+            if groups.add_coded(&df, &codes, text_times).is_some() {
+                return Ok(false);
+            }
+        }
+        let mut needed = numbers();
+        needed.extend(key_columns(schema));
+        let df = read(needed)?;
+        if groups
+            .add_rows(&df, names, 0..df.height(), text_times)
+            .is_some()
+        {
+            return Ok(false);
+        }
+        // Columns of types `add_rows` does not read: the polars query groups the slice, and
+        // `hourly_ec2` sums the EC2 hours with its own query.
+        groups.drop_hours();
+        let (start_format, end_format) = self.formats;
+        let grouped = grouped_plan(&df.lazy(), schema, start_format, end_format)
+            .collect()
+            .map_err(|e| unreadable(file, e))?;
+        add_grouped(groups, &grouped, names, file)?;
+        Ok(true)
+    }
 }
 
 /// The key columns present in the file, by name.
@@ -856,6 +933,29 @@ mod tests {
         Some(assert_same_rows(got, expected, &types, &by, path))
     }
 
+    /// Like `rows_grouped`, with the key columns read as dictionary codes (`parquet_keys.rs`):
+    /// `None` when they cannot be.
+    fn rows_coded(path: &Path) -> Option<usize> {
+        use polars::prelude::*;
+        let p = Probe::new(path);
+        let (expected, types, by) = p.query_groups();
+        let (names, formats) = (&p.names, p.formats);
+        let mut reader = super::KeyReader::open(path)?;
+        let n_groups = reader.row_group_rows().len();
+        let codes = reader.read(0..n_groups, names)?;
+        let read = p
+            .lf
+            .clone()
+            .select([col("usage_start"), col("usage_end"), col("quantity")])
+            .collect()
+            .unwrap();
+        let mut got = super::pregroup::Groups::new(names.len(), None);
+        let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
+        got.add_coded(&read, &codes, text_times)?;
+        let got = got.into_frame(names).unwrap();
+        Some(assert_same_rows(got, expected, &types, &by, path))
+    }
+
     /// The EC2 hours `pregroup` sums for `path` (every resource's, as if none were slow), checked
     /// equal to the polars query's; their number.
     fn pregrouped_hours(path: &Path) -> usize {
@@ -1056,6 +1156,10 @@ mod tests {
         write_parquet(&mut text, &text_pq, None);
         assert!(rows_grouped(&text_pq).unwrap() > 40);
         assert!(rows_grouped(&typed_pq).unwrap() > 10);
+        // Also with the key columns read as dictionary codes, over several row groups.
+        assert!(rows_coded(&text_pq).unwrap() > 40);
+        assert!(rows_coded(&typed_pq).unwrap() > 10);
+        assert!(rows_coded(&sliced).unwrap() > 10);
         let mut micros = typed
             .lazy()
             .with_column(col("usage_start").cast(DataType::Datetime(TimeUnit::Microseconds, None)))
@@ -1064,6 +1168,7 @@ mod tests {
         let micros_pq = dir.path().join("micros.parquet");
         write_parquet(&mut micros, &micros_pq, None);
         assert_eq!(rows_grouped(&micros_pq), None);
+        assert_eq!(rows_coded(&micros_pq), None);
         assert_same(&micros_pq);
     }
 }

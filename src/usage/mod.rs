@@ -17,6 +17,7 @@ mod ec2_hours;
 mod formats;
 pub mod inventory;
 pub mod metrics;
+mod parquet_keys;
 mod pregroup;
 mod scan;
 

@@ -30,6 +30,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::ec2_hours::{ClassHours, Hourly, HourlySpec};
+use super::parquet_keys::KeyCodes;
 use super::scan::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE};
 
 /// Milliseconds in a day.
@@ -357,35 +358,7 @@ impl Groups {
         if rows.end > n {
             return None;
         }
-        let times = |name: &str| -> Option<Column> {
-            let c = df.column(name).ok()?;
-            match c.dtype() {
-                DataType::Datetime(TimeUnit::Milliseconds, _) => Some(
-                    c.datetime()
-                        .ok()?
-                        .physical()
-                        .rechunk()
-                        .into_owned()
-                        .into_column(),
-                ),
-                DataType::String if text_times => Some(c.rechunk()),
-                _ => None,
-            }
-        };
-        let (start, end) = (times("usage_start")?, times("usage_end")?);
-        let quantity = df.column("quantity").ok()?;
-        let (quantity, factor) = match quantity.dtype() {
-            DataType::String => (quantity.rechunk(), None),
-            _ => {
-                let d = quantity.decimal().ok()?;
-                let places = SCALE.checked_sub(d.scale())?;
-                let factor = 10i128.pow(u32::try_from(places).ok()?);
-                (
-                    d.physical().rechunk().into_owned().into_column(),
-                    Some(factor),
-                )
-            }
-        };
+        let numbers = Numbers::of(df, text_times)?;
         let mut keys = Vec::with_capacity(names.len());
         for name in names {
             keys.push(df.column(name).ok()?.str().ok()?.rechunk().into_owned());
@@ -393,12 +366,7 @@ impl Groups {
         if n == 0 {
             return Some(());
         }
-        let mut start = TimeReader::new(&start)?;
-        let mut end = TimeReader::new(&end)?;
-        let q = match factor {
-            None => QuantityReader::Text(quantity.str().ok()?.downcast_get(0)?),
-            Some(f) => QuantityReader::Scaled(quantity.i128().ok()?.downcast_get(0)?, f),
-        };
+        let (mut start, mut end, q) = numbers.readers()?;
         let keys = keys
             .iter()
             .map(|k| k.downcast_get(0))
@@ -406,6 +374,61 @@ impl Groups {
         for i in rows {
             let (s, e, q) = (start.at(i), end.at(i), q.at(i));
             self.add(s, e, q, keys.iter().map(|k| k.get(i).map(str::as_bytes)));
+        }
+        Some(())
+    }
+
+    /// Adds the rows of a slice of a Parquet file whose times and quantities `df` holds (columns
+    /// `usage_start`, `usage_end`, `quantity`, read as `add_rows` reads them) and whose key
+    /// columns `keys` holds as codes (`parquet_keys.rs`), in the order of `names`. A row's series
+    /// is found by its codes; the texts of each new combination of codes are looked up once.
+    /// `None`, before any row is added, when a column cannot be read so.
+    pub(crate) fn add_coded(
+        &mut self,
+        df: &DataFrame,
+        keys: &[KeyCodes],
+        text_times: bool,
+    ) -> Option<()> {
+        const MAX: usize = 16;
+        let n = df.height();
+        if keys.len() != self.keys || keys.len() > MAX || keys.iter().any(|k| k.codes.len() != n) {
+            return None;
+        }
+        let numbers = Numbers::of(df, text_times)?;
+        if n == 0 {
+            return Some(());
+        }
+        let (mut start, mut end, q) = numbers.readers()?;
+        let mut local: HashMap<[u32; MAX], usize, foldhash::fast::FixedState> = HashMap::default();
+        let mut row = [0u32; MAX];
+        let mut last: Option<([u32; MAX], usize)> = None;
+        for i in 0..n {
+            for (code, key) in row.iter_mut().zip(keys) {
+                *code = key.codes[i];
+            }
+            let series = match last {
+                Some((codes, series)) if codes == row => series,
+                _ => {
+                    let series = match local.get(&row) {
+                        Some(&series) => series,
+                        None => {
+                            let fields = keys
+                                .iter()
+                                .zip(row)
+                                .map(|(key, code)| key.text(code).map(str::as_bytes));
+                            let Some(series) = self.series_of(fields) else {
+                                self.failed = true;
+                                return Some(());
+                            };
+                            local.insert(row, series);
+                            series
+                        }
+                    };
+                    last = Some((row, series));
+                    series
+                }
+            };
+            self.add_to(series, start.at(i), end.at(i), q.at(i));
         }
         Some(())
     }
@@ -487,6 +510,70 @@ impl Groups {
             days: DataFrame::new(n, days).ok()?,
             hourly,
         })
+    }
+}
+
+/// A Parquet slice's times and quantities, as `Groups::add_rows` reads them: times in
+/// milliseconds (or RFC 3339 text when `text_times`), the quantity text or a decimal of at most
+/// `SCALE` places (with the factor that brings it to `SCALE`).
+struct Numbers {
+    start: Column,
+    end: Column,
+    quantity: Column,
+    factor: Option<i128>,
+}
+
+impl Numbers {
+    /// `None` when a column has another type.
+    fn of(df: &DataFrame, text_times: bool) -> Option<Self> {
+        let times = |name: &str| -> Option<Column> {
+            let c = df.column(name).ok()?;
+            match c.dtype() {
+                DataType::Datetime(TimeUnit::Milliseconds, _) => Some(
+                    c.datetime()
+                        .ok()?
+                        .physical()
+                        .rechunk()
+                        .into_owned()
+                        .into_column(),
+                ),
+                DataType::String if text_times => Some(c.rechunk()),
+                _ => None,
+            }
+        };
+        let (start, end) = (times("usage_start")?, times("usage_end")?);
+        let quantity = df.column("quantity").ok()?;
+        let (quantity, factor) = match quantity.dtype() {
+            DataType::String => (quantity.rechunk(), None),
+            _ => {
+                let d = quantity.decimal().ok()?;
+                let places = SCALE.checked_sub(d.scale())?;
+                let factor = 10i128.pow(u32::try_from(places).ok()?);
+                (
+                    d.physical().rechunk().into_owned().into_column(),
+                    Some(factor),
+                )
+            }
+        };
+        Some(Numbers {
+            start,
+            end,
+            quantity,
+            factor,
+        })
+    }
+
+    /// Readers of the (non-empty) columns.
+    fn readers(&self) -> Option<(TimeReader<'_>, TimeReader<'_>, QuantityReader<'_>)> {
+        let q = match self.factor {
+            None => QuantityReader::Text(self.quantity.str().ok()?.downcast_get(0)?),
+            Some(f) => QuantityReader::Scaled(self.quantity.i128().ok()?.downcast_get(0)?, f),
+        };
+        Some((
+            TimeReader::new(&self.start)?,
+            TimeReader::new(&self.end)?,
+            q,
+        ))
     }
 }
 

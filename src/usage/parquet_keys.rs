@@ -1,0 +1,251 @@
+//! A Parquet file's key columns read as numbers: the first pass (`aggregate.rs`, `pregroup.rs`)
+//! groups rows by a dozen text columns, and most Parquet writers store such columns
+//! dictionary-encoded: each column chunk holds its distinct texts once (the dictionary page) and,
+//! for each row, the position of its text. Here those positions are read as they are stored, so
+//! the first pass compares and hashes a row's dozen small numbers instead of decoding, copying and
+//! hashing its texts; each distinct combination's texts are looked at once per slice.
+//!
+//! Only what this module reads exactly is read: flat `BYTE_ARRAY` columns of UTF-8 text, whose
+//! chunks have a dictionary page and only dictionary-encoded data pages (v1 or v2, definition
+//! levels in RLE). Anything else (a chunk that fell back to plain pages, say) is `None`, and the
+//! caller reads the slice through polars as before, so a file this module cannot read costs time,
+//! never a result.
+
+use std::fs::File;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::path::Path;
+
+use polars_buffer::Buffer;
+use polars_parquet::parquet::encoding::Encoding;
+use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
+use polars_parquet::parquet::encoding::plain_byte_array::BinaryIter;
+use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
+use polars_parquet::parquet::page::{DataPageHeader, split_buffer};
+use polars_parquet::parquet::read::{BasicDecompressor, PageReader, read_metadata};
+use polars_parquet::parquet::schema::types::PhysicalType;
+
+/// One key column over a slice of rows, as numbers: `codes[row]` is 0 for null, else 1 + the
+/// position of the row's text in `texts`. The same text may have several codes (one per row
+/// group's dictionary); the caller looks codes up by their texts, so that is harmless.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCodes {
+    pub codes: Vec<u32>,
+    pub texts: Vec<Box<str>>,
+}
+
+impl KeyCodes {
+    /// The text of a code (`None` for null).
+    #[inline]
+    pub(crate) fn text(&self, code: u32) -> Option<&str> {
+        match code {
+            0 => None,
+            c => self.texts.get(c as usize - 1).map(|t| &**t),
+        }
+    }
+}
+
+/// A Parquet file's metadata and an open handle, to read the key columns of its row groups.
+pub(crate) struct KeyReader {
+    file: File,
+    meta: FileMetadata,
+}
+
+impl KeyReader {
+    /// Opens `path`; `None` when its metadata cannot be read (polars then reports why).
+    pub(crate) fn open(path: &Path) -> Option<Self> {
+        let mut file = File::open(path).ok()?;
+        let meta = read_metadata(&mut file).ok()?;
+        Some(KeyReader { file, meta })
+    }
+
+    /// The row groups' row counts, in file order.
+    pub(crate) fn row_group_rows(&self) -> Vec<usize> {
+        self.meta
+            .row_groups
+            .iter()
+            .map(|rg| rg.num_rows())
+            .collect()
+    }
+
+    /// The columns `names` of row groups `groups`, as codes (rows in file order); `None` when a
+    /// chunk is not dictionary-encoded text as the module doc says, or cannot be read.
+    pub(crate) fn read(&mut self, groups: Range<usize>, names: &[&str]) -> Option<Vec<KeyCodes>> {
+        let mut out: Vec<KeyCodes> = names.iter().map(|_| KeyCodes::default()).collect();
+        for g in groups {
+            let rg = self.meta.row_groups.get(g)?;
+            let rows = rg.num_rows();
+            for (name, key) in names.iter().zip(out.iter_mut()) {
+                let mut chunks = rg.columns_under_root_iter(name)?;
+                let chunk = chunks.next()?;
+                if chunks.next().is_some() {
+                    return None;
+                }
+                let before = key.codes.len();
+                read_chunk(&mut self.file, chunk, key)?;
+                if key.codes.len() - before != rows {
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+/// Appends a column chunk's codes and its dictionary's texts to `key`.
+fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) -> Option<()> {
+    let descriptor = &chunk.descriptor().descriptor;
+    if chunk.physical_type() != PhysicalType::ByteArray
+        || descriptor.max_rep_level != 0
+        || descriptor.max_def_level > 1
+    {
+        return None;
+    }
+    let nullable = descriptor.max_def_level == 1;
+    let range = chunk.byte_range();
+    let mut bytes = vec![0u8; usize::try_from(range.end.checked_sub(range.start)?).ok()?];
+    file.seek(SeekFrom::Start(range.start)).ok()?;
+    file.read_exact(&mut bytes).ok()?;
+    let pages = PageReader::new(
+        Cursor::new(Buffer::from(bytes)),
+        chunk,
+        Vec::new(),
+        usize::MAX,
+    );
+    let mut pages = BasicDecompressor::new(pages, Vec::new());
+    let dict = pages.read_dict_page().ok()??;
+    // Code of the dictionary's first text.
+    let base = u32::try_from(key.texts.len() + 1).ok()?;
+    let n_dict = u32::try_from(dict.num_values).ok()?;
+    base.checked_add(n_dict)?;
+    for text in BinaryIter::new(&dict.buffer, Some(dict.num_values)) {
+        let text = std::str::from_utf8(text.ok()?).ok()?;
+        key.texts.push(text.into());
+    }
+    if key.texts.len() + 1 != (base + n_dict) as usize {
+        return None;
+    }
+    while let Some(item) = pages.next() {
+        let page = item.ok()?.decompress(&mut pages).ok()?;
+        if !matches!(
+            page.encoding(),
+            Encoding::PlainDictionary | Encoding::RleDictionary
+        ) {
+            return None;
+        }
+        if let DataPageHeader::V1(_) = page.header()
+            && nullable
+            && page.definition_level_encoding() != Encoding::Rle
+        {
+            return None;
+        }
+        let n = page.num_values();
+        let split = split_buffer(&page).ok()?;
+        let defined = if nullable {
+            let levels = HybridRleDecoder::new(split.def, 1, n).collect().ok()?;
+            if levels.len() != n {
+                return None;
+            }
+            Some(levels)
+        } else {
+            None
+        };
+        let n_values = defined
+            .as_ref()
+            .map_or(n, |d| d.iter().filter(|&&l| l == 1).count());
+        let (&width, indices) = split.values.split_first()?;
+        if width > 32 {
+            return None;
+        }
+        let indices = if n_values == 0 {
+            Vec::new()
+        } else {
+            HybridRleDecoder::new(indices, u32::from(width), n_values)
+                .collect()
+                .ok()?
+        };
+        if indices.len() != n_values || indices.iter().any(|&i| i >= n_dict) {
+            return None;
+        }
+        match defined {
+            None => key.codes.extend(indices.iter().map(|&i| base + i)),
+            Some(levels) => {
+                let mut next = indices.iter();
+                for level in levels {
+                    key.codes.push(match level {
+                        0 => 0,
+                        _ => base + next.next()?,
+                    });
+                }
+            }
+        }
+        pages.reuse_page_buffer(page);
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::*;
+
+    /// Writes `df` as Parquet (polars writes text dictionary-encoded) in row groups of `rows`.
+    fn write(df: &mut DataFrame, rows: usize) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        ParquetWriter::new(f.reopen().unwrap())
+            .with_row_group_size(Some(rows))
+            .finish(df)
+            .unwrap();
+        f
+    }
+
+    fn decoded(key: &KeyCodes) -> Vec<Option<&str>> {
+        key.codes.iter().map(|&c| key.text(c)).collect()
+    }
+
+    #[test]
+    fn codes_name_the_texts_with_nulls_across_row_groups() {
+        let a: Vec<Option<&str>> = (0..1000)
+            .map(|i| match i % 7 {
+                0 => None,
+                1 => Some(""),
+                r => Some(["x", "yy", "zzz", "ü", "long text"][r as usize % 5]),
+            })
+            .collect();
+        let b: Vec<&str> = (0..1000)
+            .map(|i| if i < 500 { "first" } else { "second" })
+            .collect();
+        let mut df = df!("a" => &a, "b" => &b).unwrap();
+        let f = write(&mut df, 300);
+        let mut r = KeyReader::open(f.path()).unwrap();
+        let rows = r.row_group_rows();
+        assert!(rows.len() >= 3, "{rows:?}");
+        assert_eq!(rows.iter().sum::<usize>(), 1000);
+        let keys = r.read(0..rows.len(), &["a", "b"]).unwrap();
+        assert_eq!(decoded(&keys[0]), a);
+        assert_eq!(
+            decoded(&keys[1]),
+            b.iter().map(|s| Some(*s)).collect::<Vec<_>>()
+        );
+        // A later slice alone.
+        let keys = r.read(2..rows.len(), &["b"]).unwrap();
+        assert_eq!(
+            decoded(&keys[0]),
+            b[rows[0] + rows[1]..]
+                .iter()
+                .map(|s| Some(*s))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn what_is_not_dictionary_text_is_left_to_polars() {
+        let mut df = df!("n" => &[1i64, 2, 3], "t" => &["a", "b", "c"]).unwrap();
+        let f = write(&mut df, 10);
+        let mut r = KeyReader::open(f.path()).unwrap();
+        assert!(r.read(0..1, &["n"]).is_none());
+        assert!(r.read(0..1, &["missing"]).is_none());
+        assert!(r.read(5..6, &["t"]).is_none());
+        assert!(r.read(0..1, &["t"]).is_some());
+    }
+}
