@@ -943,12 +943,11 @@ mod tests {
         let mut reader = super::KeyReader::open(path)?;
         let n_groups = reader.row_group_rows().len();
         let codes = reader.read(0..n_groups, names)?;
-        let read = p
-            .lf
-            .clone()
-            .select([col("usage_start"), col("usage_end"), col("quantity")])
-            .collect()
-            .unwrap();
+        let read =
+            p.lf.clone()
+                .select([col("usage_start"), col("usage_end"), col("quantity")])
+                .collect()
+                .unwrap();
         let mut got = super::pregroup::Groups::new(names.len(), None);
         let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
         got.add_coded(&read, &codes, text_times)?;

@@ -18,7 +18,9 @@ use std::path::Path;
 
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::Encoding;
-use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
+use polars_parquet::parquet::encoding::hybrid_rle::{
+    HybridRleChunk, HybridRleChunkIter, HybridRleDecoder,
+};
 use polars_parquet::parquet::encoding::plain_byte_array::BinaryIter;
 use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
 use polars_parquet::parquet::page::{DataPageHeader, split_buffer};
@@ -141,47 +143,111 @@ fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) 
         }
         let n = page.num_values();
         let split = split_buffer(&page).ok()?;
-        let defined = if nullable {
-            let levels = HybridRleDecoder::new(split.def, 1, n).collect().ok()?;
-            if levels.len() != n {
-                return None;
-            }
-            Some(levels)
-        } else {
-            None
-        };
-        let n_values = defined
-            .as_ref()
-            .map_or(n, |d| d.iter().filter(|&&l| l == 1).count());
         let (&width, indices) = split.values.split_first()?;
         if width > 32 {
             return None;
         }
-        let indices = if n_values == 0 {
-            Vec::new()
-        } else {
-            HybridRleDecoder::new(indices, u32::from(width), n_values)
-                .collect()
-                .ok()?
-        };
-        if indices.len() != n_values || indices.iter().any(|&i| i >= n_dict) {
-            return None;
-        }
-        match defined {
-            None => key.codes.extend(indices.iter().map(|&i| base + i)),
-            Some(levels) => {
-                let mut next = indices.iter();
-                for level in levels {
-                    key.codes.push(match level {
-                        0 => 0,
-                        _ => base + next.next()?,
-                    });
+        let from = key.codes.len();
+        if nullable {
+            // The positions of the defined rows, in order, with `NULL_MARK` for each null row.
+            let mut values = Indices::new(indices, width, n);
+            let (mut unpacked, mut positions) = (Vec::new(), Vec::new());
+            for run in HybridRleDecoder::new(split.def, 1, n).into_chunk_iter() {
+                match run.ok()? {
+                    HybridRleChunk::Rle(0, len) => {
+                        key.codes.resize(key.codes.len() + len, NULL_MARK)
+                    }
+                    HybridRleChunk::Rle(_, len) => values.take(len, &mut key.codes)?,
+                    HybridRleChunk::Bitpacked(levels) => {
+                        // Nulls and values interleaved: the run's positions taken at once,
+                        // then placed.
+                        unpacked.clear();
+                        levels.collect_into(&mut unpacked);
+                        let defined = unpacked.iter().filter(|&&l| l != 0).count();
+                        positions.clear();
+                        values.take(defined, &mut positions)?;
+                        let mut next = positions.iter();
+                        for &level in &unpacked {
+                            key.codes.push(match level {
+                                0 => NULL_MARK,
+                                _ => *next.next()?,
+                            });
+                        }
+                    }
                 }
             }
+        } else {
+            Indices::new(indices, width, n).take(n, &mut key.codes)?;
+        }
+        if key.codes.len() - from != n {
+            return None;
+        }
+        // Positions to codes, each checked to be in the dictionary.
+        let mut beyond = false;
+        for c in &mut key.codes[from..] {
+            beyond |= *c >= n_dict && *c != NULL_MARK;
+            *c = match *c {
+                NULL_MARK => 0,
+                i => base + i,
+            };
+        }
+        if beyond {
+            return None;
         }
         pages.reuse_page_buffer(page);
     }
     Some(())
+}
+
+/// What a null row's place holds until positions become codes (no dictionary has 2^32 texts).
+const NULL_MARK: u32 = u32::MAX;
+
+/// A data page's dictionary positions (RLE / bit-packed hybrid), taken a run at a time.
+struct Indices<'a> {
+    runs: HybridRleChunkIter<'a>,
+    /// The current run's repeated position and how many are left.
+    repeat: (u32, usize),
+    /// The current bit-packed run, unpacked, and how far it was taken.
+    packed: Vec<u32>,
+    at: usize,
+}
+
+impl<'a> Indices<'a> {
+    fn new(data: &'a [u8], width: u8, n: usize) -> Self {
+        Indices {
+            runs: HybridRleDecoder::new(data, u32::from(width), n).into_chunk_iter(),
+            repeat: (0, 0),
+            packed: Vec::new(),
+            at: 0,
+        }
+    }
+
+    /// Appends the next `len` positions to `out`; `None` when the page has fewer.
+    fn take(&mut self, mut len: usize, out: &mut Vec<u32>) -> Option<()> {
+        while len > 0 {
+            if self.repeat.1 > 0 {
+                let k = len.min(self.repeat.1);
+                out.resize(out.len() + k, self.repeat.0);
+                self.repeat.1 -= k;
+                len -= k;
+            } else if self.at < self.packed.len() {
+                let k = len.min(self.packed.len() - self.at);
+                out.extend_from_slice(&self.packed[self.at..self.at + k]);
+                self.at += k;
+                len -= k;
+            } else {
+                match self.runs.next()?.ok()? {
+                    HybridRleChunk::Rle(v, n) => self.repeat = (v, n),
+                    HybridRleChunk::Bitpacked(d) => {
+                        self.packed.clear();
+                        self.at = 0;
+                        d.collect_into(&mut self.packed);
+                    }
+                }
+            }
+        }
+        Some(())
+    }
 }
 
 #[cfg(test)]

@@ -389,9 +389,9 @@ impl Groups {
         keys: &[KeyCodes],
         text_times: bool,
     ) -> Option<()> {
-        const MAX: usize = 16;
         let n = df.height();
-        if keys.len() != self.keys || keys.len() > MAX || keys.iter().any(|k| k.codes.len() != n) {
+        if keys.len() != self.keys || keys.len() > CODES || keys.iter().any(|k| k.codes.len() != n)
+        {
             return None;
         }
         let numbers = Numbers::of(df, text_times)?;
@@ -399,33 +399,42 @@ impl Groups {
             return Some(());
         }
         let (mut start, mut end, q) = numbers.readers()?;
-        let mut local: HashMap<[u32; MAX], usize, foldhash::fast::FixedState> = HashMap::default();
-        let mut row = [0u32; MAX];
-        let mut last: Option<([u32; MAX], usize)> = None;
+        // The combinations seen (codes, series), found by their codes; and the last one seen for
+        // each code of the column with the most texts (a resource's id, usually), which names the
+        // combination of most rows without hashing.
+        let mut seen: Vec<(CodeRow, usize)> = Vec::new();
+        let mut by_codes: HashMap<CodeRow, u32, foldhash::fast::FixedState> = HashMap::default();
+        let pivot = (0..keys.len()).max_by_key(|&c| keys[c].texts.len())?;
+        let mut by_pivot: Vec<u32> = vec![u32::MAX; keys[pivot].texts.len() + 1];
+        let mut row = CodeRow([0; CODES]);
         for i in 0..n {
-            for (code, key) in row.iter_mut().zip(keys) {
+            for (code, key) in row.0.iter_mut().zip(keys) {
                 *code = key.codes[i];
             }
-            let series = match last {
-                Some((codes, series)) if codes == row => series,
+            let p = row.0[pivot] as usize;
+            let last = *by_pivot.get(p)?;
+            let series = match seen.get(last as usize) {
+                Some((codes, series)) if *codes == row => *series,
                 _ => {
-                    let series = match local.get(&row) {
-                        Some(&series) => series,
+                    let j = match by_codes.get(&row) {
+                        Some(&j) => j,
                         None => {
                             let fields = keys
                                 .iter()
-                                .zip(row)
+                                .zip(row.0)
                                 .map(|(key, code)| key.text(code).map(str::as_bytes));
                             let Some(series) = self.series_of(fields) else {
                                 self.failed = true;
                                 return Some(());
                             };
-                            local.insert(row, series);
-                            series
+                            let j = u32::try_from(seen.len()).ok()?;
+                            seen.push((row, series));
+                            by_codes.insert(row, j);
+                            j
                         }
                     };
-                    last = Some((row, series));
-                    series
+                    by_pivot[p] = j;
+                    seen[j as usize].1
                 }
             };
             self.add_to(series, start.at(i), end.at(i), q.at(i));
@@ -510,6 +519,37 @@ impl Groups {
             days: DataFrame::new(n, days).ok()?,
             hourly,
         })
+    }
+}
+
+/// Key columns at most (`formats::OWN_KEY_COLUMNS`).
+const CODES: usize = super::formats::OWN_KEY_COLUMNS.len();
+
+/// A row's key columns as codes (`parquet_keys.rs`), unused places 0. Compared and hashed
+/// without a call to `memcmp`, which a 48-byte array's `==` makes (a sixth of the first pass).
+#[derive(Clone, Copy)]
+struct CodeRow([u32; CODES]);
+
+impl PartialEq for CodeRow {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .fold(0, |diff, (a, b)| diff | (a ^ b))
+            == 0
+    }
+}
+
+impl Eq for CodeRow {}
+
+impl std::hash::Hash for CodeRow {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mixed = self.0.iter().fold(0u64, |h, &c| {
+            (h ^ u64::from(c)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
+        state.write_u64(mixed);
     }
 }
 
