@@ -304,6 +304,47 @@ mod tests {
         );
     }
 
+    /// A fixture of `tests/fixtures/usage`, and its text columns as polars reads them.
+    fn fixture(name: &str) -> (std::path::PathBuf, DataFrame) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/usage")
+            .join(name);
+        let p = PlRefPath::try_from_path(&path).unwrap();
+        let df = LazyFrame::scan_parquet(p, ScanArgsParquet::default())
+            .unwrap()
+            .collect()
+            .unwrap();
+        (path, df)
+    }
+
+    #[test]
+    fn pyarrow_v2_pages_with_small_pages_and_zstd_read_as_polars_reads_them() {
+        // Written by pyarrow: data pages v2 of about 200 bytes, row groups of 250 rows, zstd;
+        // `a` has nulls and empty texts, `c` is all null.
+        let (path, df) = fixture("keys-pyarrow-v2.parquet");
+        let mut r = KeyReader::open(&path).unwrap();
+        let groups = r.row_group_rows().len();
+        assert_eq!(groups, 3);
+        let names = ["a", "b", "c"];
+        let keys = r.read(0..groups, &names).unwrap();
+        for (name, key) in names.iter().zip(&keys) {
+            let want: Vec<Option<&str>> = df.column(name).unwrap().str().unwrap().iter().collect();
+            assert_eq!(decoded(key), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn chunks_that_fell_back_to_plain_pages_are_left_to_polars() {
+        // Written by pyarrow with a 40-byte dictionary limit: `b`'s pages fall back to PLAIN.
+        let (path, df) = fixture("keys-pyarrow-plain.parquet");
+        assert_eq!(df.height(), 600);
+        let mut r = KeyReader::open(&path).unwrap();
+        assert!(r.read(0..1, &["b"]).is_none());
+        // `c` (all null) still has its dictionary.
+        let c = r.read(0..1, &["c"]).unwrap();
+        assert!(c[0].codes.iter().all(|&code| code == 0));
+    }
+
     #[test]
     fn what_is_not_dictionary_text_is_left_to_polars() {
         let mut df = df!("n" => &[1i64, 2, 3], "t" => &["a", "b", "c"]).unwrap();
