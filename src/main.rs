@@ -395,8 +395,12 @@ fn run(cli: Cli) -> Result<()> {
             }
             let read = read?;
             if *strict && let Some((row, reason, found)) = &read.first_reject {
+                let found = found
+                    .as_ref()
+                    .map(|f| format!("; found `{f}`"))
+                    .unwrap_or_default();
                 bail!(
-                    "{}: row {row}: {reason}; found `{found}` (--strict stops at the first bad row)",
+                    "{}: row {row}: {reason}{found} (--strict stops at the first bad row)",
                     usage.display()
                 );
             }

@@ -167,8 +167,9 @@ pub struct UsageRead {
     pub ec2_hours: Vec<Ec2Hour>,
     /// Rejected rows by reason.
     pub rejected: BTreeMap<String, u64>,
-    /// The first rejected row: (row number, reason, the offending value).
-    pub first_reject: Option<(u64, String, String)>,
+    /// The first rejected row: (row number, reason, the offending value when the reason names a
+    /// column).
+    pub first_reject: Option<(u64, String, Option<String>)>,
     /// Whether the file carries its own billed costs (CUR, FOCUS).
     pub has_billed: bool,
     /// The file's billed cost of the usage rows priced here, by service.

@@ -1357,14 +1357,15 @@ fn found_value(
     row: u64,
     reason: &str,
     file: &str,
-) -> Result<String, UsageError> {
+) -> Result<Option<String>, UsageError> {
     let column = reason.split('`').nth(1).unwrap_or("");
     let raw = match column {
         "usage_start" => "start_text",
         "usage_end" => "end_text",
         "quantity" => "quantity_text",
         "purchase_option" => "purchase",
-        "" => return Ok(String::new()),
+        // A reason that names no column (a missing price names its price key instead).
+        "" => return Ok(None),
         c => c,
     };
     let df = checked
@@ -1377,7 +1378,7 @@ fn found_value(
         .column(raw)
         .ok()
         .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_string)));
-    Ok(v.unwrap_or_else(|| "(empty)".into()))
+    Ok(Some(v.unwrap_or_else(|| "(empty)".into())))
 }
 
 fn write_rejects(checked: &LazyFrame, path: &Path, file: &str) -> Result<(), UsageError> {
