@@ -51,6 +51,8 @@ impl KeyCodes {
 pub(crate) struct KeyReader {
     file: File,
     meta: FileMetadata,
+    /// The last slice read.
+    codes: Vec<KeyCodes>,
 }
 
 impl KeyReader {
@@ -58,7 +60,11 @@ impl KeyReader {
     pub(crate) fn open(path: &Path) -> Option<Self> {
         let mut file = File::open(path).ok()?;
         let meta = read_metadata(&mut file).ok()?;
-        Some(KeyReader { file, meta })
+        Some(KeyReader {
+            file,
+            meta,
+            codes: Vec::new(),
+        })
     }
 
     /// The row groups' row counts, in file order.
@@ -70,14 +76,29 @@ impl KeyReader {
             .collect()
     }
 
-    /// The columns `names` of row groups `groups`, as codes (rows in file order); `None` when a
-    /// chunk is not dictionary-encoded text as the module doc says, or cannot be read.
-    pub(crate) fn read(&mut self, groups: Range<usize>, names: &[&str]) -> Option<Vec<KeyCodes>> {
-        let mut out: Vec<KeyCodes> = names.iter().map(|_| KeyCodes::default()).collect();
+    /// The columns `names` of row groups `groups`, as codes (rows in file order), valid until the
+    /// next read; `None` when a chunk is not dictionary-encoded text as the module doc says, or
+    /// cannot be read.
+    pub(crate) fn read(&mut self, groups: Range<usize>, names: &[&str]) -> Option<&[KeyCodes]> {
+        // The last slice's vectors are reused: fresh ones would be grown (copied) and faulted in
+        // again for every slice.
+        let rows: usize = self
+            .meta
+            .row_groups
+            .get(groups.clone())?
+            .iter()
+            .map(|rg| rg.num_rows())
+            .sum();
+        self.codes.resize_with(names.len(), KeyCodes::default);
+        for key in &mut self.codes {
+            key.codes.clear();
+            key.texts.clear();
+            key.codes.reserve(rows);
+        }
         for g in groups {
             let rg = self.meta.row_groups.get(g)?;
             let rows = rg.num_rows();
-            for (name, key) in names.iter().zip(out.iter_mut()) {
+            for (name, key) in names.iter().zip(self.codes.iter_mut()) {
                 let mut chunks = rg.columns_under_root_iter(name)?;
                 let chunk = chunks.next()?;
                 if chunks.next().is_some() {
@@ -90,7 +111,7 @@ impl KeyReader {
                 }
             }
         }
-        Some(out)
+        Some(&self.codes)
     }
 }
 
@@ -327,7 +348,7 @@ mod tests {
         assert_eq!(groups, 3);
         let names = ["a", "b", "c"];
         let keys = r.read(0..groups, &names).unwrap();
-        for (name, key) in names.iter().zip(&keys) {
+        for (name, key) in names.iter().zip(keys) {
             let want: Vec<Option<&str>> = df.column(name).unwrap().str().unwrap().iter().collect();
             assert_eq!(decoded(key), want, "{name}");
         }
