@@ -10,6 +10,7 @@ pub mod commitments;
 pub mod contracts;
 pub mod engine;
 pub mod spot;
+pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,6 +27,7 @@ pub use apply::{CommitmentUse, Coverage, apply_commitments};
 pub use contracts::Commitments;
 pub use engine::price_usage;
 pub use spot::apply_spot_prices;
+pub use summary::Summary;
 
 /// How a cost was paid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -236,19 +238,7 @@ impl Bill {
             e.1 += r.cost;
             e.2 += r.on_demand_equivalent;
         }
-        m.into_iter()
-            .map(
-                |((service, component, model, unit), (quantity, cost, od))| BillLine {
-                    service: service.into(),
-                    component: component.into(),
-                    model,
-                    unit: unit.into(),
-                    quantity,
-                    cost,
-                    on_demand_equivalent: od,
-                },
-            )
-            .collect()
+        m.into_iter().map(BillLine::from_sum).collect()
     }
 
     /// The first and last day priced.
@@ -261,6 +251,26 @@ impl Bill {
 
 /// (service, component, pricing model, unit), borrowed from the rows.
 type LineKeyRef<'a> = (&'a str, &'a str, PricingModel, &'a str);
+
+impl BillLine {
+    /// A line from its key and its sums (quantity, cost, on-demand equivalent).
+    fn from_sum(
+        ((service, component, model, unit), (quantity, cost, od)): (
+            LineKeyRef<'_>,
+            (Decimal, Money, Money),
+        ),
+    ) -> BillLine {
+        BillLine {
+            service: service.into(),
+            component: component.into(),
+            model,
+            unit: unit.into(),
+            quantity,
+            cost,
+            on_demand_equivalent: od,
+        }
+    }
+}
 
 /// A map's keys as owned strings.
 fn owned_keys(m: BTreeMap<&str, Money>) -> BTreeMap<String, Money> {

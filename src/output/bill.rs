@@ -5,7 +5,9 @@ use std::fmt::Write;
 use serde_json::{Map, Value, json};
 
 use super::{Format, md, new_table, qty};
-use crate::bill::Bill;
+use std::collections::BTreeMap;
+
+use crate::bill::{Bill, Summary};
 use crate::money::{Currency, Money};
 
 /// Dimensions for `--by`.
@@ -49,21 +51,17 @@ pub fn render(v: &BillView<'_>, format: Format) -> String {
     }
 }
 
-fn group(v: &BillView<'_>, d: Dimension) -> Vec<(String, Money)> {
-    let b = v.bill;
+fn group(s: &Summary, d: Dimension) -> Vec<(String, Money)> {
+    let owned = |m: &BTreeMap<String, Money>| m.iter().map(|(k, v)| (k.clone(), *v)).collect();
     match d {
-        Dimension::Service => b.by_service().into_iter().collect(),
-        Dimension::Day => b
-            .by_day()
-            .into_iter()
-            .map(|(d, m)| (d.to_string(), m))
-            .collect(),
-        Dimension::PricingModel => b.by_pricing_model().into_iter().collect(),
-        Dimension::Region => b.by_region().into_iter().collect(),
-        Dimension::Resource => b
-            .by_resource()
-            .into_iter()
-            .map(|(r, _, m)| (r, m))
+        Dimension::Service => owned(&s.by_service),
+        Dimension::Day => s.by_day.iter().map(|(d, m)| (d.to_string(), *m)).collect(),
+        Dimension::PricingModel => owned(&s.by_pricing_model),
+        Dimension::Region => owned(&s.by_region),
+        Dimension::Resource => s
+            .by_resource
+            .iter()
+            .map(|(r, _, m)| (r.clone(), *m))
             .collect(),
     }
 }
@@ -91,49 +89,50 @@ pub fn json_value(v: &BillView<'_>) -> Value {
                 .collect::<Map<_, _>>(),
         )
     };
+    let sums = Summary::of(b);
     let mut out = Map::new();
     out.insert("currency".into(), json!(c.code));
-    out.insert("total".into(), money(b.total()));
+    out.insert("total".into(), money(sums.total));
     out.insert(
         "on_demand_equivalent".into(),
-        money(b.on_demand_equivalent()),
+        money(sums.on_demand_equivalent),
     );
     out.insert(
         "savings".into(),
-        money(b.on_demand_equivalent() - b.total()),
+        money(sums.on_demand_equivalent - sums.total),
     );
     out.insert("format".into(), json!(b.format));
-    if let Some((first, last)) = b.period() {
+    if let Some((first, last)) = sums.period {
         out.insert(
             "period".into(),
             json!({"first_day": first.to_string(), "last_day": last.to_string()}),
         );
     }
-    out.insert("by_service".into(), obj(group(v, Dimension::Service)));
+    out.insert("by_service".into(), obj(group(&sums, Dimension::Service)));
     out.insert(
         "by_pricing_model".into(),
-        obj(group(v, Dimension::PricingModel)),
+        obj(group(&sums, Dimension::PricingModel)),
     );
-    out.insert("by_day".into(), obj(group(v, Dimension::Day)));
+    out.insert("by_day".into(), obj(group(&sums, Dimension::Day)));
     out.insert(
         "by_resource".into(),
         Value::Array(
-            b.by_resource()
-                .into_iter()
-                .map(|(r, s, m)| json!({"resource": r, "service": s, "cost": money(m)}))
+            sums.by_resource
+                .iter()
+                .map(|(r, s, m)| json!({"resource": r, "service": s, "cost": money(*m)}))
                 .collect(),
         ),
     );
     for d in v.by {
         if matches!(d, Dimension::Region) {
-            out.insert("by_region".into(), obj(group(v, *d)));
+            out.insert("by_region".into(), obj(group(&sums, *d)));
         }
     }
     out.insert(
         "lines".into(),
         Value::Array(
-            b.lines()
-                .into_iter()
+            sums.lines
+                .iter()
                 .map(|l| json!({"service": l.service, "component": l.component, "pricing_model": l.model.as_str(), "quantity": l.quantity.normalize().to_string(), "unit": l.unit, "cost": money(l.cost), "on_demand_equivalent": money(l.on_demand_equivalent)}))
                 .collect(),
         ),
@@ -144,7 +143,7 @@ pub fn json_value(v: &BillView<'_>) -> Value {
     );
     if let Some(billed) = &b.billed {
         out.insert("billed_total".into(), money(billed.total()));
-        let ours = b.by_service();
+        let ours = &sums.by_service;
         let mut services: Vec<String> = ours.keys().cloned().collect();
         for k in billed.priced_by_service.keys() {
             if !services.contains(k) {
@@ -217,9 +216,10 @@ pub fn json_value(v: &BillView<'_>) -> Value {
 fn text(v: &BillView<'_>, markdown: bool) -> String {
     let c = v.currency;
     let b = v.bill;
+    let sums = Summary::of(b);
     let mut out = String::new();
-    let period = b
-        .period()
+    let period = sums
+        .period
         .map(|(f, l)| format!(" ({f} to {l})"))
         .unwrap_or_default();
     let charges = if b.rows_charges > 0 {
@@ -266,16 +266,16 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
             writeln!(out, "{title}\n{t}\n").ok();
         }
     };
-    let lines: Vec<Vec<String>> = b
-        .lines()
-        .into_iter()
+    let lines: Vec<Vec<String>> = sums
+        .lines
+        .iter()
         .map(|l| {
             vec![
-                l.service,
-                l.component,
+                l.service.clone(),
+                l.component.clone(),
                 l.model.as_str().into(),
                 qty(l.quantity),
-                l.unit,
+                l.unit.clone(),
                 c.format(l.cost),
             ]
         })
@@ -299,7 +299,7 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         }
     }
     for d in dims {
-        let rows = group(v, d)
+        let rows = group(&sums, d)
             .into_iter()
             .map(|(k, m)| vec![k, c.format(m)])
             .collect();
@@ -309,12 +309,12 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
             rows,
         );
     }
-    let by_resource = b.by_resource();
-    let n = by_resource.len();
-    let res: Vec<Vec<String>> = by_resource
-        .into_iter()
+    let n = sums.by_resource.len();
+    let res: Vec<Vec<String>> = sums
+        .by_resource
+        .iter()
         .take(v.top)
-        .map(|(r, s, m)| vec![r, s, c.format(m)])
+        .map(|(r, s, m)| vec![r.clone(), s.clone(), c.format(*m)])
         .collect();
     section(
         &format!("Top resources ({} of {n})", res.len()),
@@ -374,8 +374,7 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         )
         .ok();
     }
-    let od = b.on_demand_equivalent();
-    let total = b.total();
+    let (od, total) = (sums.on_demand_equivalent, sums.total);
     writeln!(
         out,
         "TOTAL {}   (on-demand equivalent {}, saved {})",
@@ -385,7 +384,7 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
     )
     .ok();
     if let Some(billed) = &b.billed {
-        let ours = b.by_service();
+        let ours = &sums.by_service;
         let mut t = new_table(&["service", "our price", "billed in the file", "difference"]);
         let mut services: Vec<&String> =
             ours.keys().chain(billed.priced_by_service.keys()).collect();

@@ -1,0 +1,165 @@
+//! The sums every bill report shows (total, by service, region, day, pricing model and resource,
+//! and the line items), computed once: `estimate`'s outputs read them here instead of summing a
+//! bill of hundreds of thousands of rows once per table. The rows are summed in one pass under
+//! borrowed keys, the resources (the one large grouping) in a second thread meanwhile. Sums of
+//! exact decimals do not depend on their order, so each equals the [`Bill`] method of its name.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{Bill, BillLine, LineKeyRef, PricingModel};
+use crate::money::Money;
+
+type Fast = foldhash::fast::FixedState;
+
+/// A bill's sums (see the module doc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// [`Bill::total`].
+    pub total: Money,
+    /// [`Bill::on_demand_equivalent`].
+    pub on_demand_equivalent: Money,
+    /// [`Bill::period`].
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    /// [`Bill::by_service`].
+    pub by_service: BTreeMap<String, Money>,
+    /// [`Bill::by_region`].
+    pub by_region: BTreeMap<String, Money>,
+    /// [`Bill::by_day`].
+    pub by_day: BTreeMap<NaiveDate, Money>,
+    /// [`Bill::by_pricing_model`].
+    pub by_pricing_model: BTreeMap<String, Money>,
+    /// [`Bill::by_resource`].
+    pub by_resource: Vec<(String, String, Money)>,
+    /// [`Bill::lines`].
+    pub lines: Vec<BillLine>,
+}
+
+impl Summary {
+    /// The sums of `bill`.
+    pub fn of(bill: &Bill) -> Summary {
+        std::thread::scope(|s| {
+            let resources = s.spawn(|| bill.by_resource());
+            let mut summary = one_pass(bill);
+            // A panic in the helper is re-raised here, as it would be had it run on this thread.
+            summary.by_resource = resources
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            summary
+        })
+    }
+}
+
+/// Everything but the resources, in one pass over the rows.
+fn one_pass(bill: &Bill) -> Summary {
+    let (mut total, mut od) = (Money::ZERO, Money::ZERO);
+    let mut period: Option<(NaiveDate, NaiveDate)> = None;
+    let mut service: HashMap<&str, Money, Fast> = HashMap::default();
+    let mut region: HashMap<&str, Money, Fast> = HashMap::default();
+    let mut day: HashMap<NaiveDate, Money, Fast> = HashMap::default();
+    let mut model: HashMap<PricingModel, Money, Fast> = HashMap::default();
+    let mut lines: HashMap<LineKeyRef<'_>, (Decimal, Money, Money), Fast> = HashMap::default();
+    for r in &bill.rows {
+        total += r.cost;
+        od += r.on_demand_equivalent;
+        period = Some(match period {
+            None => (r.day, r.day),
+            Some((first, last)) => (first.min(r.day), last.max(r.day)),
+        });
+        *service.entry(r.service.as_str()).or_insert(Money::ZERO) += r.cost;
+        *region.entry(r.region.as_str()).or_insert(Money::ZERO) += r.cost;
+        *day.entry(r.day).or_insert(Money::ZERO) += r.cost;
+        *model.entry(r.model).or_insert(Money::ZERO) += r.cost;
+        let line = lines
+            .entry((
+                r.service.as_str(),
+                r.component.as_str(),
+                r.model,
+                r.unit.as_str(),
+            ))
+            .or_insert((Decimal::ZERO, Money::ZERO, Money::ZERO));
+        line.0 += r.quantity;
+        line.1 += r.cost;
+        line.2 += r.on_demand_equivalent;
+    }
+    let owned = |m: HashMap<&str, Money, Fast>| -> BTreeMap<String, Money> {
+        m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    };
+    let lines: BTreeMap<LineKeyRef<'_>, (Decimal, Money, Money)> = lines.into_iter().collect();
+    Summary {
+        total,
+        on_demand_equivalent: od,
+        period,
+        by_service: owned(service),
+        by_region: owned(region),
+        by_day: day.into_iter().collect(),
+        by_pricing_model: model
+            .into_iter()
+            .map(|(k, v)| (k.as_str().to_string(), v))
+            .collect(),
+        by_resource: Vec::new(),
+        lines: lines.into_iter().map(BillLine::from_sum).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bill::CostRow;
+    use crate::catalog::Confidence;
+    use compact_str::CompactString;
+    use proptest::prelude::*;
+
+    fn row(day: u32, service: &str, region: &str, resource: &str, model: u8, cost: i64) -> CostRow {
+        CostRow {
+            day: NaiveDate::from_ymd_opt(2026, 10, day).unwrap(),
+            service: service.into(),
+            region: region.into(),
+            resource_id: CompactString::from(resource),
+            usage_type: "u".into(),
+            component: format!("component of {service}"),
+            model: [
+                PricingModel::OnDemand,
+                PricingModel::Spot,
+                PricingModel::Reserved,
+            ][model as usize % 3],
+            quantity: Decimal::new(cost, 2),
+            unit: "hours".into(),
+            cost: Money::usd(Decimal::new(cost, 4)),
+            on_demand_equivalent: Money::usd(Decimal::new(cost * 2, 3)),
+            confidence: Confidence::Published,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn each_sum_is_the_bill_method_of_its_name(
+            rows in proptest::collection::vec(
+                (1u32..=31, 0usize..3, 0usize..2, 0usize..5, 0u8..3, -1000i64..100_000),
+                0..200,
+            )
+        ) {
+            let rows: Vec<CostRow> = rows
+                .into_iter()
+                .map(|(d, s, r, res, m, c)| {
+                    row(d, ["ec2", "s3", "ebs"][s], ["us-east-1", "ap-northeast-2"][r], &format!("r-{res}"), m, c)
+                })
+                .collect();
+            let bill = Bill::new(&Default::default(), rows);
+            let s = Summary::of(&bill);
+            prop_assert_eq!(s.total, bill.total());
+            prop_assert_eq!(s.on_demand_equivalent, bill.on_demand_equivalent());
+            prop_assert_eq!(s.period, bill.period());
+            prop_assert_eq!(&s.by_service, &bill.by_service());
+            prop_assert_eq!(&s.by_region, &bill.by_region());
+            prop_assert_eq!(&s.by_day, &bill.by_day());
+            prop_assert_eq!(&s.by_pricing_model, &bill.by_pricing_model());
+            prop_assert_eq!(&s.by_resource, &bill.by_resource());
+            prop_assert_eq!(&s.lines, &bill.lines());
+            // The same texts too (a sum's scale is part of how it prints).
+            prop_assert_eq!(s.total.amount().to_string(), bill.total().amount().to_string());
+        }
+    }
+}
