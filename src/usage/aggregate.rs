@@ -307,7 +307,7 @@ impl SliceReader<'_> {
         let numbers = || vec![col("usage_start"), col("usage_end"), col("quantity")];
         if let Some(codes) = keys.and_then(|k| k.read(slice.groups.clone(), names)) {
             let df = read(numbers())?;
-            if groups.add_coded(&df, &codes, text_times).is_some() {
+            if groups.add_coded(&df, codes, text_times).is_some() {
                 return Ok(false);
             }
         }
@@ -950,7 +950,7 @@ mod tests {
                 .unwrap();
         let mut got = super::pregroup::Groups::new(names.len(), None);
         let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
-        got.add_coded(&read, &codes, text_times)?;
+        got.add_coded(&read, codes, text_times)?;
         let got = got.into_frame(names).unwrap();
         Some(assert_same_rows(got, expected, &types, &by, path))
     }
