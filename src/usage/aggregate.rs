@@ -34,18 +34,19 @@
 
 use polars::prelude::*;
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use super::UsageError;
 use super::ec2_hours::{ClassHours, HOURLY_KEYS, HourSum, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::parquet_keys::KeyReader;
 use super::pregroup;
 use super::scan::{
-    MAX_PERIOD_MS, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, decimal_type, detect_time_format,
-    lower, one_of, price_attr, price_key, quantity_of, reason_of, started_hours, text, texts,
-    timestamp_as, windows_billable,
+    MAX_PERIOD_MS, ONE, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, decimal_type,
+    detect_time_format, lower, one_of, price_attr, price_key, quantity_of, reason_of, resource_day,
+    started_hours, text, texts, timestamp_as, to_decimal,
 };
+use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
 
 fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
@@ -57,9 +58,12 @@ fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
 
 /// What the fast path read.
 pub(crate) struct Aggregated {
-    /// Usage priced from sums, with the columns the per-row path's groups have (the reason and
-    /// `billed` null, `line_type` `usage`).
-    pub groups: DataFrame,
+    /// Usage priced from sums, as resource-days (taken by the reader).
+    pub days: Vec<ResourceDay>,
+    /// The rows those hold.
+    pub rows: u64,
+    /// Their services (listed in the billed costs, as the per-row path lists a priced group's).
+    pub services: Vec<String>,
     /// Resources (canonical ids) whose rows go through the per-row path.
     slow: Vec<String>,
     /// Whether rows without a resource id go through the per-row path.
@@ -484,61 +488,98 @@ fn classify(
         .collect()
         .map_err(|e| unreadable(file, e))?;
     let (cids, firsts) = canonical_ids(&fast, &USAGE_KEY).map_err(|e| unreadable(file, e))?;
-    let column = |name: &str| -> Result<Column, UsageError> {
-        fast.column(name).cloned().map_err(|e| unreadable(file, e))
-    };
-    let sid_cid = DataFrame::new(
-        fast.height(),
-        vec![
-            column("sid")?,
-            Column::new("cid".into(), cids),
-            column("windows")?,
-        ],
-    )
-    .map_err(|e| unreadable(file, e))?;
-    let n_keys = firsts.len();
-    let mut key_columns = vec![col("cid")];
-    key_columns.extend(USAGE_KEY.iter().map(|c| col(*c)));
-    let keys = fast
-        .take(&IdxCa::from_vec("i".into(), firsts))
-        .map_err(|e| unreadable(file, e))?
-        .lazy()
-        .with_column(lit(Series::new(
-            "cid".into(),
-            (0..n_keys as u32).collect::<Vec<_>>(),
-        )))
-        .select(key_columns);
-    let billable = when(col("windows"))
-        .then(windows_billable(col("q_min")) * col("rows").cast(DataType::Decimal(38, 0)))
-        .otherwise(col("q"))
-        .cast(decimal_type());
-    let inner = || JoinArgs::new(JoinType::Inner);
-    let groups = days
-        .lazy()
-        .join(sid_cid.lazy(), [col("sid")], [col("sid")], inner())
-        .with_column(billable.alias("billable"))
-        .group_by([col("day"), col("cid")])
-        .agg([
-            col("q").sum().alias("q"),
-            col("billable").sum().alias("billable"),
-            col("rows").cast(DataType::UInt64).sum().alias("rows"),
-        ])
-        .join(keys, [col("cid")], [col("cid")], inner())
-        .with_columns([
-            lit(NULL).cast(DataType::String).alias(REASON),
-            lit("usage").alias("line_type"),
-            lit(NULL).cast(decimal_type()).alias("billed"),
-            lit(NULL).cast(DataType::UInt64).alias("first_row"),
-        ])
-        .collect()
-        .map_err(|e| unreadable(file, e))?;
+    let (days, rows, services) = fast_days(&fast, &cids, &firsts, &days)
+        .ok_or_else(|| unreadable(file, "a sum out of range, or unexpected column types"))?;
     Ok(Aggregated {
-        groups,
+        days,
+        rows,
+        services,
         slow,
         slow_null,
         start_format,
         hourly,
     })
+}
+
+/// The days of the series priced from sums, summed by day and canonical key, as resource-days;
+/// with the rows they hold and their services. `fast` has the series (`sid`, the `USAGE_KEY`
+/// columns, `windows`), `cids` numbers them by canonical key and `firsts` is the first series
+/// of each number. A Windows day bills its rows' started hours (`scan::windows_billable`) at the
+/// day's least quantity: a Windows series is priced from sums only when its rows are alike.
+/// `None` when a sum overflows or a column has another type.
+fn fast_days(
+    fast: &DataFrame,
+    cids: &[u32],
+    firsts: &[IdxSize],
+    days: &[pregroup::SeriesDay],
+) -> Option<(Vec<ResourceDay>, u64, Vec<String>)> {
+    let sids = fast.column("sid").ok()?.u32().ok()?;
+    let windows = fast.column("windows").ok()?.bool().ok()?;
+    let n_sids = days.iter().map(|d| d.sid as usize + 1).max().unwrap_or(0);
+    let mut class: Vec<Option<(u32, bool)>> = vec![None; n_sids];
+    for ((sid, windows), &cid) in sids.iter().zip(windows.iter()).zip(cids) {
+        if let Some(c) = class.get_mut(sid? as usize) {
+            *c = Some((cid, windows.unwrap_or(false)));
+        }
+    }
+    // (quantity, billable quantity) at `SCALE` places, and rows.
+    let mut sums: HashMap<(Option<i64>, u32), (i128, i128, u64), foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(days.len(), Default::default());
+    for d in days {
+        // Series of slow resources are not in `fast`.
+        let Some(&Some((cid, windows))) = class.get(d.sid as usize) else {
+            continue;
+        };
+        let billable = if windows {
+            match d.q_min {
+                Some(q) => started_seconds(q)?.checked_mul(i128::from(d.rows))?,
+                // As polars sums a null: nothing.
+                None => 0,
+            }
+        } else {
+            d.q
+        };
+        let sum = sums.entry((d.day, cid)).or_insert((0, 0, 0));
+        sum.0 = sum.0.checked_add(d.q)?;
+        sum.1 = sum.1.checked_add(billable)?;
+        sum.2 = sum.2.checked_add(d.rows)?;
+    }
+    let texts = USAGE_KEY
+        .iter()
+        .map(|c| Some(fast.column(c).ok()?.str().ok()?.rechunk().into_owned()))
+        .collect::<Option<Vec<StringChunked>>>()?;
+    let keys: Vec<[Option<&str>; 8]> = firsts
+        .iter()
+        .map(|&row| std::array::from_fn(|c| texts[c].get(row as usize)))
+        .collect();
+    let mut services: Vec<&str> = Vec::new();
+    let (mut out, mut rows) = (Vec::with_capacity(sums.len()), 0u64);
+    for ((day, cid), (q, billable, n)) in sums {
+        let key = *keys.get(cid as usize)?;
+        let service = key[1].unwrap_or_default();
+        if !services.contains(&service) {
+            services.push(service);
+        }
+        rows = rows.checked_add(n)?;
+        out.push(resource_day(
+            day,
+            key,
+            to_decimal(q, SCALE as u32),
+            to_decimal(billable, SCALE as u32),
+            n,
+        ));
+    }
+    Some((out, rows, services.into_iter().map(String::from).collect()))
+}
+
+/// A Windows row's billable seconds at `SCALE` places: its started hours in full, counted as
+/// `scan::started_hours` counts them (⌈q⌉ whole seconds, then whole hours); `q` is at `SCALE`
+/// places and not negative.
+fn started_seconds(q: i128) -> Option<i128> {
+    let whole = q / ONE;
+    let seconds = whole + i128::from(q > whole * ONE);
+    let hours = (seconds + 3599).div_euclid(3600);
+    hours.checked_mul(3600)?.checked_mul(ONE)
 }
 
 /// Numbers the rows of `df` by their values in `columns` (text; nulls equal): each row's number,

@@ -449,8 +449,8 @@ impl Groups {
 
     /// The groups as frames: the series (`sid`, the key columns `names`, and over the series'
     /// days: `bad` rows, the least `q_min`, and `uneven` when a day's quantities differ or are
-    /// null; with EC2 hours, `hourly`: whether the series' rows are in them), their days (`sid`,
-    /// `day`, `rows`, `q`, `q_min`), and the EC2 hours when asked for (`Hourly::into_class_hours`);
+    /// null; with EC2 hours, `hourly`: whether the series' rows are in them), their days
+    /// (`SeriesDay`), and the EC2 hours when asked for (`Hourly::into_class_hours`);
     /// `None` when a key is not UTF-8 or a count overflows.
     pub(crate) fn into_series_frames(self, names: &[&str]) -> Option<SeriesFrames> {
         if self.failed {
@@ -463,12 +463,7 @@ impl Groups {
         let mut sids = Vec::with_capacity(n_series);
         let (mut s_bad, mut s_min, mut s_uneven) = (Vec::new(), Vec::new(), Vec::new());
         let n: usize = self.series.iter().map(|s| s.days().count()).sum();
-        let (mut d_sid, mut d_day, mut d_rows) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let (mut d_q, mut d_min) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut days = Vec::with_capacity(n);
         for (k, &i) in &self.map {
             for (col, f) in keys.iter_mut().zip(decode_key(k, self.keys)?) {
                 col.push(f);
@@ -480,12 +475,13 @@ impl Groups {
                 bad += acc.bad;
                 min = min.min(acc.min);
                 uneven |= acc.min().is_none() || acc.min != acc.max;
-                d_sid.push(sid);
-                d_day.push(*d);
-                d_rows.push(acc.rows);
-                // As polars sums: nulls are skipped, and a group of nulls sums to zero.
-                d_q.push(Some(acc.sum));
-                d_min.push(acc.min());
+                days.push(SeriesDay {
+                    sid,
+                    day: *d,
+                    rows: acc.rows,
+                    q: acc.sum,
+                    q_min: acc.min(),
+                });
             }
             s_bad.push(bad);
             s_min.push((min != i128::MAX).then_some(min));
@@ -507,16 +503,9 @@ impl Groups {
             }
             None => None,
         };
-        let days = vec![
-            Column::new("sid".into(), d_sid),
-            day_column(d_day),
-            Column::new("rows".into(), d_rows),
-            decimal_column("q", d_q),
-            decimal_column("q_min", d_min),
-        ];
         Some(SeriesFrames {
             series: DataFrame::new(n_series, series).ok()?,
-            days: DataFrame::new(n, days).ok()?,
+            days,
             hourly,
         })
     }
@@ -663,8 +652,24 @@ impl QuantityReader<'_> {
 /// The groups as frames (`Groups::into_series_frames`).
 pub(crate) struct SeriesFrames {
     pub series: DataFrame,
-    pub days: DataFrame,
+    pub days: Vec<SeriesDay>,
     pub hourly: Option<ClassHours>,
+}
+
+/// One series' sums over one day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SeriesDay {
+    /// The series (`sid` of the series frame).
+    pub sid: u32,
+    /// The day's first millisecond (UTC); `None` for rows whose start did not parse.
+    pub day: Option<i64>,
+    /// Rows.
+    pub rows: u64,
+    /// The sum of the quantities that parsed, at `SCALE` places (as polars sums: nulls skipped,
+    /// and a day of nulls sums to zero).
+    pub q: i128,
+    /// The least quantity, when one parsed.
+    pub q_min: Option<i128>,
 }
 
 /// Appends fields as a key (for each, its length in two bytes, `NULL_LEN` for null, and its
@@ -716,11 +721,13 @@ fn decode_key(key: &[u8], fields: usize) -> Option<Vec<Option<&str>>> {
 }
 
 /// A `day` column of naive UTC milliseconds, as the polars query's.
+#[cfg(test)]
 fn day_column(days: Vec<Option<i64>>) -> Column {
     day_column_named("day", days)
 }
 
 /// A column of naive UTC milliseconds.
+#[cfg(test)]
 pub(crate) fn day_column_named(name: &str, days: Vec<Option<i64>>) -> Column {
     Int64Chunked::from_iter_options(name.into(), days.into_iter())
         .into_datetime(TimeUnit::Milliseconds, None)

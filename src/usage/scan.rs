@@ -620,7 +620,7 @@ pub(crate) fn read_usage_with(
     // rows of the resources that cannot be priced from sums (a bad row, an EC2 run that may be
     // under the 60-second minimum, ...) go through the per-row path below; when there are none,
     // the per-row path reads nothing.
-    let fast = if fast_path && layout == Layout::Cloudcost {
+    let mut fast = if fast_path && layout == Layout::Cloudcost {
         Some(aggregate::aggregate(
             Some((opened.source_path(), parquet)),
             &lf,
@@ -813,8 +813,12 @@ pub(crate) fn read_usage_with(
             .unwrap_single();
         add_groups(&df, &mut out, &mut first_reject, &file)?;
     }
-    if let Some(f) = &fast {
-        add_groups(&f.groups, &mut out, &mut first_reject, &file)?;
+    if let Some(f) = &mut fast {
+        out.rows_read += f.rows;
+        for service in &f.services {
+            add_billed(&mut out, service, Decimal::ZERO);
+        }
+        out.days.append(&mut f.days);
     }
     sort_days(&mut out.days);
 
@@ -971,50 +975,92 @@ fn add_groups(
             continue;
         }
         let svc_name = service[i].unwrap_or_default();
-        match out.billed_priced.get_mut(svc_name) {
-            Some(v) => *v += billed_i,
-            None => {
-                out.billed_priced
-                    .insert(svc_name.to_string(), Decimal::default() + billed_i);
-            }
-        }
-        let attr_v = attr[i].unwrap_or_default();
-        let (attr_v, os_v, spot) = if svc_name == "ec2" {
-            (
-                attr_v.split('/').next().unwrap_or_default(),
-                if osc[i] == Some("windows") {
-                    Os::Windows
-                } else {
-                    Os::Linux
-                },
-                purchase[i] == Some("spot"),
-            )
-        } else {
-            (attr_v, Os::Linux, false)
-        };
-        let day = days
-            .get(i)
-            .and_then(DateTime::<Utc>::from_timestamp_millis)
-            .map(|d| d.date_naive())
-            .unwrap_or(NaiveDate::MIN);
-        out.days.push(ResourceDay {
-            day,
-            resource_id: resource[i].unwrap_or_default().into(),
-            key: UsageKey {
-                service: svc_name.into(),
-                usage_type: utype[i].unwrap_or_default().into(),
-                region: region[i].unwrap_or_default().into(),
-                attr: attr_v.into(),
-                os: os_v,
-                spot,
-                az: az[i].unwrap_or_default().into(),
-            },
-            quantity: q[i].unwrap_or_default(),
-            billable: billable[i].unwrap_or_default(),
-            rows: nrows,
-        });
+        add_billed(out, svc_name, billed_i);
+        let key = [
+            resource[i],
+            service[i],
+            utype[i],
+            region[i],
+            attr[i],
+            osc[i],
+            purchase[i],
+            az[i],
+        ];
+        out.days.push(resource_day(
+            days.get(i),
+            key,
+            q[i].unwrap_or_default(),
+            billable[i].unwrap_or_default(),
+            nrows,
+        ));
     }
     Ok(())
+}
+
+/// Adds a priced group's billed cost to its service's (the service listed even when zero).
+pub(crate) fn add_billed(out: &mut UsageRead, service: &str, billed: Decimal) {
+    match out.billed_priced.get_mut(service) {
+        Some(v) => *v += billed,
+        None => {
+            out.billed_priced
+                .insert(service.to_string(), Decimal::default() + billed);
+        }
+    }
+}
+
+/// A priced group as a resource-day: its day (the first millisecond, UTC), its canonical
+/// `USAGE_KEY` texts (in that order), quantity, billable quantity and rows.
+pub(crate) fn resource_day(
+    day: Option<i64>,
+    [
+        resource,
+        service,
+        usage_type,
+        region,
+        attr,
+        os,
+        purchase,
+        az,
+    ]: [Option<&str>; 8],
+    quantity: Decimal,
+    billable: Decimal,
+    rows: u64,
+) -> ResourceDay {
+    let service = service.unwrap_or_default();
+    let attr = attr.unwrap_or_default();
+    let (attr, os, spot) = if service == "ec2" {
+        (
+            attr.split('/').next().unwrap_or_default(),
+            if os == Some("windows") {
+                Os::Windows
+            } else {
+                Os::Linux
+            },
+            purchase == Some("spot"),
+        )
+    } else {
+        (attr, Os::Linux, false)
+    };
+    let day = day
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+        .map(|d| d.date_naive())
+        .unwrap_or(NaiveDate::MIN);
+    ResourceDay {
+        day,
+        resource_id: resource.unwrap_or_default().into(),
+        key: UsageKey {
+            service: service.into(),
+            usage_type: usage_type.unwrap_or_default().into(),
+            region: region.unwrap_or_default().into(),
+            attr: attr.into(),
+            os,
+            spot,
+            az: az.unwrap_or_default().into(),
+        },
+        quantity,
+        billable,
+        rows,
+    }
 }
 
 /// The non-null values of a text column.
@@ -1301,7 +1347,7 @@ fn decimals(df: &DataFrame, name: &str, file: &str) -> Result<Vec<Option<Decimal
 /// A polars decimal as a normalized `Decimal` (no trailing zeros), rounded half away from zero
 /// when it has more digits than a `Decimal` holds. The trailing zeros go first, a few digits at a
 /// time (`rounded` alone gives the same, but `Decimal::normalize` strips them one by one).
-fn to_decimal(mantissa: i128, scale: u32) -> Decimal {
+pub(crate) fn to_decimal(mantissa: i128, scale: u32) -> Decimal {
     let (mantissa, scale) = without_trailing_zeros(mantissa, scale);
     rounded(mantissa, scale)
 }
