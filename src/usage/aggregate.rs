@@ -522,9 +522,9 @@ fn fast_days(
             *c = Some((cid, windows.unwrap_or(false)));
         }
     }
-    // (quantity, billable quantity) at `SCALE` places, and rows.
-    let mut sums: HashMap<(Option<i64>, u32), (i128, i128, u64), foldhash::fast::FixedState> =
-        HashMap::with_capacity_and_hasher(days.len(), Default::default());
+    // By (day, canonical key): (quantity, billable quantity) at `SCALE` places, and rows.
+    type Sums = HashMap<(Option<i64>, u32), (i128, i128, u64), foldhash::fast::FixedState>;
+    let mut sums = Sums::with_capacity_and_hasher(days.len(), Default::default());
     for d in days {
         // Series of slow resources are not in `fast`.
         let Some(&Some((cid, windows))) = class.get(d.sid as usize) else {
