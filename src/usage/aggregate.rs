@@ -42,12 +42,13 @@ use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::parquet_keys::KeyReader;
 use super::pregroup;
 use super::scan::{
-    MAX_PERIOD_MS, ONE, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, decimal_type,
+    MAX_PERIOD_MS, ONE, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, day_of, decimal_type,
     detect_time_format, lower, one_of, price_attr, price_key, quantity_of, reason_of, resource_day,
     started_hours, text, texts, timestamp_as, to_decimal,
 };
 use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
+use rust_decimal::Decimal;
 
 fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
     UsageError::Unreadable {
@@ -548,26 +549,51 @@ fn fast_days(
         .iter()
         .map(|c| Some(fast.column(c).ok()?.str().ok()?.rechunk().into_owned()))
         .collect::<Option<Vec<StringChunked>>>()?;
-    let keys: Vec<[Option<&str>; 8]> = firsts
+    // Each canonical key's resource-day, made once (its day and sums are set per day), and its
+    // rank in the order of `scan::sort_days` (resource id, then key): the days are made in that
+    // order, which sorting them then only has to check.
+    let templates: Vec<ResourceDay> = firsts
         .iter()
-        .map(|&row| std::array::from_fn(|c| texts[c].get(row as usize)))
+        .map(|&row| {
+            let texts: [Option<&str>; 8] = std::array::from_fn(|c| texts[c].get(row as usize));
+            resource_day(None, texts, Decimal::ZERO, Decimal::ZERO, 0)
+        })
         .collect();
+    let mut by_rank: Vec<u32> = (0..templates.len() as u32).collect();
+    by_rank.sort_unstable_by(|&a, &b| {
+        let (a, b) = (&templates[a as usize], &templates[b as usize]);
+        (&a.resource_id, &a.key).cmp(&(&b.resource_id, &b.key))
+    });
+    let mut rank = vec![0u32; templates.len()];
+    for (r, &cid) in by_rank.iter().enumerate() {
+        rank[cid as usize] = r as u32;
+    }
+    let mut sums: Vec<_> = sums.into_iter().collect();
+    sums.sort_unstable_by_key(|((day, cid), _)| (*day, rank[*cid as usize]));
     let mut services: Vec<&str> = Vec::new();
+    for t in &templates {
+        if !services.contains(&t.key.service.as_str()) {
+            services.push(t.key.service.as_str());
+        }
+    }
+    // Most days repeat a few sums (a whole day of an instance is 86,400 seconds): each is
+    // converted once.
+    let mut decimals: HashMap<i128, Decimal, foldhash::fast::FixedState> = HashMap::default();
+    let mut decimal = |m: i128| -> Decimal {
+        *decimals
+            .entry(m)
+            .or_insert_with(|| to_decimal(m, SCALE as u32))
+    };
     let (mut out, mut rows) = (Vec::with_capacity(sums.len()), 0u64);
     for ((day, cid), (q, billable, n)) in sums {
-        let key = *keys.get(cid as usize)?;
-        let service = key[1].unwrap_or_default();
-        if !services.contains(&service) {
-            services.push(service);
-        }
+        let template = templates.get(cid as usize)?;
         rows = rows.checked_add(n)?;
-        out.push(resource_day(
-            day,
-            key,
-            to_decimal(q, SCALE as u32),
-            to_decimal(billable, SCALE as u32),
-            n,
-        ));
+        let mut d = template.clone();
+        d.day = day_of(day);
+        d.quantity = decimal(q);
+        d.billable = decimal(billable);
+        d.rows = n;
+        out.push(d);
     }
     Some((out, rows, services.into_iter().map(String::from).collect()))
 }
