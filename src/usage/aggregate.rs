@@ -523,28 +523,6 @@ fn fast_days(
             *c = Some((cid, windows.unwrap_or(false)));
         }
     }
-    // By (day, canonical key): (quantity, billable quantity) at `SCALE` places, and rows.
-    type Sums = HashMap<(Option<i64>, u32), (i128, i128, u64), foldhash::fast::FixedState>;
-    let mut sums = Sums::with_capacity_and_hasher(days.len(), Default::default());
-    for d in days {
-        // Series of slow resources are not in `fast`.
-        let Some(&Some((cid, windows))) = class.get(d.sid as usize) else {
-            continue;
-        };
-        let billable = if windows {
-            match d.q_min {
-                Some(q) => started_seconds(q)?.checked_mul(i128::from(d.rows))?,
-                // As polars sums a null: nothing.
-                None => 0,
-            }
-        } else {
-            d.q
-        };
-        let sum = sums.entry((d.day, cid)).or_insert((0, 0, 0));
-        sum.0 = sum.0.checked_add(d.q)?;
-        sum.1 = sum.1.checked_add(billable)?;
-        sum.2 = sum.2.checked_add(d.rows)?;
-    }
     let texts = USAGE_KEY
         .iter()
         .map(|c| Some(fast.column(c).ok()?.str().ok()?.rechunk().into_owned()))
@@ -568,8 +546,29 @@ fn fast_days(
     for (r, &cid) in by_rank.iter().enumerate() {
         rank[cid as usize] = r as u32;
     }
-    let mut sums: Vec<_> = sums.into_iter().collect();
-    sums.sort_unstable_by_key(|((day, cid), _)| (*day, rank[*cid as usize]));
+    // The days of the series priced from sums (those of slow resources are not in `fast`): their
+    // (quantity, billable quantity) at `SCALE` places and rows, in order of (day, rank), then
+    // summed by (day, rank).
+    let mut order: Vec<(Option<i64>, u32, u32)> = Vec::with_capacity(days.len());
+    let mut sums: Vec<(i128, i128, u64)> = Vec::with_capacity(days.len());
+    for d in days {
+        let Some(&Some((cid, windows))) = class.get(d.sid as usize) else {
+            continue;
+        };
+        let billable = if windows {
+            match d.q_min {
+                Some(q) => started_seconds(q)?.checked_mul(i128::from(d.rows))?,
+                // As polars sums a null: nothing.
+                None => 0,
+            }
+        } else {
+            d.q
+        };
+        let i = u32::try_from(sums.len()).ok()?;
+        order.push((d.day, *rank.get(cid as usize)?, i));
+        sums.push((d.q, billable, d.rows));
+    }
+    order.sort_unstable();
     let mut services: Vec<&str> = Vec::new();
     for t in &templates {
         if !services.contains(&t.key.service.as_str()) {
@@ -584,9 +583,17 @@ fn fast_days(
             .entry(m)
             .or_insert_with(|| to_decimal(m, SCALE as u32))
     };
-    let (mut out, mut rows) = (Vec::with_capacity(sums.len()), 0u64);
-    for ((day, cid), (q, billable, n)) in sums {
-        let template = templates.get(cid as usize)?;
+    let (mut out, mut rows) = (Vec::with_capacity(order.len()), 0u64);
+    for run in order.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        let (day, r, _) = run[0];
+        let (mut q, mut billable, mut n) = (0i128, 0i128, 0u64);
+        for &(_, _, i) in run {
+            let (dq, db, dn) = *sums.get(i as usize)?;
+            q = q.checked_add(dq)?;
+            billable = billable.checked_add(db)?;
+            n = n.checked_add(dn)?;
+        }
+        let template = templates.get(*by_rank.get(r as usize)? as usize)?;
         rows = rows.checked_add(n)?;
         let mut d = template.clone();
         d.day = day_of(day);

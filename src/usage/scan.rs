@@ -818,7 +818,12 @@ pub(crate) fn read_usage_with(
         for service in &f.services {
             add_billed(&mut out, service, Decimal::ZERO);
         }
-        out.days.append(&mut f.days);
+        if out.days.is_empty() {
+            // Most files have no per-row days: the fast path's are taken as they are, not copied.
+            std::mem::swap(&mut out.days, &mut f.days);
+        } else {
+            out.days.append(&mut f.days);
+        }
     }
     sort_days(&mut out.days);
 
