@@ -224,19 +224,9 @@ impl Bill {
 
     /// Cost and quantity by (service, component, pricing model, unit): the bill's line items.
     pub fn lines(&self) -> Vec<BillLine> {
-        let mut m: BTreeMap<LineKeyRef<'_>, (Decimal, Money, Money)> = BTreeMap::new();
+        let mut m: BTreeMap<LineKeyRef<'_>, LineSums> = BTreeMap::new();
         for r in &self.rows {
-            let e = m
-                .entry((
-                    r.service.as_str(),
-                    r.component.as_str(),
-                    r.model,
-                    r.unit.as_str(),
-                ))
-                .or_insert((Decimal::ZERO, Money::ZERO, Money::ZERO));
-            e.0 += r.quantity;
-            e.1 += r.cost;
-            e.2 += r.on_demand_equivalent;
+            add_to_line(m.entry(r.line_key()).or_insert(NO_LINE), r);
         }
         m.into_iter().map(BillLine::from_sum).collect()
     }
@@ -252,13 +242,35 @@ impl Bill {
 /// (service, component, pricing model, unit), borrowed from the rows.
 type LineKeyRef<'a> = (&'a str, &'a str, PricingModel, &'a str);
 
+/// A bill line's sums: quantity, cost, on-demand equivalent.
+type LineSums = (Decimal, Money, Money);
+
+/// The sums of a line no row was added to.
+const NO_LINE: LineSums = (Decimal::ZERO, Money::ZERO, Money::ZERO);
+
+impl CostRow {
+    /// The key of the bill line this row is summed into.
+    fn line_key(&self) -> LineKeyRef<'_> {
+        (
+            self.service.as_str(),
+            self.component.as_str(),
+            self.model,
+            self.unit.as_str(),
+        )
+    }
+}
+
+/// Adds a row to its line's sums.
+fn add_to_line(line: &mut LineSums, r: &CostRow) {
+    line.0 += r.quantity;
+    line.1 += r.cost;
+    line.2 += r.on_demand_equivalent;
+}
+
 impl BillLine {
     /// A line from its key and its sums (quantity, cost, on-demand equivalent).
     fn from_sum(
-        ((service, component, model, unit), (quantity, cost, od)): (
-            LineKeyRef<'_>,
-            (Decimal, Money, Money),
-        ),
+        ((service, component, model, unit), (quantity, cost, od)): (LineKeyRef<'_>, LineSums),
     ) -> BillLine {
         BillLine {
             service: service.into(),

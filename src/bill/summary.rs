@@ -6,11 +6,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
-
-use super::{Bill, BillLine, LineKeyRef, PricingModel};
+use super::{Bill, BillLine, LineKeyRef, LineSums, NO_LINE, PricingModel, add_to_line};
 use crate::money::Money;
+use chrono::NaiveDate;
 
 type Fast = foldhash::fast::FixedState;
 
@@ -60,7 +58,7 @@ fn one_pass(bill: &Bill) -> Summary {
     let mut region: HashMap<&str, Money, Fast> = HashMap::default();
     let mut day: HashMap<NaiveDate, Money, Fast> = HashMap::default();
     let mut model: HashMap<PricingModel, Money, Fast> = HashMap::default();
-    let mut lines: HashMap<LineKeyRef<'_>, (Decimal, Money, Money), Fast> = HashMap::default();
+    let mut lines: HashMap<LineKeyRef<'_>, LineSums, Fast> = HashMap::default();
     for r in &bill.rows {
         total += r.cost;
         od += r.on_demand_equivalent;
@@ -72,22 +70,12 @@ fn one_pass(bill: &Bill) -> Summary {
         *region.entry(r.region.as_str()).or_insert(Money::ZERO) += r.cost;
         *day.entry(r.day).or_insert(Money::ZERO) += r.cost;
         *model.entry(r.model).or_insert(Money::ZERO) += r.cost;
-        let line = lines
-            .entry((
-                r.service.as_str(),
-                r.component.as_str(),
-                r.model,
-                r.unit.as_str(),
-            ))
-            .or_insert((Decimal::ZERO, Money::ZERO, Money::ZERO));
-        line.0 += r.quantity;
-        line.1 += r.cost;
-        line.2 += r.on_demand_equivalent;
+        add_to_line(lines.entry(r.line_key()).or_insert(NO_LINE), r);
     }
     let owned = |m: HashMap<&str, Money, Fast>| -> BTreeMap<String, Money> {
         m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     };
-    let lines: BTreeMap<LineKeyRef<'_>, (Decimal, Money, Money)> = lines.into_iter().collect();
+    let lines: BTreeMap<LineKeyRef<'_>, LineSums> = lines.into_iter().collect();
     Summary {
         total,
         on_demand_equivalent: od,
@@ -111,6 +99,7 @@ mod tests {
     use crate::catalog::Confidence;
     use compact_str::CompactString;
     use proptest::prelude::*;
+    use rust_decimal::Decimal;
 
     fn row(day: u32, service: &str, region: &str, resource: &str, model: u8, cost: i64) -> CostRow {
         CostRow {

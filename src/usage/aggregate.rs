@@ -14,10 +14,14 @@
 //! the rows millions), with the same expressions as the per-row path; the groups are only summed,
 //! by day and canonical key.
 //!
-//! The grouping itself is done by `pregroup.rs`: for plain CSV files from the text, for Parquet
-//! files from the rows polars decodes a slice of row groups at a time. Other CSV files (quotes,
-//! another time format, ...) and Parquet slices of other column types are grouped by a polars
-//! query, whose groups are then split into series and days by `pregroup.rs` too.
+//! The grouping itself is done by `pregroup.rs`: for plain CSV files from the text; for Parquet
+//! files a slice of row groups at a time, two threads taking every other slice, with the key
+//! columns read as their dictionary codes (`parquet_keys.rs`) and the times and quantities decoded
+//! by polars, else from the rows polars decodes. Other CSV files (quotes, another time format,
+//! ...) and Parquet slices of other column types are grouped by a polars query, whose groups are
+//! then split into series and days by `pregroup.rs` too. The days of the series priced from sums
+//! are summed by day and canonical key in Rust (`fast_days`) and made resource-days directly, in
+//! the order the bill sorts them.
 //!
 //! A resource goes through the per-row path instead (all of its rows, so that row numbers,
 //! reasons and the `--rejects` file are exactly what they were) when any group of it

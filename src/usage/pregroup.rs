@@ -11,10 +11,12 @@
 //! quote, a blank line, a line with another number of fields, another first time format, text
 //! that is not UTF-8) is left to polars: `None`.
 //!
-//! Parquet files are decoded by polars a slice of row groups at a time, and the decoded rows are
-//! added to the same hash maps by two threads (`Groups::add_rows`), with typed (millisecond) or
-//! RFC 3339 text times and decimal or text quantities; a slice with other column types is grouped
-//! by the polars query. (Handing polars' streaming batches over through a callback was tried first
+//! Parquet files are read a slice of row groups at a time, two threads taking every other slice:
+//! where the key columns are dictionary-encoded text, they are read as codes (`parquet_keys.rs`)
+//! and a row's series is found by its codes (`Groups::add_coded`), with the times and quantities
+//! decoded by polars; else the rows polars decodes are added to the same hash maps
+//! (`Groups::add_rows`). Times are typed (milliseconds) or RFC 3339 text, quantities decimal or
+//! text; a slice with other column types is grouped by the polars query. (Handing polars' streaming batches over through a callback was tried first
 //! and was slower than polars' own group-by: BENCHMARKS.md.)
 //!
 //! A row's per-row tests (times that parse, a period longer than zero and at most 31 days, a
