@@ -48,7 +48,7 @@ use super::pregroup;
 use super::scan::{
     MAX_PERIOD_MS, ONE, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, day_of, decimal_type,
     detect_time_format, lower, one_of, price_attr, price_key, quantity_of, reason_of, resource_day,
-    started_hours, text, texts, timestamp_as, to_decimal,
+    started_hours, started_hours_of, text, texts, timestamp_as, to_decimal,
 };
 use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
@@ -561,7 +561,9 @@ fn fast_days(
         };
         let billable = if windows {
             match d.q_min {
-                Some(q) => started_seconds(q)?.checked_mul(i128::from(d.rows))?,
+                Some(q) => started_hours_of(q)
+                    .checked_mul(3600 * ONE)?
+                    .checked_mul(i128::from(d.rows))?,
                 // As polars sums a null: nothing.
                 None => 0,
             }
@@ -607,16 +609,6 @@ fn fast_days(
         out.push(d);
     }
     Some((out, rows, services.into_iter().map(String::from).collect()))
-}
-
-/// A Windows row's billable seconds at `SCALE` places: its started hours in full, counted as
-/// `scan::started_hours` counts them (⌈q⌉ whole seconds, then whole hours); `q` is at `SCALE`
-/// places and not negative.
-fn started_seconds(q: i128) -> Option<i128> {
-    let whole = q / ONE;
-    let seconds = whole + i128::from(q > whole * ONE);
-    let hours = (seconds + 3599).div_euclid(3600);
-    hours.checked_mul(3600)?.checked_mul(ONE)
 }
 
 /// Numbers the rows of `df` by their values in `columns` (text; nulls equal): each row's number,

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::pregroup::{decode_fields, encode_fields};
-use super::scan::{HOUR_MS, ONE};
+use super::scan::{HOUR_MS, started_hours_of};
 
 /// A series without a class.
 const NO_CLASS: u32 = u32::MAX;
@@ -187,16 +187,12 @@ impl Hourly {
     /// places); false when a sum overflows.
     #[inline]
     pub(crate) fn add(&mut self, series: usize, start: i64, q: i128) -> bool {
-        /// An hour of instance-seconds at `SCALE` places.
-        const SECONDS_PER_HOUR: i128 = 3600 * ONE;
         let class = self.class_of[series];
         if class == NO_CLASS {
             return true;
         }
         // Windows bills each row's started hours.
-        let started =
-            q.div_euclid(SECONDS_PER_HOUR) + i128::from(q.rem_euclid(SECONDS_PER_HOUR) != 0);
-        let Ok(started) = i64::try_from(started) else {
+        let Ok(started) = i64::try_from(started_hours_of(q)) else {
             return false;
         };
         self.add_sum(class, start.div_euclid(HOUR_MS) * HOUR_MS, q, started)

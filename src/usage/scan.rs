@@ -1129,6 +1129,14 @@ pub(crate) fn started_hours(q: Expr) -> Expr {
     (seconds + lit(3599i64)).floor_div(lit(3600i64))
 }
 
+/// `started_hours` of one quantity of instance-seconds at `SCALE` places: ⌈q ÷ 3600⌉ in integers
+/// (the same count: ⌈⌈q⌉ ÷ 3600⌉ = ⌈q ÷ 3600⌉ for a whole divisor).
+pub(crate) fn started_hours_of(q: i128) -> i128 {
+    /// An hour of instance-seconds at `SCALE` places.
+    const SECONDS_PER_HOUR: i128 = 3600 * ONE;
+    q.div_euclid(SECONDS_PER_HOUR) + i128::from(q.rem_euclid(SECONDS_PER_HOUR) != 0)
+}
+
 /// The canonical columns a priced usage line is keyed by (a resource-day's, with its day).
 pub(crate) const USAGE_KEY: [&str; 8] = [
     "resource_id",
@@ -1512,6 +1520,23 @@ mod tests {
             .map(|h| Some(h * 3600 * ONE))
             .collect();
         assert_eq!(seconds, want);
+        // The same count in integers, as the first pass and the fast path's days take it.
+        let exact = df!("q" => q)
+            .unwrap()
+            .lazy()
+            .select([col("q").str().to_decimal(SCALE)])
+            .collect()
+            .unwrap();
+        let counted: Vec<Option<i64>> = exact
+            .column("q")
+            .unwrap()
+            .decimal()
+            .unwrap()
+            .physical()
+            .iter()
+            .map(|m| m.map(|m| i64::try_from(started_hours_of(m)).unwrap()))
+            .collect();
+        assert_eq!(counted, hours);
     }
 
     /// `to_decimal` gives what converting at full scale (rounding off digits that do not fit) and
