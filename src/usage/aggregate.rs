@@ -65,10 +65,6 @@ fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
 pub(crate) struct Aggregated {
     /// Usage priced from sums, as resource-days (taken by the reader).
     pub days: Vec<ResourceDay>,
-    /// The rows those hold.
-    pub rows: u64,
-    /// Their services (listed in the billed costs, as the per-row path lists a priced group's).
-    pub services: Vec<String>,
     /// Resources (canonical ids) whose rows go through the per-row path.
     slow: Vec<String>,
     /// Whether rows without a resource id go through the per-row path.
@@ -493,12 +489,10 @@ fn classify(
         .collect()
         .map_err(|e| unreadable(file, e))?;
     let (cids, firsts) = canonical_ids(&fast, &USAGE_KEY).map_err(|e| unreadable(file, e))?;
-    let (days, rows, services) = fast_days(&fast, &cids, &firsts, &days)
+    let days = fast_days(&fast, &cids, &firsts, &days)
         .ok_or_else(|| unreadable(file, "a sum out of range, or unexpected column types"))?;
     Ok(Aggregated {
         days,
-        rows,
-        services,
         slow,
         slow_null,
         start_format,
@@ -506,8 +500,8 @@ fn classify(
     })
 }
 
-/// The days of the series priced from sums, summed by day and canonical key, as resource-days;
-/// with the rows they hold and their services. `fast` has the series (`sid`, the `USAGE_KEY`
+/// The days of the series priced from sums, summed by day and canonical key, as resource-days.
+/// `fast` has the series (`sid`, the `USAGE_KEY`
 /// columns, `windows`), `cids` numbers them by canonical key and `firsts` is the first series
 /// of each number. A Windows day bills its rows' started hours (`scan::windows_billable`) at the
 /// day's least quantity: a Windows series is priced from sums only when its rows are alike.
@@ -517,7 +511,7 @@ fn fast_days(
     cids: &[u32],
     firsts: &[IdxSize],
     days: &[pregroup::SeriesDay],
-) -> Option<(Vec<ResourceDay>, u64, Vec<String>)> {
+) -> Option<Vec<ResourceDay>> {
     let sids = fast.column("sid").ok()?.u32().ok()?;
     let windows = fast.column("windows").ok()?.bool().ok()?;
     let n_sids = days.iter().map(|d| d.sid as usize + 1).max().unwrap_or(0);
@@ -575,12 +569,6 @@ fn fast_days(
         sums.push((d.q, billable, d.rows));
     }
     order.sort_unstable();
-    let mut services: Vec<&str> = Vec::new();
-    for t in &templates {
-        if !services.contains(&t.key.service.as_str()) {
-            services.push(t.key.service.as_str());
-        }
-    }
     // Most days repeat a few sums (a whole day of an instance is 86,400 seconds): each is
     // converted once.
     let mut decimals: HashMap<i128, Decimal, foldhash::fast::FixedState> = HashMap::default();
@@ -589,7 +577,7 @@ fn fast_days(
             .entry(m)
             .or_insert_with(|| to_decimal(m, SCALE as u32))
     };
-    let (mut out, mut rows) = (Vec::with_capacity(order.len()), 0u64);
+    let mut out = Vec::with_capacity(order.len());
     for run in order.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         let (day, r, _) = run[0];
         let (mut q, mut billable, mut n) = (0i128, 0i128, 0u64);
@@ -600,7 +588,6 @@ fn fast_days(
             n = n.checked_add(dn)?;
         }
         let template = templates.get(*by_rank.get(r as usize)? as usize)?;
-        rows = rows.checked_add(n)?;
         let mut d = template.clone();
         d.day = day_of(day);
         d.quantity = decimal(q);
@@ -608,7 +595,7 @@ fn fast_days(
         d.rows = n;
         out.push(d);
     }
-    Some((out, rows, services.into_iter().map(String::from).collect()))
+    Some(out)
 }
 
 /// Numbers the rows of `df` by their values in `columns` (text; nulls equal): each row's number,

@@ -814,9 +814,15 @@ pub(crate) fn read_usage_with(
         add_groups(&df, &mut out, &mut first_reject, &file)?;
     }
     if let Some(f) = &mut fast {
-        out.rows_read += f.rows;
-        for service in &f.services {
-            add_billed(&mut out, service, Decimal::ZERO);
+        // Each priced group's rows are read, and its service listed in the billed costs, as
+        // `add_groups` does (looked up only when it differs from the day before's).
+        let mut service: Option<&str> = None;
+        for d in &f.days {
+            out.rows_read += d.rows;
+            if service != Some(d.key.service.as_str()) {
+                add_billed(&mut out, &d.key.service, Decimal::ZERO);
+                service = Some(d.key.service.as_str());
+            }
         }
         if out.days.is_empty() {
             // Most files have no per-row days: the fast path's are taken as they are, not copied.
