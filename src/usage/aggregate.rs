@@ -149,10 +149,13 @@ pub(crate) fn aggregate(
     let grouped = match pregrouped {
         Some(groups) => groups,
         None => {
-            let slices = match source {
-                Some((path, true)) => row_group_slices(path),
-                _ => Vec::new(),
+            // A Parquet file's metadata, read once (when it cannot be, the file is grouped in one
+            // query, whose error says why).
+            let parquet = match source {
+                Some((path, true)) => KeyReader::open(path),
+                _ => None,
             };
+            let slices = parquet.as_ref().map(row_group_slices).unwrap_or_default();
             // A Parquet file is read a slice of row groups at a time (the memory is one slice's),
             // and EC2 hours are summed from the same slices.
             let spec = (hourly && !slices.is_empty())
@@ -168,8 +171,12 @@ pub(crate) fn aggregate(
                 groups
             } else {
                 // Two threads, each reading and grouping every other slice in groups of its own.
+                // Key columns read as dictionary codes when they are text (`parquet_keys.rs`).
+                let text_keys = names
+                    .iter()
+                    .all(|k| matches!(schema.get(k), Some(DataType::String)));
                 let reader = SliceReader {
-                    path: source.map(|(p, _)| p),
+                    keys: parquet.as_ref().filter(|_| text_keys),
                     lf,
                     schema,
                     names: &names,
@@ -232,12 +239,8 @@ struct Slice {
     groups: std::ops::Range<usize>,
 }
 
-/// A Parquet file's rows as slices of whole row groups of about `SLICE_ROWS` rows; empty when
-/// the metadata cannot be read (the file is then grouped in one query).
-fn row_group_slices(path: &Path) -> Vec<Slice> {
-    let Some(reader) = KeyReader::open(path) else {
-        return Vec::new();
-    };
+/// A Parquet file's rows as slices of whole row groups of about `SLICE_ROWS` rows.
+fn row_group_slices(reader: &KeyReader) -> Vec<Slice> {
     let mut slices: Vec<Slice> = Vec::new();
     let mut offset = 0;
     for (g, n) in reader.row_group_rows().into_iter().enumerate() {
@@ -259,7 +262,8 @@ fn row_group_slices(path: &Path) -> Vec<Slice> {
 
 /// What reading a Parquet file's slices needs.
 struct SliceReader<'a> {
-    path: Option<&'a Path>,
+    /// The file's key columns, when they may be read as codes (each thread reopens it).
+    keys: Option<&'a KeyReader>,
     lf: &'a LazyFrame,
     schema: &'a Schema,
     names: &'a [&'a str],
@@ -276,13 +280,7 @@ impl SliceReader<'_> {
         slices: &[Slice],
         first: usize,
     ) -> Result<bool, UsageError> {
-        // Key columns read as dictionary codes when they are text (`parquet_keys.rs`).
-        let mut keys = self
-            .names
-            .iter()
-            .all(|k| matches!(self.schema.get(k), Some(DataType::String)))
-            .then(|| self.path.and_then(KeyReader::open))
-            .flatten();
+        let mut keys = self.keys.and_then(KeyReader::reopen);
         let mut dropped = false;
         for slice in slices.iter().skip(first).step_by(2) {
             dropped |= self.add_slice(groups, keys.as_mut(), slice)?;
@@ -1169,7 +1167,7 @@ mod tests {
         // Row groups of 50 rows: grouped a slice at a time (`SLICE_ROWS` is 250 in tests).
         let sliced = dir.path().join("sliced.parquet");
         write_parquet(&mut df, &sliced, Some(50));
-        let slices = super::row_group_slices(&sliced);
+        let slices = super::row_group_slices(&super::KeyReader::open(&sliced).unwrap());
         assert!(slices.len() > 1, "{slices:?} {}", df.height());
         assert_same(&sliced);
         // Its EC2 hours were summed slice by slice, not by a query of their own.

@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::Encoding;
@@ -49,6 +49,7 @@ impl KeyCodes {
 
 /// A Parquet file's metadata and an open handle, to read the key columns of its row groups.
 pub(crate) struct KeyReader {
+    path: PathBuf,
     file: File,
     meta: FileMetadata,
     /// The last slice read.
@@ -61,8 +62,20 @@ impl KeyReader {
         let mut file = File::open(path).ok()?;
         let meta = read_metadata(&mut file).ok()?;
         Some(KeyReader {
+            path: path.to_path_buf(),
             file,
             meta,
+            codes: Vec::new(),
+        })
+    }
+
+    /// A reader of the same file with a handle of its own (for another thread), the metadata
+    /// not read again.
+    pub(crate) fn reopen(&self) -> Option<Self> {
+        Some(KeyReader {
+            path: self.path.clone(),
+            file: File::open(&self.path).ok()?,
+            meta: self.meta.clone(),
             codes: Vec::new(),
         })
     }
