@@ -153,12 +153,12 @@ fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) 
     // Code of the dictionary's first text.
     let base = u32::try_from(key.texts.len() + 1).ok()?;
     let n_dict = u32::try_from(dict.num_values).ok()?;
-    base.checked_add(n_dict)?;
+    let end = base.checked_add(n_dict)?;
     for text in BinaryIter::new(&dict.buffer, Some(dict.num_values)) {
         let text = std::str::from_utf8(text.ok()?).ok()?;
         key.texts.push(text.into());
     }
-    if key.texts.len() + 1 != (base + n_dict) as usize {
+    if key.texts.len() + 1 != end as usize {
         return None;
     }
     while let Some(item) = pages.next() {
@@ -184,7 +184,7 @@ fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) 
         let from = key.codes.len();
         if nullable {
             // The positions of the defined rows, in order, with `NULL_MARK` for each null row.
-            let mut values = Indices::new(indices, width, n);
+            let mut values = Indices::new(indices, width, n, n_dict);
             let (mut unpacked, mut positions) = (Vec::new(), Vec::new());
             for run in HybridRleDecoder::new(split.def, 1, n).into_chunk_iter() {
                 match run.ok()? {
@@ -211,34 +211,33 @@ fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) 
                 }
             }
         } else {
-            Indices::new(indices, width, n).take(n, &mut key.codes)?;
+            Indices::new(indices, width, n, n_dict).take(n, &mut key.codes)?;
         }
         if key.codes.len() - from != n {
             return None;
         }
-        // Positions to codes, each checked to be in the dictionary.
-        let mut beyond = false;
+        // Positions (checked to be in the dictionary as they were decoded) to codes.
         for c in &mut key.codes[from..] {
-            beyond |= *c >= n_dict && *c != NULL_MARK;
             *c = match *c {
                 NULL_MARK => 0,
                 i => base + i,
             };
-        }
-        if beyond {
-            return None;
         }
         pages.reuse_page_buffer(page);
     }
     Some(())
 }
 
-/// What a null row's place holds until positions become codes (no dictionary has 2^32 texts).
+/// What a null row's place holds until positions become codes (a position is below the
+/// dictionary's size, at most `u32::MAX`).
 const NULL_MARK: u32 = u32::MAX;
 
-/// A data page's dictionary positions (RLE / bit-packed hybrid), taken a run at a time.
+/// A data page's dictionary positions (RLE / bit-packed hybrid), taken a run at a time, each
+/// checked to be below the dictionary's size.
 struct Indices<'a> {
     runs: HybridRleChunkIter<'a>,
+    /// The dictionary's size.
+    size: u32,
     /// The current run's repeated position and how many are left.
     repeat: (u32, usize),
     /// The current bit-packed run, unpacked, and how far it was taken.
@@ -247,16 +246,18 @@ struct Indices<'a> {
 }
 
 impl<'a> Indices<'a> {
-    fn new(data: &'a [u8], width: u8, n: usize) -> Self {
+    fn new(data: &'a [u8], width: u8, n: usize, size: u32) -> Self {
         Indices {
             runs: HybridRleDecoder::new(data, u32::from(width), n).into_chunk_iter(),
+            size,
             repeat: (0, 0),
             packed: Vec::new(),
             at: 0,
         }
     }
 
-    /// Appends the next `len` positions to `out`; `None` when the page has fewer.
+    /// Appends the next `len` positions to `out`; `None` when the page has fewer, or one is not
+    /// in the dictionary.
     fn take(&mut self, mut len: usize, out: &mut Vec<u32>) -> Option<()> {
         while len > 0 {
             if self.repeat.1 > 0 {
@@ -266,12 +267,18 @@ impl<'a> Indices<'a> {
                 len -= k;
             } else if self.at < self.packed.len() {
                 let k = len.min(self.packed.len() - self.at);
-                out.extend_from_slice(&self.packed[self.at..self.at + k]);
+                // Only what is taken is checked: a run's last values may be padding.
+                let taken = &self.packed[self.at..self.at + k];
+                if taken.iter().any(|&p| p >= self.size) {
+                    return None;
+                }
+                out.extend_from_slice(taken);
                 self.at += k;
                 len -= k;
             } else {
                 match self.runs.next()?.ok()? {
-                    HybridRleChunk::Rle(v, n) => self.repeat = (v, n),
+                    HybridRleChunk::Rle(v, n) if v < self.size => self.repeat = (v, n),
+                    HybridRleChunk::Rle(..) => return None,
                     HybridRleChunk::Bitpacked(d) => {
                         self.packed.clear();
                         self.at = 0;
@@ -377,6 +384,24 @@ mod tests {
         // `c` (all null) still has its dictionary.
         let c = r.read(0..1, &["c"]).unwrap();
         assert!(c[0].codes.iter().all(|&code| code == 0));
+    }
+
+    #[test]
+    fn positions_outside_the_dictionary_are_refused_not_read_as_nulls() {
+        use polars_parquet::parquet::encoding::hybrid_rle::encode;
+        let take = |values: &[u32], width: u8, size: u32| {
+            let mut data = Vec::new();
+            encode::<u32, _, _>(&mut data, values.iter().copied(), u32::from(width)).unwrap();
+            let mut out = Vec::new();
+            Indices::new(&data, width, values.len(), size)
+                .take(values.len(), &mut out)
+                .map(|()| out)
+        };
+        assert_eq!(take(&[0, 2, 1, 2], 2, 3), Some(vec![0, 2, 1, 2]));
+        assert_eq!(take(&[0, 3, 1], 2, 3), None);
+        // The position a null holds until it becomes a code is refused too.
+        assert_eq!(take(&[0, NULL_MARK], 32, 3), None);
+        assert_eq!(take(&[NULL_MARK; 9], 32, u32::MAX), None);
     }
 
     #[test]

@@ -16,8 +16,9 @@
 //! and a row's series is found by its codes (`Groups::add_coded`), with the times and quantities
 //! decoded by polars; else the rows polars decodes are added to the same hash maps
 //! (`Groups::add_rows`). Times are typed (milliseconds) or RFC 3339 text, quantities decimal or
-//! text; a slice with other column types is grouped by the polars query. (Handing polars' streaming batches over through a callback was tried first
-//! and was slower than polars' own group-by: BENCHMARKS.md.)
+//! text; a slice with other column types is grouped by the polars query. (Handing polars'
+//! streaming batches over through a callback was tried first and was slower than polars' own
+//! group-by: BENCHMARKS.md.)
 //!
 //! A row's per-row tests (times that parse, a period longer than zero and at most 31 days, a
 //! quantity that parses and is not negative) are the polars query's; a value this module does not
