@@ -308,6 +308,12 @@ impl SliceReader<'_> {
                 .map(|df| df.unwrap_single())
         };
         let numbers = || vec![col("usage_start"), col("usage_end"), col("quantity")];
+        let mut keys = keys;
+        if let Some(reader) = keys.as_deref_mut()
+            && self.add_paged(groups, reader, slice)?
+        {
+            return Ok(false);
+        }
         if let Some(codes) = keys.and_then(|k| k.read(slice.groups.clone(), names)) {
             let df = read(numbers())?;
             if groups.add_coded(&df, codes, text_times).is_some() {
@@ -331,6 +337,54 @@ impl SliceReader<'_> {
             .collect()
             .map_err(|e| unreadable(file, e))?;
         add_grouped(groups, &grouped, names, file)?;
+        Ok(true)
+    }
+}
+
+impl SliceReader<'_> {
+    /// Adds a slice whose row groups' columns are all dictionary-encoded, read a window of rows
+    /// at a time (`pregroup::PagedGroup`); false, before any row is added, when a row group is
+    /// not so or a column is of a type not read so.
+    fn add_paged(
+        &self,
+        groups: &mut pregroup::Groups,
+        reader: &mut KeyReader,
+        slice: &Slice,
+    ) -> Result<bool, UsageError> {
+        let types = ["usage_start", "usage_end", "quantity"].map(|c| self.schema.get(c));
+        let [Some(start), Some(end), Some(quantity)] = types else {
+            return Ok(false);
+        };
+        let mut columns = self.names.to_vec();
+        columns.extend(["usage_start", "usage_end", "quantity"]);
+        let Some(pages) = slice
+            .groups
+            .clone()
+            .map(|g| reader.read_pages(g, &columns))
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Ok(false);
+        };
+        let text_times = self.formats == (Some(RFC3339_UTC), Some(RFC3339_UTC));
+        let Some(paged) = pages
+            .iter()
+            .map(|p| pregroup::PagedGroup::new(p, [start, end, quantity], text_times))
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Ok(false);
+        };
+        for (g, group) in slice.groups.clone().zip(&paged) {
+            groups.add_paged(group).map_err(|c| {
+                let column = columns.get(c).copied().unwrap_or_default();
+                unreadable(
+                    self.file,
+                    format!(
+                        "row group {g}, column `{column}`: a data page does not decode (cut \
+                         short, or a dictionary position out of range)"
+                    ),
+                )
+            })?;
+        }
         Ok(true)
     }
 }
@@ -402,7 +456,6 @@ fn classify(
     catalog: &Catalog,
     file: &str,
 ) -> Result<Aggregated, UsageError> {
-    // The series' canonical columns and reason, with the per-row path's own expressions.
     let s_schema = series.schema().clone();
     let mut canonical = vec![col("sid"), col("bad"), col("q_min"), col("uneven")];
     if hourly.is_some() {
@@ -1010,6 +1063,30 @@ mod tests {
         Some(assert_same_rows(got, expected, &types, &by, path))
     }
 
+    /// Like `rows_grouped`, with every column read from its dictionaries a row group at a time
+    /// (`Groups::add_paged`): `None` when they cannot be.
+    fn rows_paged(path: &Path) -> Option<usize> {
+        let p = Probe::new(path);
+        let (expected, types, by) = p.query_groups();
+        let (names, formats) = (&p.names, p.formats);
+        let mut reader = super::KeyReader::open(path)?;
+        let mut columns = names.clone();
+        columns.extend(["usage_start", "usage_end", "quantity"]);
+        let numbers = ["usage_start", "usage_end", "quantity"].map(|c| p.schema.get(c).unwrap());
+        let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
+        let mut got = super::pregroup::Groups::new(names.len(), None);
+        let groups = reader.row_group_rows().len();
+        let pages = (0..groups)
+            .map(|g| reader.read_pages(g, &columns))
+            .collect::<Option<Vec<_>>>()?;
+        for pages in &pages {
+            let group = super::pregroup::PagedGroup::new(pages, numbers, text_times)?;
+            got.add_paged(&group).unwrap();
+        }
+        let got = got.into_frame(names).unwrap();
+        Some(assert_same_rows(got, expected, &types, &by, path))
+    }
+
     /// The EC2 hours `pregroup` sums for `path` (every resource's, as if none were slow), checked
     /// equal to the polars query's; their number.
     fn pregrouped_hours(path: &Path) -> usize {
@@ -1115,6 +1192,25 @@ mod tests {
     }
 
     #[test]
+    fn pyarrow_files_with_typed_times_and_decimals_are_read_from_their_dictionaries() {
+        // Written by pyarrow (`tests/fixtures/usage/make-pyarrow-usage.py`): decimals stored as
+        // 64-bit integers with v2 pages of about 256 bytes and zstd, as 32-bit integers with text
+        // times and v1 pages, and as 9 big-endian bytes (a negative one among them); nulls in the
+        // key columns; two row groups each.
+        for name in [
+            "usage-pyarrow-int64-decimals.parquet",
+            "usage-pyarrow-text-times-int32.parquet",
+            "usage-pyarrow-flba-decimals.parquet",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/usage")
+                .join(name);
+            assert!(rows_paged(&path).unwrap() > 20, "{name}");
+            assert_same(&path);
+        }
+    }
+
+    #[test]
     fn the_fast_path_reads_what_the_per_row_path_reads() {
         let dir = tempfile::tempdir().unwrap();
         let csv = dir.path().join("u.csv");
@@ -1214,6 +1310,10 @@ mod tests {
         assert!(rows_coded(&text_pq).unwrap() > 40);
         assert!(rows_coded(&typed_pq).unwrap() > 10);
         assert!(rows_coded(&sliced).unwrap() > 10);
+        // And with every column read from its dictionaries, window by window (polars writes
+        // text dictionary-encoded; typed files are in `pyarrow_files_...`).
+        assert!(rows_paged(&text_pq).unwrap() > 40);
+        assert!(rows_paged(&sliced).unwrap() > 10);
         let mut micros = typed
             .lazy()
             .with_column(col("usage_start").cast(DataType::Datetime(TimeUnit::Microseconds, None)))
@@ -1223,6 +1323,7 @@ mod tests {
         write_parquet(&mut micros, &micros_pq, None);
         assert_eq!(rows_grouped(&micros_pq), None);
         assert_eq!(rows_coded(&micros_pq), None);
+        assert_eq!(rows_paged(&micros_pq), None);
         assert_same(&micros_pq);
     }
 }

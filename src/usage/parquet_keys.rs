@@ -5,11 +5,20 @@
 //! the first pass compares and hashes a row's dozen small numbers instead of decoding, copying and
 //! hashing its texts; each distinct combination's texts are looked at once per slice.
 //!
-//! Only what this module reads exactly is read: flat `BYTE_ARRAY` columns of UTF-8 text, whose
-//! chunks have a dictionary page and only dictionary-encoded data pages (v1 or v2, definition
-//! levels in RLE). Anything else (a chunk that fell back to plain pages, say) is `None`, and the
-//! caller reads the slice through polars as before, so a file this module cannot read costs time,
-//! never a result.
+//! Writers dictionary-encode times and quantities too, when they repeat (hourly rows have a few
+//! dozen distinct starts per row group): `ChunkPages` reads any flat column so, and `Positions`
+//! gives its codes a window of rows at a time, which the first pass turns into values through a
+//! table made once per dictionary (`pregroup::PagedGroup`). A row group's columns are then
+//! decoded a few thousand rows at a time into buffers that stay in the cache, instead of a
+//! million rows' worth of codes and polars arrays being written to memory and read back.
+//!
+//! Only what this module reads exactly is read: flat columns whose chunks have a dictionary page
+//! and only dictionary-encoded data pages (v1 or v2, definition levels in RLE), and, as text,
+//! `BYTE_ARRAY` values that are UTF-8. Anything else (a chunk that fell back to plain pages, say)
+//! is `None` before a row is read, and the caller reads the slice through polars as before, so a
+//! file this module cannot read costs time, never a result. What can only be found while the
+//! rows are read (a data page cut short, a position outside the dictionary: a damaged file) is an
+//! error.
 
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -23,7 +32,7 @@ use polars_parquet::parquet::encoding::hybrid_rle::{
 };
 use polars_parquet::parquet::encoding::plain_byte_array::BinaryIter;
 use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
-use polars_parquet::parquet::page::{DataPageHeader, split_buffer};
+use polars_parquet::parquet::page::{DataPage, DataPageHeader, DictPage, split_buffer};
 use polars_parquet::parquet::read::{BasicDecompressor, PageReader, read_metadata};
 use polars_parquet::parquet::schema::types::PhysicalType;
 
@@ -38,8 +47,8 @@ pub(crate) struct KeyCodes {
 
 impl KeyCodes {
     /// The text of a code (`None` for null).
-    #[inline]
-    pub(crate) fn text(&self, code: u32) -> Option<&str> {
+    #[cfg(test)]
+    fn text(&self, code: u32) -> Option<&str> {
         match code {
             0 => None,
             c => self.texts.get(c as usize - 1).map(|t| &**t),
@@ -126,83 +135,202 @@ impl KeyReader {
         }
         Some(&self.codes)
     }
+
+    /// The chunks of columns `names` in row group `g`, decompressed; `None` when one is not as
+    /// the module doc says (any physical type), cannot be read, or has another number of rows.
+    pub(crate) fn read_pages(&mut self, g: usize, names: &[&str]) -> Option<Vec<ChunkPages>> {
+        let rg = self.meta.row_groups.get(g)?;
+        let rows = rg.num_rows();
+        names
+            .iter()
+            .map(|name| {
+                let mut chunks = rg.columns_under_root_iter(name)?;
+                let chunk = chunks.next()?;
+                if chunks.next().is_some() {
+                    return None;
+                }
+                ChunkPages::read(&mut self.file, chunk).filter(|pages| pages.rows == rows)
+            })
+            .collect()
+    }
 }
 
 /// Appends a column chunk's codes and its dictionary's texts to `key`.
 fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) -> Option<()> {
-    let descriptor = &chunk.descriptor().descriptor;
-    if chunk.physical_type() != PhysicalType::ByteArray
-        || descriptor.max_rep_level != 0
-        || descriptor.max_def_level > 1
-    {
-        return None;
+    let pages = ChunkPages::read(file, chunk)?;
+    // The codes of this chunk follow those of the chunks before it.
+    let before = u32::try_from(key.texts.len()).ok()?;
+    before.checked_add(pages.dict_len)?;
+    key.texts.extend(pages.texts()?);
+    let from = key.codes.len();
+    pages.positions().fill(pages.rows, &mut key.codes)?;
+    for c in &mut key.codes[from..] {
+        if *c != 0 {
+            *c += before;
+        }
     }
-    let nullable = descriptor.max_def_level == 1;
-    let range = chunk.byte_range();
-    let mut bytes = vec![0u8; usize::try_from(range.end.checked_sub(range.start)?).ok()?];
-    file.seek(SeekFrom::Start(range.start)).ok()?;
-    file.read_exact(&mut bytes).ok()?;
-    let pages = PageReader::new(
-        Cursor::new(Buffer::from(bytes)),
-        chunk,
-        Vec::new(),
-        usize::MAX,
-    );
-    let mut pages = BasicDecompressor::new(pages, Vec::new());
-    let dict = pages.read_dict_page().ok()??;
-    // Code of the dictionary's first text.
-    let base = u32::try_from(key.texts.len() + 1).ok()?;
-    let n_dict = u32::try_from(dict.num_values).ok()?;
-    let end = base.checked_add(n_dict)?;
-    for text in BinaryIter::new(&dict.buffer, Some(dict.num_values)) {
-        let text = std::str::from_utf8(text.ok()?).ok()?;
-        key.texts.push(text.into());
-    }
-    if key.texts.len() + 1 != end as usize {
-        return None;
-    }
-    while let Some(item) = pages.next() {
-        let page = item.ok()?.decompress(&mut pages).ok()?;
-        if !matches!(
-            page.encoding(),
-            Encoding::PlainDictionary | Encoding::RleDictionary
-        ) {
+    Some(())
+}
+
+/// One row group's column chunk, decompressed: its dictionary and its data pages, checked to be
+/// what this module reads (see the module doc; any physical type), to be read a window of rows
+/// at a time (`Positions`).
+pub(crate) struct ChunkPages {
+    dict: DictPage,
+    /// The dictionary's size (below `u32::MAX`).
+    dict_len: u32,
+    physical: PhysicalType,
+    nullable: bool,
+    pages: Vec<DataPage>,
+    /// The rows of the data pages.
+    rows: usize,
+}
+
+impl ChunkPages {
+    /// Reads a chunk; `None` when it is not as the module doc says, or cannot be read.
+    fn read(file: &mut File, chunk: &ColumnChunkMetadata) -> Option<Self> {
+        let descriptor = &chunk.descriptor().descriptor;
+        if descriptor.max_rep_level != 0 || descriptor.max_def_level > 1 {
             return None;
         }
-        if let DataPageHeader::V1(_) = page.header()
-            && nullable
-            && page.definition_level_encoding() != Encoding::Rle
-        {
+        let nullable = descriptor.max_def_level == 1;
+        let range = chunk.byte_range();
+        let mut bytes = vec![0u8; usize::try_from(range.end.checked_sub(range.start)?).ok()?];
+        file.seek(SeekFrom::Start(range.start)).ok()?;
+        file.read_exact(&mut bytes).ok()?;
+        let pages = PageReader::new(
+            Cursor::new(Buffer::from(bytes)),
+            chunk,
+            Vec::new(),
+            usize::MAX,
+        );
+        let mut pages = BasicDecompressor::new(pages, Vec::new());
+        let dict = pages.read_dict_page().ok()??;
+        let dict_len = u32::try_from(dict.num_values)
+            .ok()
+            .filter(|&n| n < u32::MAX)?;
+        let (mut data, mut rows) = (Vec::new(), 0usize);
+        while let Some(item) = pages.next() {
+            let page = item.ok()?.decompress(&mut pages).ok()?;
+            if !matches!(
+                page.encoding(),
+                Encoding::PlainDictionary | Encoding::RleDictionary
+            ) {
+                return None;
+            }
+            if let DataPageHeader::V1(_) = page.header()
+                && nullable
+                && page.definition_level_encoding() != Encoding::Rle
+            {
+                return None;
+            }
+            // The page splits, and its positions' bit width is one `Indices` reads.
+            let split = split_buffer(&page).ok()?;
+            if *split.values.first()? > 32 {
+                return None;
+            }
+            rows = rows.checked_add(page.num_values())?;
+            data.push(page);
+        }
+        Some(ChunkPages {
+            dict,
+            dict_len,
+            physical: chunk.physical_type(),
+            nullable,
+            pages: data,
+            rows,
+        })
+    }
+
+    /// The chunk's physical type.
+    pub(crate) fn physical(&self) -> PhysicalType {
+        self.physical
+    }
+
+    /// The rows of the chunk.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The dictionary's values as stored (PLAIN), and how many there are.
+    pub(crate) fn dict(&self) -> (&[u8], usize) {
+        (&self.dict.buffer, self.dict.num_values)
+    }
+
+    /// The dictionary's texts, in order; `None` when the column is not `BYTE_ARRAY` or a text is
+    /// not UTF-8.
+    pub(crate) fn texts(&self) -> Option<Vec<Box<str>>> {
+        if self.physical != PhysicalType::ByteArray {
             return None;
         }
-        let n = page.num_values();
-        let split = split_buffer(&page).ok()?;
-        let (&width, indices) = split.values.split_first()?;
-        if width > 32 {
-            return None;
+        let texts = BinaryIter::new(&self.dict.buffer, Some(self.dict.num_values))
+            .map(|text| Some(std::str::from_utf8(text.ok()?).ok()?.into()))
+            .collect::<Option<Vec<Box<str>>>>()?;
+        (texts.len() == self.dict.num_values).then_some(texts)
+    }
+
+    /// The rows' codes from the first row on: 0 for null, else 1 + the position of the row's
+    /// value in the dictionary.
+    pub(crate) fn positions(&self) -> Positions<'_> {
+        Positions {
+            pages: self.pages.iter(),
+            size: self.dict_len,
+            nullable: self.nullable,
+            page: None,
+            levels: Vec::new(),
+            defined: Vec::new(),
         }
-        let from = key.codes.len();
-        if nullable {
-            // The positions of the defined rows, in order, with `NULL_MARK` for each null row.
-            let mut values = Indices::new(indices, width, n, n_dict);
-            let (mut unpacked, mut positions) = (Vec::new(), Vec::new());
-            for run in HybridRleDecoder::new(split.def, 1, n).into_chunk_iter() {
-                match run.ok()? {
-                    HybridRleChunk::Rle(0, len) => {
-                        key.codes.resize(key.codes.len() + len, NULL_MARK)
-                    }
-                    HybridRleChunk::Rle(_, len) => values.take(len, &mut key.codes)?,
-                    HybridRleChunk::Bitpacked(levels) => {
-                        // Nulls and values interleaved: the run's positions taken at once,
-                        // then placed.
-                        unpacked.clear();
-                        levels.collect_into(&mut unpacked);
-                        let defined = unpacked.iter().filter(|&&l| l != 0).count();
-                        positions.clear();
-                        values.take(defined, &mut positions)?;
-                        let mut next = positions.iter();
-                        for &level in &unpacked {
-                            key.codes.push(match level {
+    }
+}
+
+/// A chunk's codes (`ChunkPages::positions`), taken a window of rows at a time.
+pub(crate) struct Positions<'a> {
+    pages: std::slice::Iter<'a, DataPage>,
+    size: u32,
+    nullable: bool,
+    /// The page being read: its positions, its definition levels (when nullable), and how many
+    /// of its rows are left.
+    page: Option<(Indices<'a>, Option<Indices<'a>>, usize)>,
+    /// A window's definition levels and defined positions, when some are null.
+    levels: Vec<u32>,
+    defined: Vec<u32>,
+}
+
+impl Positions<'_> {
+    /// Appends the next `n` rows' codes to `out`; `None` when the chunk has fewer rows, or a page
+    /// does not decode or holds a position outside the dictionary.
+    pub(crate) fn fill(&mut self, mut n: usize, out: &mut Vec<u32>) -> Option<()> {
+        while n > 0 {
+            let (values, levels, left) = match &mut self.page {
+                Some(page) if page.2 > 0 => page,
+                _ => {
+                    let page = self.pages.next()?;
+                    let rows = page.num_values();
+                    let split = split_buffer(page).ok()?;
+                    let (&width, indices) = split.values.split_first()?;
+                    let levels = self.nullable.then(|| Indices::new(split.def, 1, rows, 2));
+                    self.page = Some((Indices::new(indices, width, rows, self.size), levels, rows));
+                    continue;
+                }
+            };
+            let k = n.min(*left);
+            let from = out.len();
+            match levels {
+                None => values.take(k, out)?,
+                Some(levels) => {
+                    self.levels.clear();
+                    levels.take(k, &mut self.levels)?;
+                    let defined = self.levels.iter().filter(|&&l| l != 0).count();
+                    if defined == k {
+                        values.take(k, out)?;
+                    } else {
+                        // Nulls and values interleaved: the defined rows' positions taken at
+                        // once, then placed.
+                        self.defined.clear();
+                        values.take(defined, &mut self.defined)?;
+                        let mut next = self.defined.iter();
+                        for &level in &self.levels {
+                            out.push(match level {
                                 0 => NULL_MARK,
                                 _ => *next.next()?,
                             });
@@ -210,22 +338,16 @@ fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) 
                     }
                 }
             }
-        } else {
-            Indices::new(indices, width, n, n_dict).take(n, &mut key.codes)?;
+            // Positions (checked to be in the dictionary as they were decoded, so below
+            // `u32::MAX - 1`) to codes; `NULL_MARK` wraps to 0.
+            for c in &mut out[from..] {
+                *c = c.wrapping_add(1);
+            }
+            *left -= k;
+            n -= k;
         }
-        if key.codes.len() - from != n {
-            return None;
-        }
-        // Positions (checked to be in the dictionary as they were decoded) to codes.
-        for c in &mut key.codes[from..] {
-            *c = match *c {
-                NULL_MARK => 0,
-                i => base + i,
-            };
-        }
-        pages.reuse_page_buffer(page);
+        Some(())
     }
-    Some(())
 }
 
 /// What a null row's place holds until positions become codes (a position is below the

@@ -11,11 +11,14 @@
 //! quote, a blank line, a line with another number of fields, another first time format, text
 //! that is not UTF-8) is left to polars: `None`.
 //!
-//! Parquet files are read a slice of row groups at a time, two threads taking every other slice:
-//! where the key columns are dictionary-encoded text, they are read as codes (`parquet_keys.rs`)
-//! and a row's series is found by its codes (`Groups::add_coded`), with the times and quantities
-//! decoded by polars; else the rows polars decodes are added to the same hash maps
-//! (`Groups::add_rows`). Times are typed (milliseconds) or RFC 3339 text, quantities decimal or
+//! Parquet files are read a slice of row groups at a time, two threads taking every other slice.
+//! Where every column read is dictionary-encoded (as most writers store repeated values), a row
+//! group is decoded a window of rows at a time (`Groups::add_paged`): the key columns' codes are
+//! packed into one number per row, which finds the row's series, and the times and quantities
+//! are looked up in tables made once per dictionary (`PagedGroup`). Else, where the key columns
+//! are dictionary-encoded text, they are read as codes (`parquet_keys.rs`) and a row's series is
+//! found by its codes (`Groups::add_coded`), with the times and quantities decoded by polars;
+//! else the rows polars decodes are added to the same hash maps (`Groups::add_rows`). Times are typed (milliseconds) or RFC 3339 text, quantities decimal or
 //! text; a slice with other column types is grouped by the polars query. (Handing polars'
 //! streaming batches over through a callback was tried first and was slower than polars' own
 //! group-by: BENCHMARKS.md.)
@@ -33,8 +36,9 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::ec2_hours::{ClassHours, Hourly, HourlySpec};
-use super::parquet_keys::KeyCodes;
+use super::parquet_keys::{ChunkPages, KeyCodes};
 use super::scan::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE};
+use polars_parquet::parquet::schema::types::PhysicalType;
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
@@ -402,47 +406,78 @@ impl Groups {
             return Some(());
         }
         let (mut start, mut end, q) = numbers.readers()?;
-        // The combinations seen (codes, series), found by their codes; and the last one seen for
-        // each code of the column with the most texts (a resource's id, usually), which names the
-        // combination of most rows without hashing.
-        let mut seen: Vec<(CodeRow, usize)> = Vec::new();
-        let mut by_codes: HashMap<CodeRow, u32, foldhash::fast::FixedState> = HashMap::default();
-        let pivot = (0..keys.len()).max_by_key(|&c| keys[c].texts.len())?;
-        let mut by_pivot: Vec<u32> = vec![u32::MAX; keys[pivot].texts.len() + 1];
+        let texts: Vec<&[Box<str>]> = keys.iter().map(|k| &k.texts[..]).collect();
+        let mut cache = CodeSeries::new(&texts)?;
         let mut row = CodeRow([0; CODES]);
         for i in 0..n {
             for (code, key) in row.0.iter_mut().zip(keys) {
                 *code = key.codes[i];
             }
-            let p = row.0[pivot] as usize;
-            let last = *by_pivot.get(p)?;
-            let series = match seen.get(last as usize) {
-                Some((codes, series)) if *codes == row => *series,
-                _ => {
-                    let j = match by_codes.get(&row) {
-                        Some(&j) => j,
-                        None => {
-                            let fields = keys
-                                .iter()
-                                .zip(row.0)
-                                .map(|(key, code)| key.text(code).map(str::as_bytes));
-                            let Some(series) = self.series_of(fields) else {
-                                self.failed = true;
-                                return Some(());
-                            };
-                            let j = u32::try_from(seen.len()).ok()?;
-                            seen.push((row, series));
-                            by_codes.insert(row, j);
-                            j
-                        }
-                    };
-                    by_pivot[p] = j;
-                    seen[j as usize].1
-                }
+            let Some(series) = cache.series(self, row, &texts) else {
+                self.failed = true;
+                return Some(());
             };
             self.add_to(series, start.at(i), end.at(i), q.at(i));
         }
         Some(())
+    }
+
+    /// Adds the rows of a Parquet row group read from its dictionaries, a window of rows at a
+    /// time: each column's codes decoded, the key columns' codes packed into one number per row,
+    /// each row's series found by that number, then the rows added (with the series known, the
+    /// memory accesses of many rows' sums overlap). `Err` names the column (its place in the
+    /// group's chunks) whose page did not decode; the rows of the windows before it were added.
+    pub(crate) fn add_paged(&mut self, g: &PagedGroup) -> Result<(), usize> {
+        let keys = self.keys;
+        let texts: Vec<&[Box<str>]> = g.texts.iter().map(|t| &t[..]).collect();
+        let mut finder = PackedSeries::new(&g.packing, texts[g.pivot].len());
+        let mut columns: Vec<_> = g.pages.iter().map(ChunkPages::positions).collect();
+        let mut window: Vec<Vec<u32>> = vec![Vec::with_capacity(WINDOW); columns.len()];
+        let (mut packed, mut ids) = (Vec::with_capacity(WINDOW), Vec::with_capacity(WINDOW));
+        let mut done = 0;
+        let rows = g.pages.first().map_or(0, ChunkPages::rows);
+        while done < rows {
+            let n = WINDOW.min(rows - done);
+            for (c, (column, codes)) in columns.iter_mut().zip(&mut window).enumerate() {
+                codes.clear();
+                column.fill(n, codes).ok_or(c)?;
+            }
+            let (key_codes, numbers) = window.split_at(keys);
+            let [start, end, quantity] = numbers else {
+                return Err(keys);
+            };
+            packed.clear();
+            packed.resize(n, 0u64);
+            for (column, &(shift, bits)) in key_codes.iter().zip(&g.packing) {
+                if bits == 0 {
+                    // All null: every code is 0.
+                    continue;
+                }
+                for (p, &code) in packed.iter_mut().zip(column) {
+                    *p |= u64::from(code) << shift;
+                }
+            }
+            ids.clear();
+            for (&p, &pivot) in packed.iter().zip(&key_codes[g.pivot]) {
+                let Some(series) = finder.series(self, p, pivot, &texts) else {
+                    self.failed = true;
+                    return Ok(());
+                };
+                ids.push(series);
+            }
+            // Codes were checked to be in their dictionaries: every lookup finds a value.
+            let value = |table: &[Option<i64>], code: u32| table.get(code as usize).copied();
+            for (i, &series) in ids.iter().enumerate() {
+                self.add_to(
+                    series as usize,
+                    value(&g.start, start[i]).flatten(),
+                    value(&g.end, end[i]).flatten(),
+                    g.quantity.get(quantity[i] as usize).copied().flatten(),
+                );
+            }
+            done += n;
+        }
+        Ok(())
     }
 
     /// Gives up summing EC2 hours (`hourly_ec2` then runs its own query).
@@ -543,6 +578,276 @@ impl std::hash::Hash for CodeRow {
         });
         state.write_u64(mixed);
     }
+}
+
+/// Finds rows' series by their key codes: the combinations seen (codes, series), found by their
+/// codes; and the last one seen for each code of the column with the most texts (a resource's
+/// id, usually), which names the combination of most rows without hashing. The texts of each
+/// new combination are looked up once.
+struct CodeSeries {
+    seen: Vec<(CodeRow, usize)>,
+    by_codes: HashMap<CodeRow, u32, foldhash::fast::FixedState>,
+    pivot: usize,
+    by_pivot: Vec<u32>,
+}
+
+impl CodeSeries {
+    /// For key columns of these texts (a code `c` > 0 names `texts[c - 1]`).
+    fn new(texts: &[&[Box<str>]]) -> Option<Self> {
+        if texts.len() > CODES {
+            return None;
+        }
+        let pivot = (0..texts.len()).max_by_key(|&c| texts[c].len())?;
+        Some(CodeSeries {
+            seen: Vec::new(),
+            by_codes: HashMap::default(),
+            pivot,
+            by_pivot: vec![u32::MAX; texts[pivot].len() + 1],
+        })
+    }
+
+    /// The series of a row of codes, added to `groups` when new; `None` when its key cannot be
+    /// encoded or a code is out of range.
+    #[inline]
+    fn series(
+        &mut self,
+        groups: &mut Groups,
+        row: CodeRow,
+        texts: &[&[Box<str>]],
+    ) -> Option<usize> {
+        let p = row.0[self.pivot] as usize;
+        let last = *self.by_pivot.get(p)?;
+        if let Some((codes, series)) = self.seen.get(last as usize)
+            && *codes == row
+        {
+            return Some(*series);
+        }
+        let j = match self.by_codes.get(&row) {
+            Some(&j) => j,
+            None => {
+                let fields = texts.iter().zip(row.0).map(|(texts, code)| match code {
+                    0 => Some(None),
+                    c => texts.get(c as usize - 1).map(|t| Some(t.as_bytes())),
+                });
+                let fields = fields.collect::<Option<Vec<_>>>()?;
+                let series = groups.series_of(fields.into_iter())?;
+                let j = u32::try_from(self.seen.len()).ok()?;
+                self.seen.push((row, series));
+                self.by_codes.insert(row, j);
+                j
+            }
+        };
+        self.by_pivot[p] = j;
+        Some(self.seen[j as usize].1)
+    }
+}
+
+/// Finds rows' series by their key codes packed into one number (`PagedGroup`): the
+/// combinations seen (packed codes, series), found by their number; and the last one seen for
+/// each code of the column with the most texts (a resource's id, usually), which names the
+/// combination of most rows without hashing. The texts of each new combination are looked up
+/// once.
+struct PackedSeries<'a> {
+    packing: &'a [(u32, u32)],
+    seen: Vec<(u64, u32)>,
+    by_packed: HashMap<u64, u32, foldhash::fast::FixedState>,
+    by_pivot: Vec<u32>,
+}
+
+impl<'a> PackedSeries<'a> {
+    /// For codes packed as `packing` says, the pivot's codes being at most `pivot_texts`.
+    fn new(packing: &'a [(u32, u32)], pivot_texts: usize) -> Self {
+        PackedSeries {
+            packing,
+            seen: Vec::new(),
+            by_packed: HashMap::default(),
+            by_pivot: vec![u32::MAX; pivot_texts + 1],
+        }
+    }
+
+    /// The series of a row of packed codes whose pivot code is `pivot`, added to `groups` when
+    /// new; `None` when its key cannot be encoded or a count is out of range.
+    #[inline]
+    fn series(
+        &mut self,
+        groups: &mut Groups,
+        packed: u64,
+        pivot: u32,
+        texts: &[&[Box<str>]],
+    ) -> Option<u32> {
+        let last = self.by_pivot.get_mut(pivot as usize)?;
+        if let Some(&(p, series)) = self.seen.get(*last as usize)
+            && p == packed
+        {
+            return Some(series);
+        }
+        let j = match self.by_packed.get(&packed) {
+            Some(&j) => j,
+            None => {
+                let j = u32::try_from(self.seen.len()).ok()?;
+                let series = self.new_series(groups, packed, texts)?;
+                self.seen.push((packed, series));
+                self.by_packed.insert(packed, j);
+                j
+            }
+        };
+        *self.by_pivot.get_mut(pivot as usize)? = j;
+        Some(self.seen[j as usize].1)
+    }
+
+    /// The series of a combination not seen before, found by its texts.
+    #[cold]
+    fn new_series(&self, groups: &mut Groups, packed: u64, texts: &[&[Box<str>]]) -> Option<u32> {
+        let mut fields = Vec::with_capacity(texts.len());
+        for (c, texts) in texts.iter().enumerate() {
+            let (shift, bits) = *self.packing.get(c)?;
+            let code = if bits == 0 {
+                0
+            } else {
+                (packed >> shift) & (u64::MAX >> (64 - bits))
+            };
+            fields.push(match code {
+                0 => None,
+                c => Some(texts.get(usize::try_from(c).ok()? - 1)?.as_bytes()),
+            });
+        }
+        u32::try_from(groups.series_of(fields.into_iter())?).ok()
+    }
+}
+
+/// The rows of a Parquet window: so many are decoded at a time, column by column, and added
+/// while their codes are in the cache.
+const WINDOW: usize = 4096;
+
+/// A Parquet row group whose key columns, times and quantities are all dictionary-encoded
+/// (`parquet_keys::ChunkPages`): the key columns' texts, where each column's codes go in a row's
+/// packed codes (at most 64 bits in all) and which column has the most texts (the pivot), and
+/// the times' and quantities' values by code (0: null), read as `Groups::add_rows` reads them (a
+/// value that does not parse is null). Its rows are added a window at a time by
+/// `Groups::add_paged`.
+pub(crate) struct PagedGroup<'a> {
+    pages: &'a [ChunkPages],
+    texts: Vec<Vec<Box<str>>>,
+    /// Each key column's place in a row's packed codes: (shift, bits), below 64 bits in all.
+    packing: Vec<(u32, u32)>,
+    pivot: usize,
+    start: Vec<Option<i64>>,
+    end: Vec<Option<i64>>,
+    quantity: Vec<Option<i128>>,
+}
+
+impl<'a> PagedGroup<'a> {
+    /// `pages`: the key columns' chunks then `usage_start`'s, `usage_end`'s and `quantity`'s,
+    /// whose polars types are `types`; `None` when a column is of a type not read so.
+    pub(crate) fn new(
+        pages: &'a [ChunkPages],
+        types: [&DataType; 3],
+        text_times: bool,
+    ) -> Option<Self> {
+        let [keys @ .., start, end, quantity] = pages else {
+            return None;
+        };
+        let rows = start.rows();
+        if pages.iter().any(|p| p.rows() != rows) {
+            return None;
+        }
+        let texts = keys
+            .iter()
+            .map(ChunkPages::texts)
+            .collect::<Option<Vec<_>>>()?;
+        // A column's codes are at most its number of texts: they take that number's bits.
+        let mut packing = Vec::with_capacity(texts.len());
+        let mut used = 0u32;
+        for t in &texts {
+            let bits = usize::BITS - t.len().leading_zeros();
+            packing.push((if bits == 0 { 0 } else { used }, bits));
+            used += bits;
+        }
+        if used > 64 || texts.len() > CODES {
+            return None;
+        }
+        let pivot = (0..texts.len()).max_by_key(|&c| texts[c].len())?;
+        Some(PagedGroup {
+            pages,
+            texts,
+            packing,
+            pivot,
+            start: time_table(start, types[0], text_times)?,
+            end: time_table(end, types[1], text_times)?,
+            quantity: quantity_table(quantity, types[2])?,
+        })
+    }
+}
+
+/// A dictionary of times as milliseconds by code (0: null): typed milliseconds, or RFC 3339 text
+/// when `text_times`.
+fn time_table(pages: &ChunkPages, dtype: &DataType, text_times: bool) -> Option<Vec<Option<i64>>> {
+    let values: Vec<Option<i64>> = match (dtype, pages.physical()) {
+        (DataType::Datetime(TimeUnit::Milliseconds, _), PhysicalType::Int64) => {
+            let (bytes, n) = pages.dict();
+            if bytes.len() != n.checked_mul(8)? {
+                return None;
+            }
+            bytes
+                .chunks_exact(8)
+                .map(|b| Some(i64::from_le_bytes(b.try_into().ok()?)))
+                .collect::<Option<Vec<i64>>>()?
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
+        (DataType::String, PhysicalType::ByteArray) if text_times => pages
+            .texts()?
+            .iter()
+            .map(|t| rfc3339_ms(t.as_bytes()))
+            .collect(),
+        _ => return None,
+    };
+    Some(std::iter::once(None).chain(values).collect())
+}
+
+/// A dictionary of quantities at `SCALE` places by code (0: null): text, or decimals of at most
+/// `SCALE` places stored as 32- or 64-bit integers or fixed-length big-endian bytes.
+fn quantity_table(pages: &ChunkPages, dtype: &DataType) -> Option<Vec<Option<i128>>> {
+    let values: Vec<Option<i128>> = match (dtype, pages.physical()) {
+        (DataType::String, PhysicalType::ByteArray) => pages
+            .texts()?
+            .iter()
+            .map(|t| decimal(t.as_bytes()))
+            .collect(),
+        (&DataType::Decimal(_, scale), physical) => {
+            let factor = 10i128.checked_pow(u32::try_from(SCALE.checked_sub(scale)?).ok()?)?;
+            let (bytes, n) = pages.dict();
+            let width = match physical {
+                PhysicalType::Int32 => 4,
+                PhysicalType::Int64 => 8,
+                PhysicalType::FixedLenByteArray(w) if (1..=16).contains(&w) => w,
+                _ => return None,
+            };
+            if bytes.len() != n.checked_mul(width)? {
+                return None;
+            }
+            bytes
+                .chunks_exact(width)
+                .map(|b| {
+                    let v = match physical {
+                        PhysicalType::Int32 => i128::from(i32::from_le_bytes(b.try_into().ok()?)),
+                        PhysicalType::Int64 => i128::from(i64::from_le_bytes(b.try_into().ok()?)),
+                        _ => {
+                            // Big-endian two's complement, sign-extended to 16 bytes.
+                            let fill = if b[0] & 0x80 == 0 { 0 } else { 0xff };
+                            let mut be = [fill; 16];
+                            be[16 - width..].copy_from_slice(b);
+                            i128::from_be_bytes(be)
+                        }
+                    };
+                    Some(v.checked_mul(factor))
+                })
+                .collect::<Option<Vec<_>>>()?
+        }
+        _ => return None,
+    };
+    Some(std::iter::once(None).chain(values).collect())
 }
 
 /// A Parquet slice's times and quantities, as `Groups::add_rows` reads them: times in
