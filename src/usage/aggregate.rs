@@ -360,7 +360,7 @@ impl SliceReader<'_> {
         let Some(pages) = slice
             .groups
             .clone()
-            .map(|g| reader.read_pages(g, &columns))
+            .map(|g| reader.read_pages(g, &columns, self.names.len()))
             .collect::<Option<Vec<_>>>()
         else {
             return Ok(false);
@@ -1077,7 +1077,7 @@ mod tests {
         let mut got = super::pregroup::Groups::new(names.len(), None);
         let groups = reader.row_group_rows().len();
         let pages = (0..groups)
-            .map(|g| reader.read_pages(g, &columns))
+            .map(|g| reader.read_pages(g, &columns, names.len()))
             .collect::<Option<Vec<_>>>()?;
         for pages in &pages {
             let group = super::pregroup::PagedGroup::new(pages, numbers, text_times)?;
@@ -1195,12 +1195,15 @@ mod tests {
     fn pyarrow_files_with_typed_times_and_decimals_are_read_from_their_dictionaries() {
         // Written by pyarrow (`tests/fixtures/usage/make-pyarrow-usage.py`): decimals stored as
         // 64-bit integers with v2 pages of about 256 bytes and zstd, as 32-bit integers with text
-        // times and v1 pages, and as 9 big-endian bytes (a negative one among them); nulls in the
-        // key columns; two row groups each.
+        // times and v1 pages, and as 9 big-endian bytes (a negative one among them); times and
+        // quantities in PLAIN pages only, or after a dictionary that filled up; nulls in the key
+        // columns; two row groups each.
         for name in [
             "usage-pyarrow-int64-decimals.parquet",
             "usage-pyarrow-text-times-int32.parquet",
             "usage-pyarrow-flba-decimals.parquet",
+            "usage-pyarrow-plain-numbers.parquet",
+            "usage-pyarrow-dictionary-fallback.parquet",
         ] {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/fixtures/usage")

@@ -138,18 +138,26 @@ impl KeyReader {
 
     /// The chunks of columns `names` in row group `g`, decompressed; `None` when one is not as
     /// the module doc says (any physical type), cannot be read, or has another number of rows.
-    pub(crate) fn read_pages(&mut self, g: usize, names: &[&str]) -> Option<Vec<ChunkPages>> {
+    /// The columns from `plain_from` on may also have PLAIN pages, and no dictionary.
+    pub(crate) fn read_pages(
+        &mut self,
+        g: usize,
+        names: &[&str],
+        plain_from: usize,
+    ) -> Option<Vec<ChunkPages>> {
         let rg = self.meta.row_groups.get(g)?;
         let rows = rg.num_rows();
         names
             .iter()
-            .map(|name| {
+            .enumerate()
+            .map(|(c, name)| {
                 let mut chunks = rg.columns_under_root_iter(name)?;
                 let chunk = chunks.next()?;
                 if chunks.next().is_some() {
                     return None;
                 }
-                ChunkPages::read(&mut self.file, chunk).filter(|pages| pages.rows == rows)
+                ChunkPages::read(&mut self.file, chunk, c >= plain_from)
+                    .filter(|pages| pages.rows == rows)
             })
             .collect()
     }
@@ -157,7 +165,7 @@ impl KeyReader {
 
 /// Appends a column chunk's codes and its dictionary's texts to `key`.
 fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) -> Option<()> {
-    let pages = ChunkPages::read(file, chunk)?;
+    let pages = ChunkPages::read(file, chunk, false)?;
     // The codes of this chunk follow those of the chunks before it.
     let before = u32::try_from(key.texts.len()).ok()?;
     before.checked_add(pages.dict_len)?;
@@ -174,21 +182,24 @@ fn read_chunk(file: &mut File, chunk: &ColumnChunkMetadata, key: &mut KeyCodes) 
 
 /// One row group's column chunk, decompressed: its dictionary and its data pages, checked to be
 /// what this module reads (see the module doc; any physical type), to be read a window of rows
-/// at a time (`Positions`).
+/// at a time (`Positions`). When asked for, PLAIN pages are read too: their values are numbered
+/// after the dictionary's, page after page, as if the dictionary held them (`values`).
 pub(crate) struct ChunkPages {
-    dict: DictPage,
-    /// The dictionary's size (below `u32::MAX`).
+    dict: Option<DictPage>,
+    /// The dictionary's size.
     dict_len: u32,
     physical: PhysicalType,
     nullable: bool,
-    pages: Vec<DataPage>,
+    /// The data pages, each with its number of values when PLAIN.
+    pages: Vec<(DataPage, Option<u32>)>,
     /// The rows of the data pages.
     rows: usize,
 }
 
 impl ChunkPages {
-    /// Reads a chunk; `None` when it is not as the module doc says, or cannot be read.
-    fn read(file: &mut File, chunk: &ColumnChunkMetadata) -> Option<Self> {
+    /// Reads a chunk (with PLAIN pages when `plain`); `None` when it is not as the module doc
+    /// says, or cannot be read.
+    fn read(file: &mut File, chunk: &ColumnChunkMetadata, plain: bool) -> Option<Self> {
         let descriptor = &chunk.descriptor().descriptor;
         if descriptor.max_rep_level != 0 || descriptor.max_def_level > 1 {
             return None;
@@ -205,37 +216,48 @@ impl ChunkPages {
             usize::MAX,
         );
         let mut pages = BasicDecompressor::new(pages, Vec::new());
-        let dict = pages.read_dict_page().ok()??;
-        let dict_len = u32::try_from(dict.num_values)
+        let dict = pages.read_dict_page().ok()?;
+        if dict.is_none() && !plain {
+            return None;
+        }
+        let dict_len = u32::try_from(dict.as_ref().map_or(0, |d| d.num_values))
             .ok()
-            .filter(|&n| n < u32::MAX)?;
+            .filter(|&n| n < u32::MAX - 1)?;
+        let physical = chunk.physical_type();
+        // Codes so far: positions and PLAIN values stay below `u32::MAX - 1`.
+        let mut codes = dict_len;
         let (mut data, mut rows) = (Vec::new(), 0usize);
         while let Some(item) = pages.next() {
             let page = item.ok()?.decompress(&mut pages).ok()?;
-            if !matches!(
-                page.encoding(),
-                Encoding::PlainDictionary | Encoding::RleDictionary
-            ) {
-                return None;
-            }
             if let DataPageHeader::V1(_) = page.header()
                 && nullable
                 && page.definition_level_encoding() != Encoding::Rle
             {
                 return None;
             }
-            // The page splits, and its positions' bit width is one `Indices` reads.
             let split = split_buffer(&page).ok()?;
-            if *split.values.first()? > 32 {
-                return None;
-            }
+            let values = match page.encoding() {
+                Encoding::PlainDictionary | Encoding::RleDictionary if dict.is_some() => {
+                    // A bit width `Indices` reads.
+                    if *split.values.first()? > 32 {
+                        return None;
+                    }
+                    None
+                }
+                Encoding::Plain if plain => {
+                    let n = plain_values(split.values, physical)?;
+                    codes = codes.checked_add(n).filter(|&c| c < u32::MAX - 1)?;
+                    Some(n)
+                }
+                _ => return None,
+            };
             rows = rows.checked_add(page.num_values())?;
-            data.push(page);
+            data.push((page, values));
         }
         Some(ChunkPages {
             dict,
             dict_len,
-            physical: chunk.physical_type(),
+            physical,
             nullable,
             pages: data,
             rows,
@@ -252,21 +274,38 @@ impl ChunkPages {
         self.rows
     }
 
-    /// The dictionary's values as stored (PLAIN), and how many there are.
-    pub(crate) fn dict(&self) -> (&[u8], usize) {
-        (&self.dict.buffer, self.dict.num_values)
+    /// The values the codes name, as stored (PLAIN), in code order: the dictionary's, then each
+    /// PLAIN page's; each buffer with its number of values.
+    pub(crate) fn values(&self) -> Option<Vec<(&[u8], usize)>> {
+        let mut out = Vec::new();
+        if let Some(d) = &self.dict {
+            out.push((&d.buffer[..], d.num_values));
+        }
+        for (page, n) in &self.pages {
+            if let Some(n) = n {
+                out.push((split_buffer(page).ok()?.values, *n as usize));
+            }
+        }
+        Some(out)
     }
 
-    /// The dictionary's texts, in order; `None` when the column is not `BYTE_ARRAY` or a text is
-    /// not UTF-8.
+    /// The texts the codes name, in code order; `None` when the column is not `BYTE_ARRAY` or a
+    /// text is not UTF-8.
     pub(crate) fn texts(&self) -> Option<Vec<Box<str>>> {
         if self.physical != PhysicalType::ByteArray {
             return None;
         }
-        let texts = BinaryIter::new(&self.dict.buffer, Some(self.dict.num_values))
-            .map(|text| Some(std::str::from_utf8(text.ok()?).ok()?.into()))
-            .collect::<Option<Vec<Box<str>>>>()?;
-        (texts.len() == self.dict.num_values).then_some(texts)
+        let mut texts = Vec::new();
+        for (buffer, n) in self.values()? {
+            let before = texts.len();
+            for text in BinaryIter::new(buffer, Some(n)) {
+                texts.push(std::str::from_utf8(text.ok()?).ok()?.into());
+            }
+            if texts.len() - before != n {
+                return None;
+            }
+        }
+        Some(texts)
     }
 
     /// The rows' codes from the first row on: 0 for null, else 1 + the position of the row's
@@ -275,6 +314,7 @@ impl ChunkPages {
         Positions {
             pages: self.pages.iter(),
             size: self.dict_len,
+            plain_next: self.dict_len,
             nullable: self.nullable,
             page: None,
             levels: Vec::new(),
@@ -285,18 +325,51 @@ impl ChunkPages {
 
 /// A chunk's codes (`ChunkPages::positions`), taken a window of rows at a time.
 pub(crate) struct Positions<'a> {
-    pages: std::slice::Iter<'a, DataPage>,
+    pages: std::slice::Iter<'a, (DataPage, Option<u32>)>,
     size: u32,
+    /// The position of the next PLAIN page's first value.
+    plain_next: u32,
     nullable: bool,
     /// The page being read: its positions, its definition levels (when nullable), and how many
     /// of its rows are left.
-    page: Option<(Indices<'a>, Option<Indices<'a>>, usize)>,
+    page: Option<(PagePositions<'a>, Option<Indices<'a>>, usize)>,
     /// A window's definition levels and defined positions, when some are null.
     levels: Vec<u32>,
     defined: Vec<u32>,
 }
 
 impl Positions<'_> {
+    /// When the next `n` rows are of one run of the page being read (one value, or all null),
+    /// takes them and gives their code; else takes nothing (`fill` then takes them).
+    #[inline]
+    pub(crate) fn constant(&mut self, n: usize) -> Option<u32> {
+        let (values, levels, left) = self.page.as_mut()?;
+        if *left < n {
+            return None;
+        }
+        let PagePositions::Dict(values) = values else {
+            return None;
+        };
+        let code = match levels {
+            None => values.repeated(n)? + 1,
+            Some(levels) => match levels.repeated(n)? {
+                0 => {
+                    levels.repeat.1 -= n;
+                    *left -= n;
+                    return Some(0);
+                }
+                _ => {
+                    let code = values.repeated(n)? + 1;
+                    levels.repeat.1 -= n;
+                    code
+                }
+            },
+        };
+        values.repeat.1 -= n;
+        *left -= n;
+        Some(code)
+    }
+
     /// Appends the next `n` rows' codes to `out`; `None` when the chunk has fewer rows, or a page
     /// does not decode or holds a position outside the dictionary.
     pub(crate) fn fill(&mut self, mut n: usize, out: &mut Vec<u32>) -> Option<()> {
@@ -304,12 +377,22 @@ impl Positions<'_> {
             let (values, levels, left) = match &mut self.page {
                 Some(page) if page.2 > 0 => page,
                 _ => {
-                    let page = self.pages.next()?;
+                    let (page, plain) = self.pages.next()?;
                     let rows = page.num_values();
                     let split = split_buffer(page).ok()?;
-                    let (&width, indices) = split.values.split_first()?;
+                    let values = match plain {
+                        Some(n) => {
+                            let first = self.plain_next;
+                            self.plain_next = first.checked_add(*n)?;
+                            PagePositions::Plain(first..self.plain_next)
+                        }
+                        None => {
+                            let (&width, indices) = split.values.split_first()?;
+                            PagePositions::Dict(Indices::new(indices, width, rows, self.size))
+                        }
+                    };
                     let levels = self.nullable.then(|| Indices::new(split.def, 1, rows, 2));
-                    self.page = Some((Indices::new(indices, width, rows, self.size), levels, rows));
+                    self.page = Some((values, levels, rows));
                     continue;
                 }
             };
@@ -350,6 +433,57 @@ impl Positions<'_> {
     }
 }
 
+/// The values of a data page, as positions in the chunk's codes (`ChunkPages`): the dictionary's,
+/// or the next of a PLAIN page's (numbered after the dictionary's).
+enum PagePositions<'a> {
+    Dict(Indices<'a>),
+    Plain(Range<u32>),
+}
+
+impl PagePositions<'_> {
+    /// Appends the next `len` positions to `out`; `None` when the page has fewer, or one is not
+    /// in the dictionary.
+    #[inline]
+    fn take(&mut self, len: usize, out: &mut Vec<u32>) -> Option<()> {
+        match self {
+            PagePositions::Dict(indices) => indices.take(len, out),
+            PagePositions::Plain(left) => {
+                let len = u32::try_from(len).ok()?;
+                if left.end - left.start < len {
+                    return None;
+                }
+                out.extend(left.start..left.start + len);
+                left.start += len;
+                Some(())
+            }
+        }
+    }
+}
+
+/// The number of values in a PLAIN page's buffer of `physical` values: fixed-width numbers, or
+/// length-prefixed bytes; `None` for other types, or a buffer they do not fill exactly.
+fn plain_values(mut buffer: &[u8], physical: PhysicalType) -> Option<u32> {
+    let width = match physical {
+        PhysicalType::Int32 => 4,
+        PhysicalType::Int64 => 8,
+        PhysicalType::FixedLenByteArray(w) if w > 0 => w,
+        PhysicalType::ByteArray => {
+            let mut n = 0u32;
+            while !buffer.is_empty() {
+                let len = u32::from_le_bytes(buffer.get(..4)?.try_into().ok()?) as usize;
+                buffer = buffer.get(4usize.checked_add(len)?..)?;
+                n = n.checked_add(1)?;
+            }
+            return Some(n);
+        }
+        _ => return None,
+    };
+    buffer
+        .len()
+        .is_multiple_of(width)
+        .then(|| u32::try_from(buffer.len() / width).ok())?
+}
+
 /// What a null row's place holds until positions become codes (a position is below the
 /// dictionary's size, at most `u32::MAX`).
 const NULL_MARK: u32 = u32::MAX;
@@ -368,6 +502,13 @@ struct Indices<'a> {
 }
 
 impl<'a> Indices<'a> {
+    /// The position the current run repeats, when `n` or more of it are left (checked to be in
+    /// the dictionary when the run was read).
+    #[inline]
+    fn repeated(&self, n: usize) -> Option<u32> {
+        (self.repeat.1 >= n && self.at >= self.packed.len()).then_some(self.repeat.0)
+    }
+
     fn new(data: &'a [u8], width: u8, n: usize, size: u32) -> Self {
         Indices {
             runs: HybridRleDecoder::new(data, u32::from(width), n).into_chunk_iter(),
@@ -524,6 +665,51 @@ mod tests {
         // The position a null holds until it becomes a code is refused too.
         assert_eq!(take(&[0, NULL_MARK], 32, 3), None);
         assert_eq!(take(&[NULL_MARK; 9], 32, u32::MAX), None);
+    }
+
+    #[test]
+    fn plain_pages_are_read_when_asked_for_numbered_after_the_dictionary() {
+        let path = |name: &str| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/usage")
+                .join(name)
+        };
+        let kinds = |pages: &ChunkPages| {
+            let plain = pages.pages.iter().filter(|(_, n)| n.is_some()).count();
+            (pages.dict.is_some(), plain, pages.pages.len() - plain)
+        };
+        // Times in PLAIN pages only: no dictionary.
+        let mut r = KeyReader::open(&path("usage-pyarrow-plain-numbers.parquet")).unwrap();
+        assert!(r.read_pages(0, &["usage_start"], 1).is_none());
+        let pages = r.read_pages(0, &["resource_id", "usage_start"], 1).unwrap();
+        let (dict, plain, coded) = kinds(&pages[1]);
+        assert!(!dict && plain > 1 && coded == 0, "{plain} {coded}");
+        // Text times whose dictionary filled up: dictionary pages, then PLAIN ones.
+        let mut r = KeyReader::open(&path("usage-pyarrow-dictionary-fallback.parquet")).unwrap();
+        let pages = r.read_pages(0, &["usage_start"], 0).unwrap();
+        let (dict, plain, coded) = kinds(&pages[0]);
+        assert!(dict && plain > 0 && coded > 0, "{plain} {coded}");
+        // Every row's code names its text, read as polars reads it.
+        let (_, df) = fixture("usage-pyarrow-dictionary-fallback.parquet");
+        let texts = pages[0].texts().unwrap();
+        let mut codes = Vec::new();
+        pages[0]
+            .positions()
+            .fill(pages[0].rows(), &mut codes)
+            .unwrap();
+        let got: Vec<Option<&str>> = codes
+            .iter()
+            .map(|&c| (c > 0).then(|| &*texts[c as usize - 1]))
+            .collect();
+        let want: Vec<Option<&str>> = df
+            .column("usage_start")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .take(got.len())
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

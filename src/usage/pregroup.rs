@@ -432,25 +432,38 @@ impl Groups {
         let texts: Vec<&[Box<str>]> = g.texts.iter().map(|t| &t[..]).collect();
         let mut finder = PackedSeries::new(&g.packing, texts[g.pivot].len());
         let mut columns: Vec<_> = g.pages.iter().map(ChunkPages::positions).collect();
-        let mut window: Vec<Vec<u32>> = vec![Vec::with_capacity(WINDOW); columns.len()];
+        // Each column's codes in the window, or the one code of all its rows (a run: most key
+        // columns hold one text over many rows, and times one hour's).
+        let mut window: Vec<(Option<u32>, Vec<u32>)> =
+            vec![(None, Vec::with_capacity(WINDOW)); columns.len()];
         let (mut packed, mut ids) = (Vec::with_capacity(WINDOW), Vec::with_capacity(WINDOW));
         let mut done = 0;
         let rows = g.pages.first().map_or(0, ChunkPages::rows);
         while done < rows {
             let n = WINDOW.min(rows - done);
-            for (c, (column, codes)) in columns.iter_mut().zip(&mut window).enumerate() {
-                codes.clear();
-                column.fill(n, codes).ok_or(c)?;
+            for (c, (column, (constant, codes))) in columns.iter_mut().zip(&mut window).enumerate()
+            {
+                *constant = column.constant(n);
+                if constant.is_none() {
+                    codes.clear();
+                    column.fill(n, codes).ok_or(c)?;
+                }
             }
             let (key_codes, numbers) = window.split_at(keys);
             let [start, end, quantity] = numbers else {
                 return Err(keys);
             };
+            let mut base = 0u64;
+            for ((constant, _), &(shift, bits)) in key_codes.iter().zip(&g.packing) {
+                if let (Some(code), 1..) = (constant, bits) {
+                    base |= u64::from(*code) << shift;
+                }
+            }
             packed.clear();
-            packed.resize(n, 0u64);
-            for (column, &(shift, bits)) in key_codes.iter().zip(&g.packing) {
-                if bits == 0 {
-                    // All null: every code is 0.
+            packed.resize(n, base);
+            for ((constant, column), &(shift, bits)) in key_codes.iter().zip(&g.packing) {
+                // All null (no bits) or one code (in `base`).
+                if bits == 0 || constant.is_some() {
                     continue;
                 }
                 for (p, &code) in packed.iter_mut().zip(column) {
@@ -458,7 +471,12 @@ impl Groups {
                 }
             }
             ids.clear();
-            for (&p, &pivot) in packed.iter().zip(&key_codes[g.pivot]) {
+            let (pivot_constant, pivot_codes) = &key_codes[g.pivot];
+            for (i, &p) in packed.iter().enumerate() {
+                let pivot = match pivot_constant {
+                    Some(code) => *code,
+                    None => pivot_codes[i],
+                };
                 let Some(series) = finder.series(self, p, pivot, &texts) else {
                     self.failed = true;
                     return Ok(());
@@ -466,13 +484,21 @@ impl Groups {
                 ids.push(series);
             }
             // Codes were checked to be in their dictionaries: every lookup finds a value.
-            let value = |table: &[Option<i64>], code: u32| table.get(code as usize).copied();
+            let code = |(constant, codes): &(Option<u32>, Vec<u32>), i: usize| match constant {
+                Some(code) => *code,
+                None => codes[i],
+            };
+            let time =
+                |table: &[Option<i64>], code: u32| table.get(code as usize).copied().flatten();
             for (i, &series) in ids.iter().enumerate() {
                 self.add_to(
                     series as usize,
-                    value(&g.start, start[i]).flatten(),
-                    value(&g.end, end[i]).flatten(),
-                    g.quantity.get(quantity[i] as usize).copied().flatten(),
+                    time(&g.start, code(start, i)),
+                    time(&g.end, code(end, i)),
+                    g.quantity
+                        .get(code(quantity, i) as usize)
+                        .copied()
+                        .flatten(),
                 );
             }
             done += n;
@@ -779,22 +805,29 @@ impl<'a> PagedGroup<'a> {
     }
 }
 
-/// A dictionary of times as milliseconds by code (0: null): typed milliseconds, or RFC 3339 text
-/// when `text_times`.
+/// The fixed-width values a chunk's codes name (`ChunkPages::values`), in code order; `None` when
+/// a buffer does not hold its number of `width`-byte values.
+fn fixed_values<T>(pages: &ChunkPages, width: usize, value: impl Fn(&[u8]) -> T) -> Option<Vec<T>> {
+    let mut out = Vec::new();
+    for (bytes, n) in pages.values()? {
+        if bytes.len() != n.checked_mul(width)? {
+            return None;
+        }
+        out.extend(bytes.chunks_exact(width).map(&value));
+    }
+    Some(out)
+}
+
+/// The times a chunk's codes name, as milliseconds by code (0: null): typed milliseconds, or
+/// RFC 3339 text when `text_times`.
 fn time_table(pages: &ChunkPages, dtype: &DataType, text_times: bool) -> Option<Vec<Option<i64>>> {
     let values: Vec<Option<i64>> = match (dtype, pages.physical()) {
         (DataType::Datetime(TimeUnit::Milliseconds, _), PhysicalType::Int64) => {
-            let (bytes, n) = pages.dict();
-            if bytes.len() != n.checked_mul(8)? {
-                return None;
-            }
-            bytes
-                .chunks_exact(8)
-                .map(|b| Some(i64::from_le_bytes(b.try_into().ok()?)))
-                .collect::<Option<Vec<i64>>>()?
-                .into_iter()
-                .map(Some)
-                .collect()
+            fixed_values(pages, 8, |b| {
+                let mut le = [0u8; 8];
+                le.copy_from_slice(b);
+                Some(i64::from_le_bytes(le))
+            })?
         }
         (DataType::String, PhysicalType::ByteArray) if text_times => pages
             .texts()?
@@ -806,8 +839,8 @@ fn time_table(pages: &ChunkPages, dtype: &DataType, text_times: bool) -> Option<
     Some(std::iter::once(None).chain(values).collect())
 }
 
-/// A dictionary of quantities at `SCALE` places by code (0: null): text, or decimals of at most
-/// `SCALE` places stored as 32- or 64-bit integers or fixed-length big-endian bytes.
+/// The quantities a chunk's codes name, at `SCALE` places by code (0: null): text, or decimals
+/// of at most `SCALE` places stored as 32- or 64-bit integers or fixed-length big-endian bytes.
 fn quantity_table(pages: &ChunkPages, dtype: &DataType) -> Option<Vec<Option<i128>>> {
     let values: Vec<Option<i128>> = match (dtype, pages.physical()) {
         (DataType::String, PhysicalType::ByteArray) => pages
@@ -817,33 +850,26 @@ fn quantity_table(pages: &ChunkPages, dtype: &DataType) -> Option<Vec<Option<i12
             .collect(),
         (&DataType::Decimal(_, scale), physical) => {
             let factor = 10i128.checked_pow(u32::try_from(SCALE.checked_sub(scale)?).ok()?)?;
-            let (bytes, n) = pages.dict();
-            let width = match physical {
-                PhysicalType::Int32 => 4,
-                PhysicalType::Int64 => 8,
-                PhysicalType::FixedLenByteArray(w) if (1..=16).contains(&w) => w,
+            let (width, little_endian) = match physical {
+                PhysicalType::Int32 => (4, true),
+                PhysicalType::Int64 => (8, true),
+                PhysicalType::FixedLenByteArray(w) if (1..=16).contains(&w) => (w, false),
                 _ => return None,
             };
-            if bytes.len() != n.checked_mul(width)? {
-                return None;
-            }
-            bytes
-                .chunks_exact(width)
-                .map(|b| {
-                    let v = match physical {
-                        PhysicalType::Int32 => i128::from(i32::from_le_bytes(b.try_into().ok()?)),
-                        PhysicalType::Int64 => i128::from(i64::from_le_bytes(b.try_into().ok()?)),
-                        _ => {
-                            // Big-endian two's complement, sign-extended to 16 bytes.
-                            let fill = if b[0] & 0x80 == 0 { 0 } else { 0xff };
-                            let mut be = [fill; 16];
-                            be[16 - width..].copy_from_slice(b);
-                            i128::from_be_bytes(be)
-                        }
-                    };
-                    Some(v.checked_mul(factor))
-                })
-                .collect::<Option<Vec<_>>>()?
+            fixed_values(pages, width, |b| {
+                // Two's complement, sign-extended to 16 bytes, big-endian.
+                let sign = if little_endian { b[width - 1] } else { b[0] };
+                let mut be = [if sign & 0x80 == 0 { 0 } else { 0xff }; 16];
+                if little_endian {
+                    be[16 - width..]
+                        .iter_mut()
+                        .zip(b.iter().rev())
+                        .for_each(|(d, s)| *d = *s);
+                } else {
+                    be[16 - width..].copy_from_slice(b);
+                }
+                i128::from_be_bytes(be).checked_mul(factor)
+            })?
         }
         _ => return None,
     };
