@@ -247,6 +247,10 @@ pub fn apply_commitments(
     // Replace the on-demand EC2 rows with their split by pricing model.
     bill.rows
         .retain(|r| !(r.service == "ec2" && r.model == PricingModel::OnDemand));
+    bill.rows.reserve(usage.days.len() + unused.len());
+    // Each (OS, pricing model, instance type)'s component, written once.
+    let mut components: HashMap<(Os, PricingModel, &str), String, foldhash::fast::FixedState> =
+        HashMap::default();
     for d in usage
         .days
         .iter()
@@ -287,7 +291,12 @@ pub fn apply_commitments(
                 region: d.key.region.clone(),
                 resource_id: d.resource_id.clone(),
                 usage_type: d.key.usage_type.clone(),
-                component: format!("Instance usage ({}, {}, {itype})", d.key.os, model.as_str()),
+                component: components
+                    .entry((d.key.os, model, itype.as_str()))
+                    .or_insert_with(|| {
+                        format!("Instance usage ({}, {}, {itype})", d.key.os, model.as_str())
+                    })
+                    .clone(),
                 model,
                 quantity: hours,
                 unit: "hours".into(),

@@ -1138,8 +1138,21 @@ pub(crate) fn started_hours(q: Expr) -> Expr {
 /// `started_hours` of one quantity of instance-seconds at `SCALE` places: ⌈q ÷ 3600⌉ in integers
 /// (the same count: ⌈⌈q⌉ ÷ 3600⌉ = ⌈q ÷ 3600⌉ for a whole divisor).
 pub(crate) fn started_hours_of(q: i128) -> i128 {
-    /// An hour of instance-seconds at `SCALE` places.
+    /// An hour of instance-seconds at `SCALE` places: 2^22 × `ODD` (3,600 × 10^18 =
+    /// 2^4 × 225 × 2^18 × 5^18).
     const SECONDS_PER_HOUR: i128 = 3600 * ONE;
+    const TWOS: u32 = 22;
+    const ODD: u64 = 225 * 5u64.pow(18);
+    const _: () = assert!(SCALE == 18 && (ODD as i128) << TWOS == SECONDS_PER_HOUR);
+    // The first pass counts this for every EC2 row: a quantity below 2^86 (about 77 million
+    // seconds) is divided in 64 bits (a multiplication), not by a 128-bit division. The same
+    // count: ⌊q ÷ 2^22k⌋ = ⌊⌊q ÷ 2^22⌋ ÷ k⌋, with no remainder only when neither has one.
+    if let Ok(high) = u64::try_from(q >> TWOS)
+        && q >= 0
+    {
+        let low = q & ((1 << TWOS) - 1);
+        return i128::from(high / ODD) + i128::from(low != 0 || high % ODD != 0);
+    }
     q.div_euclid(SECONDS_PER_HOUR) + i128::from(q.rem_euclid(SECONDS_PER_HOUR) != 0)
 }
 
@@ -1490,6 +1503,30 @@ mod tests {
     use super::*;
 
     /// Started hours are counted exactly, as the first pass counts them (`ec2_hours.rs`).
+    #[test]
+    fn started_hours_in_64_bits_are_the_128_bit_count() {
+        const HOUR: i128 = 3600 * ONE;
+        let reference = |q: i128| q.div_euclid(HOUR) + i128::from(q.rem_euclid(HOUR) != 0);
+        let mut qs = vec![0, 1, -1, ONE, 60 * ONE, i128::MAX, i128::MIN, 1 << 86, (1 << 86) - 1];
+        for k in [1i128, 2, 3, 24, 1000, 1 << 20] {
+            for d in [-1i128, 0, 1, 1 << 21, 1 << 22, ONE] {
+                qs.push(k * HOUR + d);
+            }
+        }
+        // And a spread of others (a linear congruential sequence), below and above 2^86.
+        let mut x: u128 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..100_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            qs.push((x >> (x % 64) as u32) as i128);
+            qs.push(-((x >> 50) as i128));
+        }
+        for q in qs {
+            assert_eq!(started_hours_of(q), reference(q), "{q}");
+        }
+    }
+
     #[test]
     fn started_hours_are_counted_exactly() {
         let q = [
