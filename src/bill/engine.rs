@@ -6,6 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
+use hashbrown::hash_map::Entry;
+
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
@@ -38,7 +42,45 @@ fn month_of(day: NaiveDate) -> (i32, u32) {
 pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> {
     let mut rows = Vec::with_capacity(usage.days.len());
     let mut pricers: BTreeMap<(i32, u32), Pricer<'_>> = BTreeMap::new();
+    // EC2 on-demand days, most of a big file's, priced as `price_day` prices them, with each
+    // (region, instance type, OS)'s price and component looked up once and each billable
+    // quantity's hours divided once (by its exact representation, so its digits are kept).
+    let mut on_demand: HashMap<(&str, &str, Os), OnDemandLine, FixedState> = HashMap::default();
+    let mut hours: HashMap<[u8; 16], Decimal, FixedState> = HashMap::default();
     for d in &usage.days {
+        let k = &d.key;
+        if k.service == "ec2" && !k.spot {
+            let line = match on_demand.entry((k.region.as_str(), k.attr.as_str(), k.os)) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let price = catalog.ec2_price(&k.region, &k.attr, k.os, Ec2Model::OnDemand)?;
+                    e.insert(OnDemandLine {
+                        hourly: price.hourly,
+                        confidence: price.provenance.confidence,
+                        component: format!("Instance usage ({}, on-demand, {})", k.os, k.attr),
+                    })
+                }
+            };
+            let quantity = *hours
+                .entry(d.billable.serialize())
+                .or_insert_with(|| d.billable / Decimal::from(3600));
+            let cost = Money::usd(quantity * line.hourly);
+            rows.push(CostRow {
+                day: d.day,
+                service: k.service.clone(),
+                region: k.region.clone(),
+                resource_id: d.resource_id.clone(),
+                usage_type: k.usage_type.clone(),
+                component: line.component.clone(),
+                model: PricingModel::OnDemand,
+                quantity,
+                unit: "hours".into(),
+                on_demand_equivalent: cost,
+                cost,
+                confidence: line.confidence,
+            });
+            continue;
+        }
         let month = month_of(d.day);
         let pricer = pricers
             .entry(month)
@@ -57,6 +99,13 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
         }
     }
     Ok(Bill::new(usage, rows))
+}
+
+/// An EC2 on-demand price and the component of its lines.
+struct OnDemandLine {
+    hourly: Decimal,
+    confidence: Confidence,
+    component: String,
 }
 
 fn cost_row(d: &ResourceDay, l: LineItem, on_demand_equivalent: Money) -> CostRow {

@@ -1507,7 +1507,17 @@ mod tests {
     fn started_hours_in_64_bits_are_the_128_bit_count() {
         const HOUR: i128 = 3600 * ONE;
         let reference = |q: i128| q.div_euclid(HOUR) + i128::from(q.rem_euclid(HOUR) != 0);
-        let mut qs = vec![0, 1, -1, ONE, 60 * ONE, i128::MAX, i128::MIN, 1 << 86, (1 << 86) - 1];
+        let mut qs = vec![
+            0,
+            1,
+            -1,
+            ONE,
+            60 * ONE,
+            i128::MAX,
+            i128::MIN,
+            1 << 86,
+            (1 << 86) - 1,
+        ];
         for k in [1i128, 2, 3, 24, 1000, 1 << 20] {
             for d in [-1i128, 0, 1, 1 << 21, 1 << 22, ONE] {
                 qs.push(k * HOUR + d);
