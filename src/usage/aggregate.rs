@@ -595,31 +595,67 @@ fn fast_days(
     for (r, &cid) in by_rank.iter().enumerate() {
         rank[cid as usize] = r as u32;
     }
-    // The days of the series priced from sums (those of slow resources are not in `fast`): their
-    // (quantity, billable quantity) at `SCALE` places and rows, in order of (day, rank), then
-    // summed by (day, rank).
-    let mut order: Vec<(Option<i64>, u32, u32)> = Vec::with_capacity(days.len());
-    let mut sums: Vec<(i128, i128, u64)> = Vec::with_capacity(days.len());
+    // The days of the series priced from sums (those of slow resources are not in `fast`), in
+    // order of (day, rank): each day's (rank, quantity and billable quantity at `SCALE` places,
+    // rows), filled by taking the series in rank order, then summed by (day, rank). Counting and
+    // bucketing keep each step's memory accesses in order (a sort of the days' indices, whose
+    // sums were then read at random, took most of this function's time).
+    let mut starts = vec![0usize; n_sids + 1];
     for d in days {
-        let Some(&Some((cid, windows))) = class.get(d.sid as usize) else {
-            continue;
-        };
-        let billable = if windows {
-            match d.q_min {
-                Some(q) => started_hours_of(q)
-                    .checked_mul(3600 * ONE)?
-                    .checked_mul(i128::from(d.rows))?,
-                // As polars sums a null: nothing.
-                None => 0,
-            }
-        } else {
-            d.q
-        };
-        let i = u32::try_from(sums.len()).ok()?;
-        order.push((d.day, *rank.get(cid as usize)?, i));
-        sums.push((d.q, billable, d.rows));
+        starts[d.sid as usize + 1] += 1;
     }
-    order.sort_unstable();
+    for s in 1..starts.len() {
+        starts[s] += starts[s - 1];
+    }
+    let mut by_sid = vec![0u32; days.len()];
+    let mut next = starts.clone();
+    for (j, d) in days.iter().enumerate() {
+        let at = next.get_mut(d.sid as usize)?;
+        *by_sid.get_mut(*at)? = u32::try_from(j).ok()?;
+        *at += 1;
+    }
+    let mut ranked: Vec<(u32, u32)> = class
+        .iter()
+        .enumerate()
+        .filter_map(|(sid, c)| Some((*rank.get(c.as_ref()?.0 as usize)?, sid as u32)))
+        .collect();
+    ranked.sort_unstable();
+    type Entry = (u32, i128, i128, u64);
+    let mut buckets: Vec<(Option<i64>, Vec<Entry>)> = Vec::new();
+    let mut last: Option<(Option<i64>, usize)> = None;
+    for &(r, sid) in &ranked {
+        let (_, windows) = (*class.get(sid as usize)?)?;
+        for &j in by_sid.get(starts[sid as usize]..starts[sid as usize + 1])? {
+            let d = days.get(j as usize)?;
+            let billable = if windows {
+                match d.q_min {
+                    Some(q) => started_hours_of(q)
+                        .checked_mul(3600 * ONE)?
+                        .checked_mul(i128::from(d.rows))?,
+                    // As polars sums a null: nothing.
+                    None => 0,
+                }
+            } else {
+                d.q
+            };
+            let b = match last {
+                Some((day, b)) if day == d.day => b,
+                _ => {
+                    let b = match buckets.iter().position(|(day, _)| *day == d.day) {
+                        Some(b) => b,
+                        None => {
+                            buckets.push((d.day, Vec::new()));
+                            buckets.len() - 1
+                        }
+                    };
+                    last = Some((d.day, b));
+                    b
+                }
+            };
+            buckets[b].1.push((r, d.q, billable, d.rows));
+        }
+    }
+    buckets.sort_unstable_by_key(|(day, _)| *day);
     // Most days repeat a few sums (a whole day of an instance is 86,400 seconds): each is
     // converted once.
     let mut decimals: HashMap<i128, Decimal, foldhash::fast::FixedState> = HashMap::default();
@@ -628,23 +664,23 @@ fn fast_days(
             .entry(m)
             .or_insert_with(|| to_decimal(m, SCALE as u32))
     };
-    let mut out = Vec::with_capacity(order.len());
-    for run in order.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-        let (day, r, _) = run[0];
-        let (mut q, mut billable, mut n) = (0i128, 0i128, 0u64);
-        for &(_, _, i) in run {
-            let (dq, db, dn) = *sums.get(i as usize)?;
-            q = q.checked_add(dq)?;
-            billable = billable.checked_add(db)?;
-            n = n.checked_add(dn)?;
+    let mut out = Vec::with_capacity(days.len());
+    for (day, entries) in &buckets {
+        for run in entries.chunk_by(|a, b| a.0 == b.0) {
+            let (mut q, mut billable, mut n) = (0i128, 0i128, 0u64);
+            for &(_, dq, db, dn) in run {
+                q = q.checked_add(dq)?;
+                billable = billable.checked_add(db)?;
+                n = n.checked_add(dn)?;
+            }
+            let template = templates.get(*by_rank.get(run[0].0 as usize)? as usize)?;
+            let mut d = template.clone();
+            d.day = day_of(*day);
+            d.quantity = decimal(q);
+            d.billable = decimal(billable);
+            d.rows = n;
+            out.push(d);
         }
-        let template = templates.get(*by_rank.get(r as usize)? as usize)?;
-        let mut d = template.clone();
-        d.day = day_of(day);
-        d.quantity = decimal(q);
-        d.billable = decimal(billable);
-        d.rows = n;
-        out.push(d);
     }
     Some(out)
 }
