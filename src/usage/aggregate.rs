@@ -456,6 +456,7 @@ fn classify(
     catalog: &Catalog,
     file: &str,
 ) -> Result<Aggregated, UsageError> {
+    // The series' canonical columns and reason, with the per-row path's own expressions.
     let s_schema = series.schema().clone();
     let mut canonical = vec![col("sid"), col("bad"), col("q_min"), col("uneven")];
     if hourly.is_some() {

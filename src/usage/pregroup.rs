@@ -12,14 +12,15 @@
 //! that is not UTF-8) is left to polars: `None`.
 //!
 //! Parquet files are read a slice of row groups at a time, two threads taking every other slice.
-//! Where every column read is dictionary-encoded (as most writers store repeated values), a row
-//! group is decoded a window of rows at a time (`Groups::add_paged`): the key columns' codes are
-//! packed into one number per row, which finds the row's series, and the times and quantities
-//! are looked up in tables made once per dictionary (`PagedGroup`). Else, where the key columns
-//! are dictionary-encoded text, they are read as codes (`parquet_keys.rs`) and a row's series is
-//! found by its codes (`Groups::add_coded`), with the times and quantities decoded by polars;
-//! else the rows polars decodes are added to the same hash maps (`Groups::add_rows`). Times are typed (milliseconds) or RFC 3339 text, quantities decimal or
-//! text; a slice with other column types is grouped by the polars query. (Handing polars'
+//! Where the key columns are dictionary-encoded (as most writers store repeated values) and the
+//! times and quantities are too, or are PLAIN, a row group is decoded a window of rows at a time
+//! (`Groups::add_paged`): the key columns' codes are packed into one number per row, which finds
+//! the row's series, and the times and quantities are looked up in tables made once per row group
+//! (`PagedGroup`). Else, where the key columns are dictionary-encoded text, they are read as codes
+//! (`parquet_keys.rs`) and a row's series is found by its codes (`Groups::add_coded`), with the
+//! times and quantities decoded by polars; else the rows polars decodes are added to the same hash
+//! maps (`Groups::add_rows`). Times are typed (milliseconds) or RFC 3339 text, quantities decimal
+//! or text; a slice with other column types is grouped by the polars query. (Handing polars'
 //! streaming batches over through a callback was tried first and was slower than polars' own
 //! group-by: BENCHMARKS.md.)
 //!
@@ -745,8 +746,8 @@ impl<'a> PackedSeries<'a> {
 /// while their codes are in the cache.
 const WINDOW: usize = 4096;
 
-/// A Parquet row group whose key columns, times and quantities are all dictionary-encoded
-/// (`parquet_keys::ChunkPages`): the key columns' texts, where each column's codes go in a row's
+/// A Parquet row group whose key columns are dictionary-encoded, and its times and quantities
+/// dictionary-encoded or PLAIN (`parquet_keys::ChunkPages`): the key columns' texts, where each column's codes go in a row's
 /// packed codes (at most 64 bits in all) and which column has the most texts (the pivot), and
 /// the times' and quantities' values by code (0: null), read as `Groups::add_rows` reads them (a
 /// value that does not parse is null). Its rows are added a window at a time by
