@@ -251,40 +251,61 @@ pub fn apply_commitments(
     // Each (OS, pricing model, instance type)'s component, written once.
     let mut components: HashMap<(Os, PricingModel, &str), String, foldhash::fast::FixedState> =
         HashMap::default();
+    // A day's split depends only on its bucket and billable seconds (its share of the bucket):
+    // each (bucket, billable seconds by exact representation) is computed once (most instances
+    // of a bucket run whole days), as the lines' (model, hours, cost, on-demand equivalent).
+    type Split = Vec<(PricingModel, Decimal, Money, Money)>;
+    let mut splits: HashMap<(BucketKey<'_>, [u8; 16]), Split, foldhash::fast::FixedState> =
+        HashMap::default();
     for d in usage
         .days
         .iter()
         .filter(|d| d.key.service == "ec2" && !d.key.spot)
     {
-        let Some(b) = buckets.get(&(
+        let key = (
             d.day,
             d.key.region.as_str(),
             d.key.az.as_str(),
             d.key.attr.as_str(),
             d.key.os,
-        )) else {
+        );
+        let Some(b) = buckets.get(&key) else {
             continue;
         };
         if b.seconds.is_zero() {
             continue;
         }
-        let frac = d.billable / b.seconds;
+        let split = splits
+            .entry((key, d.billable.serialize()))
+            .or_insert_with(|| {
+                let frac = d.billable / b.seconds;
+                let mut lines = Vec::with_capacity(3);
+                for (model, secs, cost) in [
+                    (PricingModel::OnDemand, b.od_seconds, b.od_cost),
+                    (PricingModel::Reserved, b.ri_seconds, b.ri_cost),
+                    (PricingModel::SavingsPlan, b.sp_seconds, b.sp_cost),
+                ] {
+                    if secs.is_zero() && model != PricingModel::OnDemand {
+                        continue;
+                    }
+                    let hours = secs * frac / hour_secs;
+                    if hours.is_zero()
+                        && model == PricingModel::OnDemand
+                        && !(b.ri_seconds + b.sp_seconds).is_zero()
+                    {
+                        continue;
+                    }
+                    lines.push((
+                        model,
+                        hours,
+                        Money::usd(cost * frac),
+                        Money::usd(hours * b.od_rate),
+                    ));
+                }
+                lines
+            });
         let itype = &d.key.attr;
-        for (model, secs, cost) in [
-            (PricingModel::OnDemand, b.od_seconds, b.od_cost),
-            (PricingModel::Reserved, b.ri_seconds, b.ri_cost),
-            (PricingModel::SavingsPlan, b.sp_seconds, b.sp_cost),
-        ] {
-            if secs.is_zero() && model != PricingModel::OnDemand {
-                continue;
-            }
-            let hours = secs * frac / hour_secs;
-            if hours.is_zero()
-                && model == PricingModel::OnDemand
-                && !(b.ri_seconds + b.sp_seconds).is_zero()
-            {
-                continue;
-            }
+        for &(model, hours, cost, on_demand_equivalent) in split.iter() {
             bill.rows.push(CostRow {
                 day: d.day,
                 service: "ec2".into(),
@@ -300,8 +321,8 @@ pub fn apply_commitments(
                 model,
                 quantity: hours,
                 unit: "hours".into(),
-                cost: Money::usd(cost * frac),
-                on_demand_equivalent: Money::usd(hours * b.od_rate),
+                cost,
+                on_demand_equivalent,
                 confidence: Confidence::Published,
             });
         }
