@@ -247,7 +247,14 @@ pub fn apply_commitments(
     // Replace the on-demand EC2 rows with their split by pricing model.
     bill.rows
         .retain(|r| !(r.service == "ec2" && r.model == PricingModel::OnDemand));
-    bill.rows.reserve(usage.days.len() + unused.len());
+    // Up to a line per pricing model for each EC2 day (room reserved, not touched, is free; a
+    // growing vector of rows is copied and faulted in again).
+    let ec2_days = usage
+        .days
+        .iter()
+        .filter(|d| d.key.service == "ec2" && !d.key.spot)
+        .count();
+    bill.rows.reserve(3 * ec2_days + unused.len());
     // Each (OS, pricing model, instance type)'s component, written once.
     let mut components: HashMap<(Os, PricingModel, &str), String, foldhash::fast::FixedState> =
         HashMap::default();
