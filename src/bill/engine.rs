@@ -40,7 +40,9 @@ fn month_of(day: NaiveDate) -> (i32, u32) {
 /// Prices the usage read from a file (on-demand and spot; commitments are applied by
 /// [`super::apply_commitments`]).
 pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> {
-    let mut rows = Vec::with_capacity(usage.days.len());
+    // A line per day, and a few more where a tier or a free allowance runs out mid-day: room
+    // for them up front (a vector of rows that outgrows its room is copied and faulted in again).
+    let mut rows = Vec::with_capacity(usage.days.len() + usage.days.len() / 64 + 64);
     let mut pricers: BTreeMap<(i32, u32), Pricer<'_>> = BTreeMap::new();
     // EC2 on-demand days, most of a big file's, priced as `price_day` prices them, with each
     // (region, instance type, OS)'s price and component looked up once and each billable
