@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::catalog::Confidence;
-use crate::money::Money;
+use crate::money::{ExactSum, Money};
 use crate::usage::UsageRead;
 
 pub use apply::{CommitmentUse, Coverage, apply_commitments};
@@ -180,11 +180,11 @@ impl Bill {
 
     /// Exact sums of cost grouped by a key (which may borrow from the rows).
     pub fn sum_by<'a, K: Ord>(&'a self, key: impl Fn(&'a CostRow) -> K) -> BTreeMap<K, Money> {
-        let mut m = BTreeMap::new();
+        let mut m: BTreeMap<K, ExactSum> = BTreeMap::new();
         for r in &self.rows {
-            *m.entry(key(r)).or_insert(Money::ZERO) += r.cost;
+            m.entry(key(r)).or_default().add(r.cost.amount());
         }
-        m
+        m.into_iter().map(|(k, s)| (k, s.money())).collect()
     }
 
     /// Cost by service.
@@ -207,18 +207,28 @@ impl Bill {
         owned_keys(self.sum_by(|r| r.model.as_str()))
     }
 
-    /// Cost by resource and service, most expensive first (ties by resource, then service).
+    /// Cost by resource and service, most expensive first, to the cent (ties by resource, then
+    /// service).
     pub fn by_resource(&self) -> Vec<(String, String, Money)> {
         // Summed in a hash map under borrowed keys: a bill has many rows per resource.
-        let mut m: HashMap<(&str, &str), Money, foldhash::fast::FixedState> = HashMap::default();
+        let mut m: HashMap<(&str, &str), ExactSum, foldhash::fast::FixedState> = HashMap::default();
         for r in &self.rows {
-            *m.entry((r.resource_id.as_str(), r.service.as_str()))
-                .or_insert(Money::ZERO) += r.cost;
+            m.entry((r.resource_id.as_str(), r.service.as_str()))
+                .or_default()
+                .add(r.cost.amount());
         }
-        let mut v: Vec<(&str, &str, Money)> = m.into_iter().map(|((r, s), c)| (r, s, c)).collect();
-        v.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| (a.0, a.1).cmp(&(b.0, b.1))));
+        // Ordered by cost as shown, in cents: resources that ran alike are ties, ordered by name,
+        // whatever the last of the 28 places of their rows' shares of a fee or an hour.
+        let mut v: Vec<(Decimal, &str, &str, Money)> = m
+            .into_iter()
+            .map(|((r, s), c)| {
+                let c = c.money();
+                (c.cents(), r, s, c)
+            })
+            .collect();
+        v.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| (a.1, a.2).cmp(&(b.1, b.2))));
         v.into_iter()
-            .map(|(r, s, c)| (r.to_string(), s.to_string(), c))
+            .map(|(_, r, s, c)| (r.to_string(), s.to_string(), c))
             .collect()
     }
 
@@ -242,11 +252,12 @@ impl Bill {
 /// (service, component, pricing model, unit), borrowed from the rows.
 type LineKeyRef<'a> = (&'a str, &'a str, PricingModel, &'a str);
 
-/// A bill line's sums: quantity, cost, on-demand equivalent.
-type LineSums = (Decimal, Money, Money);
+/// A bill line's sums: quantity (added as `Decimal` adds, shown with every digit), cost and
+/// on-demand equivalent (exact, shown in cents).
+type LineSums = (Decimal, ExactSum, ExactSum);
 
 /// The sums of a line no row was added to.
-const NO_LINE: LineSums = (Decimal::ZERO, Money::ZERO, Money::ZERO);
+const NO_LINE: LineSums = (Decimal::ZERO, ExactSum::ZERO, ExactSum::ZERO);
 
 impl CostRow {
     /// The key of the bill line this row is summed into.
@@ -263,8 +274,8 @@ impl CostRow {
 /// Adds a row to its line's sums.
 fn add_to_line(line: &mut LineSums, r: &CostRow) {
     line.0 += r.quantity;
-    line.1 += r.cost;
-    line.2 += r.on_demand_equivalent;
+    line.1.add(r.cost.amount());
+    line.2.add(r.on_demand_equivalent.amount());
 }
 
 impl BillLine {
@@ -278,8 +289,8 @@ impl BillLine {
             model,
             unit: unit.into(),
             quantity,
-            cost,
-            on_demand_equivalent: od,
+            cost: cost.money(),
+            on_demand_equivalent: od.money(),
         }
     }
 }

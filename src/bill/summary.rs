@@ -1,13 +1,14 @@
 //! The sums every bill report shows (total, by service, region, day, pricing model and resource,
 //! and the line items), computed once: `estimate`'s outputs read them here instead of summing a
 //! bill of hundreds of thousands of rows once per table. The rows are summed in one pass under
-//! borrowed keys, the resources (the one large grouping) in a second thread meanwhile. Sums of
-//! exact decimals do not depend on their order, so each equals the [`Bill`] method of its name.
+//! borrowed keys, the resources (the one large grouping) in a second thread meanwhile. The sums
+//! are exact ([`ExactSum`]: they do not depend on the rows' order), so each equals the [`Bill`]
+//! method of its name.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Bill, BillLine, LineKeyRef, LineSums, NO_LINE, PricingModel, add_to_line};
-use crate::money::Money;
+use crate::money::{ExactSum, Money};
 use chrono::NaiveDate;
 
 type Fast = foldhash::fast::FixedState;
@@ -52,40 +53,43 @@ impl Summary {
 
 /// Everything but the resources, in one pass over the rows.
 fn one_pass(bill: &Bill) -> Summary {
-    let (mut total, mut od) = (Money::ZERO, Money::ZERO);
+    let (mut total, mut od) = (ExactSum::ZERO, ExactSum::ZERO);
     let mut period: Option<(NaiveDate, NaiveDate)> = None;
-    let mut service: HashMap<&str, Money, Fast> = HashMap::default();
-    let mut region: HashMap<&str, Money, Fast> = HashMap::default();
-    let mut day: HashMap<NaiveDate, Money, Fast> = HashMap::default();
-    let mut model: HashMap<PricingModel, Money, Fast> = HashMap::default();
+    let mut service: HashMap<&str, ExactSum, Fast> = HashMap::default();
+    let mut region: HashMap<&str, ExactSum, Fast> = HashMap::default();
+    let mut day: HashMap<NaiveDate, ExactSum, Fast> = HashMap::default();
+    let mut model: HashMap<PricingModel, ExactSum, Fast> = HashMap::default();
     let mut lines: HashMap<LineKeyRef<'_>, LineSums, Fast> = HashMap::default();
     for r in &bill.rows {
-        total += r.cost;
-        od += r.on_demand_equivalent;
+        let cost = r.cost.amount();
+        total.add(cost);
+        od.add(r.on_demand_equivalent.amount());
         period = Some(match period {
             None => (r.day, r.day),
             Some((first, last)) => (first.min(r.day), last.max(r.day)),
         });
-        *service.entry(r.service.as_str()).or_insert(Money::ZERO) += r.cost;
-        *region.entry(r.region.as_str()).or_insert(Money::ZERO) += r.cost;
-        *day.entry(r.day).or_insert(Money::ZERO) += r.cost;
-        *model.entry(r.model).or_insert(Money::ZERO) += r.cost;
+        service.entry(r.service.as_str()).or_default().add(cost);
+        region.entry(r.region.as_str()).or_default().add(cost);
+        day.entry(r.day).or_default().add(cost);
+        model.entry(r.model).or_default().add(cost);
         add_to_line(lines.entry(r.line_key()).or_insert(NO_LINE), r);
     }
-    let owned = |m: HashMap<&str, Money, Fast>| -> BTreeMap<String, Money> {
-        m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    let owned = |m: HashMap<&str, ExactSum, Fast>| -> BTreeMap<String, Money> {
+        m.into_iter()
+            .map(|(k, v)| (k.to_string(), v.money()))
+            .collect()
     };
     let lines: BTreeMap<LineKeyRef<'_>, LineSums> = lines.into_iter().collect();
     Summary {
-        total,
-        on_demand_equivalent: od,
+        total: total.money(),
+        on_demand_equivalent: od.money(),
         period,
         by_service: owned(service),
         by_region: owned(region),
-        by_day: day.into_iter().collect(),
+        by_day: day.into_iter().map(|(k, v)| (k, v.money())).collect(),
         by_pricing_model: model
             .into_iter()
-            .map(|(k, v)| (k.as_str().to_string(), v))
+            .map(|(k, v)| (k.as_str().to_string(), v.money()))
             .collect(),
         by_resource: Vec::new(),
         lines: lines.into_iter().map(BillLine::from_sum).collect(),
@@ -120,6 +124,20 @@ mod tests {
             on_demand_equivalent: Money::usd(Decimal::new(cost * 2, 3)),
             confidence: Confidence::Published,
         }
+    }
+
+    #[test]
+    fn resources_are_ordered_by_cost_in_cents_then_by_name() {
+        let rows = vec![
+            row(1, "ec2", "us-east-1", "r-b", 0, 10_040),
+            row(1, "ec2", "us-east-1", "r-a", 0, 10_010),
+            row(2, "ec2", "us-east-1", "r-c", 0, 10_060),
+        ];
+        let s = Summary::of(&Bill::new(&Default::default(), rows));
+        let order: Vec<&str> = s.by_resource.iter().map(|(r, _, _)| r.as_str()).collect();
+        // $1.006 shows as $1.01; $1.004 and $1.001 both as $1.00: a tie, by name.
+        assert_eq!(order, ["r-c", "r-a", "r-b"]);
+        assert_eq!(s.by_resource[2].2.amount(), Decimal::new(10_040, 4));
     }
 
     proptest! {

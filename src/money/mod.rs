@@ -11,6 +11,9 @@ use std::ops::{Add, AddAssign, Mul, Neg, Sub};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
+mod exact;
+pub use exact::ExactSum;
+
 /// An exact amount of US dollars.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
@@ -83,15 +86,16 @@ impl Mul<Decimal> for Money {
     }
 }
 
+/// Sums exactly, rounding once at the end ([`ExactSum`]): the same sum in any order.
 impl Sum for Money {
     fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
-        iter.fold(Money::ZERO, |a, b| a + b)
+        Money(iter.map(|m| m.0).collect::<ExactSum>().decimal())
     }
 }
 
 impl<'a> Sum<&'a Money> for Money {
     fn sum<I: Iterator<Item = &'a Money>>(iter: I) -> Money {
-        iter.fold(Money::ZERO, |a, b| a + *b)
+        iter.copied().sum()
     }
 }
 
