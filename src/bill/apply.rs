@@ -19,7 +19,7 @@ use super::{Bill, CostRow, PricingModel};
 use crate::catalog::model::{family_of, normalization_factor, size_of};
 use crate::catalog::{Catalog, Confidence, Ec2Model, Os};
 use crate::error::Error;
-use crate::money::Money;
+use crate::money::{ExactSum, Money};
 use crate::usage::UsageRead;
 
 /// How one commitment was used over the billed period.
@@ -71,42 +71,110 @@ fn units(itype: &str, seconds: Decimal) -> Decimal {
     normalization_factor(size_of(itype)).map_or(seconds, |nf| nf * seconds)
 }
 
-/// Applies commitments to a bill priced on-demand. `usage` must have been read with hourly EC2
-/// aggregates.
-pub fn apply_commitments(
-    catalog: &Catalog,
-    usage: &UsageRead,
-    bill: &mut Bill,
-    c: &Commitments,
-) -> Result<(), Error> {
-    let Some(first_day) = usage.days.iter().map(|d| d.day).min() else {
-        return Ok(());
-    };
-    let last_day = usage.days.iter().map(|d| d.day).max().unwrap_or(first_day);
-    let mut by_hour: BTreeMap<DateTime<Utc>, Vec<&crate::usage::Ec2Hour>> = BTreeMap::new();
-    for h in usage.ec2_hours.iter().filter(|h| !h.key.spot) {
-        by_hour.entry(h.hour).or_default().push(h);
-    }
-    let mut buckets: HashMap<BucketKey<'_>, DayBucket, foldhash::fast::FixedState> =
-        HashMap::default();
-    let mut ri_fee = vec![Decimal::ZERO; c.reserved.len()];
-    let mut ri_used = vec![Decimal::ZERO; c.reserved.len()];
-    let mut ri_hours = vec![Decimal::ZERO; c.reserved.len()];
-    let mut sp_fee = vec![Decimal::ZERO; c.savings_plans.len()];
-    let mut sp_used = vec![Decimal::ZERO; c.savings_plans.len()];
-    let mut sp_hours = vec![Decimal::ZERO; c.savings_plans.len()];
-    // Unused fees by (day, commitment index, is_ri).
-    let mut unused: BTreeMap<(NaiveDate, usize, bool), Decimal> = BTreeMap::new();
-    let mut coverage = Coverage::default();
-    let hour_secs = Decimal::from(3600);
+/// A day's lines by pricing model: (model, hours, cost, on-demand equivalent).
+type Split = Vec<(PricingModel, Decimal, Money, Money)>;
 
-    let start = first_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let end = (last_day + Duration::days(1))
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
-    let mut hour = start;
-    while hour < end {
+/// A bucket's lines for a share `frac` of its seconds. An on-demand line of no hours is left out
+/// when commitments covered some.
+fn split(b: &DayBucket, frac: Decimal, hour_secs: Decimal) -> Split {
+    let mut lines = Vec::with_capacity(3);
+    for (model, secs, cost) in [
+        (PricingModel::OnDemand, b.od_seconds, b.od_cost),
+        (PricingModel::Reserved, b.ri_seconds, b.ri_cost),
+        (PricingModel::SavingsPlan, b.sp_seconds, b.sp_cost),
+    ] {
+        if secs.is_zero() && model != PricingModel::OnDemand {
+            continue;
+        }
+        let hours = secs * frac / hour_secs;
+        if hours.is_zero()
+            && model == PricingModel::OnDemand
+            && !(b.ri_seconds + b.sp_seconds).is_zero()
+        {
+            continue;
+        }
+        lines.push((
+            model,
+            hours,
+            Money::usd(cost * frac),
+            Money::usd(hours * b.od_rate),
+        ));
+    }
+    lines
+}
+
+/// What the hour loop adds up over a run of whole days: the days' buckets and unused fees, and
+/// the commitments' and coverage's sums (exact, so that two runs' sums add up to the same).
+struct Period<'a> {
+    buckets: HashMap<BucketKey<'a>, DayBucket, foldhash::fast::FixedState>,
+    ri_fee: Vec<ExactSum>,
+    ri_used: Vec<ExactSum>,
+    ri_hours: Vec<ExactSum>,
+    sp_fee: Vec<ExactSum>,
+    sp_used: Vec<ExactSum>,
+    sp_hours: Vec<ExactSum>,
+    /// Unused fees by (day, commitment index, is_ri).
+    unused: BTreeMap<(NaiveDate, usize, bool), Decimal>,
+    eligible_hours: ExactSum,
+    reserved_hours: ExactSum,
+    savings_plan_hours: ExactSum,
+}
+
+impl<'a> Period<'a> {
+    fn new(c: &Commitments) -> Self {
+        Period {
+            buckets: HashMap::default(),
+            ri_fee: vec![ExactSum::ZERO; c.reserved.len()],
+            ri_used: vec![ExactSum::ZERO; c.reserved.len()],
+            ri_hours: vec![ExactSum::ZERO; c.reserved.len()],
+            sp_fee: vec![ExactSum::ZERO; c.savings_plans.len()],
+            sp_used: vec![ExactSum::ZERO; c.savings_plans.len()],
+            sp_hours: vec![ExactSum::ZERO; c.savings_plans.len()],
+            unused: BTreeMap::new(),
+            eligible_hours: ExactSum::ZERO,
+            reserved_hours: ExactSum::ZERO,
+            savings_plan_hours: ExactSum::ZERO,
+        }
+    }
+
+    /// Adds the sums of a run of other days.
+    fn merge(&mut self, o: Period<'a>) {
+        self.buckets.extend(o.buckets);
+        self.unused.extend(o.unused);
+        for (mine, theirs) in [
+            (&mut self.ri_fee, &o.ri_fee),
+            (&mut self.ri_used, &o.ri_used),
+            (&mut self.ri_hours, &o.ri_hours),
+            (&mut self.sp_fee, &o.sp_fee),
+            (&mut self.sp_used, &o.sp_used),
+            (&mut self.sp_hours, &o.sp_hours),
+        ] {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                m.add_sum(t);
+            }
+        }
+        self.eligible_hours.add_sum(&o.eligible_hours);
+        self.reserved_hours.add_sum(&o.reserved_hours);
+        self.savings_plan_hours.add_sum(&o.savings_plan_hours);
+    }
+}
+
+fn decimals(sums: &[ExactSum]) -> Vec<Decimal> {
+    sums.iter().map(ExactSum::decimal).collect()
+}
+
+/// Allocates the commitments to the EC2 usage of each clock hour in `[from, to)`, whole days.
+fn allocate_hours<'a>(
+    catalog: &Catalog,
+    c: &Commitments,
+    by_hour: &BTreeMap<DateTime<Utc>, Vec<&'a crate::usage::Ec2Hour>>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Period<'a>, Error> {
+    let mut p = Period::new(c);
+    let hour_secs = Decimal::from(3600);
+    let mut hour = from;
+    while hour < to {
         let day = hour.date_naive();
         let ris: Vec<usize> = (0..c.reserved.len())
             .filter(|&i| c.reserved[i].start <= hour && hour < c.reserved[i].end)
@@ -182,15 +250,15 @@ pub fn apply_commitments(
             let capacity = hour_secs * Decimal::from(r.count.max(1));
             let used_frac = (alloc.ri_used_seconds[j] / capacity).min(Decimal::ONE);
             let used_fee = r.fee_per_hour * used_frac;
-            ri_fee[i] += r.fee_per_hour;
-            ri_used[i] += used_fee;
-            ri_hours[i] += Decimal::ONE;
+            p.ri_fee[i].add(r.fee_per_hour);
+            p.ri_used[i].add(used_fee);
+            p.ri_hours[i].add(Decimal::ONE);
             *used_fee_by_family
                 .entry((r.region.as_str(), family_of(&r.instance_type)))
                 .or_default() += used_fee;
             let waste = r.fee_per_hour - used_fee;
             if !waste.is_zero() {
-                *unused.entry((day, i, true)).or_default() += waste;
+                *p.unused.entry((day, i, true)).or_default() += waste;
             }
         }
         let mut units_by_family: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
@@ -202,12 +270,12 @@ pub fn apply_commitments(
         }
         for (j, &i) in sps.iter().enumerate() {
             let s = &c.savings_plans[i];
-            sp_fee[i] += s.commitment_per_hour;
-            sp_used[i] += alloc.sp_used[j];
-            sp_hours[i] += Decimal::ONE;
+            p.sp_fee[i].add(s.commitment_per_hour);
+            p.sp_used[i].add(alloc.sp_used[j]);
+            p.sp_hours[i].add(Decimal::ONE);
             let waste = s.commitment_per_hour - alloc.sp_used[j];
             if !waste.is_zero() {
-                *unused.entry((day, i, false)).or_default() += waste;
+                *p.unused.entry((day, i, false)).or_default() += waste;
             }
         }
         for cov in &alloc.usage {
@@ -220,7 +288,8 @@ pub fn apply_commitments(
                 }
                 _ => Decimal::ZERO,
             };
-            let b = buckets
+            let b = p
+                .buckets
                 .entry((
                     day,
                     e.key.region.as_str(),
@@ -237,38 +306,105 @@ pub fn apply_commitments(
             b.ri_cost += ri_cost;
             b.sp_cost += cov.sp_cost;
             b.od_rate = u.on_demand_hourly;
-            coverage.eligible_hours += u.seconds / hour_secs;
-            coverage.reserved_hours += cov.ri_seconds / hour_secs;
-            coverage.savings_plan_hours += cov.sp_seconds / hour_secs;
+            p.eligible_hours.add(u.seconds / hour_secs);
+            p.reserved_hours.add(cov.ri_seconds / hour_secs);
+            p.savings_plan_hours.add(cov.sp_seconds / hour_secs);
         }
         hour += Duration::hours(1);
     }
+    Ok(p)
+}
+
+/// Applies commitments to a bill priced on-demand. `usage` must have been read with hourly EC2
+/// aggregates.
+pub fn apply_commitments(
+    catalog: &Catalog,
+    usage: &UsageRead,
+    bill: &mut Bill,
+    c: &Commitments,
+) -> Result<(), Error> {
+    let Some(first_day) = usage.days.iter().map(|d| d.day).min() else {
+        return Ok(());
+    };
+    let last_day = usage.days.iter().map(|d| d.day).max().unwrap_or(first_day);
+    let mut by_hour: BTreeMap<DateTime<Utc>, Vec<&crate::usage::Ec2Hour>> = BTreeMap::new();
+    for h in usage.ec2_hours.iter().filter(|h| !h.key.spot) {
+        by_hour.entry(h.hour).or_default().push(h);
+    }
+    let hour_secs = Decimal::from(3600);
+    let start = first_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let end = (last_day + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    // Each clock hour is allocated on its own: the days are split in two halves, one per thread.
+    // Each day's sums are made by one thread, in hour order; the period's are exact, so they do
+    // not depend on which thread added what.
+    let days = (last_day - first_day).num_days() + 1;
+    let middle = (first_day + Duration::days(days / 2))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| allocate_hours(catalog, c, &by_hour, middle, end));
+        let first = allocate_hours(catalog, c, &by_hour, start, middle);
+        (
+            first,
+            second
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
+    });
+    let mut period = first?;
+    period.merge(second?);
+    let Period {
+        buckets,
+        ri_fee,
+        ri_used,
+        ri_hours,
+        sp_fee,
+        sp_used,
+        sp_hours,
+        unused,
+        eligible_hours,
+        reserved_hours,
+        savings_plan_hours,
+    } = period;
+    let (ri_fee, ri_used, ri_hours, sp_fee, sp_used, sp_hours) = (
+        decimals(&ri_fee),
+        decimals(&ri_used),
+        decimals(&ri_hours),
+        decimals(&sp_fee),
+        decimals(&sp_used),
+        decimals(&sp_hours),
+    );
+    let coverage = Coverage {
+        eligible_hours: eligible_hours.decimal(),
+        reserved_hours: reserved_hours.decimal(),
+        savings_plan_hours: savings_plan_hours.decimal(),
+    };
 
     // Replace the on-demand EC2 rows with their split by pricing model.
     bill.rows
         .retain(|r| !(r.service == "ec2" && r.model == PricingModel::OnDemand));
-    // Up to a line per pricing model for each EC2 day (room reserved, not touched, is free; a
-    // growing vector of rows is copied and faulted in again).
-    let ec2_days = usage
-        .days
-        .iter()
-        .filter(|d| d.key.service == "ec2" && !d.key.spot)
-        .count();
-    bill.rows.reserve(3 * ec2_days + unused.len());
-    // Each (OS, pricing model, instance type)'s component, written once.
-    let mut components: HashMap<(Os, PricingModel, &str), String, foldhash::fast::FixedState> =
-        HashMap::default();
     // A day's split depends only on its bucket and billable seconds (its share of the bucket):
     // each (bucket, billable seconds by exact representation) is computed once (most instances
     // of a bucket run whole days), as the lines' (model, hours, cost, on-demand equivalent).
-    type Split = Vec<(PricingModel, Decimal, Money, Money)>;
-    let mut splits: HashMap<(BucketKey<'_>, [u8; 16]), Split, foldhash::fast::FixedState> =
+    let mut split_of: HashMap<(BucketKey<'_>, [u8; 16]), usize, foldhash::fast::FixedState> =
         HashMap::default();
-    for d in usage
-        .days
-        .iter()
-        .filter(|d| d.key.service == "ec2" && !d.key.spot)
-    {
+    let mut splits: Vec<Split> = Vec::new();
+    let ec2_days = || {
+        usage
+            .days
+            .iter()
+            .filter(|d| d.key.service == "ec2" && !d.key.spot)
+    };
+    // Each EC2 day's split first, so that the room for exactly the bill's new rows is reserved:
+    // the vector the on-demand rows were removed from mostly has it already, and reserving more
+    // than it has copies the whole vector (and faults the copy in).
+    let mut day_splits: Vec<Option<usize>> = Vec::with_capacity(ec2_days().count());
+    let mut new_rows = 0;
+    for d in ec2_days() {
         let key = (
             d.day,
             d.key.region.as_str(),
@@ -276,43 +412,31 @@ pub fn apply_commitments(
             d.key.attr.as_str(),
             d.key.os,
         );
-        let Some(b) = buckets.get(&key) else {
+        let split = match buckets.get(&key) {
+            Some(b) if !b.seconds.is_zero() => {
+                let i = *split_of
+                    .entry((key, d.billable.serialize()))
+                    .or_insert_with(|| {
+                        splits.push(split(b, d.billable / b.seconds, hour_secs));
+                        splits.len() - 1
+                    });
+                new_rows += splits[i].len();
+                Some(i)
+            }
+            _ => None,
+        };
+        day_splits.push(split);
+    }
+    bill.rows.reserve(new_rows + unused.len());
+    // Each (OS, pricing model, instance type)'s component, written once.
+    let mut components: HashMap<(Os, PricingModel, &str), String, foldhash::fast::FixedState> =
+        HashMap::default();
+    for (d, split) in ec2_days().zip(day_splits) {
+        let Some(split) = split else {
             continue;
         };
-        if b.seconds.is_zero() {
-            continue;
-        }
-        let split = splits
-            .entry((key, d.billable.serialize()))
-            .or_insert_with(|| {
-                let frac = d.billable / b.seconds;
-                let mut lines = Vec::with_capacity(3);
-                for (model, secs, cost) in [
-                    (PricingModel::OnDemand, b.od_seconds, b.od_cost),
-                    (PricingModel::Reserved, b.ri_seconds, b.ri_cost),
-                    (PricingModel::SavingsPlan, b.sp_seconds, b.sp_cost),
-                ] {
-                    if secs.is_zero() && model != PricingModel::OnDemand {
-                        continue;
-                    }
-                    let hours = secs * frac / hour_secs;
-                    if hours.is_zero()
-                        && model == PricingModel::OnDemand
-                        && !(b.ri_seconds + b.sp_seconds).is_zero()
-                    {
-                        continue;
-                    }
-                    lines.push((
-                        model,
-                        hours,
-                        Money::usd(cost * frac),
-                        Money::usd(hours * b.od_rate),
-                    ));
-                }
-                lines
-            });
         let itype = &d.key.attr;
-        for &(model, hours, cost, on_demand_equivalent) in split.iter() {
+        for &(model, hours, cost, on_demand_equivalent) in &splits[split] {
             bill.rows.push(CostRow {
                 day: d.day,
                 service: "ec2".into(),
