@@ -45,7 +45,7 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
     // of a big file's), their price and hours found: each (region, instance type, OS)'s price
     // and component looked up once, and each billable quantity's hours divided once (by its
     // exact representation, so its digits are kept).
-    let mut slots: Vec<Slot> = Vec::with_capacity(usage.days.len() + usage.days.len() / 64 + 64);
+    let mut slots: Vec<Slot> = Vec::with_capacity(usage.days.len());
     let mut others: Vec<CostRow> = Vec::new();
     let mut pricers: BTreeMap<(i32, u32), Pricer<'_>> = BTreeMap::new();
     let mut lines: Vec<OnDemandLine> = Vec::new();
@@ -100,9 +100,11 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
         }
     }
     // Then the rows, on all threads, in order, straight into the bill's vector (this is mostly
-    // writing 200 bytes of fresh memory per row).
+    // writing 200 bytes of fresh memory per row). The vector has a little more room:
+    // `apply_commitments` writes its rows into it, a few more where commitments split a day, and
+    // a vector that must grow is copied whole (and the copy faulted in).
     use rayon::prelude::*;
-    let mut rows = Vec::with_capacity(slots.len());
+    let mut rows = Vec::with_capacity(slots.len() + slots.len() / 64 + 64);
     rows.par_extend(slots.par_iter().map(|slot| match *slot {
         Slot::OnDemand { day, line, hours } => {
             let (d, line) = (&usage.days[day as usize], &lines[line as usize]);
