@@ -400,6 +400,11 @@ impl Positions<'_> {
             let from = out.len();
             match levels {
                 None => values.take(k, out)?,
+                // The usual nullable column without nulls: its levels are one run of "defined".
+                Some(levels) if levels.repeated(k) == Some(1) => {
+                    levels.repeat.1 -= k;
+                    values.take(k, out)?;
+                }
                 Some(levels) => {
                     self.levels.clear();
                     levels.take(k, &mut self.levels)?;
