@@ -159,10 +159,6 @@ impl<'a> Period<'a> {
     }
 }
 
-fn decimals(sums: &[ExactSum]) -> Vec<Decimal> {
-    sums.iter().map(ExactSum::decimal).collect()
-}
-
 /// Allocates the commitments to the EC2 usage of each clock hour in `[from, to)`, whole days.
 fn allocate_hours<'a>(
     catalog: &Catalog,
@@ -357,32 +353,14 @@ pub fn apply_commitments(
     });
     let mut period = first?;
     period.merge(second?);
-    let Period {
-        buckets,
-        ri_fee,
-        ri_used,
-        ri_hours,
-        sp_fee,
-        sp_used,
-        sp_hours,
-        unused,
-        eligible_hours,
-        reserved_hours,
-        savings_plan_hours,
-    } = period;
-    let (ri_fee, ri_used, ri_hours, sp_fee, sp_used, sp_hours) = (
-        decimals(&ri_fee),
-        decimals(&ri_used),
-        decimals(&ri_hours),
-        decimals(&sp_fee),
-        decimals(&sp_used),
-        decimals(&sp_hours),
-    );
     let coverage = Coverage {
-        eligible_hours: eligible_hours.decimal(),
-        reserved_hours: reserved_hours.decimal(),
-        savings_plan_hours: savings_plan_hours.decimal(),
+        eligible_hours: period.eligible_hours.decimal(),
+        reserved_hours: period.reserved_hours.decimal(),
+        savings_plan_hours: period.savings_plan_hours.decimal(),
     };
+    let Period {
+        buckets, unused, ..
+    } = period;
 
     // Replace the on-demand EC2 rows with their split by pricing model.
     bill.rows
@@ -527,6 +505,7 @@ pub fn apply_commitments(
         }
     };
     for (i, r) in c.reserved.iter().enumerate() {
+        let (fee, used) = (period.ri_fee[i].decimal(), period.ri_used[i].decimal());
         bill.commitments.push(CommitmentUse {
             id: r.id.clone(),
             kind: "reserved".into(),
@@ -544,13 +523,14 @@ pub fn apply_commitments(
                 r.offering,
                 r.payment
             ),
-            hours: ri_hours[i],
-            fee: Money::usd(ri_fee[i]),
-            used: Money::usd(ri_used[i]),
-            utilization: ratio(ri_used[i], ri_fee[i]),
+            hours: period.ri_hours[i].decimal(),
+            fee: Money::usd(fee),
+            used: Money::usd(used),
+            utilization: ratio(used, fee),
         });
     }
     for (i, s) in c.savings_plans.iter().enumerate() {
+        let (fee, used) = (period.sp_fee[i].decimal(), period.sp_used[i].decimal());
         let scope = match (&s.region, &s.family) {
             (Some(r), Some(f)) => format!(" for {f} in {r}"),
             _ => String::new(),
@@ -565,10 +545,10 @@ pub fn apply_commitments(
                 s.term,
                 s.payment
             ),
-            hours: sp_hours[i],
-            fee: Money::usd(sp_fee[i]),
-            used: Money::usd(sp_used[i]),
-            utilization: ratio(sp_used[i], sp_fee[i]),
+            hours: period.sp_hours[i].decimal(),
+            fee: Money::usd(fee),
+            used: Money::usd(used),
+            utilization: ratio(used, fee),
         });
     }
     bill.coverage = Some(coverage);

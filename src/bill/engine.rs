@@ -46,7 +46,6 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
     // and component looked up once, and each billable quantity's hours divided once (by its
     // exact representation, so its digits are kept).
     let mut slots: Vec<Slot> = Vec::with_capacity(usage.days.len());
-    let mut others: Vec<CostRow> = Vec::new();
     let mut pricers: BTreeMap<(i32, u32), Pricer<'_>> = BTreeMap::new();
     let mut lines: Vec<OnDemandLine> = Vec::new();
     let mut line_of: HashMap<(&str, &str, Os), u32, FixedState> = HashMap::default();
@@ -95,8 +94,7 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
             } else {
                 line.cost
             };
-            others.push(cost_row(d, line, od));
-            slots.push(Slot::Other(index(others.len() - 1)?));
+            slots.push(Slot::Priced(Box::new(cost_row(d, line, od))));
         }
     }
     // Then the rows, on all threads, in order, straight into the bill's vector (this is mostly
@@ -105,7 +103,7 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
     // a vector that must grow is copied whole (and the copy faulted in).
     use rayon::prelude::*;
     let mut rows = Vec::with_capacity(slots.len() + slots.len() / 64 + 64);
-    rows.par_extend(slots.par_iter().map(|slot| match *slot {
+    rows.par_extend(slots.into_par_iter().map(|slot| match slot {
         Slot::OnDemand { day, line, hours } => {
             let (d, line) = (&usage.days[day as usize], &lines[line as usize]);
             let quantity = hour_values[hours as usize];
@@ -125,16 +123,17 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
                 confidence: line.confidence,
             }
         }
-        Slot::Other(j) => others[j as usize].clone(),
+        Slot::Priced(row) => *row,
     }));
     Ok(Bill::new(usage, rows))
 }
 
 /// A row of the bill, found in order and made afterwards: an EC2 on-demand day (its index in
-/// the usage, its price line and its hours, by index), or a row priced already.
+/// the usage, its price line and its hours, by index), or a row priced already (boxed, so that
+/// the slots of a file of EC2 days stay small).
 enum Slot {
     OnDemand { day: u32, line: u32, hours: u32 },
-    Other(u32),
+    Priced(Box<CostRow>),
 }
 
 /// An index that fits the `u32` of a [`Slot`].

@@ -7,7 +7,7 @@
 //! the exact sum when it fits a `Decimal` (as `+` would give it), else the exact sum rounded half
 //! to even to the places that fit, whatever the order the values came in.
 
-use ethnum::I256;
+use ethnum::{I256, U256};
 use rust_decimal::Decimal;
 
 /// 10^k for k in 0..=28 (the scales a `Decimal` can have).
@@ -62,17 +62,17 @@ impl ExactSum {
     /// The sum as a `Decimal`: exact when it fits, else rounded half to even to the most places
     /// that fit; `None` when even its whole part does not fit (beyond ±7.9 × 10^28).
     pub fn checked_decimal(&self) -> Option<Decimal> {
-        let limit = I256::from(1u128 << 96);
+        let limit = U256::from(1u128 << 96);
         let negative = self.digits < 0;
         let digits = self.digits.unsigned_abs();
         for k in 0..=self.scale {
-            let p = ethnum::U256::from(POW10[k as usize]);
+            let p = U256::from(POW10[k as usize]);
             let (mut q, r) = (digits / p, digits % p);
             let half = p / 2;
             if k > 0 && (r > half || (r == half && q % 2 == 1)) {
                 q += 1;
             }
-            if q < limit.unsigned_abs() {
+            if q < limit {
                 let m = q.as_i128();
                 return Decimal::try_from_i128_with_scale(
                     if negative { -m } else { m },
@@ -93,9 +93,7 @@ impl ExactSum {
         self.checked_decimal()
             .expect("a sum beyond Decimal's range (±7.9 × 10^28)")
     }
-}
 
-impl ExactSum {
     /// The sum as an amount of money ([`ExactSum::decimal`]).
     pub fn money(&self) -> super::Money {
         super::Money::usd(self.decimal())
