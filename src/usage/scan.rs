@@ -1502,7 +1502,7 @@ fn write_rejects(checked: &LazyFrame, path: &Path, file: &str) -> Result<(), Usa
 mod tests {
     use super::*;
 
-    /// Started hours are counted exactly, as the first pass counts them (`ec2_hours.rs`).
+    /// The 64-bit shortcut of `started_hours_of` counts what the 128-bit division counts.
     #[test]
     fn started_hours_in_64_bits_are_the_128_bit_count() {
         const HOUR: i128 = 3600 * ONE;
@@ -1537,6 +1537,7 @@ mod tests {
         }
     }
 
+    /// Started hours are counted exactly, as the first pass counts them (`ec2_hours.rs`).
     #[test]
     fn started_hours_are_counted_exactly() {
         let q = [
