@@ -555,8 +555,10 @@ fn classify(
 /// The days of the series priced from sums, summed by day and canonical key, as resource-days.
 /// `fast` has the series (`sid`, the `USAGE_KEY`
 /// columns, `windows`), `cids` numbers them by canonical key and `firsts` is the first series
-/// of each number. A Windows day bills its rows' started hours (`scan::windows_billable`) at the
-/// day's least quantity: a Windows series is priced from sums only when its rows are alike.
+/// of each number. `days` may hold a series' day in two parts (the rows each reading thread
+/// summed, see `pregroup::Groups`); they are summed here. A Windows day's part bills its rows'
+/// started hours (`scan::windows_billable`) at the part's least quantity: a Windows series is
+/// priced from sums only when each part's rows are alike, which makes that exact.
 /// `None` when a sum overflows or a column has another type.
 fn fast_days(
     fast: &DataFrame,
@@ -598,63 +600,51 @@ fn fast_days(
     }
     // The days of the series priced from sums (those of slow resources are not in `fast`), in
     // order of (day, rank): each day's (rank, quantity and billable quantity at `SCALE` places,
-    // rows), filled by taking the series in rank order, then summed by (day, rank). Counting and
-    // bucketing keep each step's memory accesses in order (a sort of the days' indices, whose
-    // sums were then read at random, took most of this function's time).
-    let mut starts = vec![0usize; n_sids + 1];
-    for d in days {
-        starts[d.sid as usize + 1] += 1;
+    // rows), taken in the order the days are stored (which keeps the reads in order: the days
+    // of a day are mostly together), then each day's sorted by rank and summed by rank.
+    let mut rank_of: Vec<Option<(u32, bool)>> = vec![None; n_sids];
+    for (sid, c) in class.iter().enumerate() {
+        if let Some((cid, windows)) = c {
+            rank_of[sid] = Some((*rank.get(*cid as usize)?, *windows));
+        }
     }
-    for s in 1..starts.len() {
-        starts[s] += starts[s - 1];
-    }
-    let mut by_sid = vec![0u32; days.len()];
-    let mut next = starts.clone();
-    for (j, d) in days.iter().enumerate() {
-        let at = next.get_mut(d.sid as usize)?;
-        *by_sid.get_mut(*at)? = u32::try_from(j).ok()?;
-        *at += 1;
-    }
-    let mut ranked: Vec<(u32, u32)> = class
-        .iter()
-        .enumerate()
-        .filter_map(|(sid, c)| Some((*rank.get(c.as_ref()?.0 as usize)?, sid as u32)))
-        .collect();
-    ranked.sort_unstable();
     type Entry = (u32, i128, i128, u64);
     let mut buckets: Vec<(Option<i64>, Vec<Entry>)> = Vec::new();
     let mut last: Option<(Option<i64>, usize)> = None;
-    for &(r, sid) in &ranked {
-        let (_, windows) = (*class.get(sid as usize)?)?;
-        for &j in by_sid.get(starts[sid as usize]..starts[sid as usize + 1])? {
-            let d = days.get(j as usize)?;
-            let billable = if windows {
-                match d.q_min {
-                    Some(q) => started_hours_of(q)
-                        .checked_mul(3600 * ONE)?
-                        .checked_mul(i128::from(d.rows))?,
-                    // As polars sums a null: nothing.
-                    None => 0,
-                }
-            } else {
-                d.q
-            };
-            let b = match last {
-                Some((day, b)) if day == d.day => b,
-                _ => {
-                    let b = match buckets.iter().position(|(day, _)| *day == d.day) {
-                        Some(b) => b,
-                        None => {
-                            buckets.push((d.day, Vec::new()));
-                            buckets.len() - 1
-                        }
-                    };
-                    last = Some((d.day, b));
-                    b
-                }
-            };
-            buckets[b].1.push((r, d.q, billable, d.rows));
-        }
+    for d in days {
+        // A slow resource's series.
+        let Some((r, windows)) = rank_of[d.sid as usize] else {
+            continue;
+        };
+        let billable = if windows {
+            match d.q_min() {
+                Some(q) => started_hours_of(q)
+                    .checked_mul(3600 * ONE)?
+                    .checked_mul(i128::from(d.rows()))?,
+                // As polars sums a null: nothing.
+                None => 0,
+            }
+        } else {
+            d.q()
+        };
+        let b = match last {
+            Some((day, b)) if day == d.day() => b,
+            _ => {
+                let b = match buckets.iter().position(|(day, _)| *day == d.day()) {
+                    Some(b) => b,
+                    None => {
+                        buckets.push((d.day(), Vec::new()));
+                        buckets.len() - 1
+                    }
+                };
+                last = Some((d.day(), b));
+                b
+            }
+        };
+        buckets[b].1.push((r, d.q(), billable, d.rows()));
+    }
+    for (_, entries) in &mut buckets {
+        entries.sort_unstable_by_key(|e| e.0);
     }
     buckets.sort_unstable_by_key(|(day, _)| *day);
     // Each (day, rank) run of entries is a resource-day: the runs found (and their sums checked)
@@ -1270,6 +1260,58 @@ mod tests {
             assert!(rows_paged(&path).unwrap() > 20, "{name}");
             assert_same(&path);
         }
+    }
+
+    /// A Windows instance whose day is read in two parts, by the two reading threads (each a
+    /// slice of a Parquet file of small row groups), with rows alike within each part but not
+    /// across: priced from sums, each part's started hours at its own quantity, exactly as the
+    /// per-row path prices each row.
+    #[test]
+    fn a_windows_day_read_in_two_parts_is_priced_from_sums_exactly() {
+        // One day of hourly rows of 12 Linux instances and a Windows one, whose rows from
+        // `change` on have another quantity.
+        let rows = |change: usize| {
+            let mut body = HEADER.to_string();
+            let mut n = 0;
+            for h in 0..24 {
+                let (s, e) = (
+                    format!("2026-10-01T{h:02}:00:00Z"),
+                    if h == 23 {
+                        "2026-10-02T00:00:00Z".to_string()
+                    } else {
+                        format!("2026-10-01T{:02}:00:00Z", h + 1)
+                    },
+                );
+                for k in 0..12 {
+                    body += &format!(
+                        "{s},{e},us-east-1,,ec2,instance-seconds,i-f{k},3600,m5.large,linux,on-demand,,,,\n"
+                    );
+                }
+                n += 12;
+                let q = if n < change { 1800 } else { 3000 };
+                body += &format!(
+                    "{s},{e},us-east-1,,ec2,instance-seconds,i-w,{q},t3.medium,windows,on-demand,,,,\n"
+                );
+                n += 1;
+            }
+            body
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, pq) = (dir.path().join("w.csv"), dir.path().join("w.parquet"));
+        let write = |body: String| {
+            std::fs::write(&csv, body).unwrap();
+            write_parquet(&mut text_frame(&csv), &pq, Some(50));
+            super::row_group_slices(&super::KeyReader::open(&pq).unwrap())
+        };
+        // The second slice's first row: the rows before it are the first thread's.
+        let slices = write(rows(usize::MAX));
+        assert_eq!(slices.len(), 2, "{slices:?}");
+        assert_eq!(write(rows(slices[1].offset)).len(), 2);
+        assert!(!split(&pq).slow.iter().any(|s| s == "i-w"));
+        assert_same(&pq);
+        // Read whole, the day's rows differ: the per-row path prices it.
+        assert!(split(&csv).slow.iter().any(|s| s == "i-w"));
+        assert_same(&csv);
     }
 
     #[test]

@@ -112,44 +112,58 @@ impl Acc {
 
 type Map = HashMap<Vec<u8>, usize, foldhash::fast::FixedState>;
 
-/// The days of one series (one combination of key fields): the day rows are being added to, kept
-/// inline (rows come in time order, so most rows land in the day of the row before them), and the
-/// others.
-#[derive(Default)]
-struct Series {
-    current: Option<(Option<i64>, Acc)>,
-    others: Vec<(Option<i64>, Acc)>,
+/// The day of rows whose start did not parse (`None` outside this module). Not a day: days are
+/// multiples of `DAY_MS`, which this is not.
+const NO_DAY: i64 = i64::MIN;
+/// No parked day (`SeriesDay::prev`, `Series::parked`).
+const NONE: u32 = u32::MAX;
+
+/// The day of a start (milliseconds), `NO_DAY` for none; `None` when the day is out of range.
+#[inline]
+fn day_of(start: Option<i64>) -> Option<i64> {
+    match start {
+        Some(s) => s.checked_sub(s.rem_euclid(DAY_MS)),
+        None => Some(NO_DAY),
+    }
 }
 
-impl Series {
-    /// The sums of `day`, made the current day.
-    #[inline]
-    fn day(&mut self, day: Option<i64>) -> &mut Acc {
-        if !matches!(self.current, Some((d, _)) if d == day) {
-            let earlier = match self.others.iter().rposition(|(d, _)| *d == day) {
-                Some(j) => self.others.swap_remove(j).1,
-                None => Acc::default(),
-            };
-            if let Some(parked) = self.current.replace((day, earlier)) {
-                self.others.push(parked);
-            }
-        }
-        // `current` is the day asked for here: nothing is inserted.
-        &mut self.current.get_or_insert((day, Acc::default())).1
-    }
+/// One series (one combination of key fields) while rows are added: the sums of the day rows are
+/// being added to, kept inline (rows come in time order, so most rows land in the day of the row
+/// before them). Its other days are parked in `Groups::days`, each pointing to the one parked
+/// before it.
+struct Series {
+    acc: Acc,
+    /// The day of `acc` (empty until a row is added: `acc.rows == 0`).
+    day: i64,
+    /// The latest day of the series: a row of a later day starts a new day without a search.
+    latest: i64,
+    /// The day parked last (an index into `Groups::days`), or `NONE`.
+    parked: u32,
+}
 
-    fn days(&self) -> impl Iterator<Item = &(Option<i64>, Acc)> {
-        self.current.iter().chain(&self.others)
+impl Default for Series {
+    fn default() -> Self {
+        Series {
+            acc: Acc::default(),
+            day: NO_DAY,
+            latest: NO_DAY,
+            parked: NONE,
+        }
     }
 }
 
 /// Rows grouped by day and raw key fields, in two levels: the key fields (for each key column,
 /// the field's length in two bytes, `NULL_LEN` for null, and its bytes) name a series, found in a
-/// hash map; a series holds its days. A file has far fewer series than groups (a resource's
-/// hourly rows make 24 groups of a series per day), so the map stays small enough for the cache.
+/// hash map; a series holds its current day, and its other days are in one vector of days. A file
+/// has far fewer series than groups (a resource's hourly rows make 24 groups of a series per
+/// day), so the map and the series stay small enough for the cache. Each `Groups` holds a
+/// (series, day) once; merging another appends its days, so the days of two `Groups` merged may
+/// hold a (series, day) twice, whose parts are then summed (`SeriesDay`).
 pub(crate) struct Groups {
     map: Map,
     series: Vec<Series>,
+    /// The days parked (all but each series' current day).
+    days: Vec<SeriesDay>,
     keys: usize,
     buf: Vec<u8>,
     /// EC2 usage by clock hour, when asked for (see `ec2_hours.rs`).
@@ -165,6 +179,7 @@ impl Groups {
         Groups {
             map: Map::default(),
             series: Vec::new(),
+            days: Vec::new(),
             keys,
             buf: Vec::with_capacity(256),
             hourly: hourly.map(|spec| Hourly::new(spec, keys)),
@@ -216,12 +231,15 @@ impl Groups {
     /// Adds one row to series `i`.
     #[inline]
     fn add_to(&mut self, i: usize, start: Option<i64>, end: Option<i64>, q: Option<i128>) {
-        let day = start.map(|s| s.div_euclid(DAY_MS) * DAY_MS);
+        let Some(day) = day_of(start) else {
+            self.failed = true;
+            return;
+        };
         let bad = match (start, end, q) {
             (Some(s), Some(e), Some(q)) => e <= s || e - s > MAX_PERIOD_MS || q < 0,
             _ => true,
         };
-        if !self.series[i].day(day).add(bad, q) {
+        if !self.day(i, day).add(bad, q) {
             self.failed = true;
         }
         if let (Some(h), Some(start), Some(q)) = (&mut self.hourly, start, q)
@@ -231,7 +249,82 @@ impl Groups {
         }
     }
 
-    /// Adds another part of the file's groups (built alike).
+    /// The sums of series `i` on `day`, made its current day.
+    #[inline]
+    fn day(&mut self, i: usize, day: i64) -> &mut Acc {
+        if self.series[i].day != day {
+            self.switch_day(i, day);
+        }
+        &mut self.series[i].acc
+    }
+
+    /// Makes `day` the current day of series `i`: the current day is parked, and `day` taken
+    /// from the parked days or started.
+    fn switch_day(&mut self, i: usize, day: i64) {
+        let s = &mut self.series[i];
+        if s.acc.rows == 0 {
+            // No row yet (a new series).
+            s.day = day;
+            s.latest = s.latest.max(day);
+            return;
+        }
+        // A day before the series' latest may be parked (rows out of time order).
+        if day <= s.latest {
+            let mut j = s.parked;
+            while j != NONE {
+                let parked = &mut self.days[j as usize];
+                if parked.day == day {
+                    std::mem::swap(&mut parked.day, &mut s.day);
+                    std::mem::swap(&mut parked.acc, &mut s.acc);
+                    return;
+                }
+                j = parked.prev;
+            }
+        }
+        let (acc, from) = (std::mem::take(&mut s.acc), s.day);
+        s.day = day;
+        s.latest = s.latest.max(day);
+        self.park(i, from, acc);
+    }
+
+    /// Parks a day of series `i`.
+    fn park(&mut self, i: usize, day: i64, acc: Acc) {
+        let (Ok(at), Ok(sid)) = (u32::try_from(self.days.len()), u32::try_from(i)) else {
+            self.failed = true;
+            return;
+        };
+        if at == NONE {
+            self.failed = true;
+            return;
+        }
+        let s = &mut self.series[i];
+        self.days.push(SeriesDay {
+            sid,
+            prev: s.parked,
+            day,
+            acc,
+        });
+        s.parked = at;
+    }
+
+    /// Every day of every series: the days parked, then each series' current day (its rows
+    /// added, nothing more can be).
+    fn all_days(&mut self) -> Vec<SeriesDay> {
+        let current = self.series.iter().filter(|s| s.acc.rows > 0).count();
+        self.days.reserve_exact(current);
+        for i in 0..self.series.len() {
+            let s = &mut self.series[i];
+            if s.acc.rows > 0 {
+                let (acc, day) = (std::mem::take(&mut s.acc), s.day);
+                s.day = NO_DAY;
+                self.park(i, day, acc);
+            }
+        }
+        std::mem::take(&mut self.days)
+    }
+
+    /// Adds another part of the file's groups (built alike): its series found or added here, and
+    /// its days appended (a day of a series both hold is then held twice, see `Groups`).
     pub(crate) fn merge(&mut self, mut other: Groups) {
         self.failed |= other.failed;
         match (&mut self.hourly, other.hourly.take()) {
@@ -244,32 +337,46 @@ impl Groups {
             // Not built alike: nothing to merge into.
             _ => self.failed = true,
         }
+        let days = other.all_days();
         let mut theirs: Vec<(Vec<u8>, usize)> = other.map.into_iter().collect();
         theirs.sort_by_key(|(_, i)| *i);
-        let mut other_series = other.series;
+        let mut mine = vec![0usize; theirs.len()];
         for (k, i) in theirs {
-            let theirs = std::mem::take(&mut other_series[i]);
-            let mine = match self.map.get(&k) {
+            mine[i] = match self.map.get(&k) {
                 Some(&j) => j,
                 None => self.new_series(k),
             };
-            let series = &mut self.series[mine];
-            for (day, acc) in theirs.days() {
-                if !series.day(*day).merge(acc) {
-                    self.failed = true;
-                }
-            }
+        }
+        let current = self.series.iter().filter(|s| s.acc.rows > 0).count();
+        self.days.reserve_exact(days.len() + current);
+        for d in days {
+            let i = mine[d.sid as usize];
+            let s = &mut self.series[i];
+            s.latest = s.latest.max(d.day);
+            self.park(i, d.day, d.acc);
         }
     }
 
     /// The groups as the polars query's frame: `day`, the key columns (`names`), `rows`, `q`,
     /// `q_min`, `q_max`, `bad`; `None` when a key is not UTF-8 or a sum overflowed.
     #[cfg(test)]
-    pub(crate) fn into_frame(self, names: &[&str]) -> Option<DataFrame> {
+    pub(crate) fn into_frame(mut self, names: &[&str]) -> Option<DataFrame> {
         if self.failed {
             return None;
         }
-        let n: usize = self.series.iter().map(|s| s.days().count()).sum();
+        // One group per (series, day): the parts of merged `Groups` summed.
+        let mut groups: std::collections::BTreeMap<(u32, i64), Acc> = Default::default();
+        for d in self.all_days() {
+            let acc = groups.entry((d.sid, d.day)).or_default();
+            if !acc.merge(&d.acc) {
+                return None;
+            }
+        }
+        let n = groups.len();
+        let mut fields_of = vec![None; self.series.len()];
+        for (k, &i) in &self.map {
+            fields_of[i] = Some(decode_key(k, self.keys)?);
+        }
         let mut day: Vec<Option<i64>> = Vec::with_capacity(n);
         let mut keys: Vec<Vec<Option<&str>>> =
             (0..self.keys).map(|_| Vec::with_capacity(n)).collect();
@@ -279,20 +386,18 @@ impl Groups {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
-        for (k, &i) in &self.map {
-            let fields = decode_key(k, self.keys)?;
-            for (d, acc) in self.series[i].days() {
-                day.push(*d);
-                for (col, f) in keys.iter_mut().zip(&fields) {
-                    col.push(*f);
-                }
-                rows.push(u32::try_from(acc.rows).ok()?);
-                bad.push(u32::try_from(acc.bad).ok()?);
-                // As polars sums: nulls are skipped, and a group of nulls sums to zero.
-                sum.push(Some(acc.sum));
-                min.push(acc.min());
-                max.push(acc.max());
+        for ((sid, d), acc) in &groups {
+            let fields = fields_of[*sid as usize].as_ref()?;
+            day.push((*d != NO_DAY).then_some(*d));
+            for (col, f) in keys.iter_mut().zip(fields) {
+                col.push(*f);
             }
+            rows.push(u32::try_from(acc.rows).ok()?);
+            bad.push(u32::try_from(acc.bad).ok()?);
+            // As polars sums: nulls are skipped, and a group of nulls sums to zero.
+            sum.push(Some(acc.sum));
+            min.push(acc.min());
+            max.push(acc.max());
         }
         let mut columns: Vec<Column> = vec![day_column(day)];
         for (name, values) in names.iter().zip(keys) {
@@ -342,7 +447,13 @@ impl Groups {
                 min: q_min.get(i).unwrap_or(i128::MAX),
                 max: q_max.get(i).unwrap_or(i128::MIN),
             };
-            if !g.series[series].day(day.get(i)).merge(&acc) {
+            let d = match day.get(i) {
+                Some(d) if d != NO_DAY => d,
+                // A day polars gives is a multiple of `DAY_MS`.
+                Some(_) => return None,
+                None => NO_DAY,
+            };
+            if !g.day(series, d).merge(&acc) {
                 return None;
             }
         }
@@ -513,41 +624,43 @@ impl Groups {
     }
 
     /// The groups as frames: the series (`sid`, the key columns `names`, and over the series'
-    /// days: `bad` rows, the least `q_min`, and `uneven` when a day's quantities differ or are
-    /// null; with EC2 hours, `hourly`: whether the series' rows are in them), their days
-    /// (`SeriesDay`), and the EC2 hours when asked for (`Hourly::into_class_hours`);
-    /// `None` when a key is not UTF-8 or a count overflows.
-    pub(crate) fn into_series_frames(self, names: &[&str]) -> Option<SeriesFrames> {
+    /// days: `bad` rows, the least `q_min`, and `uneven` when the quantities of a day, or of a
+    /// part of one (`SeriesDay`), differ or are null; with EC2 hours, `hourly`: whether the
+    /// series' rows are in them), their days (`SeriesDay`), and the EC2 hours when asked for
+    /// (`Hourly::into_class_hours`); `None` when a key is not UTF-8 or a count overflows.
+    pub(crate) fn into_series_frames(mut self, names: &[&str]) -> Option<SeriesFrames> {
+        if self.failed {
+            return None;
+        }
+        let days = self.all_days();
         if self.failed {
             return None;
         }
         let n_series = self.series.len();
+        // Over each series' days: bad rows, the least quantity, and whether a day's quantities
+        // differ or are null.
+        let mut stats = vec![(0u64, i128::MAX, false); n_series];
+        for d in &days {
+            let (bad, min, uneven) = &mut stats[d.sid as usize];
+            *bad = bad.checked_add(d.acc.bad)?;
+            *min = (*min).min(d.acc.min);
+            *uneven |= d.acc.min().is_none() || d.acc.min != d.acc.max;
+        }
         let mut keys: Vec<Vec<Option<&str>>> = (0..self.keys)
             .map(|_| Vec::with_capacity(n_series))
             .collect();
         let mut sids = Vec::with_capacity(n_series);
-        let (mut s_bad, mut s_min, mut s_uneven) = (Vec::new(), Vec::new(), Vec::new());
-        let n: usize = self.series.iter().map(|s| s.days().count()).sum();
-        let mut days = Vec::with_capacity(n);
+        let (mut s_bad, mut s_min, mut s_uneven) = (
+            Vec::with_capacity(n_series),
+            Vec::with_capacity(n_series),
+            Vec::with_capacity(n_series),
+        );
         for (k, &i) in &self.map {
             for (col, f) in keys.iter_mut().zip(decode_key(k, self.keys)?) {
                 col.push(f);
             }
-            let sid = u32::try_from(i).ok()?;
-            sids.push(sid);
-            let (mut bad, mut min, mut uneven) = (0u64, i128::MAX, false);
-            for (d, acc) in self.series[i].days() {
-                bad += acc.bad;
-                min = min.min(acc.min);
-                uneven |= acc.min().is_none() || acc.min != acc.max;
-                days.push(SeriesDay {
-                    sid,
-                    day: *d,
-                    rows: acc.rows,
-                    q: acc.sum,
-                    q_min: acc.min(),
-                });
-            }
+            sids.push(u32::try_from(i).ok()?);
+            let (bad, min, uneven) = stats[i];
             s_bad.push(bad);
             s_min.push((min != i128::MAX).then_some(min));
             s_uneven.push(uneven);
@@ -991,20 +1104,40 @@ pub(crate) struct SeriesFrames {
     pub hourly: Option<ClassHours>,
 }
 
-/// One series' sums over one day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One series' sums over one day; after two `Groups` are merged, over part of a day (the rows one
+/// of them read), as `Groups` says: the parts of a day are summed where the days are used.
+#[derive(Clone, Copy)]
 pub(crate) struct SeriesDay {
     /// The series (`sid` of the series frame).
     pub sid: u32,
+    /// While rows are added: the series' day parked before this one, or `NONE`.
+    prev: u32,
+    /// The day's first millisecond (UTC); `NO_DAY` for rows whose start did not parse.
+    day: i64,
+    acc: Acc,
+}
+
+impl SeriesDay {
     /// The day's first millisecond (UTC); `None` for rows whose start did not parse.
-    pub day: Option<i64>,
+    pub(crate) fn day(&self) -> Option<i64> {
+        (self.day != NO_DAY).then_some(self.day)
+    }
+
     /// Rows.
-    pub rows: u64,
+    pub(crate) fn rows(&self) -> u64 {
+        self.acc.rows
+    }
+
     /// The sum of the quantities that parsed, at `SCALE` places (as polars sums: nulls skipped,
     /// and a day of nulls sums to zero).
-    pub q: i128,
+    pub(crate) fn q(&self) -> i128 {
+        self.acc.sum
+    }
+
     /// The least quantity, when one parsed.
-    pub q_min: Option<i128>,
+    pub(crate) fn q_min(&self) -> Option<i128> {
+        self.acc.min()
+    }
 }
 
 /// Appends fields as a key (for each, its length in two bytes, `NULL_LEN` for null, and its
@@ -1508,5 +1641,115 @@ mod tests {
         ] {
             assert_eq!(rfc3339_ms(bad), None, "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    /// The days of series `key` as (day, rows, sum) from `into_series_frames`, sorted.
+    fn days_of(frames: &SeriesFrames, key: &str) -> Vec<(Option<i64>, u64, i128)> {
+        let series = &frames.series;
+        let keys = series.column("k").unwrap().str().unwrap();
+        let sids = series.column("sid").unwrap().u32().unwrap();
+        let sid = (0..series.height())
+            .find(|&i| keys.get(i) == Some(key))
+            .and_then(|i| sids.get(i))
+            .unwrap();
+        let mut days: Vec<_> = frames
+            .days
+            .iter()
+            .filter(|d| d.sid == sid)
+            .map(|d| (d.day(), d.rows(), d.q()))
+            .collect();
+        days.sort_unstable();
+        days
+    }
+
+    #[test]
+    fn rows_out_of_time_order_find_their_day_again() {
+        let mut g = Groups::new(1, None);
+        let row = |g: &mut Groups, key: &str, day: i64, q: i128| {
+            let start = day * DAY_MS + 3_600_000;
+            g.add(
+                Some(start),
+                Some(start + 1000),
+                Some(q),
+                [Some(key.as_bytes())].into_iter(),
+            );
+        };
+        // Series `a` goes back to days it has left (each found again, not added twice);
+        // series `b` is in time order; a start that did not parse is a day of its own.
+        for (day, q) in [(1, 1), (2, 2), (1, 3), (3, 4), (2, 5), (1, 6), (3, 7)] {
+            row(&mut g, "a", day, q);
+            row(&mut g, "b", day.max(0) + 10, q);
+        }
+        g.add(None, None, Some(8), [Some(&b"a"[..])].into_iter());
+        let frames = g.into_series_frames(&["k"]).unwrap();
+        assert_eq!(
+            days_of(&frames, "a"),
+            vec![
+                (None, 1, 8),
+                (Some(DAY_MS), 3, 10),
+                (Some(2 * DAY_MS), 2, 7),
+                (Some(3 * DAY_MS), 2, 11),
+            ]
+        );
+        assert_eq!(
+            days_of(&frames, "b"),
+            vec![
+                (Some(11 * DAY_MS), 3, 10),
+                (Some(12 * DAY_MS), 2, 7),
+                (Some(13 * DAY_MS), 2, 11),
+            ]
+        );
+    }
+
+    #[test]
+    fn merged_groups_keep_each_part_of_a_day_and_their_sums() {
+        let part = |qs: &[(i64, i128)]| {
+            let mut g = Groups::new(1, None);
+            for &(day, q) in qs {
+                let start = day * DAY_MS;
+                g.add(
+                    Some(start),
+                    Some(start + 3_600_000),
+                    Some(q),
+                    [Some(&b"a"[..])].into_iter(),
+                );
+            }
+            g
+        };
+        // Day 2 is read by both parts, its rows alike within each.
+        let mut first = part(&[(1, 5), (2, 5), (2, 5)]);
+        first.merge(part(&[(2, 7), (3, 7)]));
+        let frames = first.into_series_frames(&["k"]).unwrap();
+        assert_eq!(
+            days_of(&frames, "a"),
+            vec![
+                (Some(DAY_MS), 1, 5),
+                (Some(2 * DAY_MS), 1, 7),
+                (Some(2 * DAY_MS), 2, 10),
+                (Some(3 * DAY_MS), 1, 7)
+            ]
+        );
+        // Each part's rows are alike: the series is even (a Windows series is priced from sums,
+        // each part's started hours at its own quantity).
+        let uneven = frames.series.column("uneven").unwrap().bool().unwrap();
+        assert_eq!(uneven.get(0), Some(false));
+        assert_eq!(
+            frames
+                .series
+                .column("q_min")
+                .unwrap()
+                .decimal()
+                .unwrap()
+                .physical()
+                .get(0),
+            Some(5)
+        );
+        // The test frame sums the parts of a day, as the polars query groups them.
+        let mut first = part(&[(1, 5), (2, 5), (2, 5)]);
+        first.merge(part(&[(2, 7), (3, 7)]));
+        let frame = first.into_frame(&["k"]).unwrap();
+        assert_eq!(frame.height(), 3);
+        let rows = frame.column("rows").unwrap().u32().unwrap();
+        assert_eq!(rows.iter().flatten().collect::<Vec<_>>(), vec![1, 3, 1]);
     }
 }
