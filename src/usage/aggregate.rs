@@ -564,7 +564,7 @@ fn fast_days(
     fast: &DataFrame,
     cids: &[u32],
     firsts: &[IdxSize],
-    days: &[pregroup::SeriesDay],
+    days: &pregroup::Days,
 ) -> Option<Vec<ResourceDay>> {
     let sids = fast.column("sid").ok()?.u32().ok()?;
     let windows = fast.column("windows").ok()?.bool().ok()?;
@@ -611,7 +611,7 @@ fn fast_days(
     type Entry = (u32, i128, i128, u64);
     let mut buckets: Vec<(Option<i64>, Vec<Entry>)> = Vec::new();
     let mut last: Option<(Option<i64>, usize)> = None;
-    for d in days {
+    for d in days.iter() {
         // A slow resource's series.
         let Some((r, windows)) = rank_of[d.sid as usize] else {
             continue;

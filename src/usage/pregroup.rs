@@ -163,7 +163,7 @@ pub(crate) struct Groups {
     map: Map,
     series: Vec<Series>,
     /// The days parked (all but each series' current day).
-    days: Vec<SeriesDay>,
+    days: Days,
     keys: usize,
     buf: Vec<u8>,
     /// EC2 usage by clock hour, when asked for (see `ec2_hours.rs`).
@@ -179,7 +179,7 @@ impl Groups {
         Groups {
             map: Map::default(),
             series: Vec::new(),
-            days: Vec::new(),
+            days: Days::default(),
             keys,
             buf: Vec::with_capacity(256),
             hourly: hourly.map(|spec| Hourly::new(spec, keys)),
@@ -272,7 +272,7 @@ impl Groups {
         if day <= s.latest {
             let mut j = s.parked;
             while j != NONE {
-                let parked = &mut self.days[j as usize];
+                let parked = self.days.get_mut(j);
                 if parked.day == day {
                     std::mem::swap(&mut parked.day, &mut s.day);
                     std::mem::swap(&mut parked.acc, &mut s.acc);
@@ -289,29 +289,25 @@ impl Groups {
 
     /// Parks a day of series `i`.
     fn park(&mut self, i: usize, day: i64, acc: Acc) {
-        let (Ok(at), Ok(sid)) = (u32::try_from(self.days.len()), u32::try_from(i)) else {
+        let Ok(sid) = u32::try_from(i) else {
             self.failed = true;
             return;
         };
-        if at == NONE {
-            self.failed = true;
-            return;
-        }
         let s = &mut self.series[i];
-        self.days.push(SeriesDay {
+        match self.days.push(SeriesDay {
             sid,
             prev: s.parked,
             day,
             acc,
-        });
-        s.parked = at;
+        }) {
+            Some(at) => s.parked = at,
+            None => self.failed = true,
+        }
     }
 
     /// Every day of every series: the days parked, then each series' current day (its rows
     /// added, nothing more can be).
-    fn all_days(&mut self) -> Vec<SeriesDay> {
-        let current = self.series.iter().filter(|s| s.acc.rows > 0).count();
-        self.days.reserve_exact(current);
+    fn all_days(&mut self) -> Days {
         for i in 0..self.series.len() {
             let s = &mut self.series[i];
             if s.acc.rows > 0 {
@@ -347,13 +343,23 @@ impl Groups {
                 None => self.new_series(k),
             };
         }
-        let current = self.series.iter().filter(|s| s.acc.rows > 0).count();
-        self.days.reserve_exact(days.len() + current);
-        for d in days {
-            let i = mine[d.sid as usize];
-            let s = &mut self.series[i];
-            s.latest = s.latest.max(d.day);
-            self.park(i, d.day, d.acc);
+        // Their chunks of days are moved here whole, each day given its series here and chained
+        // to the series' days.
+        let first = self.days.chunks.len();
+        if first + days.chunks.len() > MAX_CHUNKS {
+            self.failed = true;
+            return;
+        }
+        self.days.chunks.extend(days.chunks);
+        for (c, chunk) in self.days.chunks[first..].iter_mut().enumerate() {
+            for (k, d) in chunk.iter_mut().enumerate() {
+                let i = mine[d.sid as usize];
+                let s = &mut self.series[i];
+                d.sid = i as u32;
+                d.prev = s.parked;
+                s.parked = Days::index(first + c, k);
+                s.latest = s.latest.max(d.day);
+            }
         }
     }
 
@@ -366,7 +372,7 @@ impl Groups {
         }
         // One group per (series, day): the parts of merged `Groups` summed.
         let mut groups: std::collections::BTreeMap<(u32, i64), Acc> = Default::default();
-        for d in self.all_days() {
+        for d in self.all_days().iter() {
             let acc = groups.entry((d.sid, d.day)).or_default();
             if !acc.merge(&d.acc) {
                 return None;
@@ -640,7 +646,7 @@ impl Groups {
         // Over each series' days: bad rows, the least quantity, and whether a day's quantities
         // differ or are null.
         let mut stats = vec![(0u64, i128::MAX, false); n_series];
-        for d in &days {
+        for d in days.iter() {
             let (bad, min, uneven) = &mut stats[d.sid as usize];
             *bad = bad.checked_add(d.acc.bad)?;
             *min = (*min).min(d.acc.min);
@@ -1100,8 +1106,56 @@ impl QuantityReader<'_> {
 /// The groups as frames (`Groups::into_series_frames`).
 pub(crate) struct SeriesFrames {
     pub series: DataFrame,
-    pub days: Vec<SeriesDay>,
+    pub days: Days,
     pub hourly: Option<ClassHours>,
+}
+
+/// Rows in a chunk of days (`Days`) at most.
+const CHUNK: usize = 1 << 16;
+/// Chunks at most: a day's index (chunk and place) fits a `u32` other than `NONE`.
+const MAX_CHUNKS: usize = (u32::MAX >> 16) as usize;
+
+/// Days (`SeriesDay`) in chunks of `CHUNK`, each made with its whole capacity: adding a day never
+/// copies the others (a vector that doubles copied and faulted in tens of megabytes on a big
+/// file), and merging moves the other's chunks.
+#[derive(Default)]
+pub(crate) struct Days {
+    chunks: Vec<Vec<SeriesDay>>,
+}
+
+impl Days {
+    /// The index of place `k` of chunk `c`.
+    fn index(c: usize, k: usize) -> u32 {
+        ((c << 16) | k) as u32
+    }
+
+    /// Adds a day: its index, or `None` when there is no room.
+    fn push(&mut self, d: SeriesDay) -> Option<u32> {
+        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+            if self.chunks.len() == MAX_CHUNKS {
+                return None;
+            }
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        let c = self.chunks.len() - 1;
+        let chunk = self.chunks.last_mut()?;
+        chunk.push(d);
+        Some(Self::index(c, chunk.len() - 1))
+    }
+
+    fn get_mut(&mut self, at: u32) -> &mut SeriesDay {
+        &mut self.chunks[(at >> 16) as usize][(at & 0xffff) as usize]
+    }
+
+    /// How many.
+    pub(crate) fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+
+    /// The days, in the order they were added.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SeriesDay> {
+        self.chunks.iter().flatten()
+    }
 }
 
 /// One series' sums over one day; after two `Groups` are merged, over part of a day (the rows one
