@@ -129,8 +129,9 @@ pub struct ResourceDay {
     pub day: NaiveDate,
     /// Resource id.
     pub resource_id: CompactString,
-    /// What is priced.
-    pub key: UsageKey,
+    /// What is priced (shared by the resource's days: a day is then a few words, not a copy of
+    /// the key's texts).
+    pub key: std::sync::Arc<UsageKey>,
     /// The sum of `quantity` over the rows.
     pub quantity: Decimal,
     /// The billable quantity (EC2: seconds after the 60-second minimum and Windows whole hours;

@@ -1067,7 +1067,7 @@ pub(crate) fn resource_day(
     ResourceDay {
         day: day_of(day),
         resource_id: resource.unwrap_or_default().into(),
-        key: UsageKey {
+        key: std::sync::Arc::new(UsageKey {
             service: service.into(),
             usage_type: usage_type.unwrap_or_default().into(),
             region: region.unwrap_or_default().into(),
@@ -1075,7 +1075,7 @@ pub(crate) fn resource_day(
             os,
             spot,
             az: az.unwrap_or_default().into(),
-        },
+        }),
         quantity,
         billable,
         rows,
@@ -1672,7 +1672,7 @@ mod tests {
             days.push(ResourceDay {
                 day: day(1 + i * 13 % 4),
                 resource_id: compact_str::format_compact!("r-{}", i * 31 % 17),
-                key,
+                key: key.into(),
                 quantity: Decimal::from(i),
                 billable: Decimal::from(i),
                 rows: 1,
