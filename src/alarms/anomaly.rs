@@ -399,7 +399,7 @@ mod tests {
             region: "us-east-1".into(),
             resource_id: resource.into(),
             usage_type: usage_type.into(),
-            component: String::new(),
+            component: "".into(),
             model: PricingModel::OnDemand,
             // One unit per dollar: usage moves the cost.
             quantity: Decimal::from(cost),

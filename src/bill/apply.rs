@@ -409,7 +409,7 @@ pub fn apply_commitments(
     // Each new row's day, line of its split and component (each (OS, pricing model, instance
     // type)'s component written once), in order; then the rows, made on all threads straight
     // into the bill's vector (this is mostly writing 200 bytes of memory per row).
-    let mut components: Vec<String> = Vec::new();
+    let mut components: Vec<std::sync::Arc<str>> = Vec::new();
     let mut component_of: HashMap<(Os, PricingModel, &str), usize, foldhash::fast::FixedState> =
         HashMap::default();
     let mut new: Vec<(&ResourceDay, usize, usize, usize)> = Vec::with_capacity(new_rows);
@@ -422,17 +422,17 @@ pub fn apply_commitments(
             let component = *component_of
                 .entry((d.key.os, model, itype))
                 .or_insert_with(|| {
-                    components.push(format!(
-                        "Instance usage ({}, {}, {itype})",
-                        d.key.os,
-                        model.as_str()
-                    ));
+                    components.push(
+                        format!("Instance usage ({}, {}, {itype})", d.key.os, model.as_str())
+                            .into(),
+                    );
                     components.len() - 1
                 });
             new.push((d, split, line, component));
         }
     }
     use rayon::prelude::*;
+    let hours_unit: std::sync::Arc<str> = "hours".into();
     bill.rows
         .par_extend(new.par_iter().map(|&(d, split, line, component)| {
             let (model, hours, cost, on_demand_equivalent) = splits[split][line];
@@ -445,7 +445,7 @@ pub fn apply_commitments(
                 component: components[component].clone(),
                 model,
                 quantity: hours,
-                unit: "hours".into(),
+                unit: hours_unit.clone(),
                 cost,
                 on_demand_equivalent,
                 confidence: Confidence::Published,
@@ -484,7 +484,7 @@ pub fn apply_commitments(
             region: region.into(),
             resource_id: id.into(),
             usage_type: "commitment".into(),
-            component,
+            component: component.into(),
             model,
             quantity: amount,
             unit: "USD".into(),

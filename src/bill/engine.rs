@@ -61,7 +61,8 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
                     lines.push(OnDemandLine {
                         hourly: price.hourly,
                         confidence: price.provenance.confidence,
-                        component: format!("Instance usage ({}, on-demand, {})", k.os, k.attr),
+                        component: format!("Instance usage ({}, on-demand, {})", k.os, k.attr)
+                            .into(),
                     });
                     *e.insert(index(lines.len() - 1)?)
                 }
@@ -103,6 +104,7 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
     // a vector that must grow is copied whole (and the copy faulted in).
     use rayon::prelude::*;
     let mut rows = Vec::with_capacity(slots.len() + slots.len() / 64 + 64);
+    let hours_unit: std::sync::Arc<str> = "hours".into();
     rows.par_extend(slots.into_par_iter().map(|slot| match slot {
         Slot::OnDemand { day, line, hours } => {
             let (d, line) = (&usage.days[day as usize], &lines[line as usize]);
@@ -117,7 +119,7 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
                 component: line.component.clone(),
                 model: PricingModel::OnDemand,
                 quantity,
-                unit: "hours".into(),
+                unit: hours_unit.clone(),
                 on_demand_equivalent: cost,
                 cost,
                 confidence: line.confidence,
@@ -152,7 +154,7 @@ fn index(i: usize) -> Result<u32, Error> {
 struct OnDemandLine {
     hourly: Decimal,
     confidence: Confidence,
-    component: String,
+    component: std::sync::Arc<str>,
 }
 
 fn cost_row(d: &ResourceDay, l: LineItem, on_demand_equivalent: Money) -> CostRow {
@@ -173,10 +175,10 @@ fn cost_row(d: &ResourceDay, l: LineItem, on_demand_equivalent: Money) -> CostRo
         region: d.key.region.clone(),
         resource_id: d.resource_id.clone(),
         usage_type: d.key.usage_type.clone(),
-        component: l.component,
+        component: l.component.into(),
         model,
         quantity: l.quantity,
-        unit: l.unit,
+        unit: l.unit.into(),
         on_demand_equivalent,
         cost: l.cost,
         confidence: l.confidence,

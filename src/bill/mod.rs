@@ -71,14 +71,15 @@ pub struct CostRow {
     pub resource_id: CompactString,
     /// Usage type.
     pub usage_type: CompactString,
-    /// What was priced, e.g. `Storage (gp3)`.
-    pub component: String,
+    /// What was priced, e.g. `Storage (gp3)` (shared by the rows of a price: a big bill holds
+    /// hundreds of thousands).
+    pub component: std::sync::Arc<str>,
     /// How it was paid.
     pub model: PricingModel,
     /// Quantity in `unit`.
     pub quantity: Decimal,
     /// Unit.
-    pub unit: String,
+    pub unit: std::sync::Arc<str>,
     /// What it cost.
     pub cost: Money,
     /// What it would have cost on-demand.
@@ -264,9 +265,9 @@ impl CostRow {
     fn line_key(&self) -> LineKeyRef<'_> {
         (
             self.service.as_str(),
-            self.component.as_str(),
+            &self.component,
             self.model,
-            self.unit.as_str(),
+            &self.unit,
         )
     }
 }

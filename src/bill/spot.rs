@@ -106,7 +106,7 @@ pub fn apply_spot_prices(
             region: d.key.region.clone(),
             resource_id: d.resource_id.clone(),
             usage_type: d.key.usage_type.clone(),
-            component: format!("Instance usage ({}, spot, {})", d.key.os, d.key.attr),
+            component: format!("Instance usage ({}, spot, {})", d.key.os, d.key.attr).into(),
             model: PricingModel::Spot,
             quantity: d.billable / hour_secs,
             unit: "hours".into(),

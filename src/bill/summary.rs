@@ -112,7 +112,7 @@ mod tests {
             region: region.into(),
             resource_id: CompactString::from(resource),
             usage_type: "u".into(),
-            component: format!("component of {service}"),
+            component: format!("component of {service}").into(),
             model: [
                 PricingModel::OnDemand,
                 PricingModel::Spot,
