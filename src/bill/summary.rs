@@ -1,7 +1,8 @@
 //! The sums every bill report shows (total, by service, region, day, pricing model and resource,
 //! and the line items), computed once: `estimate`'s outputs read them here instead of summing a
 //! bill of hundreds of thousands of rows once per table. The rows are summed in one pass under
-//! borrowed keys, the resources (the one large grouping) in a second thread meanwhile. The sums
+//! borrowed keys, in three parts run on all threads: the resources (the one large grouping), the
+//! line items, and the rest. The sums
 //! are exact ([`ExactSum`]: they do not depend on the rows' order), so each equals the [`Bill`]
 //! method of its name.
 
@@ -39,60 +40,90 @@ pub struct Summary {
 impl Summary {
     /// The sums of `bill`.
     pub fn of(bill: &Bill) -> Summary {
-        std::thread::scope(|s| {
-            let resources = s.spawn(|| bill.by_resource());
-            let mut summary = one_pass(bill);
-            // A panic in the helper is re-raised here, as it would be had it run on this thread.
-            summary.by_resource = resources
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            summary
-        })
+        // (A panic in a part is re-raised here, as it would be had it run on this thread.)
+        let (by_resource, (lines, mut summary)) = rayon::join(
+            || bill.by_resource(),
+            || rayon::join(|| lines(bill), || one_pass(bill)),
+        );
+        summary.by_resource = by_resource;
+        summary.lines = lines;
+        summary
     }
 }
 
-/// Everything but the resources, in one pass over the rows.
-fn one_pass(bill: &Bill) -> Summary {
-    let (mut total, mut od) = (ExactSum::ZERO, ExactSum::ZERO);
-    let mut period: Option<(NaiveDate, NaiveDate)> = None;
-    let mut service: HashMap<&str, ExactSum, Fast> = HashMap::default();
-    let mut region: HashMap<&str, ExactSum, Fast> = HashMap::default();
-    let mut day: HashMap<NaiveDate, ExactSum, Fast> = HashMap::default();
-    let mut model: HashMap<PricingModel, ExactSum, Fast> = HashMap::default();
+/// The line items ([`Bill::lines`]), summed in the rows' order (their quantities are `Decimal`
+/// sums, which may round) in a hash map under borrowed keys.
+fn lines(bill: &Bill) -> Vec<BillLine> {
     let mut lines: HashMap<LineKeyRef<'_>, LineSums, Fast> = HashMap::default();
     for r in &bill.rows {
-        let cost = r.cost.amount();
-        total.add(cost);
-        od.add(r.on_demand_equivalent.amount());
-        period = Some(match period {
-            None => (r.day, r.day),
-            Some((first, last)) => (first.min(r.day), last.max(r.day)),
-        });
-        service.entry(r.service.as_str()).or_default().add(cost);
-        region.entry(r.region.as_str()).or_default().add(cost);
-        day.entry(r.day).or_default().add(cost);
-        model.entry(r.model).or_default().add(cost);
         add_to_line(lines.entry(r.line_key()).or_insert(NO_LINE), r);
     }
-    let owned = |m: HashMap<&str, ExactSum, Fast>| -> BTreeMap<String, Money> {
+    let lines: BTreeMap<LineKeyRef<'_>, LineSums> = lines.into_iter().collect();
+    lines.into_iter().map(BillLine::from_sum).collect()
+}
+
+/// (service, region, day, pricing model): the groups every sum but the resources' and the lines'
+/// is a union of (a bill has a few hundred).
+type Cell<'a> = (&'a str, &'a str, NaiveDate, PricingModel);
+
+/// Everything but the resources and the line items: the rows' costs summed by `Cell` in one pass
+/// (a row of the same cell as the row before it found without a lookup), then the cells' sums
+/// summed by each dimension and in all. The sums are exact, so this equals summing the rows by
+/// each dimension.
+fn one_pass(bill: &Bill) -> Summary {
+    let mut index: HashMap<Cell<'_>, usize, Fast> = HashMap::default();
+    let mut cells: Vec<(Cell<'_>, ExactSum, ExactSum)> = Vec::new();
+    let mut last: Option<(Cell<'_>, usize)> = None;
+    for r in &bill.rows {
+        let cell = (r.service.as_str(), r.region.as_str(), r.day, r.model);
+        let at = match last {
+            Some((c, at)) if c == cell => at,
+            _ => {
+                let next = cells.len();
+                let at = *index.entry(cell).or_insert(next);
+                if at == next {
+                    cells.push((cell, ExactSum::ZERO, ExactSum::ZERO));
+                }
+                last = Some((cell, at));
+                at
+            }
+        };
+        let (_, cost, od) = &mut cells[at];
+        cost.add(r.cost.amount());
+        od.add(r.on_demand_equivalent.amount());
+    }
+    let (mut total, mut od) = (ExactSum::ZERO, ExactSum::ZERO);
+    let mut service: BTreeMap<&str, ExactSum> = BTreeMap::new();
+    let mut region: BTreeMap<&str, ExactSum> = BTreeMap::new();
+    let mut day: BTreeMap<NaiveDate, ExactSum> = BTreeMap::new();
+    let mut model: BTreeMap<&str, ExactSum> = BTreeMap::new();
+    for ((s, r, d, m), cost, cell_od) in &cells {
+        total.add_sum(cost);
+        od.add_sum(cell_od);
+        service.entry(s).or_default().add_sum(cost);
+        region.entry(r).or_default().add_sum(cost);
+        day.entry(*d).or_default().add_sum(cost);
+        model.entry(m.as_str()).or_default().add_sum(cost);
+    }
+    let owned = |m: BTreeMap<&str, ExactSum>| -> BTreeMap<String, Money> {
         m.into_iter()
             .map(|(k, v)| (k.to_string(), v.money()))
             .collect()
     };
-    let lines: BTreeMap<LineKeyRef<'_>, LineSums> = lines.into_iter().collect();
     Summary {
         total: total.money(),
         on_demand_equivalent: od.money(),
-        period,
+        period: day
+            .keys()
+            .next()
+            .copied()
+            .zip(day.keys().next_back().copied()),
         by_service: owned(service),
         by_region: owned(region),
         by_day: day.into_iter().map(|(k, v)| (k, v.money())).collect(),
-        by_pricing_model: model
-            .into_iter()
-            .map(|(k, v)| (k.as_str().to_string(), v.money()))
-            .collect(),
+        by_pricing_model: owned(model),
         by_resource: Vec::new(),
-        lines: lines.into_iter().map(BillLine::from_sum).collect(),
+        lines: Vec::new(),
     }
 }
 
