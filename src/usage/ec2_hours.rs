@@ -116,10 +116,13 @@ pub(crate) struct Hourly {
     class_of: Vec<u32>,
     classes: HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
     class_keys: Vec<Vec<u8>>,
-    /// Per class, the hour last added to and its slot in `sums`: rows come an hour at a time, so
-    /// most rows find their slot here without a lookup.
-    current: Vec<(i64, u32)>,
-    slots: HashMap<(i64, u32), u32, foldhash::fast::FixedState>,
+    /// Per class, the hour last added to and its slot in `sums` (rows come an hour at a time, so
+    /// most rows find their slot here), and the latest hour it has a slot for (rows in time order
+    /// start each hour after it: a new slot, found without a lookup).
+    current: Vec<(i64, u32, i64)>,
+    /// Every (hour, class)'s slot, made when a row comes before its class's latest hour (rows
+    /// out of time order, or another thread's sums merged), and kept from then on.
+    slots: Option<HashMap<(i64, u32), u32, foldhash::fast::FixedState>>,
     sums: Vec<HourSum>,
 }
 
@@ -132,7 +135,7 @@ impl Hourly {
             classes: HashMap::default(),
             class_keys: Vec::new(),
             current: Vec::new(),
-            slots: HashMap::default(),
+            slots: None,
             sums: Vec::new(),
         }
     }
@@ -179,7 +182,7 @@ impl Hourly {
         let c = self.class_keys.len() as u32;
         self.class_keys.push(key.clone());
         self.classes.insert(key, c);
-        self.current.push((i64::MIN, 0));
+        self.current.push((i64::MIN, 0, i64::MIN));
         c
     }
 
@@ -200,21 +203,17 @@ impl Hourly {
 
     #[inline]
     fn add_sum(&mut self, class: u32, hour: i64, q: i128, started: i64) -> bool {
-        let (last, slot) = &mut self.current[class as usize];
-        if *last != hour {
-            let next = self.sums.len() as u32;
-            let s = *self.slots.entry((hour, class)).or_insert(next);
-            if s == next {
-                self.sums.push(HourSum {
-                    hour,
-                    class,
-                    q: 0,
-                    started: 0,
-                });
-            }
-            (*last, *slot) = (hour, s);
-        }
-        let sum = &mut self.sums[*slot as usize];
+        let (last, slot, latest) = self.current[class as usize];
+        let slot = if last == hour {
+            slot
+        } else {
+            let Some(s) = self.slot(class, hour, latest) else {
+                return false;
+            };
+            self.current[class as usize] = (hour, s, latest.max(hour));
+            s
+        };
+        let sum = &mut self.sums[slot as usize];
         match (sum.q.checked_add(q), sum.started.checked_add(started)) {
             (Some(q), Some(started)) => {
                 (sum.q, sum.started) = (q, started);
@@ -222,6 +221,36 @@ impl Hourly {
             }
             _ => false,
         }
+    }
+
+    /// The slot of (`hour`, `class`), made when new; `None` when there are too many.
+    fn slot(&mut self, class: u32, hour: i64, latest: i64) -> Option<u32> {
+        let next = u32::try_from(self.sums.len()).ok()?;
+        if hour > latest {
+            // After the class's latest hour: no slot yet.
+            if let Some(slots) = &mut self.slots {
+                slots.insert((hour, class), next);
+            }
+        } else {
+            let sums = &self.sums;
+            let slots = self.slots.get_or_insert_with(|| {
+                sums.iter()
+                    .enumerate()
+                    .map(|(i, s)| ((s.hour, s.class), i as u32))
+                    .collect()
+            });
+            let s = *slots.entry((hour, class)).or_insert(next);
+            if s != next {
+                return Some(s);
+            }
+        }
+        self.sums.push(HourSum {
+            hour,
+            class,
+            q: 0,
+            started: 0,
+        });
+        Some(next)
     }
 
     /// Adds another thread's sums (its classes renumbered as this one's); false on overflow.
