@@ -149,8 +149,8 @@ pub struct Ec2Hour {
     /// The instance, for spot usage (each pays its own hour's price); empty for on-demand usage,
     /// which is summed over instances because commitments apply to the hour's total.
     pub resource_id: CompactString,
-    /// What is priced (attr is the instance type).
-    pub key: UsageKey,
+    /// What is priced (attr is the instance type), shared by the key's hours.
+    pub key: std::sync::Arc<UsageKey>,
     /// Billable instance-seconds.
     pub seconds: Decimal,
 }

@@ -1275,16 +1275,11 @@ fn hourly(
     let mut sums: Vec<((i64, u32), i128)> = sums.into_iter().collect();
     sums.sort_unstable_by_key(|((hour, key), _)| (*hour, rank[*key as usize]));
     let owned = |v: Option<&str>| CompactString::from(v.unwrap_or_default());
-    let mut out = Vec::with_capacity(sums.len());
-    for ((hour, key), seconds) in sums {
-        let [region, attr, az, resource, os, purchase] = keys[key as usize];
-        let Some(hour) = DateTime::<Utc>::from_timestamp_millis(hour) else {
-            continue;
-        };
-        out.push(Ec2Hour {
-            hour,
-            resource_id: owned(resource),
-            key: UsageKey {
+    // Each key's texts made once, shared by its hours.
+    let shared: Vec<(CompactString, std::sync::Arc<UsageKey>)> = keys
+        .iter()
+        .map(|&[region, attr, az, resource, os, purchase]| {
+            let key = UsageKey {
                 service: "ec2".into(),
                 usage_type: "instance-seconds".into(),
                 region: owned(region),
@@ -1301,7 +1296,20 @@ fn hourly(
                 },
                 spot: purchase == Some("spot"),
                 az: owned(az),
-            },
+            };
+            (owned(resource), std::sync::Arc::new(key))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(sums.len());
+    for ((hour, key), seconds) in sums {
+        let (resource_id, key) = &shared[key as usize];
+        let Some(hour) = DateTime::<Utc>::from_timestamp_millis(hour) else {
+            continue;
+        };
+        out.push(Ec2Hour {
+            hour,
+            resource_id: resource_id.clone(),
+            key: key.clone(),
             seconds: to_decimal(seconds, SCALE as u32),
         });
     }
