@@ -26,10 +26,7 @@ pub fn price_file(
             rejects_path: None,
         },
     )?;
-    let mut bill = crate::bill::price_usage(cat, &read)?;
-    if let Some(h) = held {
-        crate::bill::apply_commitments(cat, &read, &mut bill, h)?;
-    }
+    let mut bill = crate::bill::price_with_commitments(cat, &read, held)?;
     attribute(&mut bill, usage)?;
     Ok((read, bill))
 }

@@ -404,10 +404,7 @@ fn run(cli: Cli) -> Result<()> {
                     usage.display()
                 );
             }
-            let mut bill = cloudcost::bill::price_usage(&cat, &read)?;
-            if let Some(held) = &held {
-                cloudcost::bill::apply_commitments(&cat, &read, &mut bill, held)?;
-            }
+            let mut bill = cloudcost::bill::price_with_commitments(&cat, &read, held.as_ref())?;
             if let Some(f) = spot_prices {
                 let text = std::fs::read_to_string(f)
                     .with_context(|| format!("reading spot prices {}", f.display()))?;

@@ -40,6 +40,27 @@ fn month_of(day: NaiveDate) -> (i32, u32) {
 /// Prices the usage read from a file (on-demand and spot; commitments are applied by
 /// [`super::apply_commitments`]).
 pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> {
+    price(catalog, usage, true)
+}
+
+/// Prices the usage and applies the commitments held, when any: the bill of [`price_usage`]
+/// then [`super::apply_commitments`], without making the EC2 on-demand rows that applying the
+/// commitments replaces (their prices are still looked up: a missing one is the same error).
+pub fn price_with_commitments(
+    catalog: &Catalog,
+    usage: &UsageRead,
+    held: Option<&super::contracts::Commitments>,
+) -> Result<Bill, Error> {
+    let Some(held) = held else {
+        return price_usage(catalog, usage);
+    };
+    let mut bill = price(catalog, usage, false)?;
+    super::apply_commitments(catalog, usage, &mut bill, held)?;
+    Ok(bill)
+}
+
+/// Prices the usage; `ec2_on_demand`: with the rows of EC2 on-demand usage.
+fn price(catalog: &Catalog, usage: &UsageRead, ec2_on_demand: bool) -> Result<Bill, Error> {
     // First, in order (tiers and free allowances accumulate in time order, and the first price
     // missing is the one reported), each day's rows are priced or, for EC2 on-demand days (most
     // of a big file's), their price and hours found: each (region, instance type, OS)'s price
@@ -67,6 +88,9 @@ pub fn price_usage(catalog: &Catalog, usage: &UsageRead) -> Result<Bill, Error> 
                     *e.insert(index(lines.len() - 1)?)
                 }
             };
+            if !ec2_on_demand {
+                continue;
+            }
             let hours = match hours_of.entry(d.billable.serialize()) {
                 Entry::Occupied(e) => *e.get(),
                 Entry::Vacant(e) => {

@@ -25,7 +25,7 @@ use crate::usage::UsageRead;
 
 pub use apply::{CommitmentUse, Coverage, apply_commitments};
 pub use contracts::Commitments;
-pub use engine::price_usage;
+pub use engine::{price_usage, price_with_commitments};
 pub use spot::apply_spot_prices;
 pub use summary::Summary;
 

@@ -682,3 +682,30 @@ fn example_bill_golden() {
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     insta::assert_snapshot!("cur1_bill_json", text);
 }
+
+/// `price_with_commitments` gives the bill of `price_usage` then `apply_commitments` (it only
+/// skips making the EC2 on-demand rows the commitments replace).
+#[test]
+fn pricing_with_commitments_is_pricing_then_applying_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cat = cloudcost::catalog::Catalog::embedded().unwrap();
+    let read = cloudcost::usage::read_usage(
+        &root.join("examples/usage.csv"),
+        &cat,
+        &cloudcost::usage::ReadOptions {
+            hourly_ec2: true,
+            rejects_path: None,
+        },
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(root.join("examples/commitments.toml")).unwrap();
+    let held = cloudcost::bill::Commitments::parse("commitments.toml", &text, &cat).unwrap();
+    let mut applied = cloudcost::bill::price_usage(&cat, &read).unwrap();
+    cloudcost::bill::apply_commitments(&cat, &read, &mut applied, &held).unwrap();
+    let direct = cloudcost::bill::price_with_commitments(&cat, &read, Some(&held)).unwrap();
+    assert!(applied.rows.iter().any(|r| r.service == "ec2"));
+    assert_eq!(format!("{direct:?}"), format!("{applied:?}"));
+    let plain = cloudcost::bill::price_with_commitments(&cat, &read, None).unwrap();
+    let priced = cloudcost::bill::price_usage(&cat, &read).unwrap();
+    assert_eq!(format!("{plain:?}"), format!("{priced:?}"));
+}
