@@ -154,11 +154,11 @@ impl Default for Series {
 
 /// Rows grouped by day and raw key fields, in two levels: the key fields (for each key column,
 /// the field's length in two bytes, `NULL_LEN` for null, and its bytes) name a series, found in a
-/// hash map; a series holds its current day, and its other days are in one vector of days. A file
-/// has far fewer series than groups (a resource's hourly rows make 24 groups of a series per
-/// day), so the map and the series stay small enough for the cache. Each `Groups` holds a
-/// (series, day) once; merging another appends its days, so the days of two `Groups` merged may
-/// hold a (series, day) twice, whose parts are then summed (`SeriesDay`).
+/// hash map; a series holds its current day, and its other days are parked in one store
+/// (`Days`). A file has far fewer series than groups (a resource's hourly rows make 24 groups of
+/// a series per day), so the map and the series stay small enough for the cache. Each `Groups`
+/// holds a (series, day) once; merging another appends its days, so the days of two `Groups`
+/// merged may hold a (series, day) twice, whose parts are then summed (`SeriesDay`).
 pub(crate) struct Groups {
     map: Map,
     series: Vec<Series>,
