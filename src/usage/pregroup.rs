@@ -1756,6 +1756,53 @@ mod tests {
     }
 
     #[test]
+    fn days_past_a_chunk_are_found_again_and_merged_whole() {
+        // More days than one chunk holds, in each of two `Groups`: series `a` a day each, `b`
+        // every other day, then a row of an early day again (found in the chain, not added).
+        let days = CHUNK as i64 + 100;
+        let part = |offset: i64| {
+            let mut g = Groups::new(1, None);
+            for d in 0..days {
+                let start = (offset + d) * DAY_MS;
+                g.add(
+                    Some(start),
+                    Some(start + 1000),
+                    Some(1),
+                    [Some(&b"a"[..])].into_iter(),
+                );
+                if d % 2 == 0 {
+                    g.add(
+                        Some(start),
+                        Some(start + 1000),
+                        Some(2),
+                        [Some(&b"b"[..])].into_iter(),
+                    );
+                }
+            }
+            g.add(
+                Some(offset * DAY_MS),
+                Some(offset * DAY_MS + 1000),
+                Some(5),
+                [Some(&b"a"[..])].into_iter(),
+            );
+            g
+        };
+        let mut first = part(0);
+        assert!(first.days.chunks.len() > 1);
+        // The second part overlaps the first by 10 days.
+        first.merge(part(days - 10));
+        let frames = first.into_series_frames(&["k"]).unwrap();
+        let a = days_of(&frames, "a");
+        assert_eq!(a.len(), 2 * days as usize);
+        assert_eq!(a.iter().map(|d| d.1).sum::<u64>(), 2 * days as u64 + 2);
+        assert_eq!(a.iter().map(|d| d.2).sum::<i128>(), 2 * days as i128 + 10);
+        assert_eq!(a[0], (Some(0), 2, 6));
+        let b = days_of(&frames, "b");
+        assert_eq!(b.len(), days as usize);
+        assert_eq!(b.iter().map(|d| d.2).sum::<i128>(), 2 * b.len() as i128);
+    }
+
+    #[test]
     fn merged_groups_keep_each_part_of_a_day_and_their_sums() {
         let part = |qs: &[(i64, i128)]| {
             let mut g = Groups::new(1, None);
