@@ -233,12 +233,16 @@ impl Bill {
             .collect()
     }
 
-    /// Cost and quantity by (service, component, pricing model, unit): the bill's line items.
+    /// Cost and quantity by (service, component, pricing model, unit): the bill's line items,
+    /// in key order. Summed in the rows' order (the quantities are `Decimal` sums, which may
+    /// round) in a hash map under borrowed keys, then ordered.
     pub fn lines(&self) -> Vec<BillLine> {
-        let mut m: BTreeMap<LineKeyRef<'_>, LineSums> = BTreeMap::new();
+        let mut m: HashMap<LineKeyRef<'_>, LineSums, foldhash::fast::FixedState> =
+            HashMap::default();
         for r in &self.rows {
             add_to_line(m.entry(r.line_key()).or_insert(NO_LINE), r);
         }
+        let m: BTreeMap<LineKeyRef<'_>, LineSums> = m.into_iter().collect();
         m.into_iter().map(BillLine::from_sum).collect()
     }
 

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Bill, BillLine, LineKeyRef, LineSums, NO_LINE, PricingModel, add_to_line};
+use super::{Bill, BillLine, PricingModel};
 use crate::money::{ExactSum, Money};
 use chrono::NaiveDate;
 
@@ -43,23 +43,12 @@ impl Summary {
         // (A panic in a part is re-raised here, as it would be had it run on this thread.)
         let (by_resource, (lines, mut summary)) = rayon::join(
             || bill.by_resource(),
-            || rayon::join(|| lines(bill), || one_pass(bill)),
+            || rayon::join(|| bill.lines(), || one_pass(bill)),
         );
         summary.by_resource = by_resource;
         summary.lines = lines;
         summary
     }
-}
-
-/// The line items ([`Bill::lines`]), summed in the rows' order (their quantities are `Decimal`
-/// sums, which may round) in a hash map under borrowed keys.
-fn lines(bill: &Bill) -> Vec<BillLine> {
-    let mut lines: HashMap<LineKeyRef<'_>, LineSums, Fast> = HashMap::default();
-    for r in &bill.rows {
-        add_to_line(lines.entry(r.line_key()).or_insert(NO_LINE), r);
-    }
-    let lines: BTreeMap<LineKeyRef<'_>, LineSums> = lines.into_iter().collect();
-    lines.into_iter().map(BillLine::from_sum).collect()
 }
 
 /// (service, region, day, pricing model): the groups every sum but the resources' and the lines'
