@@ -568,13 +568,6 @@ fn fast_days(
 ) -> Option<Vec<ResourceDay>> {
     let sids = fast.column("sid").ok()?.u32().ok()?;
     let windows = fast.column("windows").ok()?.bool().ok()?;
-    let n_sids = days.iter().map(|d| d.sid as usize + 1).max().unwrap_or(0);
-    let mut class: Vec<Option<(u32, bool)>> = vec![None; n_sids];
-    for ((sid, windows), &cid) in sids.iter().zip(windows.iter()).zip(cids) {
-        if let Some(c) = class.get_mut(sid? as usize) {
-            *c = Some((cid, windows.unwrap_or(false)));
-        }
-    }
     let texts = USAGE_KEY
         .iter()
         .map(|c| Some(fast.column(c).ok()?.str().ok()?.rechunk().into_owned()))
@@ -602,10 +595,12 @@ fn fast_days(
     // order of (day, rank): each day's (rank, quantity and billable quantity at `SCALE` places,
     // rows), taken in the order the days are stored (which keeps the reads in order: the days
     // of a day are mostly together), then each day's sorted by rank and summed by rank.
+    // Each series' rank and whether it is Windows (`None`: a slow resource's).
+    let n_sids = days.iter().map(|d| d.sid as usize + 1).max().unwrap_or(0);
     let mut rank_of: Vec<Option<(u32, bool)>> = vec![None; n_sids];
-    for (sid, c) in class.iter().enumerate() {
-        if let Some((cid, windows)) = c {
-            rank_of[sid] = Some((*rank.get(*cid as usize)?, *windows));
+    for ((sid, windows), &cid) in sids.iter().zip(windows.iter()).zip(cids) {
+        if let Some(r) = rank_of.get_mut(sid? as usize) {
+            *r = Some((*rank.get(cid as usize)?, windows.unwrap_or(false)));
         }
     }
     type Entry = (u32, i128, i128, u64);
