@@ -443,6 +443,9 @@ fn grouped_plan(
         ])
 }
 
+/// The column of `classify`'s series that says their resource id is null.
+const NO_ID: &str = "__no_resource_id";
+
 /// Validates and prices the groups (the second half of the module doc): the series (one per
 /// combination of raw key values, a few thousand) are canonicalized and checked, the days (one per
 /// series and day, a few hundred thousand) only summed.
@@ -483,12 +486,50 @@ fn classify(
         .any(false)
         .over([col("resource_id")])
         .map_err(|e| unreadable(file, e))?;
-    let classified = series
+    // The reason chain (some twenty tests, each a pass over the column) runs once per distinct
+    // combination of the columns it reads, where a resource's id is only null or not: a few
+    // hundred combinations where the series are thousands (one or more per resource). Its
+    // reasons are joined back to the series, nulls matching nulls, in the series' order.
+    let reason = reason_of(checks(catalog), true);
+    let mut read: Vec<PlSmallStr> = polars_plan::utils::expr_to_leaf_column_names(&reason);
+    read.sort_unstable();
+    read.dedup();
+    let mut by: Vec<Expr> = read
+        .into_iter()
+        .filter(|c| c.as_str() != "resource_id")
+        .map(col)
+        .collect();
+    by.push(col(NO_ID));
+    let canonical = series
         .lazy()
         .select(canonical)
         .with_column(price_attr().alias("attr"))
         .with_column(price_key().alias("key"))
-        .with_column(reason_of(checks(catalog), true).alias(REASON))
+        .with_column(col("resource_id").is_null().alias(NO_ID));
+    let reasons = canonical
+        .clone()
+        .select(by.clone())
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(
+            when(col(NO_ID))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(lit(""))
+                .alias("resource_id"),
+        )
+        .with_column(reason.alias(REASON))
+        .drop(cols(["resource_id"]));
+    let classified = canonical
+        .join(
+            reasons,
+            by.clone(),
+            by,
+            JoinArgs {
+                nulls_equal: true,
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .drop(cols([NO_ID]))
         .with_column(slow_resource.alias("slow"))
         .collect()
         .map_err(|e| unreadable(file, e))?;
