@@ -18,7 +18,7 @@ use crate::catalog::{Catalog, Confidence, Ec2Model, Os};
 use crate::error::{Error, MissingPrice};
 use crate::money::Money;
 use crate::pricing::{LineItem, PriceError, Pricer};
-use crate::usage::{ResourceDay, UsageRead};
+use crate::usage::{ResourceDay, UsageKey, UsageRead};
 
 /// Hours in the calendar month of `day`.
 pub fn month_hours(day: NaiveDate) -> Decimal {
@@ -72,30 +72,56 @@ fn price(catalog: &Catalog, usage: &UsageRead, ec2_on_demand: bool) -> Result<Bi
     let mut line_of: HashMap<(&str, &str, Os), u32, FixedState> = HashMap::default();
     let mut hour_values: Vec<Decimal> = Vec::new();
     let mut hours_of: HashMap<[u8; 16], u32, FixedState> = HashMap::default();
+    // Each key's line (`None`: not EC2 on-demand), found by the key's address: a resource's
+    // days share their key, so its texts are read once per key, not once per day.
+    let mut line_by_key: HashMap<*const UsageKey, Option<u32>, FixedState> = HashMap::default();
+    // The billable quantity of the day before and its hours (most days of a file are alike).
+    let mut last_hours: Option<([u8; 16], u32)> = None;
     for (day, d) in usage.days.iter().enumerate() {
         let k = &d.key;
-        if k.service == "ec2" && !k.spot {
-            let line = match line_of.entry((k.region.as_str(), k.attr.as_str(), k.os)) {
-                Entry::Occupied(e) => *e.get(),
-                Entry::Vacant(e) => {
-                    let price = catalog.ec2_price(&k.region, &k.attr, k.os, Ec2Model::OnDemand)?;
-                    lines.push(OnDemandLine {
-                        hourly: price.hourly,
-                        confidence: price.provenance.confidence,
-                        component: format!("Instance usage ({}, on-demand, {})", k.os, k.attr)
-                            .into(),
-                    });
-                    *e.insert(index(lines.len() - 1)?)
-                }
-            };
+        let line = match line_by_key.entry(std::sync::Arc::as_ptr(k)) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => *e.insert(if k.service == "ec2" && !k.spot {
+                Some(
+                    match line_of.entry((k.region.as_str(), k.attr.as_str(), k.os)) {
+                        Entry::Occupied(e) => *e.get(),
+                        Entry::Vacant(e) => {
+                            let price =
+                                catalog.ec2_price(&k.region, &k.attr, k.os, Ec2Model::OnDemand)?;
+                            lines.push(OnDemandLine {
+                                hourly: price.hourly,
+                                confidence: price.provenance.confidence,
+                                component: format!(
+                                    "Instance usage ({}, on-demand, {})",
+                                    k.os, k.attr
+                                )
+                                .into(),
+                            });
+                            *e.insert(index(lines.len() - 1)?)
+                        }
+                    },
+                )
+            } else {
+                None
+            }),
+        };
+        if let Some(line) = line {
             if !ec2_on_demand {
                 continue;
             }
-            let hours = match hours_of.entry(d.billable.serialize()) {
-                Entry::Occupied(e) => *e.get(),
-                Entry::Vacant(e) => {
-                    hour_values.push(d.billable / Decimal::from(3600));
-                    *e.insert(index(hour_values.len() - 1)?)
+            let billable = d.billable.serialize();
+            let hours = match last_hours {
+                Some((b, h)) if b == billable => h,
+                _ => {
+                    let h = match hours_of.entry(billable) {
+                        Entry::Occupied(e) => *e.get(),
+                        Entry::Vacant(e) => {
+                            hour_values.push(d.billable / Decimal::from(3600));
+                            *e.insert(index(hour_values.len() - 1)?)
+                        }
+                    };
+                    last_hours = Some((billable, h));
+                    h
                 }
             };
             slots.push(Slot::OnDemand {
