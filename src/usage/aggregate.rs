@@ -632,6 +632,17 @@ fn fast_days(
     for (r, &cid) in by_rank.iter().enumerate() {
         rank[cid as usize] = r as u32;
     }
+    // The templates made again in rank order, which allocates their keys in that order: each
+    // day's resource-days are made in rank order, and reading their keys (here and when the
+    // bill's rows are made from them) then walks memory in order instead of jumping about.
+    let templates: Vec<ResourceDay> = by_rank
+        .iter()
+        .map(|&cid| {
+            let row = firsts[cid as usize] as usize;
+            let texts: [Option<&str>; 8] = std::array::from_fn(|c| texts[c].get(row));
+            resource_day(None, texts, Decimal::ZERO, Decimal::ZERO, 0)
+        })
+        .collect();
     // The days of the series priced from sums (those of slow resources are not in `fast`), in
     // order of (day, rank): each day's (rank, quantity and billable quantity at `SCALE` places,
     // rows), taken in the order the days are stored (which keeps the reads in order: the days
@@ -724,7 +735,7 @@ fn fast_days(
                 billable = billable.checked_add(db)?;
                 n = n.checked_add(dn)?;
             }
-            templates.get(*by_rank.get(run[0].0 as usize)? as usize)?;
+            templates.get(run[0].0 as usize)?;
             let to = from + run.len();
             runs.push((u32::try_from(b).ok()?, from as u32, u32::try_from(to).ok()?));
             from = to;
@@ -751,7 +762,7 @@ fn fast_days(
                 billable += db;
                 n += dn;
             }
-            let mut d = templates[by_rank[run[0].0 as usize] as usize].clone();
+            let mut d = templates[run[0].0 as usize].clone();
             d.day = day_of(*day);
             d.quantity = decimal(q);
             d.billable = decimal(billable);
