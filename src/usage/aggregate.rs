@@ -500,13 +500,13 @@ fn classify(
         .map(col)
         .collect();
     by.push(col(NO_ID));
-    let canonical = series
+    let checked = series
         .lazy()
         .select(canonical)
         .with_column(price_attr().alias("attr"))
         .with_column(price_key().alias("key"))
         .with_column(col("resource_id").is_null().alias(NO_ID));
-    let reasons = canonical
+    let reasons = checked
         .clone()
         .select(by.clone())
         .unique(None, UniqueKeepStrategy::Any)
@@ -518,7 +518,7 @@ fn classify(
         )
         .with_column(reason.alias(REASON))
         .drop(cols(["resource_id"]));
-    let classified = canonical
+    let classified = checked
         .join(
             reasons,
             by.clone(),
@@ -613,9 +613,9 @@ fn fast_days(
         .iter()
         .map(|c| Some(fast.column(c).ok()?.str().ok()?.rechunk().into_owned()))
         .collect::<Option<Vec<StringChunked>>>()?;
-    // Each canonical key's resource-day, made once (its day and sums are set per day), and its
-    // rank in the order of `scan::sort_days` (resource id, then key): the days are made in that
-    // order, which sorting them then only has to check.
+    // Each canonical key's resource-day (its day and sums are set per day), and its rank in the
+    // order of `scan::sort_days` (resource id, then key): the days are made in that order, which
+    // sorting them then only has to check.
     let templates: Vec<ResourceDay> = firsts
         .iter()
         .map(|&row| {
