@@ -616,13 +616,12 @@ fn fast_days(
     // Each canonical key's resource-day (its day and sums are set per day), and its rank in the
     // order of `scan::sort_days` (resource id, then key): the days are made in that order, which
     // sorting them then only has to check.
-    let templates: Vec<ResourceDay> = firsts
-        .iter()
-        .map(|&row| {
-            let texts: [Option<&str>; 8] = std::array::from_fn(|c| texts[c].get(row as usize));
-            resource_day(None, texts, Decimal::ZERO, Decimal::ZERO, 0)
-        })
-        .collect();
+    let template = |cid: usize| {
+        let row = firsts[cid] as usize;
+        let texts: [Option<&str>; 8] = std::array::from_fn(|c| texts[c].get(row));
+        resource_day(None, texts, Decimal::ZERO, Decimal::ZERO, 0)
+    };
+    let templates: Vec<ResourceDay> = (0..firsts.len()).map(template).collect();
     let mut by_rank: Vec<u32> = (0..templates.len() as u32).collect();
     by_rank.sort_unstable_by(|&a, &b| {
         let (a, b) = (&templates[a as usize], &templates[b as usize]);
@@ -635,14 +634,7 @@ fn fast_days(
     // The templates made again in rank order, which allocates their keys in that order: each
     // day's resource-days are made in rank order, and reading their keys (here and when the
     // bill's rows are made from them) then walks memory in order instead of jumping about.
-    let templates: Vec<ResourceDay> = by_rank
-        .iter()
-        .map(|&cid| {
-            let row = firsts[cid as usize] as usize;
-            let texts: [Option<&str>; 8] = std::array::from_fn(|c| texts[c].get(row));
-            resource_day(None, texts, Decimal::ZERO, Decimal::ZERO, 0)
-        })
-        .collect();
+    let templates: Vec<ResourceDay> = by_rank.iter().map(|&cid| template(cid as usize)).collect();
     // The days of the series priced from sums (those of slow resources are not in `fast`), in
     // order of (day, rank): each day's (rank, quantity and billable quantity at `SCALE` places,
     // rows), taken in the order the days are stored (which keeps the reads in order: the days
