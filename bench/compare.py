@@ -4,7 +4,7 @@
 For each benchmarked file it reads
   <case>.cloudcost.json      `cloudcost estimate FILE --format json` output (total in cents)
   <case>.cloudcost.time      `/usr/bin/time -v` report of that run (peak RSS, exit status)
-  <case>.cloudcost.hf.json   hyperfine (or fallback) timings
+  <case>.cloudcost.hf.json   timings (bench/interleave.py, in hyperfine's layout)
   <case>.cloudcost.lines.csv `cloudcost estimate FILE --format csv` output (per-line exact quantities)
   <case>.duckdb.json / .time / .hf.json   the same for bench/duckdb_estimate.py
   <case>.duckdb-validate.*   the same for bench/duckdb_estimate.py --validate
@@ -62,7 +62,7 @@ def time_report(p: Path) -> dict:
 
 
 def cpu_seconds(p: Path):
-    """Mean user + system CPU seconds per run (hyperfine); less sensitive to other load than wall time."""
+    """Mean user + system CPU seconds per run; less sensitive to other load than wall time."""
     hf = load_json(p)
     if not hf or not hf.get("results"):
         return None

@@ -5,13 +5,15 @@
 #
 # 1. generates the usage files if missing (bench/generate.py) into $BENCH_DATA (outside the repo),
 # 2. builds the release binary into a separate target dir at low priority,
-# 3. for each file: `cloudcost estimate FILE --format json` once under /usr/bin/time -v (peak RSS;
-#    this run also warms the page cache), then $BENCH_RUNS timed runs with hyperfine (or a plain
-#    loop and the median when hyperfine is missing); the same for bench/duckdb_estimate.py (the
-#    plain query, then with --validate: the same per-row checks and resource-day aggregation
-#    cloudcost does); one more `--format csv` run of cloudcost for the exact-sum check,
+# 3. for each file: each command once under /usr/bin/time -v (peak RSS; this run also warms the
+#    page cache and writes the output compare.py checks): `cloudcost estimate FILE --format json`,
 #    the full commitment-aware bill (`--commitments bench/commitments.toml`: reserved instances of
-#    the c5 and m5 families in us-east-1) is measured the same way,
+#    the c5 and m5 families in us-east-1), bench/duckdb_estimate.py (the plain query) and
+#    bench/duckdb_estimate.py --validate (the same per-row checks and resource-day aggregation
+#    cloudcost does); then $BENCH_RUNS timed rounds in which the four commands take turns
+#    (bench/interleave.py: back-to-back repeats of one command can land in a fast or slow spell of
+#    the machine and skew the comparison by 20-30%); one more `--format csv` run of cloudcost for
+#    the exact-sum check,
 # 4. prints a table (bench/compare.py) and the issue's goals checked against the 10M-row files.
 #
 # Settings (environment):
@@ -20,7 +22,7 @@
 #   BENCH_ROWS      row counts                              (default "1000000 10000000")
 #   BENCH_VARIANTS  ondemand and/or mixed                   (default "ondemand mixed")
 #   BENCH_FORMATS   csv and/or parquet                      (default "csv parquet")
-#   BENCH_RUNS      timed runs per command                  (default 3)
+#   BENCH_RUNS      timed rounds per file                   (default 7)
 #   BENCH_TIMEOUT   seconds before a single run is killed   (default 1800)
 #   BENCH_BUILD=0   skip the cargo build (use the binary already in $BENCH_TARGET)
 #   BENCH_REV       build this git revision (e.g. HEAD, a tag) from a clean `git archive` export
@@ -39,7 +41,7 @@ TARGET="${BENCH_TARGET:-/work/bench-target}"
 ROWS="${BENCH_ROWS:-1000000 10000000}"
 VARIANTS="${BENCH_VARIANTS:-ondemand mixed}"
 FORMATS="${BENCH_FORMATS:-csv parquet}"
-RUNS="${BENCH_RUNS:-3}"
+RUNS="${BENCH_RUNS:-7}"
 TIMEOUT="${BENCH_TIMEOUT:-1800}"
 THREADS=2
 BIN="$TARGET/release/cloudcost"
@@ -53,8 +55,6 @@ if ! python3 -c 'import duckdb, pyarrow, numpy' 2>/dev/null; then
   exit 1
 fi
 [ -x /usr/bin/time ] || { echo "bench: needs /usr/bin/time (apt-get install -y time)" >&2; exit 1; }
-HYPERFINE="$(command -v hyperfine || true)"
-[ -n "$HYPERFINE" ] || echo "bench: hyperfine not found (apt-get install -y hyperfine); using a plain loop" >&2
 
 mkdir -p "$DATA" "$OUT"
 
@@ -107,7 +107,7 @@ BIN="$OUT/cloudcost"
   echo "binary:      sha256 $(sha256sum "$BIN" | cut -c1-16)"
   echo "rustc:       $(rustc --version)"
   echo "duckdb:      $(python3 -c 'import duckdb; print(duckdb.__version__)') (Python $(python3 -c 'import platform; print(platform.python_version())'), threads=$THREADS)"
-  echo "hyperfine:   ${HYPERFINE:+$($HYPERFINE --version)}"
+  echo "timing:      $RUNS interleaved rounds per file (bench/interleave.py)"
   echo "memory:"
   free -h
   echo "git status (src, Cargo.*):"
@@ -116,41 +116,22 @@ BIN="$OUT/cloudcost"
 cat "$OUT/machine.txt" >&2
 
 # --------------------------------------------------------------------------- measuring
-# timed NAME CMD...: $RUNS runs; writes $OUT/NAME.hf.json (hyperfine's format, "results[0].median").
-timed() {
-  local name="$1"; shift
-  if [ -n "$HYPERFINE" ]; then
-    "$HYPERFINE" --style basic --runs "$RUNS" --warmup 0 -N \
-      --export-json "$OUT/$name.hf.json" "timeout $TIMEOUT $(printf '%q ' "$@")" >&2 || return 1
-  else
-    local times=() t0 t1
-    for _ in $(seq "$RUNS"); do
-      t0=$(date +%s.%N)
-      timeout "$TIMEOUT" "$@" > /dev/null || return 1
-      t1=$(date +%s.%N)
-      times+=("$(echo "$t1 - $t0" | bc -l)")
-    done
-    python3 - "$OUT/$name.hf.json" "${times[@]}" <<'EOF'
-import json, statistics, sys
-t = [float(x) for x in sys.argv[2:]]
-json.dump({"results": [{"median": statistics.median(t), "mean": statistics.mean(t), "times": t}]}, open(sys.argv[1], "w"))
-EOF
-  fi
-}
-
-# measured NAME OUTFILE CMD...: one run under /usr/bin/time -v (stdout to OUTFILE), then timed.
-measured() {
+# once NAME OUTFILE CMD...: one run under /usr/bin/time -v (stdout to OUTFILE): peak RSS, exit
+# status, and the output compare.py checks; it also warms the page cache for the timed rounds.
+once() {
   local name="$1" outfile="$2"; shift 2
   log "$name: $*"
   if /usr/bin/time -v -o "$OUT/$name.time" timeout "$TIMEOUT" "$@" > "$outfile" 2> "$OUT/$name.stderr"; then
     grep -E 'Maximum resident|Elapsed' "$OUT/$name.time" >&2
-    timed "$name" "$@" || echo "bench: timed runs of $name failed" >&2
   else
     echo "bench: $name FAILED (see $OUT/$name.stderr and $OUT/$name.time):" >&2
     tail -5 "$OUT/$name.stderr" >&2 || true
     grep -E 'Maximum resident|Elapsed|Exit status|signal' "$OUT/$name.time" >&2 || true
+    return 1
   fi
 }
+
+q() { printf '%q ' "$@"; }
 
 for n in $ROWS; do
   for v in $VARIANTS; do
@@ -160,13 +141,22 @@ for n in $ROWS; do
       case="usage-$v-$label.$f"
       extra=()
       [ "$v" = ondemand ] || extra=(--all-services)
-      measured "$case.cloudcost" "$OUT/$case.cloudcost.json" "$BIN" estimate "$file" --format json
-      measured "$case.cloudcost-commitments" "$OUT/$case.cloudcost-commitments.json" \
-        "$BIN" estimate "$file" --commitments "$ROOT/bench/commitments.toml" --format json
-      measured "$case.duckdb" "$OUT/$case.duckdb.json" \
-        python3 "$ROOT/bench/duckdb_estimate.py" "$file" --threads "$THREADS" --json "${extra[@]}"
-      measured "$case.duckdb-validate" "$OUT/$case.duckdb-validate.json" \
-        python3 "$ROOT/bench/duckdb_estimate.py" "$file" --threads "$THREADS" --json --validate "${extra[@]}"
+      plain=("$BIN" estimate "$file" --format json)
+      commitments=("$BIN" estimate "$file" --commitments "$ROOT/bench/commitments.toml" --format json)
+      duck=(python3 "$ROOT/bench/duckdb_estimate.py" "$file" --threads "$THREADS" --json "${extra[@]}")
+      duck_validate=("${duck[@]}" --validate)
+      timed=()
+      once "$case.cloudcost" "$OUT/$case.cloudcost.json" "${plain[@]}" \
+        && timed+=("$case.cloudcost=$(q "${plain[@]}")")
+      once "$case.cloudcost-commitments" "$OUT/$case.cloudcost-commitments.json" "${commitments[@]}" \
+        && timed+=("$case.cloudcost-commitments=$(q "${commitments[@]}")")
+      once "$case.duckdb" "$OUT/$case.duckdb.json" "${duck[@]}" \
+        && timed+=("$case.duckdb=$(q "${duck[@]}")")
+      once "$case.duckdb-validate" "$OUT/$case.duckdb-validate.json" "${duck_validate[@]}" \
+        && timed+=("$case.duckdb-validate=$(q "${duck_validate[@]}")")
+      log "$case: $RUNS interleaved rounds of the commands that ran"
+      [ ${#timed[@]} -eq 0 ] || python3 "$ROOT/bench/interleave.py" "$OUT" "$RUNS" "$TIMEOUT" "${timed[@]}" \
+        || echo "bench: some timed runs of $case failed" >&2
       log "$case: cloudcost --format csv (exact-sum check, untimed)"
       timeout "$TIMEOUT" "$BIN" estimate "$file" --format csv > "$OUT/$case.cloudcost.lines.csv" 2>/dev/null \
         || echo "bench: cloudcost --format csv failed on $file" >&2
