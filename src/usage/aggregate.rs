@@ -621,9 +621,10 @@ fn fast_days(
         let texts: [Option<&str>; 8] = std::array::from_fn(|c| texts[c].get(row));
         resource_day(None, texts, Decimal::ZERO, Decimal::ZERO, 0)
     };
-    let templates: Vec<ResourceDay> = (0..firsts.len()).map(template).collect();
+    use rayon::prelude::*;
+    let templates: Vec<ResourceDay> = (0..firsts.len()).into_par_iter().map(template).collect();
     let mut by_rank: Vec<u32> = (0..templates.len() as u32).collect();
-    by_rank.sort_unstable_by(|&a, &b| {
+    by_rank.par_sort_unstable_by(|&a, &b| {
         let (a, b) = (&templates[a as usize], &templates[b as usize]);
         (&a.resource_id, &a.key).cmp(&(&b.resource_id, &b.key))
     });
@@ -634,106 +635,158 @@ fn fast_days(
     // The templates made again in rank order, which allocates their keys in that order: each
     // day's resource-days are made in rank order, and reading their keys (here and when the
     // bill's rows are made from them) then walks memory in order instead of jumping about.
-    let templates: Vec<ResourceDay> = by_rank.iter().map(|&cid| template(cid as usize)).collect();
+    // (On all threads: each makes a stretch of ranks, in order.)
+    let templates: Vec<ResourceDay> = by_rank
+        .par_iter()
+        .map(|&cid| template(cid as usize))
+        .collect();
     // The days of the series priced from sums (those of slow resources are not in `fast`), in
     // order of (day, rank): each day's (rank, quantity and billable quantity at `SCALE` places,
     // rows), taken in the order the days are stored (which keeps the reads in order: the days
     // of a day are mostly together), then each day's sorted by rank and summed by rank.
     // Each series' rank and whether it is Windows (`None`: a slow resource's).
-    let n_sids = days.iter().map(|d| d.sid as usize + 1).max().unwrap_or(0);
+    // (A day of a series not in `fast`, a slow resource's, is out of range or `None`.)
+    let n_sids = sids.iter().flatten().max().map_or(0, |s| s as usize + 1);
     let mut rank_of: Vec<Option<(u32, bool)>> = vec![None; n_sids];
     for ((sid, windows), &cid) in sids.iter().zip(windows.iter()).zip(cids) {
         if let Some(r) = rank_of.get_mut(sid? as usize) {
             *r = Some((*rank.get(cid as usize)?, windows.unwrap_or(false)));
         }
     }
-    type Entry = (u32, i128, i128, u64);
-    let mut buckets: Vec<(Option<i64>, Vec<Entry>)> = Vec::new();
-    let mut last: Option<(Option<i64>, usize)> = None;
-    for d in days.iter() {
-        // A slow resource's series.
-        let Some((r, windows)) = rank_of[d.sid as usize] else {
-            continue;
-        };
-        let billable = if windows {
-            match d.q_min() {
-                Some(q) => started_hours_of(q)
-                    .checked_mul(3600 * ONE)?
-                    .checked_mul(i128::from(d.rows()))?,
-                // As polars sums a null: nothing.
-                None => 0,
-            }
-        } else {
-            d.q()
-        };
-        let b = match last {
-            Some((day, b)) if day == d.day() => b,
-            _ => {
-                let b = match buckets.iter().position(|(day, _)| *day == d.day()) {
-                    Some(b) => b,
-                    None => {
-                        buckets.push((d.day(), Vec::new()));
-                        buckets.len() - 1
+    type Entry = DayEntry;
+    type Buckets = Vec<(Option<i64>, Vec<Entry>)>;
+    let threads = rayon::current_num_threads();
+    let series = rank_of.iter().filter(|r| r.is_some()).count();
+    // The stored days shared out among the threads in equal stretches, each stretch's entries
+    // put by day in the order they are stored.
+    let parts: Vec<Option<Buckets>> = days
+        .split(threads)
+        .par_iter()
+        .map(|stretch| {
+            let mut buckets: Buckets = Vec::new();
+            let mut last: Option<(Option<i64>, usize)> = None;
+            for d in stretch.iter().flat_map(|chunk| chunk.iter()) {
+                // A slow resource's series.
+                let Some((r, windows)) = rank_of.get(d.sid as usize).copied().flatten() else {
+                    continue;
+                };
+                let billable = if windows {
+                    match d.q_min() {
+                        Some(q) => started_hours_of(q)
+                            .checked_mul(3600 * ONE)?
+                            .checked_mul(i128::from(d.rows()))?,
+                        // As polars sums a null: nothing.
+                        None => 0,
+                    }
+                } else {
+                    d.q()
+                };
+                let b = match last {
+                    Some((day, b)) if day == d.day() => b,
+                    _ => {
+                        let b = match buckets.iter().position(|(day, _)| *day == d.day()) {
+                            Some(b) => b,
+                            None => {
+                                // Room for as many entries as the fullest day so far (at first,
+                                // one per series priced from sums): days are alike in size, and
+                                // a vector grown a push at a time copies its entries and writes
+                                // fresh memory at each doubling.
+                                let room = buckets.iter().map(|(_, e)| e.len()).max();
+                                let room = room.unwrap_or(series.div_ceil(threads));
+                                buckets.push((d.day(), Vec::with_capacity(room)));
+                                buckets.len() - 1
+                            }
+                        };
+                        last = Some((d.day(), b));
+                        b
                     }
                 };
-                last = Some((d.day(), b));
-                b
+                buckets[b].1.push((r, d.q(), billable, d.rows()));
             }
-        };
-        buckets[b].1.push((r, d.q(), billable, d.rows()));
-    }
-    // Each day's entries in order of rank. A file's days mostly list their series alike (each
-    // hour's rows name the resources in the same order), so the orders found for the days
-    // before (a few: the days each reading thread parked, or read in two parts, differ) are
-    // tried first: when a day's ranks come in the same sequence as one's, its entries are put in
-    // that order without sorting.
-    const ORDERS: usize = 8;
-    let mut orders: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
-    // The entries in order, written into the vector of the day before (the days are alike in
-    // size: no fresh memory per day).
-    let mut sorted: Vec<Entry> = Vec::new();
-    for (_, entries) in &mut buckets {
-        let alike = |ranks: &Vec<u32>| {
-            ranks.len() == entries.len() && ranks.iter().zip(&*entries).all(|(r, e)| *r == e.0)
-        };
-        let o = match orders.iter().position(|(ranks, _)| alike(ranks)) {
-            Some(o) => o,
-            None => {
-                let ranks: Vec<u32> = entries.iter().map(|e| e.0).collect();
-                let mut perm: Vec<u32> = (0..u32::try_from(entries.len()).ok()?).collect();
-                perm.sort_unstable_by_key(|&i| ranks[i as usize]);
-                if orders.len() == ORDERS {
-                    orders.remove(0);
-                }
-                orders.push((ranks, perm));
-                orders.len() - 1
+            Some(buckets)
+        })
+        .collect();
+    // Each day's parts: one where a single stretch holds the day, more where a day's days were
+    // stored in more than one stretch (the two reading threads each read part of it, say).
+    let mut buckets: Vec<(Option<i64>, Vec<Vec<Entry>>)> = Vec::new();
+    for part in parts {
+        for (day, entries) in part? {
+            match buckets.iter_mut().find(|(d, _)| *d == day) {
+                Some((_, parts)) => parts.push(entries),
+                None => buckets.push((day, vec![entries])),
             }
-        };
-        sorted.clear();
-        sorted.extend(orders[o].1.iter().map(|&i| entries[i as usize]));
-        std::mem::swap(entries, &mut sorted);
-    }
-    buckets.sort_unstable_by_key(|(day, _)| *day);
-    // Each (day, rank) run of entries is a resource-day: the runs found (and their sums checked)
-    // here, the resource-days made from them on all threads, in order, straight into the vector
-    // (making them is mostly writing 80 MB of fresh memory on a big file).
-    let mut runs: Vec<(u32, u32, u32)> = Vec::with_capacity(days.len());
-    for (b, (_, entries)) in buckets.iter().enumerate() {
-        let mut from = 0;
-        for run in entries.chunk_by(|a, b| a.0 == b.0) {
-            let (mut q, mut billable, mut n) = (0i128, 0i128, 0u64);
-            for &(_, dq, db, dn) in run {
-                q = q.checked_add(dq)?;
-                billable = billable.checked_add(db)?;
-                n = n.checked_add(dn)?;
-            }
-            templates.get(run[0].0 as usize)?;
-            let to = from + run.len();
-            runs.push((u32::try_from(b).ok()?, from as u32, u32::try_from(to).ok()?));
-            from = to;
         }
     }
-    use rayon::prelude::*;
+    // Each day's entries in order of rank, and their runs of one rank (a resource-day each),
+    // the days shared out among the threads in stretches of consecutive days. A file's days
+    // mostly list their series alike (each hour's rows name the resources in the same order),
+    // so the orders a thread found for the days before (a few: the days each reading thread
+    // parked differ) are tried first: when a part of a day has its ranks in the same sequence as
+    // one's, its entries are put in that order without sorting. The parts of a day, each in
+    // order, are then merged.
+    buckets.sort_unstable_by_key(|(day, _)| *day);
+    let stretch = buckets.len().div_ceil(rayon::current_num_threads()).max(1);
+    let day_runs: Vec<Option<Vec<(u32, u32)>>> = buckets
+        .par_chunks_mut(stretch)
+        .flat_map_iter(|stretch| {
+            const ORDERS: usize = 8;
+            let mut orders: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+            // The entries in order, written into the vector of the day before (the days are
+            // alike in size: no fresh memory per day).
+            let mut sorted: Vec<Entry> = Vec::new();
+            let mut out = Vec::with_capacity(stretch.len());
+            for (_, parts) in stretch.iter_mut() {
+                let mut fits = true;
+                for entries in parts.iter_mut() {
+                    let alike = |ranks: &Vec<u32>| {
+                        ranks.len() == entries.len()
+                            && ranks.iter().zip(&*entries).all(|(r, e)| *r == e.0)
+                    };
+                    let o = match orders.iter().position(|(ranks, _)| alike(ranks)) {
+                        Some(o) => o,
+                        None => {
+                            let ranks: Vec<u32> = entries.iter().map(|e| e.0).collect();
+                            let Ok(n) = u32::try_from(entries.len()) else {
+                                fits = false;
+                                break;
+                            };
+                            let mut perm: Vec<u32> = (0..n).collect();
+                            perm.sort_unstable_by_key(|&i| ranks[i as usize]);
+                            if orders.len() == ORDERS {
+                                orders.remove(0);
+                            }
+                            orders.push((ranks, perm));
+                            orders.len() - 1
+                        }
+                    };
+                    sorted.clear();
+                    sorted.extend(orders[o].1.iter().map(|&i| entries[i as usize]));
+                    std::mem::swap(entries, &mut sorted);
+                }
+                if !fits {
+                    out.push(None);
+                    continue;
+                }
+                while parts.len() > 1 {
+                    let (Some(b), Some(a)) = (parts.pop(), parts.pop()) else {
+                        break;
+                    };
+                    parts.push(merge_by_rank(a, b));
+                }
+                let entries = parts.first().map_or(&[][..], |e| &e[..]);
+                out.push(runs_of(entries, templates.len()));
+            }
+            out
+        })
+        .collect();
+    // Each (day, rank) run of entries is a resource-day: made on all threads, in order,
+    // straight into the vector (making them is mostly writing tens of megabytes of fresh memory
+    // on a big file).
+    let mut runs: Vec<(u32, u32, u32)> = Vec::with_capacity(days.len());
+    for (b, day) in day_runs.into_iter().enumerate() {
+        let b = u32::try_from(b).ok()?;
+        runs.extend(day?.into_iter().map(|(from, to)| (b, from, to)));
+    }
     let mut out = Vec::with_capacity(runs.len());
     out.par_extend(runs.par_iter().map_init(
         // Most days repeat a few sums (a whole day of an instance is 86,400 seconds): each is
@@ -745,8 +798,9 @@ fn fast_days(
                     .entry(m)
                     .or_insert_with(|| to_decimal(m, SCALE as u32))
             };
-            let (day, entries) = &buckets[b as usize];
-            let run = &entries[from as usize..to as usize];
+            let (day, parts) = &buckets[b as usize];
+            // Merged above: one part.
+            let run = &parts[0][from as usize..to as usize];
             // Checked above: the sums fit, the template is there.
             let (mut q, mut billable, mut n) = (0i128, 0i128, 0u64);
             for &(_, dq, db, dn) in run {
@@ -763,6 +817,51 @@ fn fast_days(
         },
     ));
     Some(out)
+}
+
+/// A resource-day's part as `fast_days` sums it: the canonical key's rank, the quantity and the
+/// billable quantity (at `SCALE` places), and the rows.
+type DayEntry = (u32, i128, i128, u64);
+
+/// Two vectors of entries in order of rank (their first field) merged into one in that order
+/// (entries of one rank from `a` first).
+fn merge_by_rank(a: Vec<DayEntry>, b: Vec<DayEntry>) -> Vec<DayEntry> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if b[j].0 < a[i].0 {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// The runs of one rank in a day's entries sorted by rank, as (from, to); `None` when a run's
+/// sums overflow or its rank is not below `ranks`.
+fn runs_of(entries: &[DayEntry], ranks: usize) -> Option<Vec<(u32, u32)>> {
+    let mut runs = Vec::new();
+    let mut from = 0;
+    for run in entries.chunk_by(|a, b| a.0 == b.0) {
+        let (mut q, mut billable, mut n) = (0i128, 0i128, 0u64);
+        for &(_, dq, db, dn) in run {
+            q = q.checked_add(dq)?;
+            billable = billable.checked_add(db)?;
+            n = n.checked_add(dn)?;
+        }
+        if run[0].0 as usize >= ranks {
+            return None;
+        }
+        let to = from + run.len();
+        runs.push((u32::try_from(from).ok()?, u32::try_from(to).ok()?));
+        from = to;
+    }
+    Some(runs)
 }
 
 /// Numbers the rows of `df` by their values in `columns` (text; nulls equal): each row's number,
@@ -884,6 +983,26 @@ fn hourly_query(
             col("q").sum().alias("q"),
             col("started_hours").sum().alias("started_hours"),
         ])
+}
+
+#[cfg(test)]
+mod merge_tests {
+    #[test]
+    fn parts_of_a_day_merge_in_order_of_rank_first_part_first() {
+        let a = vec![(1, 10, 10, 1), (3, 30, 30, 1), (5, 50, 50, 1)];
+        let b = vec![(0, 0, 0, 2), (3, 31, 31, 2), (6, 60, 60, 2)];
+        let merged = super::merge_by_rank(a, b);
+        let keys: Vec<(u32, i128)> = merged.iter().map(|e| (e.0, e.1)).collect();
+        assert_eq!(keys, [(0, 0), (1, 10), (3, 30), (3, 31), (5, 50), (6, 60)]);
+        assert_eq!(
+            super::runs_of(&merged, 7).unwrap(),
+            [(0, 1), (1, 2), (2, 4), (4, 5), (5, 6)]
+        );
+        // A rank without a template.
+        assert!(super::runs_of(&merged, 6).is_none());
+        // Sums that overflow.
+        assert!(super::runs_of(&[(0, i128::MAX, 0, 1), (0, 1, 0, 1)], 1).is_none());
+    }
 }
 
 #[cfg(test)]

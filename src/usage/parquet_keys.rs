@@ -206,9 +206,15 @@ impl ChunkPages {
         }
         let nullable = descriptor.max_def_level == 1;
         let range = chunk.byte_range();
-        let mut bytes = vec![0u8; usize::try_from(range.end.checked_sub(range.start)?).ok()?];
+        let len = range.end.checked_sub(range.start)?;
+        // Read into fresh capacity: `read_to_end` does not zero it first, as `read_exact` into a
+        // zeroed vector would.
+        let mut bytes = Vec::with_capacity(usize::try_from(len).ok()?);
         file.seek(SeekFrom::Start(range.start)).ok()?;
-        file.read_exact(&mut bytes).ok()?;
+        file.by_ref().take(len).read_to_end(&mut bytes).ok()?;
+        if bytes.len() as u64 != len {
+            return None;
+        }
         let pages = PageReader::new(
             Cursor::new(Buffer::from(bytes)),
             chunk,

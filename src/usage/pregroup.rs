@@ -1156,6 +1156,30 @@ impl Days {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &SeriesDay> {
         self.chunks.iter().flatten()
     }
+
+    /// The days in order, cut into `n` stretches of about as many days (fewer stretches when
+    /// there are fewer days), each as slices.
+    pub(crate) fn split(&self, n: usize) -> Vec<Vec<&[SeriesDay]>> {
+        let each = self.len().div_ceil(n.max(1)).max(1);
+        let mut out: Vec<Vec<&[SeriesDay]>> = Vec::new();
+        let mut room = 0;
+        for chunk in &self.chunks {
+            let mut chunk = &chunk[..];
+            while !chunk.is_empty() {
+                if room == 0 {
+                    out.push(Vec::new());
+                    room = each;
+                }
+                let (head, rest) = chunk.split_at(room.min(chunk.len()));
+                if let Some(stretch) = out.last_mut() {
+                    stretch.push(head);
+                }
+                room -= head.len();
+                chunk = rest;
+            }
+        }
+        out
+    }
 }
 
 /// One series' sums over one day; after two `Groups` are merged, over part of a day (the rows one
@@ -1627,6 +1651,39 @@ fn unsigned(s: &[u8]) -> Option<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_split_into_stretches_of_about_as_many_days_in_order() {
+        let mut days = Days::default();
+        let n = CHUNK + CHUNK / 2 + 7;
+        for i in 0..n {
+            let d = SeriesDay {
+                sid: i as u32,
+                prev: NONE,
+                day: 0,
+                acc: Acc::default(),
+            };
+            days.push(d).unwrap();
+        }
+        for threads in [1, 2, 3, 5] {
+            let stretches = days.split(threads);
+            assert_eq!(stretches.len(), threads.min(n));
+            let sizes: Vec<usize> = stretches
+                .iter()
+                .map(|s| s.iter().map(|c| c.len()).sum())
+                .collect();
+            assert_eq!(sizes.iter().sum::<usize>(), n);
+            assert!(sizes.iter().all(|&k| k <= n.div_ceil(threads)), "{sizes:?}");
+            let order: Vec<u32> = stretches
+                .iter()
+                .flatten()
+                .flat_map(|c| c.iter())
+                .map(|d| d.sid)
+                .collect();
+            assert_eq!(order, (0..n as u32).collect::<Vec<_>>());
+        }
+        assert!(Days::default().split(2).is_empty());
+    }
 
     #[test]
     fn separators_are_found_where_memchr_finds_them() {

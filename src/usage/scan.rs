@@ -866,9 +866,12 @@ pub(crate) fn read_usage_with(
 /// integers instead of text scattered over memory; the few resource-days of one resource and day
 /// are then sorted by key. The result is what a stable sort by (day, resource, key) gives.
 fn sort_days(days: &mut [ResourceDay]) {
-    // The fast path makes its days in this order: when no other path added any, they are checked.
-    if days.is_sorted_by(|a, b| (a.day, &a.resource_id, &a.key) <= (b.day, &b.resource_id, &b.key))
-    {
+    // The fast path makes its days in this order: when no other path added any, they are checked
+    // (on all threads).
+    use rayon::prelude::*;
+    if days.par_windows(2).all(|w| {
+        (w[0].day, &w[0].resource_id, &w[0].key) <= (w[1].day, &w[1].resource_id, &w[1].key)
+    }) {
         return;
     }
     let order: Vec<usize> = {
