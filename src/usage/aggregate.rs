@@ -872,8 +872,7 @@ fn canonical_ids(df: &DataFrame, columns: &[&str]) -> PolarsResult<(Vec<u32>, Ve
         .map(|c| Ok(df.column(c)?.str()?.rechunk().into_owned()))
         .collect::<PolarsResult<Vec<StringChunked>>>()?;
     let mut iters: Vec<_> = cols.iter().map(|c| c.iter()).collect();
-    let mut ids: std::collections::HashMap<Vec<Option<&str>>, u32> =
-        std::collections::HashMap::new();
+    let mut ids: HashMap<Vec<Option<&str>>, u32, foldhash::fast::FixedState> = HashMap::default();
     let (mut out, mut firsts) = (Vec::with_capacity(df.height()), Vec::new());
     for row in 0..df.height() {
         let key: Vec<Option<&str>> = iters.iter_mut().map(|it| it.next().flatten()).collect();
