@@ -168,8 +168,46 @@ pub(crate) struct Groups {
     buf: Vec<u8>,
     /// EC2 usage by clock hour, when asked for (see `ec2_hours.rs`).
     hourly: Option<Hourly>,
+    /// The texts of the Parquet dictionaries read so far, numbered (`add_paged`).
+    interned: Interned,
     /// Set when a sum overflows or a field is too long to encode: the caller gives up.
     failed: bool,
+}
+
+/// The key texts of the Parquet dictionaries `Groups::add_paged` has read, numbered per column in
+/// the order first read (from 1; 0 is null), and the series of each combination of numbers
+/// found. Each row group has dictionaries of its own, whose codes name the same texts in
+/// another order: a row group's combinations of codes are new to it, but their numbers mostly
+/// are not, and finding a series by numbers is cheaper than by its key's texts.
+#[derive(Default)]
+struct Interned {
+    numbers: Vec<HashMap<Box<str>, u32, foldhash::fast::FixedState>>,
+    series: HashMap<CodeRow, u32, foldhash::fast::FixedState>,
+}
+
+impl Interned {
+    /// Each of a row group's key columns' codes (0: null, `c`: `texts[c - 1]`) as numbers;
+    /// `None` when a column has more texts than numbers fit.
+    fn numbers_of(&mut self, texts: &[&[Box<str>]]) -> Option<Vec<Vec<u32>>> {
+        if self.numbers.len() < texts.len() {
+            self.numbers.resize_with(texts.len(), HashMap::default);
+        }
+        let mut out = Vec::with_capacity(texts.len());
+        for (column, numbers) in texts.iter().zip(&mut self.numbers) {
+            let mut of_code = Vec::with_capacity(column.len() + 1);
+            of_code.push(0);
+            for text in column.iter() {
+                let next = u32::try_from(numbers.len() + 1).ok()?;
+                let n = match numbers.get(text) {
+                    Some(&n) => n,
+                    None => *numbers.entry(text.clone()).or_insert(next),
+                };
+                of_code.push(n);
+            }
+            out.push(of_code);
+        }
+        Some(out)
+    }
 }
 
 impl Groups {
@@ -183,6 +221,7 @@ impl Groups {
             keys,
             buf: Vec::with_capacity(256),
             hourly: hourly.map(|spec| Hourly::new(spec, keys)),
+            interned: Interned::default(),
             failed: false,
         }
     }
@@ -548,7 +587,11 @@ impl Groups {
     pub(crate) fn add_paged(&mut self, g: &PagedGroup) -> Result<(), usize> {
         let keys = self.keys;
         let texts: Vec<&[Box<str>]> = g.texts.iter().map(|t| &t[..]).collect();
-        let mut finder = PackedSeries::new(&g.packing, texts[g.pivot].len());
+        let Some(numbers) = self.interned.numbers_of(&texts) else {
+            self.failed = true;
+            return Ok(());
+        };
+        let mut finder = PackedSeries::new(&g.packing, texts[g.pivot].len(), numbers);
         let mut columns: Vec<_> = g.pages.iter().map(ChunkPages::positions).collect();
         // Each column's codes in the window, or the one code of all its rows (a run: most key
         // columns hold one text over many rows, and times one hour's).
@@ -795,6 +838,8 @@ impl CodeSeries {
 /// once.
 struct PackedSeries<'a> {
     packing: &'a [(u32, u32)],
+    /// Each key column's codes as numbers (`Interned`).
+    numbers: Vec<Vec<u32>>,
     seen: Vec<(u64, u32)>,
     by_packed: HashMap<u64, u32, foldhash::fast::FixedState>,
     by_pivot: Vec<u32>,
@@ -802,9 +847,10 @@ struct PackedSeries<'a> {
 
 impl<'a> PackedSeries<'a> {
     /// For codes packed as `packing` says, the pivot's codes being at most `pivot_texts`.
-    fn new(packing: &'a [(u32, u32)], pivot_texts: usize) -> Self {
+    fn new(packing: &'a [(u32, u32)], pivot_texts: usize, numbers: Vec<Vec<u32>>) -> Self {
         PackedSeries {
             packing,
+            numbers,
             seen: Vec::new(),
             by_packed: HashMap::default(),
             by_pivot: vec![u32::MAX; pivot_texts + 1],
@@ -841,23 +887,38 @@ impl<'a> PackedSeries<'a> {
         Some(self.seen[j as usize].1)
     }
 
-    /// The series of a combination not seen before, found by its texts.
+    /// The series of a combination not seen before in this row group: found by its texts'
+    /// numbers when they were seen together before, else by its texts.
     #[cold]
     fn new_series(&self, groups: &mut Groups, packed: u64, texts: &[&[Box<str>]]) -> Option<u32> {
-        let mut fields = Vec::with_capacity(texts.len());
-        for (c, texts) in texts.iter().enumerate() {
+        let mut codes = [0u32; CODES];
+        let mut numbers = CodeRow([0; CODES]);
+        for (c, ((code, number), of_code)) in codes
+            .iter_mut()
+            .zip(&mut numbers.0)
+            .zip(&self.numbers)
+            .enumerate()
+            .take(texts.len())
+        {
             let (shift, bits) = *self.packing.get(c)?;
-            let code = if bits == 0 {
-                0
-            } else {
-                (packed >> shift) & (u64::MAX >> (64 - bits))
-            };
+            if bits > 0 {
+                *code = u32::try_from((packed >> shift) & (u64::MAX >> (64 - bits))).ok()?;
+            }
+            *number = *of_code.get(*code as usize)?;
+        }
+        if let Some(&series) = groups.interned.series.get(&numbers) {
+            return Some(series);
+        }
+        let mut fields = Vec::with_capacity(texts.len());
+        for (texts, &code) in texts.iter().zip(&codes) {
             fields.push(match code {
                 0 => None,
-                c => Some(texts.get(usize::try_from(c).ok()? - 1)?.as_bytes()),
+                c => Some(texts.get(c as usize - 1)?.as_bytes()),
             });
         }
-        u32::try_from(groups.series_of(fields.into_iter())?).ok()
+        let series = u32::try_from(groups.series_of(fields.into_iter())?).ok()?;
+        groups.interned.series.insert(numbers, series);
+        Some(series)
     }
 }
 
@@ -1651,6 +1712,22 @@ fn unsigned(s: &[u8]) -> Option<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dictionary_texts_get_one_number_whatever_their_order_in_a_row_group() {
+        let texts = |t: &[&str]| -> Vec<Box<str>> { t.iter().map(|&s| s.into()).collect() };
+        let mut interned = Interned::default();
+        let (ids, types) = (texts(&["i-1", "i-2", "i-3"]), texts(&["m5.large"]));
+        let first = interned.numbers_of(&[&ids, &types]).unwrap();
+        assert_eq!(first, [vec![0, 1, 2, 3], vec![0, 1]]);
+        // The next row group's dictionary starts elsewhere and has a new text.
+        let (ids, types) = (
+            texts(&["i-3", "i-4", "i-1"]),
+            texts(&["c5.xlarge", "m5.large"]),
+        );
+        let second = interned.numbers_of(&[&ids, &types]).unwrap();
+        assert_eq!(second, [vec![0, 3, 4, 1], vec![0, 2, 1]]);
+    }
 
     #[test]
     fn days_split_into_stretches_of_about_as_many_days_in_order() {
