@@ -653,8 +653,7 @@ fn fast_days(
             *r = Some((*rank.get(cid as usize)?, windows.unwrap_or(false)));
         }
     }
-    type Entry = DayEntry;
-    type Buckets = Vec<(Option<i64>, Vec<Entry>)>;
+    type Buckets = Vec<(Option<i64>, Vec<DayEntry>)>;
     let threads = rayon::current_num_threads();
     let series = rank_of.iter().filter(|r| r.is_some()).count();
     // The stored days shared out among the threads in equal stretches, each stretch's entries
@@ -708,7 +707,7 @@ fn fast_days(
         .collect();
     // Each day's parts: one where a single stretch holds the day, more where a day's days were
     // stored in more than one stretch (the two reading threads each read part of it, say).
-    let mut buckets: Vec<(Option<i64>, Vec<Vec<Entry>>)> = Vec::new();
+    let mut buckets: Vec<(Option<i64>, Vec<Vec<DayEntry>>)> = Vec::new();
     for part in parts {
         for (day, entries) in part? {
             match buckets.iter_mut().find(|(d, _)| *d == day) {
@@ -725,15 +724,15 @@ fn fast_days(
     // one's, its entries are put in that order without sorting. The parts of a day, each in
     // order, are then merged.
     buckets.sort_unstable_by_key(|(day, _)| *day);
-    let stretch = buckets.len().div_ceil(rayon::current_num_threads()).max(1);
+    let days_per_thread = buckets.len().div_ceil(rayon::current_num_threads()).max(1);
     let day_runs: Vec<Option<Vec<(u32, u32)>>> = buckets
-        .par_chunks_mut(stretch)
+        .par_chunks_mut(days_per_thread)
         .flat_map_iter(|stretch| {
             const ORDERS: usize = 8;
             let mut orders: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
             // The entries in order, written into the vector of the day before (the days are
             // alike in size: no fresh memory per day).
-            let mut sorted: Vec<Entry> = Vec::new();
+            let mut sorted: Vec<DayEntry> = Vec::new();
             let mut out = Vec::with_capacity(stretch.len());
             for (_, parts) in stretch.iter_mut() {
                 let mut fits = true;
