@@ -9,10 +9,11 @@
 //! with the one format detected for the file) and the quantity. Per group: the row count, the sum,
 //! minimum and maximum quantity, and how many rows failed a per-row test (a time that does not
 //! parse, a period that is empty or longer than 31 days, a quantity that does not parse or is
-//! negative). The canonical columns and the tests of the reason chain then run once per series
-//! (a combination of key values: a few thousand, where the groups are a few hundred thousand and
-//! the rows millions), with the same expressions as the per-row path; the groups are only summed,
-//! by day and canonical key.
+//! negative). The canonical columns and the tests of the reason chain then run once per
+//! combination of key values but the resource id (a few hundred, where the series, one per
+//! combination of key values, are a few thousand, the groups a few hundred thousand and the rows
+//! millions), with the same expressions as the per-row path; the groups are only summed, by day
+//! and canonical key.
 //!
 //! The grouping itself is done by `pregroup.rs`: for plain CSV files from the text; for Parquet
 //! files a slice of row groups at a time, two threads taking every other slice, with the key
@@ -48,7 +49,7 @@ use super::pregroup;
 use super::scan::{
     MAX_PERIOD_MS, ONE, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, day_of, decimal_type,
     detect_time_format, lower, one_of, price_attr, price_key, quantity_of, reason_of, resource_day,
-    started_hours, started_hours_of, text, texts, timestamp_as, to_decimal,
+    started_hours, started_hours_of, text, timestamp_as, to_decimal,
 };
 use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
@@ -443,15 +444,14 @@ fn grouped_plan(
         ])
 }
 
-/// The column of `classify`'s series that says their resource id is null.
-const NO_ID: &str = "__no_resource_id";
-
-/// Validates and prices the groups (the second half of the module doc): the series (one per
-/// combination of raw key values, a few thousand) are canonicalized and checked, the days (one per
-/// series and day, a few hundred thousand) only summed.
+/// Validates and prices the groups (the second half of the module doc): the combinations of raw
+/// key values but the resource id (a few hundred) are canonicalized and checked, the series (one
+/// per combination of raw key values, a few thousand) take their combination's results, and the
+/// days (one per series and day, a few hundred thousand) are only summed.
 fn classify(
     pregroup::SeriesFrames {
         series,
+        combos,
         days,
         hourly,
     }: pregroup::SeriesFrames,
@@ -459,17 +459,83 @@ fn classify(
     catalog: &Catalog,
     file: &str,
 ) -> Result<Aggregated, UsageError> {
-    // The series' canonical columns and reason, with the per-row path's own expressions.
+    let failed = |e: PolarsError| unreadable(file, e);
+    // The canonical columns, price attribute, price key and reason of each combination of the
+    // key columns but the resource id, with the per-row path's own expressions: the combinations
+    // are a few hundred where the series are thousands (one or more per resource), and these
+    // expressions (a dozen text columns trimmed and lower-cased, some twenty tests) cost per
+    // row. The reason chain reads the resource id only as null or not, so each combination is
+    // checked twice: with an id (the first `n` rows) and without (the next `n`).
+    let n = combos.height();
+    let c_schema = combos.schema().clone();
+    let canonical = combos
+        .lazy()
+        .select(own_key_columns(&c_schema))
+        .drop(cols(["resource_id"]))
+        .with_column(price_attr().alias("attr"))
+        .with_column(price_key().alias("key"))
+        .collect_with_engine(Engine::InMemory)
+        .map_err(failed)?
+        .unwrap_single();
+    let mut both = canonical.clone();
+    both.with_column(Column::new("resource_id".into(), vec![""; n]))
+        .map_err(failed)?;
+    let mut without_id = canonical;
+    without_id
+        .with_column(Column::full_null(
+            "resource_id".into(),
+            n,
+            &DataType::String,
+        ))
+        .map_err(failed)?;
+    both.vstack_mut_owned(without_id).map_err(failed)?;
+    let reason = reason_of(checks(catalog), true);
+    let combos = both
+        .lazy()
+        .with_column(reason.alias(REASON))
+        .drop(cols(["resource_id"]))
+        .collect_with_engine(Engine::InMemory)
+        .map_err(failed)?
+        .unwrap_single();
+    // Each series with its combination's row, and its own canonical resource id.
     let s_schema = series.schema().clone();
-    let mut canonical = vec![col("sid"), col("bad"), col("q_min"), col("uneven")];
+    let mut own = vec![col("sid"), col("bad"), col("q_min"), col("uneven")];
     if hourly.is_some() {
-        canonical.push(col("hourly"));
+        own.push(col("hourly"));
     }
-    canonical.extend(own_key_columns(&s_schema));
-    let svc = |name: &str| col("service").eq(lit(name));
-    let ec2_os = |os: &str| svc("ec2").and(col("os").eq(lit(os)));
+    own.extend([
+        col("combo"),
+        text(&s_schema, "resource_id").alias("resource_id"),
+    ]);
+    let mut classified = series.lazy().select(own).collect().map_err(failed)?;
+    let rows = {
+        let combo = classified
+            .column("combo")
+            .and_then(Column::u32)
+            .map_err(failed)?;
+        let id = classified
+            .column("resource_id")
+            .and_then(Column::str)
+            .map_err(failed)?;
+        let rows = combo.iter().zip(id.iter()).map(|(c, id)| {
+            let c = IdxSize::try_from(c? as usize + if id.is_none() { n } else { 0 }).ok()?;
+            (c < combos.height() as IdxSize).then_some(c)
+        });
+        IdxCa::from_vec(
+            "row".into(),
+            rows.collect::<Option<Vec<IdxSize>>>()
+                .ok_or_else(|| unreadable(file, "a series without its key columns"))?,
+        )
+    };
+    let of_combo = combos.take(&rows).map_err(failed)?;
+    classified = classified
+        .drop("combo")
+        .and_then(|df| df.hstack(of_combo.columns()))
+        .map_err(failed)?;
     // Over the series' days: a bad row, a Linux row under 60 seconds, a Windows day of rows of
     // different lengths, or gp3 IOPS or throughput.
+    let svc = |name: &str| col("service").eq(lit(name));
+    let ec2_os = |os: &str| svc("ec2").and(col("os").eq(lit(os)));
     let needs_rows = col("bad")
         .gt(lit(0))
         .or(col(REASON).is_not_null())
@@ -482,91 +548,59 @@ fn classify(
                 &["volume-iops-hours", "volume-throughput-hours"],
             )))
         .fill_null(lit(true));
-    let slow_resource = needs_rows
-        .any(false)
-        .over([col("resource_id")])
-        .map_err(|e| unreadable(file, e))?;
-    // The reason chain (some twenty tests, each a pass over the column) runs once per distinct
-    // combination of the columns it reads, where a resource's id is only null or not: a few
-    // hundred combinations where the series are thousands (one or more per resource). Its
-    // reasons are joined back to the series, nulls matching nulls, in the series' order.
-    let reason = reason_of(checks(catalog), true);
-    let mut read: Vec<PlSmallStr> = polars_plan::utils::expr_to_leaf_column_names(&reason);
-    read.sort_unstable();
-    read.dedup();
-    let mut by: Vec<Expr> = read
-        .into_iter()
-        .filter(|c| c.as_str() != "resource_id")
-        .map(col)
-        .collect();
-    by.push(col(NO_ID));
-    let checked = series
+    let classified = classified
         .lazy()
-        .select(canonical)
-        .with_column(price_attr().alias("attr"))
-        .with_column(price_key().alias("key"))
-        .with_column(col("resource_id").is_null().alias(NO_ID));
-    let reasons = checked
-        .clone()
-        .select(by.clone())
-        .unique(None, UniqueKeepStrategy::Any)
-        .with_column(
-            when(col(NO_ID))
-                .then(lit(NULL).cast(DataType::String))
-                .otherwise(lit(""))
-                .alias("resource_id"),
-        )
-        .with_column(reason.alias(REASON))
-        .drop(cols(["resource_id"]));
-    let classified = checked
-        .join(
-            reasons,
-            by.clone(),
-            by,
-            JoinArgs {
-                nulls_equal: true,
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .drop(cols([NO_ID]))
-        .with_column(slow_resource.alias("slow"))
-        .collect()
-        .map_err(|e| unreadable(file, e))?;
-
-    let slow_ids = classified
-        .clone()
-        .lazy()
-        .filter(col("slow").and(col("resource_id").is_not_null()))
-        .select([col("resource_id")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()
-        .map_err(|e| unreadable(file, e))?;
-    let slow = texts(&slow_ids, "resource_id", file)?;
+        .with_column(needs_rows.alias("slow"))
+        .collect_with_engine(Engine::InMemory)
+        .map_err(failed)?
+        .unwrap_single();
+    // A resource is slow when one of its series needs its rows (resources without an id are one
+    // resource, as polars' `over` groups them): found here in one pass over the series, with the
+    // slow ids, whether the resource without an id is slow, and whether a slow series has EC2
+    // hours summed.
+    let (slow_flags, slow, slow_null, slow_hours) = {
+        let needs = classified
+            .column("slow")
+            .and_then(Column::bool)
+            .map_err(failed)?;
+        let ids = classified
+            .column("resource_id")
+            .and_then(Column::str)
+            .map_err(failed)?;
+        let mut slow_of: HashMap<Option<&str>, bool, foldhash::fast::FixedState> =
+            HashMap::default();
+        for (id, needs) in ids.iter().zip(needs.iter()) {
+            *slow_of.entry(id).or_default() |= needs.unwrap_or(true);
+        }
+        let flags: Vec<bool> = ids
+            .iter()
+            .map(|id| slow_of.get(&id).copied().unwrap_or(true))
+            .collect();
+        let slow_hours = match classified.column("hourly") {
+            Ok(hourly) => {
+                let hourly = hourly.bool().map_err(failed)?;
+                flags
+                    .iter()
+                    .zip(hourly.iter())
+                    .any(|(&slow, h)| slow && h == Some(true))
+            }
+            Err(_) => false,
+        };
+        let slow_null = slow_of.get(&None).copied().unwrap_or(false);
+        let mut slow: Vec<String> = slow_of
+            .into_iter()
+            .filter_map(|(id, slow)| id.filter(|_| slow).map(str::to_string))
+            .collect();
+        slow.sort_unstable();
+        (flags, slow, slow_null, slow_hours)
+    };
+    let mut classified = classified;
+    classified
+        .with_column(Column::new("slow".into(), slow_flags))
+        .map_err(failed)?;
     // The EC2 hours summed in the first pass hold no row of a slow resource, or are dropped (see
     // `ec2_hours.rs`).
-    let hourly = match hourly {
-        Some(h) => {
-            let mixed = classified
-                .clone()
-                .lazy()
-                .filter(col("slow").and(col("hourly")))
-                .collect()
-                .map_err(|e| unreadable(file, e))?
-                .height()
-                > 0;
-            (!mixed).then_some(h)
-        }
-        None => None,
-    };
-    let slow_null = classified
-        .clone()
-        .lazy()
-        .filter(col("slow").and(col("resource_id").is_null()))
-        .collect()
-        .map_err(|e| unreadable(file, e))?
-        .height()
-        > 0;
+    let hourly = hourly.filter(|_| !slow_hours);
 
     // Whole resources are on one path or the other, so the priced groups never meet the per-row
     // path's: summing by canonical key only merges spellings of one key (` EC2 ` and `ec2`). The

@@ -41,6 +41,8 @@ use super::parquet_keys::{ChunkPages, KeyCodes};
 use super::scan::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE};
 use polars_parquet::parquet::schema::types::PhysicalType;
 
+/// The key column that names a resource (one value per resource, where the others repeat).
+const RESOURCE_ID: &str = "resource_id";
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
 /// The length written for a null field in a key.
@@ -672,10 +674,12 @@ impl Groups {
         self.hourly = None;
     }
 
-    /// The groups as frames: the series (`sid`, the key columns `names`, and over the series'
-    /// days: `bad` rows, the least `q_min`, and `uneven` when the quantities of a day, or of a
-    /// part of one (`SeriesDay`), differ or are null; with EC2 hours, `hourly`: whether the
-    /// series' rows are in them), their days (`SeriesDay`), and the EC2 hours when asked for
+    /// The groups as frames: the series (`sid`, the key column `resource_id` when it is one of
+    /// `names`, `combo`: the row of the combinations frame that holds the series' other key
+    /// columns, and over the series' days: `bad` rows, the least `q_min`, and `uneven` when the
+    /// quantities of a day, or of a part of one (`SeriesDay`), differ or are null; with EC2
+    /// hours, `hourly`: whether the series' rows are in them), the combinations (the key columns
+    /// `names` but `resource_id`), the days (`SeriesDay`), and the EC2 hours when asked for
     /// (`Hourly::into_class_hours`); `None` when a key is not UTF-8 or a count overflows.
     pub(crate) fn into_series_frames(mut self, names: &[&str]) -> Option<SeriesFrames> {
         if self.failed {
@@ -695,9 +699,14 @@ impl Groups {
             *min = (*min).min(d.acc.min);
             *uneven |= d.acc.min().is_none() || d.acc.min != d.acc.max;
         }
-        let mut keys: Vec<Vec<Option<&str>>> = (0..self.keys)
-            .map(|_| Vec::with_capacity(n_series))
-            .collect();
+        // Each series' resource id, and the number of its combination of the other key fields,
+        // whose values are kept once each.
+        let id_at = names.iter().position(|n| *n == RESOURCE_ID);
+        let others = self.keys - usize::from(id_at.is_some());
+        let mut combo_of: HashMap<Vec<Option<&str>>, u32, foldhash::fast::FixedState> =
+            HashMap::default();
+        let mut combo_fields: Vec<Vec<Option<&str>>> = vec![Vec::new(); others];
+        let (mut ids, mut combos) = (Vec::with_capacity(n_series), Vec::with_capacity(n_series));
         let mut sids = Vec::with_capacity(n_series);
         let (mut s_bad, mut s_min, mut s_uneven) = (
             Vec::with_capacity(n_series),
@@ -705,19 +714,33 @@ impl Groups {
             Vec::with_capacity(n_series),
         );
         for (k, &i) in &self.map {
-            for (col, f) in keys.iter_mut().zip(decode_key(k, self.keys)?) {
-                col.push(f);
+            let mut fields = decode_key(k, self.keys)?;
+            if let Some(at) = id_at {
+                ids.push(fields.remove(at));
             }
+            let next = u32::try_from(combo_of.len()).ok()?;
+            combos.push(*combo_of.entry(fields).or_insert_with_key(|fields| {
+                for (column, f) in combo_fields.iter_mut().zip(fields) {
+                    column.push(*f);
+                }
+                next
+            }));
             sids.push(u32::try_from(i).ok()?);
             let (bad, min, uneven) = stats[i];
             s_bad.push(bad);
             s_min.push((min != i128::MAX).then_some(min));
             s_uneven.push(uneven);
         }
+        let other_names = names.iter().filter(|n| **n != RESOURCE_ID);
+        let combo_columns: Vec<Column> = other_names
+            .zip(combo_fields)
+            .map(|(name, values)| Column::new((*name).into(), values))
+            .collect();
         let mut series: Vec<Column> = vec![Column::new("sid".into(), sids)];
-        for (name, values) in names.iter().zip(keys) {
-            series.push(Column::new((*name).into(), values));
+        if id_at.is_some() {
+            series.push(Column::new(RESOURCE_ID.into(), ids));
         }
+        series.push(Column::new("combo".into(), combos));
         series.push(Column::new("bad".into(), s_bad));
         series.push(decimal_column("q_min", s_min));
         series.push(Column::new("uneven".into(), s_uneven));
@@ -732,6 +755,7 @@ impl Groups {
         };
         Some(SeriesFrames {
             series: DataFrame::new(n_series, series).ok()?,
+            combos: DataFrame::new(combo_of.len(), combo_columns).ok()?,
             days,
             hourly,
         })
@@ -1166,7 +1190,12 @@ impl QuantityReader<'_> {
 
 /// The groups as frames (`Groups::into_series_frames`).
 pub(crate) struct SeriesFrames {
+    /// A row per series: `sid`, `resource_id` (when it is a key column), `combo` (a row of
+    /// `combos`) and the sums over its days (see `into_series_frames`).
     pub series: DataFrame,
+    /// The combinations of the series' key fields other than the resource id, each once (a few
+    /// hundred where the series are thousands: one or more per resource).
+    pub combos: DataFrame,
     pub days: Days,
     pub hourly: Option<ClassHours>,
 }
@@ -1833,11 +1862,13 @@ mod tests {
 
     /// The days of series `key` as (day, rows, sum) from `into_series_frames`, sorted.
     fn days_of(frames: &SeriesFrames, key: &str) -> Vec<(Option<i64>, u64, i128)> {
+        // The key column `k` is not a resource id: its values are the combinations'.
         let series = &frames.series;
-        let keys = series.column("k").unwrap().str().unwrap();
+        let keys = frames.combos.column("k").unwrap().str().unwrap();
+        let combos = series.column("combo").unwrap().u32().unwrap();
         let sids = series.column("sid").unwrap().u32().unwrap();
         let sid = (0..series.height())
-            .find(|&i| keys.get(i) == Some(key))
+            .find(|&i| keys.get(combos.get(i).unwrap() as usize) == Some(key))
             .and_then(|i| sids.get(i))
             .unwrap();
         let mut days: Vec<_> = frames
