@@ -185,6 +185,12 @@ pub(crate) struct Groups {
 struct Interned {
     numbers: Vec<HashMap<Box<str>, u32, foldhash::fast::FixedState>>,
     series: HashMap<CodeRow, u32, foldhash::fast::FixedState>,
+    /// The combination of numbers last found for each number of the key column `pivot` (a
+    /// resource's id, usually), and its series; `NONE` for none. Row groups mostly list their
+    /// resources in one order, the order their numbers were given in: looking combinations up
+    /// here by that number walks memory in order, where the hash map's places are scattered.
+    by_pivot: Vec<(CodeRow, u32)>,
+    pivot: usize,
 }
 
 impl Interned {
@@ -593,7 +599,7 @@ impl Groups {
             self.failed = true;
             return Ok(());
         };
-        let mut finder = PackedSeries::new(&g.packing, texts[g.pivot].len(), numbers);
+        let mut finder = PackedSeries::new(&g.packing, g.pivot, texts[g.pivot].len(), numbers);
         let mut columns: Vec<_> = g.pages.iter().map(ChunkPages::positions).collect();
         // Each column's codes in the window, or the one code of all its rows (a run: most key
         // columns hold one text over many rows, and times one hour's).
@@ -862,6 +868,8 @@ impl CodeSeries {
 /// once.
 struct PackedSeries<'a> {
     packing: &'a [(u32, u32)],
+    /// The key column with the most texts.
+    pivot: usize,
     /// Each key column's codes as numbers (`Interned`).
     numbers: Vec<Vec<u32>>,
     seen: Vec<(u64, u32)>,
@@ -870,10 +878,17 @@ struct PackedSeries<'a> {
 }
 
 impl<'a> PackedSeries<'a> {
-    /// For codes packed as `packing` says, the pivot's codes being at most `pivot_texts`.
-    fn new(packing: &'a [(u32, u32)], pivot_texts: usize, numbers: Vec<Vec<u32>>) -> Self {
+    /// For codes packed as `packing` says, the pivot (key column `pivot`) having at most
+    /// `pivot_texts` codes.
+    fn new(
+        packing: &'a [(u32, u32)],
+        pivot: usize,
+        pivot_texts: usize,
+        numbers: Vec<Vec<u32>>,
+    ) -> Self {
         PackedSeries {
             packing,
+            pivot,
             numbers,
             seen: Vec::new(),
             by_packed: HashMap::default(),
@@ -930,18 +945,41 @@ impl<'a> PackedSeries<'a> {
             }
             *number = *of_code.get(*code as usize)?;
         }
-        if let Some(&series) = groups.interned.series.get(&numbers) {
+        let interned = &mut groups.interned;
+        let at = *numbers.0.get(self.pivot)? as usize;
+        if interned.pivot == self.pivot
+            && let Some(&(row, series)) = interned.by_pivot.get(at)
+            && series != NONE
+            && row == numbers
+        {
             return Some(series);
         }
-        let mut fields = Vec::with_capacity(texts.len());
-        for (texts, &code) in texts.iter().zip(&codes) {
-            fields.push(match code {
-                0 => None,
-                c => Some(texts.get(c as usize - 1)?.as_bytes()),
-            });
+        let series = match interned.series.get(&numbers) {
+            Some(&series) => series,
+            None => {
+                let mut fields = Vec::with_capacity(texts.len());
+                for (texts, &code) in texts.iter().zip(&codes) {
+                    fields.push(match code {
+                        0 => None,
+                        c => Some(texts.get(c as usize - 1)?.as_bytes()),
+                    });
+                }
+                let series = u32::try_from(groups.series_of(fields.into_iter())?).ok()?;
+                groups.interned.series.insert(numbers, series);
+                series
+            }
+        };
+        let interned = &mut groups.interned;
+        if interned.pivot != self.pivot {
+            interned.by_pivot.clear();
+            interned.pivot = self.pivot;
         }
-        let series = u32::try_from(groups.series_of(fields.into_iter())?).ok()?;
-        groups.interned.series.insert(numbers, series);
+        if interned.by_pivot.len() <= at {
+            interned
+                .by_pivot
+                .resize(at + 1, (CodeRow([0; CODES]), NONE));
+        }
+        interned.by_pivot[at] = (numbers, series);
         Some(series)
     }
 }
