@@ -815,14 +815,36 @@ pub(crate) fn read_usage_with(
     }
     if let Some(f) = &mut fast {
         // Each priced group's rows are read, and its service listed in the billed costs, as
-        // `add_groups` does (looked up only when it differs from the day before's).
-        let mut service: Option<&str> = None;
-        for d in &f.days {
-            out.rows_read += d.rows;
-            if service != Some(d.key.service.as_str()) {
-                add_billed(&mut out, &d.key.service, Decimal::ZERO);
-                service = Some(d.key.service.as_str());
-            }
+        // `add_groups` does (summed on all threads: the days are hundreds of thousands, their
+        // services a few).
+        use rayon::prelude::*;
+        let (rows, services) = f
+            .days
+            .par_iter()
+            .fold(
+                || (0u64, Vec::<&str>::new()),
+                |(rows, mut services), d| {
+                    let s = d.key.service.as_str();
+                    if services.last() != Some(&s) && !services.contains(&s) {
+                        services.push(s);
+                    }
+                    (rows + d.rows, services)
+                },
+            )
+            .reduce(
+                || (0, Vec::new()),
+                |(a, mut services), (b, more)| {
+                    for s in more {
+                        if !services.contains(&s) {
+                            services.push(s);
+                        }
+                    }
+                    (a + b, services)
+                },
+            );
+        out.rows_read += rows;
+        for s in services {
+            add_billed(&mut out, s, Decimal::ZERO);
         }
         if out.days.is_empty() {
             // Most files have no per-row days: the fast path's are taken as they are, not copied.
