@@ -527,7 +527,16 @@ fn classify(
                 .ok_or_else(|| unreadable(file, "a series without its key columns"))?,
         )
     };
-    let of_combo = combos.take(&rows).map_err(failed)?;
+    // Only the columns read below: whether a series needs its rows, and the key of those that
+    // do not.
+    let used: Vec<&str> = [REASON, "volume_type"]
+        .into_iter()
+        .chain(USAGE_KEY.iter().copied().filter(|c| *c != "resource_id"))
+        .collect();
+    let of_combo = combos
+        .select(used)
+        .and_then(|c| c.take(&rows))
+        .map_err(failed)?;
     classified = classified
         .drop("combo")
         .and_then(|df| df.hstack(of_combo.columns()))
