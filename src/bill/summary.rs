@@ -1,10 +1,10 @@
 //! The sums every bill report shows (total, by service, region, day, pricing model and resource,
 //! and the line items), computed once: `estimate`'s outputs read them here instead of summing a
 //! bill of hundreds of thousands of rows once per table. The rows are summed in one pass under
-//! borrowed keys, in three parts run on all threads: the resources (the one large grouping), the
-//! line items, and the rest. The sums
-//! are exact ([`ExactSum`]: they do not depend on the rows' order), so each equals the [`Bill`]
-//! method of its name.
+//! borrowed keys, in parts run on all threads: the resources (the one large grouping), the line
+//! items, and the rest (from the rows' sums by service, region, day and pricing model, each half of
+//! the rows summed on a thread of its own). The sums are exact ([`ExactSum`]: they do not depend
+//! on the rows' order), so each equals the [`Bill`] method of its name.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -40,11 +40,16 @@ pub struct Summary {
 impl Summary {
     /// The sums of `bill`.
     pub fn of(bill: &Bill) -> Summary {
+        // The cells' sums take about as long as either of the other parts: each thread sums
+        // half of the rows into cells after its part, and the halves' cells are added up.
         // (A panic in a part is re-raised here, as it would be had it run on this thread.)
-        let (by_resource, (lines, mut summary)) = rayon::join(
-            || bill.by_resource(),
-            || rayon::join(|| bill.lines(), || one_pass(bill)),
+        let (first, second) = bill.rows.split_at(bill.rows.len() / 2);
+        let ((by_resource, mut cells), (lines, more)) = rayon::join(
+            || (bill.by_resource(), cells_of(first)),
+            || (bill.lines(), cells_of(second)),
         );
+        cells.add(more);
+        let mut summary = sums_of(cells);
         summary.by_resource = by_resource;
         summary.lines = lines;
         summary
@@ -55,32 +60,61 @@ impl Summary {
 /// is a union of (a bill has a few hundred).
 type Cell<'a> = (&'a str, &'a str, NaiveDate, PricingModel);
 
-/// Everything but the resources and the line items: the rows' costs summed by `Cell` in one pass
-/// (a row of the same cell as the row before it found without a lookup), then the cells' sums
-/// summed by each dimension and in all. The sums are exact, so this equals summing the rows by
-/// each dimension.
-fn one_pass(bill: &Bill) -> Summary {
-    let mut index: HashMap<Cell<'_>, usize, Fast> = HashMap::default();
-    let mut cells: Vec<(Cell<'_>, ExactSum, ExactSum)> = Vec::new();
+/// Rows' costs and on-demand equivalents summed by `Cell`, each cell once.
+#[derive(Default)]
+struct Cells<'a> {
+    index: HashMap<Cell<'a>, usize, Fast>,
+    sums: Vec<(Cell<'a>, ExactSum, ExactSum)>,
+}
+
+impl<'a> Cells<'a> {
+    /// The sums of `cell`, added when new.
+    fn of(&mut self, cell: Cell<'a>) -> usize {
+        let next = self.sums.len();
+        let at = *self.index.entry(cell).or_insert(next);
+        if at == next {
+            self.sums.push((cell, ExactSum::ZERO, ExactSum::ZERO));
+        }
+        at
+    }
+
+    /// Adds another's sums.
+    fn add(&mut self, other: Cells<'a>) {
+        for (cell, cost, od) in other.sums {
+            let at = self.of(cell);
+            self.sums[at].1.add_sum(&cost);
+            self.sums[at].2.add_sum(&od);
+        }
+    }
+}
+
+/// The rows' costs summed by `Cell` in one pass (a row of the same cell as the row before it
+/// found without a lookup).
+fn cells_of(rows: &[super::CostRow]) -> Cells<'_> {
+    let mut cells = Cells::default();
     let mut last: Option<(Cell<'_>, usize)> = None;
-    for r in &bill.rows {
+    for r in rows {
         let cell = (r.service.as_str(), r.region.as_str(), r.day, r.model);
         let at = match last {
             Some((c, at)) if c == cell => at,
             _ => {
-                let next = cells.len();
-                let at = *index.entry(cell).or_insert(next);
-                if at == next {
-                    cells.push((cell, ExactSum::ZERO, ExactSum::ZERO));
-                }
+                let at = cells.of(cell);
                 last = Some((cell, at));
                 at
             }
         };
-        let (_, cost, od) = &mut cells[at];
+        let (_, cost, od) = &mut cells.sums[at];
         cost.add(r.cost.amount());
         od.add(r.on_demand_equivalent.amount());
     }
+    cells
+}
+
+/// Everything but the resources and the line items, from the rows' cells: the cells' sums summed
+/// by each dimension and in all. The sums are exact, so this equals summing the rows by each
+/// dimension.
+fn sums_of(cells: Cells<'_>) -> Summary {
+    let cells = cells.sums;
     let (mut total, mut od) = (ExactSum::ZERO, ExactSum::ZERO);
     let mut service: BTreeMap<&str, ExactSum> = BTreeMap::new();
     let mut region: BTreeMap<&str, ExactSum> = BTreeMap::new();
