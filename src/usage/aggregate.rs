@@ -1050,6 +1050,37 @@ mod merge_tests {
 mod tests {
     use std::path::Path;
 
+    /// `classify` checks each combination of key values but the resource id, with an id (an
+    /// empty one) and without: the key tests may read the canonical key columns, the price
+    /// attribute and key, and the resource id (whether it is null), nothing of a series' own.
+    #[test]
+    fn the_key_tests_read_only_what_classify_checks_them_on() {
+        use polars::prelude::IntoLazy;
+        let catalog = Catalog::embedded().unwrap();
+        let reason = super::reason_of(super::checks(&catalog), true);
+        let schema: polars::prelude::Schema = super::OWN_KEY_COLUMNS
+            .iter()
+            .map(|c| ((*c).into(), polars::prelude::DataType::String))
+            .collect();
+        let mut allowed: Vec<String> = polars::prelude::DataFrame::empty_with_schema(&schema)
+            .lazy()
+            .select(super::own_key_columns(&schema))
+            .collect_schema()
+            .unwrap()
+            .iter_names()
+            .map(|n| n.to_string())
+            .collect();
+        allowed.extend(["attr".into(), "key".into()]);
+        let read = polars_plan::utils::expr_to_leaf_column_names(&reason);
+        assert!(read.iter().any(|c| c.as_str() == "key"), "{read:?}");
+        for column in read {
+            assert!(
+                allowed.iter().any(|a| a == column.as_str()),
+                "the key tests read `{column}`, which classify does not check them on"
+            );
+        }
+    }
+
     use super::super::scan::read_usage_with;
     use super::super::{ReadOptions, UsageRead};
     use crate::catalog::Catalog;
