@@ -517,9 +517,10 @@ fn classify(
             .column("resource_id")
             .and_then(Column::str)
             .map_err(failed)?;
+        // Each series' row: its combination's, in the second half when it has no id.
         let rows = combo.iter().zip(id.iter()).map(|(c, id)| {
-            let c = IdxSize::try_from(c? as usize + if id.is_none() { n } else { 0 }).ok()?;
-            (c < combos.height() as IdxSize).then_some(c)
+            let row = (c? as usize).checked_add(if id.is_none() { n } else { 0 })?;
+            (row < combos.height()).then(|| IdxSize::try_from(row).ok())?
         });
         IdxCa::from_vec(
             "row".into(),

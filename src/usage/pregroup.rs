@@ -190,6 +190,7 @@ struct Interned {
     /// resources in one order, the order their numbers were given in: looking combinations up
     /// here by that number walks memory in order, where the hash map's places are scattered.
     by_pivot: Vec<(CodeRow, u32)>,
+    /// The key column whose numbers index `by_pivot`.
     pivot: usize,
 }
 
