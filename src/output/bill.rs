@@ -114,11 +114,13 @@ pub fn json_value(v: &BillView<'_>) -> Value {
         obj(group(&sums, Dimension::PricingModel)),
     );
     out.insert("by_day".into(), obj(group(&sums, Dimension::Day)));
+    // A big bill has tens of thousands of resources: their objects are made on all threads.
+    use rayon::prelude::*;
     out.insert(
         "by_resource".into(),
         Value::Array(
             sums.by_resource
-                .iter()
+                .par_iter()
                 .map(|(r, s, m)| json!({"resource": r, "service": s, "cost": money(*m)}))
                 .collect(),
         ),
