@@ -528,11 +528,23 @@ fn classify(
                 .ok_or_else(|| unreadable(file, "a series without its key columns"))?,
         )
     };
+    // The combinations numbered by their canonical key but the resource id (`KEY_NO`): two
+    // series have one canonical key when their ids and these numbers are equal.
+    let other_keys: Vec<&str> = USAGE_KEY
+        .iter()
+        .copied()
+        .filter(|c| *c != "resource_id")
+        .collect();
+    let (key_nos, _) = canonical_ids(&combos, &other_keys).map_err(failed)?;
+    let mut combos = combos;
+    combos
+        .with_column(Column::new(KEY_NO.into(), key_nos))
+        .map_err(failed)?;
     // Only the columns read below: whether a series needs its rows, and the key of those that
     // do not.
-    let used: Vec<&str> = [REASON, "volume_type"]
+    let used: Vec<&str> = [REASON, "volume_type", KEY_NO]
         .into_iter()
-        .chain(USAGE_KEY.iter().copied().filter(|c| *c != "resource_id"))
+        .chain(other_keys)
         .collect();
     let of_combo = combos
         .select(used)
@@ -619,13 +631,14 @@ fn classify(
     let mut fast_columns = vec![col("sid")];
     fast_columns.extend(USAGE_KEY.iter().map(|c| col(*c)));
     fast_columns.push(ec2_os("windows").fill_null(lit(false)).alias("windows"));
+    fast_columns.push(col(KEY_NO));
     let fast = classified
         .lazy()
         .filter(col("slow").not())
         .select(fast_columns)
         .collect()
         .map_err(|e| unreadable(file, e))?;
-    let (cids, firsts) = canonical_ids(&fast, &USAGE_KEY).map_err(|e| unreadable(file, e))?;
+    let (cids, firsts) = numbered_keys(&fast).map_err(failed)?;
     let days = fast_days(&fast, &cids, &firsts, &days)
         .ok_or_else(|| unreadable(file, "a sum out of range, or unexpected column types"))?;
     Ok(Aggregated {
@@ -928,6 +941,30 @@ fn canonical_ids(df: &DataFrame, columns: &[&str]) -> PolarsResult<(Vec<u32>, Ve
     }
     Ok((out, firsts))
 }
+
+/// Numbers the series of `df` by their canonical key, as `canonical_ids` over `USAGE_KEY` would:
+/// by their `resource_id` and `KEY_NO` (the number of the rest of the key). Each series' number,
+/// and the first series of each number.
+fn numbered_keys(df: &DataFrame) -> PolarsResult<(Vec<u32>, Vec<IdxSize>)> {
+    let ids = df.column("resource_id")?.str()?.rechunk();
+    let nos = df.column(KEY_NO)?.u32()?.rechunk();
+    let mut numbers: HashMap<(Option<&str>, Option<u32>), u32, foldhash::fast::FixedState> =
+        HashMap::default();
+    let (mut out, mut firsts) = (Vec::with_capacity(df.height()), Vec::new());
+    for (row, key) in ids.iter().zip(nos.iter()).enumerate() {
+        let next = u32::try_from(numbers.len())
+            .map_err(|_| polars_err!(ComputeError: "more than {} keys", u32::MAX))?;
+        let number = *numbers.entry(key).or_insert_with(|| {
+            firsts.push(row as IdxSize);
+            next
+        });
+        out.push(number);
+    }
+    Ok((out, firsts))
+}
+
+/// The column of `classify`'s series that numbers their canonical key but the resource id.
+const KEY_NO: &str = "key_no";
 
 /// EC2 usage by clock hour of the resources priced from sums, as `scan::hourly` takes it.
 pub(crate) enum Ec2Hours<'a> {
