@@ -16,7 +16,7 @@
 //! and canonical key.
 //!
 //! The grouping itself is done by `pregroup.rs`: for plain CSV files from the text; for Parquet
-//! files a slice of row groups at a time, two threads each taking the next unread slice, with the key
+//! files a slice of row groups at a time, two threads taking every other slice, with the key
 //! columns read as their dictionary codes (`parquet_keys.rs`) and the times and quantities decoded
 //! by polars, else from the rows polars decodes. Other CSV files (quotes, another time format,
 //! ...) and Parquet slices of other column types are grouped by a polars query, whose groups are
@@ -171,9 +171,7 @@ pub(crate) fn aggregate(
                 add_grouped(&mut groups, &df, &names, file)?;
                 groups
             } else {
-                // Two threads, each reading and grouping the next unread slice in groups of its
-                // own (a thread the machine runs slower reads fewer).
-                let next = std::sync::atomic::AtomicUsize::new(0);
+                // Two threads, each reading and grouping every other slice in groups of its own.
                 // Key columns read as dictionary codes when they are text (`parquet_keys.rs`).
                 let text_keys = names
                     .iter()
@@ -189,9 +187,8 @@ pub(crate) fn aggregate(
                 let mut second = pregroup::Groups::new(names.len(), spec);
                 let (first, other) = std::thread::scope(|s| {
                     let (reader, slices) = (&reader, &slices);
-                    let next = &next;
-                    let helper = s.spawn(|| reader.add_slices(&mut second, slices, next));
-                    let first = reader.add_slices(&mut groups, slices, next);
+                    let helper = s.spawn(|| reader.add_slices(&mut second, slices, 1));
+                    let first = reader.add_slices(&mut groups, slices, 0);
                     let other = helper
                         .join()
                         .unwrap_or_else(|_| Err(unreadable(file, "a reading thread failed")));
@@ -276,19 +273,17 @@ struct SliceReader<'a> {
 }
 
 impl SliceReader<'_> {
-    /// Adds slices to `groups` until none is left, each time the next one no thread has taken
-    /// (`next`, shared by the reading threads); true when a slice's EC2 hours could not be
-    /// summed (its columns were grouped by the polars query).
+    /// Adds every other slice, from slice `first`, to `groups`; true when a slice's EC2 hours
+    /// could not be summed (its columns were grouped by the polars query).
     fn add_slices(
         &self,
         groups: &mut pregroup::Groups,
         slices: &[Slice],
-        next: &std::sync::atomic::AtomicUsize,
+        first: usize,
     ) -> Result<bool, UsageError> {
         let mut keys = self.keys.and_then(KeyReader::reopen);
         let mut dropped = false;
-        while let Some(slice) = slices.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-        {
+        for slice in slices.iter().skip(first).step_by(2) {
             dropped |= self.add_slice(groups, keys.as_mut(), slice)?;
         }
         Ok(dropped)

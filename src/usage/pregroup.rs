@@ -11,8 +11,7 @@
 //! quote, a blank line, a line with another number of fields, another first time format, text
 //! that is not UTF-8) is left to polars: `None`.
 //!
-//! Parquet files are read a slice of row groups at a time, two threads each taking the next
-//! unread slice.
+//! Parquet files are read a slice of row groups at a time, two threads taking every other slice.
 //! Where the key columns are dictionary-encoded (as most writers store repeated values) and the
 //! times and quantities are too, or are PLAIN, a row group is decoded a window of rows at a time
 //! (`Groups::add_paged`): the key columns' codes are packed into one number per row, which finds
