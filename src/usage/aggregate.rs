@@ -928,18 +928,12 @@ fn canonical_ids(df: &DataFrame, columns: &[&str]) -> PolarsResult<(Vec<u32>, Ve
         .map(|c| Ok(df.column(c)?.str()?.rechunk().into_owned()))
         .collect::<PolarsResult<Vec<StringChunked>>>()?;
     let mut iters: Vec<_> = cols.iter().map(|c| c.iter()).collect();
-    let mut ids: HashMap<Vec<Option<&str>>, u32, foldhash::fast::FixedState> = HashMap::default();
-    let (mut out, mut firsts) = (Vec::with_capacity(df.height()), Vec::new());
-    for row in 0..df.height() {
-        let key: Vec<Option<&str>> = iters.iter_mut().map(|it| it.next().flatten()).collect();
-        let next = ids.len() as u32;
-        let id = *ids.entry(key).or_insert_with(|| {
-            firsts.push(row as IdxSize);
-            next
-        });
-        out.push(id);
-    }
-    Ok((out, firsts))
+    number_rows((0..df.height()).map(|_| {
+        iters
+            .iter_mut()
+            .map(|it| it.next().flatten())
+            .collect::<Vec<Option<&str>>>()
+    }))
 }
 
 /// Numbers the series of `df` by their canonical key, as `canonical_ids` over `USAGE_KEY` would:
@@ -948,10 +942,17 @@ fn canonical_ids(df: &DataFrame, columns: &[&str]) -> PolarsResult<(Vec<u32>, Ve
 fn numbered_keys(df: &DataFrame) -> PolarsResult<(Vec<u32>, Vec<IdxSize>)> {
     let ids = df.column("resource_id")?.str()?.rechunk();
     let nos = df.column(KEY_NO)?.u32()?.rechunk();
-    let mut numbers: HashMap<(Option<&str>, Option<u32>), u32, foldhash::fast::FixedState> =
-        HashMap::default();
-    let (mut out, mut firsts) = (Vec::with_capacity(df.height()), Vec::new());
-    for (row, key) in ids.iter().zip(nos.iter()).enumerate() {
+    number_rows(ids.iter().zip(nos.iter()))
+}
+
+/// Numbers rows by their keys, in the order each key first comes: each row's number, and the
+/// first row of each number.
+fn number_rows<K: std::hash::Hash + Eq>(
+    keys: impl Iterator<Item = K>,
+) -> PolarsResult<(Vec<u32>, Vec<IdxSize>)> {
+    let mut numbers: HashMap<K, u32, foldhash::fast::FixedState> = HashMap::default();
+    let (mut out, mut firsts) = (Vec::with_capacity(keys.size_hint().0), Vec::new());
+    for (row, key) in keys.enumerate() {
         let next = u32::try_from(numbers.len())
             .map_err(|_| polars_err!(ComputeError: "more than {} keys", u32::MAX))?;
         let number = *numbers.entry(key).or_insert_with(|| {
