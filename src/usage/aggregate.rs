@@ -16,7 +16,7 @@
 //! and canonical key.
 //!
 //! The grouping itself is done by `pregroup.rs`: for plain CSV files from the text; for Parquet
-//! files a slice of row groups at a time, two threads taking every other slice, with the key
+//! files a slice of row groups at a time, two threads each taking the next unread slice, with the key
 //! columns read as their dictionary codes (`parquet_keys.rs`) and the times and quantities decoded
 //! by polars, else from the rows polars decodes. Other CSV files (quotes, another time format,
 //! ...) and Parquet slices of other column types are grouped by a polars query, whose groups are
@@ -41,6 +41,7 @@ use polars::prelude::*;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::ec2_hours::{ClassHours, HOURLY_KEYS, HourSum, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
@@ -171,7 +172,10 @@ pub(crate) fn aggregate(
                 add_grouped(&mut groups, &df, &names, file)?;
                 groups
             } else {
-                // Two threads, each reading and grouping every other slice in groups of its own.
+                // Two threads, each reading and grouping the next unread slice in groups of its
+                // own (a thread the machine runs slower reads fewer); each slice's rows are parts
+                // of days of their own, whichever thread reads it (`Groups::begin_part`).
+                let next = AtomicUsize::new(0);
                 // Key columns read as dictionary codes when they are text (`parquet_keys.rs`).
                 let text_keys = names
                     .iter()
@@ -186,9 +190,9 @@ pub(crate) fn aggregate(
                 };
                 let mut second = pregroup::Groups::new(names.len(), spec);
                 let (first, other) = std::thread::scope(|s| {
-                    let (reader, slices) = (&reader, &slices);
-                    let helper = s.spawn(|| reader.add_slices(&mut second, slices, 1));
-                    let first = reader.add_slices(&mut groups, slices, 0);
+                    let (reader, slices, next) = (&reader, &slices, &next);
+                    let helper = s.spawn(|| reader.add_slices(&mut second, slices, next));
+                    let first = reader.add_slices(&mut groups, slices, next);
                     let other = helper
                         .join()
                         .unwrap_or_else(|_| Err(unreadable(file, "a reading thread failed")));
@@ -273,17 +277,19 @@ struct SliceReader<'a> {
 }
 
 impl SliceReader<'_> {
-    /// Adds every other slice, from slice `first`, to `groups`; true when a slice's EC2 hours
-    /// could not be summed (its columns were grouped by the polars query).
+    /// Adds slices to `groups` until none is left, each time the next one no thread has taken
+    /// (`next`, shared by the reading threads), each a part of its own; true when a slice's EC2
+    /// hours could not be summed (its columns were grouped by the polars query).
     fn add_slices(
         &self,
         groups: &mut pregroup::Groups,
         slices: &[Slice],
-        first: usize,
+        next: &AtomicUsize,
     ) -> Result<bool, UsageError> {
         let mut keys = self.keys.and_then(KeyReader::reopen);
         let mut dropped = false;
-        for slice in slices.iter().skip(first).step_by(2) {
+        while let Some(slice) = slices.get(next.fetch_add(1, Ordering::Relaxed)) {
+            groups.begin_part();
             dropped |= self.add_slice(groups, keys.as_mut(), slice)?;
         }
         Ok(dropped)
@@ -1559,8 +1565,8 @@ mod tests {
         }
     }
 
-    /// A Windows instance whose day is read in two parts, by the two reading threads (each a
-    /// slice of a Parquet file of small row groups), with rows alike within each part but not
+    /// A Windows instance whose day is read in two parts (two slices of a Parquet file of small
+    /// row groups, whichever threads read them), with rows alike within each part but not
     /// across: priced from sums, each part's started hours at its own quantity, exactly as the
     /// per-row path prices each row.
     #[test]
@@ -1600,7 +1606,7 @@ mod tests {
             write_parquet(&mut text_frame(&csv), &pq, Some(50));
             super::row_group_slices(&super::KeyReader::open(&pq).unwrap())
         };
-        // The second slice's first row: the rows before it are the first thread's.
+        // The second slice's first row: the rows before it are the first slice's.
         let slices = write(rows(usize::MAX));
         assert_eq!(slices.len(), 2, "{slices:?}");
         assert_eq!(write(rows(slices[1].offset)).len(), 2);

@@ -11,7 +11,9 @@
 //! quote, a blank line, a line with another number of fields, another first time format, text
 //! that is not UTF-8) is left to polars: `None`.
 //!
-//! Parquet files are read a slice of row groups at a time, two threads taking every other slice.
+//! Parquet files are read a slice of row groups at a time, two threads each taking the next
+//! unread slice; each slice's rows of a day are a part of the day of their own (so how rows are
+//! split into parts depends on the file, not on which thread read which slice).
 //! Where the key columns are dictionary-encoded (as most writers store repeated values) and the
 //! times and quantities are too, or are PLAIN, a row group is decoded a window of rows at a time
 //! (`Groups::add_paged`): the key columns' codes are packed into one number per row, which finds
@@ -159,8 +161,9 @@ impl Default for Series {
 /// hash map; a series holds its current day, and its other days are parked in one store
 /// (`Days`). A file has far fewer series than groups (a resource's hourly rows make 24 groups of
 /// a series per day), so the map and the series stay small enough for the cache. Each `Groups`
-/// holds a (series, day) once; merging another appends its days, so the days of two `Groups`
-/// merged may hold a (series, day) twice, whose parts are then summed (`SeriesDay`).
+/// holds a (series, day) once per part of the rows (`begin_part`); merging another appends its
+/// days, so the days may hold a (series, day) more than once, whose parts are then summed
+/// (`SeriesDay`).
 pub(crate) struct Groups {
     map: Map,
     series: Vec<Series>,
@@ -174,6 +177,9 @@ pub(crate) struct Groups {
     interned: Interned,
     /// Set when a sum overflows or a field is too long to encode: the caller gives up.
     failed: bool,
+    /// The index of the first day parked in the current part (`begin_part`): rows are not added
+    /// to days parked before it.
+    part_from: u32,
 }
 
 /// The key texts of the Parquet dictionaries `Groups::add_paged` has read, numbered per column in
@@ -232,6 +238,7 @@ impl Groups {
             hourly: hourly.map(|spec| Hourly::new(spec, keys)),
             interned: Interned::default(),
             failed: false,
+            part_from: 0,
         }
     }
 
@@ -319,7 +326,7 @@ impl Groups {
         // A day before the series' latest may be parked (rows out of time order).
         if day <= s.latest {
             let mut j = s.parked;
-            while j != NONE {
+            while j != NONE && j >= self.part_from {
                 let parked = self.days.get_mut(j);
                 if parked.day == day {
                     std::mem::swap(&mut parked.day, &mut s.day);
@@ -356,6 +363,12 @@ impl Groups {
     /// Every day of every series: the days parked, then each series' current day (its rows
     /// added, nothing more can be).
     fn all_days(&mut self) -> Days {
+        self.park_current_days();
+        std::mem::take(&mut self.days)
+    }
+
+    /// Parks each series' current day.
+    fn park_current_days(&mut self) {
         for i in 0..self.series.len() {
             let s = &mut self.series[i];
             if s.acc.rows > 0 {
@@ -364,11 +377,19 @@ impl Groups {
                 self.park(i, day, acc);
             }
         }
-        std::mem::take(&mut self.days)
+    }
+
+    /// Starts another part of the rows (the next Parquet slice read): the rows added from now on
+    /// are summed in days of their own, apart from the days of the rows added before. So how a
+    /// (series, day)'s rows are split into parts (`SeriesDay`) depends on the file's slices
+    /// only, not on which reading thread read which slice.
+    pub(crate) fn begin_part(&mut self) {
+        self.park_current_days();
+        self.part_from = self.days.next_index();
     }
 
     /// Adds another part of the file's groups (built alike): its series found or added here, and
-    /// its days appended (a day of a series both hold is then held twice, see `Groups`).
+    /// its days appended (a day of a series both hold is then held in parts, see `Groups`).
     pub(crate) fn merge(&mut self, mut other: Groups) {
         self.failed |= other.failed;
         match (&mut self.hourly, other.hourly.take()) {
@@ -1258,6 +1279,14 @@ impl Days {
         ((c << 16) | k) as u32
     }
 
+    /// The index the next day added gets.
+    fn next_index(&self) -> u32 {
+        match self.chunks.last() {
+            Some(c) if c.len() < CHUNK => Self::index(self.chunks.len() - 1, c.len()),
+            _ => Self::index(self.chunks.len(), 0),
+        }
+    }
+
     /// Adds a day: its index, or `None` when there is no room.
     fn push(&mut self, d: SeriesDay) -> Option<u32> {
         if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
@@ -1311,8 +1340,8 @@ impl Days {
     }
 }
 
-/// One series' sums over one day; after two `Groups` are merged, over part of a day (the rows one
-/// of them read), as `Groups` says: the parts of a day are summed where the days are used.
+/// One series' sums over one day, or over part of one (the rows of one part, `Groups::begin_part`,
+/// or of one of two `Groups` merged): the parts of a day are summed where the days are used.
 #[derive(Clone, Copy)]
 pub(crate) struct SeriesDay {
     /// The series (`sid` of the series frame).
@@ -2004,6 +2033,44 @@ mod tests {
         let b = days_of(&frames, "b");
         assert_eq!(b.len(), days as usize);
         assert_eq!(b.iter().map(|d| d.2).sum::<i128>(), 2 * b.len() as i128);
+    }
+
+    #[test]
+    fn each_part_sums_its_rows_of_a_day_apart() {
+        let mut g = Groups::new(1, None);
+        let row = |g: &mut Groups, day: i64, q: i128| {
+            let start = day * DAY_MS;
+            g.add(
+                Some(start),
+                Some(start + 3_600_000),
+                Some(q),
+                [Some(&b"a"[..])].into_iter(),
+            );
+        };
+        // Part one reads days 1 and 2; part two day 2 again, day 1 again (out of time order:
+        // found among the part's own days only) and day 3, then day 1 once more.
+        g.begin_part();
+        for (day, q) in [(1, 5), (2, 5), (2, 5)] {
+            row(&mut g, day, q);
+        }
+        g.begin_part();
+        for (day, q) in [(2, 7), (1, 4), (3, 7), (1, 4)] {
+            row(&mut g, day, q);
+        }
+        let frames = g.into_series_frames(&["k"]).unwrap();
+        assert_eq!(
+            days_of(&frames, "a"),
+            vec![
+                (Some(DAY_MS), 1, 5),
+                (Some(DAY_MS), 2, 8),
+                (Some(2 * DAY_MS), 1, 7),
+                (Some(2 * DAY_MS), 2, 10),
+                (Some(3 * DAY_MS), 1, 7)
+            ]
+        );
+        // Each part's rows of a day are alike.
+        let uneven = frames.series.column("uneven").unwrap().bool().unwrap();
+        assert_eq!(uneven.get(0), Some(false));
     }
 
     #[test]
