@@ -405,31 +405,36 @@ impl Groups {
         let days = other.all_days();
         let mut theirs: Vec<(Vec<u8>, usize)> = other.map.into_iter().collect();
         theirs.sort_by_key(|(_, i)| *i);
-        let mut mine = vec![0usize; theirs.len()];
+        let mut mine = vec![0u32; theirs.len()];
         for (k, i) in theirs {
-            mine[i] = match self.map.get(&k) {
+            let j = match self.map.get(&k) {
                 Some(&j) => j,
                 None => self.new_series(k),
             };
+            let Ok(j) = u32::try_from(j) else {
+                self.failed = true;
+                return;
+            };
+            mine[i] = j;
         }
-        // Their chunks of days are moved here whole, each day given its series here and chained
-        // to the series' days.
+        // Their chunks of days are moved here whole, each day given its series here (on all
+        // threads). The days are not chained to their series: rows added after a merge are
+        // summed in days of their own (a part, see `begin_part`).
         let first = self.days.chunks.len();
         if first + days.chunks.len() > MAX_CHUNKS {
             self.failed = true;
             return;
         }
         self.days.chunks.extend(days.chunks);
-        for (c, chunk) in self.days.chunks[first..].iter_mut().enumerate() {
-            for (k, d) in chunk.iter_mut().enumerate() {
-                let i = mine[d.sid as usize];
-                let s = &mut self.series[i];
-                d.sid = i as u32;
-                d.prev = s.parked;
-                s.parked = Days::index(first + c, k);
-                s.latest = s.latest.max(d.day);
+        use rayon::prelude::*;
+        self.days.chunks[first..].par_iter_mut().for_each(|chunk| {
+            for d in chunk.iter_mut() {
+                d.sid = mine[d.sid as usize];
+                d.prev = NONE;
             }
-        }
+        });
+        self.park_current_days();
+        self.part_from = self.days.next_index();
     }
 
     /// The groups as the polars query's frame: `day`, the key columns (`names`), `rows`, `q`,
@@ -719,42 +724,39 @@ impl Groups {
         }
         let n_series = self.series.len();
         // Over each series' days: bad rows, the least quantity, and whether a day's quantities
-        // differ or are null.
-        let mut stats = vec![(0u64, i128::MAX, false); n_series];
-        for d in days.iter() {
-            let (bad, min, uneven) = &mut stats[d.sid as usize];
-            *bad = bad.checked_add(d.acc.bad)?;
-            *min = (*min).min(d.acc.min);
-            *uneven |= d.acc.min().is_none() || d.acc.min != d.acc.max;
-        }
-        // Each series' resource id, and the number of its combination of the other key fields,
-        // whose values are kept once each.
+        // differ or are null; beside (on another thread) each series' resource id and the
+        // number of its combination of the other key fields, whose values are kept once each.
         let id_at = names.iter().position(|n| *n == RESOURCE_ID);
-        let others = self.keys - usize::from(id_at.is_some());
-        let mut combo_of: HashMap<Vec<Option<&str>>, u32, foldhash::fast::FixedState> =
-            HashMap::default();
-        let mut combo_fields: Vec<Vec<Option<&str>>> = vec![Vec::new(); others];
-        let (mut ids, mut combos) = (Vec::with_capacity(n_series), Vec::with_capacity(n_series));
-        let mut sids = Vec::with_capacity(n_series);
+        let (stats, keyed) = rayon::join(
+            || -> Option<Vec<(u64, i128, bool)>> {
+                let mut stats = vec![(0u64, i128::MAX, false); n_series];
+                for d in days.iter() {
+                    let (bad, min, uneven) = &mut stats[d.sid as usize];
+                    *bad = bad.checked_add(d.acc.bad)?;
+                    *min = (*min).min(d.acc.min);
+                    *uneven |= d.acc.min().is_none() || d.acc.min != d.acc.max;
+                }
+                Some(stats)
+            },
+            || series_keys(&self.map, self.keys, id_at),
+        );
+        let (
+            stats,
+            SeriesKeys {
+                sids,
+                ids,
+                combos,
+                combo_fields,
+                n_combos,
+            },
+        ) = (stats?, keyed?);
         let (mut s_bad, mut s_min, mut s_uneven) = (
             Vec::with_capacity(n_series),
             Vec::with_capacity(n_series),
             Vec::with_capacity(n_series),
         );
-        for (k, &i) in &self.map {
-            let mut fields = decode_key(k, self.keys)?;
-            if let Some(at) = id_at {
-                ids.push(fields.remove(at));
-            }
-            let next = u32::try_from(combo_of.len()).ok()?;
-            combos.push(*combo_of.entry(fields).or_insert_with_key(|fields| {
-                for (column, f) in combo_fields.iter_mut().zip(fields) {
-                    column.push(*f);
-                }
-                next
-            }));
-            sids.push(u32::try_from(i).ok()?);
-            let (bad, min, uneven) = stats[i];
+        for &i in &sids {
+            let (bad, min, uneven) = stats[i as usize];
             s_bad.push(bad);
             s_min.push((min != i128::MAX).then_some(min));
             s_uneven.push(uneven);
@@ -783,11 +785,94 @@ impl Groups {
         };
         Some(SeriesFrames {
             series: DataFrame::new(n_series, series).ok()?,
-            combos: DataFrame::new(combo_of.len(), combo_columns).ok()?,
+            combos: DataFrame::new(n_combos, combo_columns).ok()?,
             days,
             hourly,
         })
     }
+}
+
+/// The series of a `Groups`' map (`series_keys`), in the map's order.
+struct SeriesKeys<'a> {
+    /// Each series' number.
+    sids: Vec<u32>,
+    /// Each series' resource id (empty when the key has none).
+    ids: Vec<Option<&'a str>>,
+    /// Each series' combination of the other key fields.
+    combos: Vec<u32>,
+    /// The combinations' fields, by key column but the resource id.
+    combo_fields: Vec<Vec<Option<&'a str>>>,
+    /// How many combinations.
+    n_combos: usize,
+}
+
+/// Each series' number, resource id (field `id_at` of its key, when there is one) and the
+/// number of its combination of the other fields, numbered in the order first seen; `None`
+/// when a field is not UTF-8 or a count overflows. A combination is found by its key's bytes
+/// without the id's, and its fields decoded once.
+fn series_keys(map: &Map, keys: usize, id_at: Option<usize>) -> Option<SeriesKeys<'_>> {
+    let n = map.len();
+    let others = keys - usize::from(id_at.is_some());
+    let mut combo_of: HashMap<Vec<u8>, u32, foldhash::fast::FixedState> = HashMap::default();
+    let mut out = SeriesKeys {
+        sids: Vec::with_capacity(n),
+        ids: Vec::with_capacity(if id_at.is_some() { n } else { 0 }),
+        combos: Vec::with_capacity(n),
+        combo_fields: vec![Vec::new(); others],
+        n_combos: 0,
+    };
+    let mut buf = Vec::new();
+    for (k, &i) in map {
+        buf.clear();
+        match id_at {
+            Some(at) => {
+                let (span, id) = field_at(k, at)?;
+                out.ids.push(id.map(std::str::from_utf8).transpose().ok()?);
+                buf.extend_from_slice(&k[..span.start]);
+                buf.extend_from_slice(&k[span.end..]);
+            }
+            None => buf.extend_from_slice(k),
+        }
+        let combo = match combo_of.get(buf.as_slice()) {
+            Some(&c) => c,
+            None => {
+                let c = u32::try_from(combo_of.len()).ok()?;
+                let mut fields = decode_key(k, keys)?;
+                if let Some(at) = id_at {
+                    fields.remove(at);
+                }
+                for (column, f) in out.combo_fields.iter_mut().zip(fields) {
+                    column.push(f);
+                }
+                combo_of.insert(buf.clone(), c);
+                c
+            }
+        };
+        out.combos.push(combo);
+        out.sids.push(u32::try_from(i).ok()?);
+    }
+    out.n_combos = combo_of.len();
+    Some(out)
+}
+
+/// Field `at` of a key, as `encode_into` wrote it: the bytes it takes (its length's and its
+/// own) and its value; `None` when the key is shorter.
+fn field_at(key: &[u8], at: usize) -> Option<(std::ops::Range<usize>, Option<&[u8]>)> {
+    let mut from = 0;
+    for f in 0..=at {
+        let len = u16::from_le_bytes([*key.get(from)?, *key.get(from + 1)?]);
+        let (start, end) = if len == NULL_LEN {
+            (from + 2, from + 2)
+        } else {
+            (from + 2, from + 2 + len as usize)
+        };
+        let value = key.get(start..end)?;
+        if f == at {
+            return Some((from..end, (len != NULL_LEN).then_some(value)));
+        }
+        from = end;
+    }
+    None
 }
 
 /// Key columns at most (`formats::OWN_KEY_COLUMNS`).
