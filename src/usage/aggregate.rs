@@ -148,8 +148,9 @@ pub(crate) fn aggregate(
             hourly,
         )
     });
-    let grouped = match pregrouped {
-        Some(groups) => groups,
+    // The groups, and those of the second reading thread (merged below).
+    let (mut grouped, second) = match pregrouped {
+        Some(groups) => (groups, None),
         None => {
             // A Parquet file's metadata, read once (when it cannot be, the file is grouped in one
             // query, whose error says why).
@@ -170,7 +171,7 @@ pub(crate) fn aggregate(
                     .map_err(|e| unreadable(file, e))?
                     .unwrap_single();
                 add_grouped(&mut groups, &df, &names, file)?;
-                groups
+                (groups, None)
             } else {
                 // Two threads, each reading and grouping the next unread slice in groups of its
                 // own (a thread the machine runs slower reads fewer); each slice's rows are parts
@@ -203,15 +204,73 @@ pub(crate) fn aggregate(
                     groups.drop_hours();
                     second.drop_hours();
                 }
-                groups.merge(second);
-                groups
+                (groups, Some(second))
             }
         }
     };
-    let frames = grouped
-        .into_series_frames(&names)
-        .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
+    // The process's first polars queries pay for what polars sets up once (~4 ms of 6 in the
+    // first combination query on the 10M-row file): the combination queries are run once on no
+    // rows on another thread while this one merges the groups and makes the series frames, which
+    // leave the other core mostly idle.
+    let frames = std::thread::scope(|s| {
+        let warm = s.spawn(|| combination_checks(empty_combos(&names), catalog));
+        if let Some(second) = second {
+            grouped.merge(second);
+        }
+        let frames = grouped.into_series_frames(&names);
+        // Its result is not used (an error would come again from the real query).
+        let _ = warm.join();
+        frames
+    })
+    .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
     classify(frames, start_format, catalog, file)
+}
+
+/// A combinations frame (`pregroup::SeriesFrames::combos`: the key columns `names` but the
+/// resource id, text) of no rows.
+fn empty_combos(names: &[&str]) -> DataFrame {
+    let columns: Vec<Column> = names
+        .iter()
+        .filter(|n| **n != "resource_id")
+        .map(|n| Column::new((*n).into(), Vec::<Option<&str>>::new()))
+        .collect();
+    DataFrame::new(0, columns).unwrap_or_default()
+}
+
+/// The canonical columns, price attribute (`attr`), price key (`key`) and reason (`REASON`) of
+/// each combination of the key columns but the resource id, with the per-row path's own
+/// expressions: the combinations are a few hundred where the series are thousands (one or more
+/// per resource), and these expressions (a dozen text columns trimmed and lower-cased, some
+/// twenty tests) cost per row. The reason chain reads the resource id only as null or not, so
+/// each combination is checked twice: with an id (the first `combos.height()` rows of the
+/// result) and without (the next as many).
+fn combination_checks(combos: DataFrame, catalog: &Catalog) -> PolarsResult<DataFrame> {
+    let n = combos.height();
+    let c_schema = combos.schema().clone();
+    let canonical = combos
+        .lazy()
+        .select(own_key_columns(&c_schema))
+        .drop(cols(["resource_id"]))
+        .with_column(price_attr().alias("attr"))
+        .with_column(price_key().alias("key"))
+        .collect_with_engine(Engine::InMemory)?
+        .unwrap_single();
+    let mut both = canonical.clone();
+    both.with_column(Column::new("resource_id".into(), vec![""; n]))?;
+    let mut without_id = canonical;
+    without_id.with_column(Column::full_null(
+        "resource_id".into(),
+        n,
+        &DataType::String,
+    ))?;
+    both.vstack_mut_owned(without_id)?;
+    let reason = reason_of(checks(catalog), true);
+    Ok(both
+        .lazy()
+        .with_column(reason.alias(REASON))
+        .drop(cols(["resource_id"]))
+        .collect_with_engine(Engine::InMemory)?
+        .unwrap_single())
 }
 
 /// Adds the polars query's groups.
@@ -466,43 +525,8 @@ fn classify(
     file: &str,
 ) -> Result<Aggregated, UsageError> {
     let failed = |e: PolarsError| unreadable(file, e);
-    // The canonical columns, price attribute, price key and reason of each combination of the
-    // key columns but the resource id, with the per-row path's own expressions: the combinations
-    // are a few hundred where the series are thousands (one or more per resource), and these
-    // expressions (a dozen text columns trimmed and lower-cased, some twenty tests) cost per
-    // row. The reason chain reads the resource id only as null or not, so each combination is
-    // checked twice: with an id (the first `n` rows) and without (the next `n`).
     let n = combos.height();
-    let c_schema = combos.schema().clone();
-    let canonical = combos
-        .lazy()
-        .select(own_key_columns(&c_schema))
-        .drop(cols(["resource_id"]))
-        .with_column(price_attr().alias("attr"))
-        .with_column(price_key().alias("key"))
-        .collect_with_engine(Engine::InMemory)
-        .map_err(failed)?
-        .unwrap_single();
-    let mut both = canonical.clone();
-    both.with_column(Column::new("resource_id".into(), vec![""; n]))
-        .map_err(failed)?;
-    let mut without_id = canonical;
-    without_id
-        .with_column(Column::full_null(
-            "resource_id".into(),
-            n,
-            &DataType::String,
-        ))
-        .map_err(failed)?;
-    both.vstack_mut_owned(without_id).map_err(failed)?;
-    let reason = reason_of(checks(catalog), true);
-    let combos = both
-        .lazy()
-        .with_column(reason.alias(REASON))
-        .drop(cols(["resource_id"]))
-        .collect_with_engine(Engine::InMemory)
-        .map_err(failed)?
-        .unwrap_single();
+    let combos = combination_checks(combos, catalog).map_err(failed)?;
     // Each series with its combination's row, and its own canonical resource id.
     let s_schema = series.schema().clone();
     let mut own = vec![col("sid"), col("bad"), col("q_min"), col("uneven")];
