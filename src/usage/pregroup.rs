@@ -417,22 +417,14 @@ impl Groups {
             };
             mine[i] = j;
         }
-        // Their chunks of days are moved here whole, each day given its series here (on all
-        // threads). The days are not chained to their series: rows added after a merge are
-        // summed in days of their own (a part, see `begin_part`).
-        let first = self.days.chunks.len();
-        if first + days.chunks.len() > MAX_CHUNKS {
+        // Their chunks of days are moved here whole, their days given their series here in the
+        // next pass over the days (`Days::renumber_each`). The days are not chained to their
+        // series: rows added after a merge are summed in days of their own (a part, see
+        // `begin_part`).
+        if !self.days.append_foreign(days, mine) {
             self.failed = true;
             return;
         }
-        self.days.chunks.extend(days.chunks);
-        use rayon::prelude::*;
-        self.days.chunks[first..].par_iter_mut().for_each(|chunk| {
-            for d in chunk.iter_mut() {
-                d.sid = mine[d.sid as usize];
-                d.prev = NONE;
-            }
-        });
         self.park_current_days();
         self.part_from = self.days.next_index();
     }
@@ -446,12 +438,13 @@ impl Groups {
         }
         // One group per (series, day): the parts of merged `Groups` summed.
         let mut groups: std::collections::BTreeMap<(u32, i64), Acc> = Default::default();
-        for d in self.all_days().iter() {
-            let acc = groups.entry((d.sid, d.day)).or_default();
-            if !acc.merge(&d.acc) {
-                return None;
-            }
-        }
+        self.all_days().renumber_each(|d| {
+            groups
+                .entry((d.sid, d.day))
+                .or_default()
+                .merge(&d.acc)
+                .then_some(())
+        })?;
         let n = groups.len();
         let mut fields_of = vec![None; self.series.len()];
         for (k, &i) in &self.map {
@@ -718,7 +711,7 @@ impl Groups {
         if self.failed {
             return None;
         }
-        let days = self.all_days();
+        let mut days = self.all_days();
         if self.failed {
             return None;
         }
@@ -730,12 +723,13 @@ impl Groups {
         let (stats, keyed) = rayon::join(
             || -> Option<Vec<(u64, i128, bool)>> {
                 let mut stats = vec![(0u64, i128::MAX, false); n_series];
-                for d in days.iter() {
-                    let (bad, min, uneven) = &mut stats[d.sid as usize];
+                days.renumber_each(|d| {
+                    let (bad, min, uneven) = stats.get_mut(d.sid as usize)?;
                     *bad = bad.checked_add(d.acc.bad)?;
                     *min = (*min).min(d.acc.min);
                     *uneven |= d.acc.min().is_none() || d.acc.min != d.acc.max;
-                }
+                    Some(())
+                })?;
                 Some(stats)
             },
             || series_keys(&self.map, self.keys, id_at),
@@ -1356,6 +1350,10 @@ const MAX_CHUNKS: usize = (u32::MAX >> 16) as usize;
 #[derive(Default)]
 pub(crate) struct Days {
     chunks: Vec<Vec<SeriesDay>>,
+    /// Chunks moved here from another `Groups` (`Groups::merge`), whose days still hold that
+    /// one's series numbers, with each of its numbers' number here (applied by `renumber_each`,
+    /// in the pass over the days that follows anyway); no day is added to them.
+    foreign: Vec<(std::ops::Range<usize>, Vec<u32>)>,
 }
 
 impl Days {
@@ -1364,17 +1362,62 @@ impl Days {
         ((c << 16) | k) as u32
     }
 
+    /// Whether the last chunk takes no more days (full, or another's).
+    fn last_closed(&self) -> bool {
+        self.chunks.last().is_none_or(|c| c.len() == CHUNK)
+            || self
+                .foreign
+                .last()
+                .is_some_and(|(r, _)| r.end == self.chunks.len())
+    }
+
     /// The index the next day added gets.
     fn next_index(&self) -> u32 {
         match self.chunks.last() {
-            Some(c) if c.len() < CHUNK => Self::index(self.chunks.len() - 1, c.len()),
+            Some(c) if !self.last_closed() => Self::index(self.chunks.len() - 1, c.len()),
             _ => Self::index(self.chunks.len(), 0),
         }
     }
 
+    /// Moves another `Groups`' days here, whose series number `i` is number `numbers[i]` here;
+    /// false when there is no room.
+    fn append_foreign(&mut self, mut other: Days, numbers: Vec<u32>) -> bool {
+        if other.renumber_each(|_| Some(())).is_none()
+            || self.chunks.len() + other.chunks.len() > MAX_CHUNKS
+        {
+            return false;
+        }
+        let first = self.chunks.len();
+        self.chunks.extend(other.chunks);
+        self.foreign.push((first..self.chunks.len(), numbers));
+        true
+    }
+
+    /// Gives the days moved from other `Groups` their series numbers here, and calls `f` on every
+    /// day, in order; `None` when a number is out of range or `f` gives `None`.
+    pub(crate) fn renumber_each(
+        &mut self,
+        mut f: impl FnMut(&SeriesDay) -> Option<()>,
+    ) -> Option<()> {
+        let foreign = std::mem::take(&mut self.foreign);
+        for (c, chunk) in self.chunks.iter_mut().enumerate() {
+            let numbers = foreign
+                .iter()
+                .find(|(r, _)| r.contains(&c))
+                .map(|(_, n)| &n[..]);
+            for d in chunk.iter_mut() {
+                if let Some(numbers) = numbers {
+                    d.sid = *numbers.get(d.sid as usize)?;
+                }
+                f(d)?;
+            }
+        }
+        Some(())
+    }
+
     /// Adds a day: its index, or `None` when there is no room.
     fn push(&mut self, d: SeriesDay) -> Option<u32> {
-        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+        if self.last_closed() {
             if self.chunks.len() == MAX_CHUNKS {
                 return None;
             }
@@ -1396,6 +1439,7 @@ impl Days {
     }
 
     /// The days, in the order they were added.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &SeriesDay> {
         self.chunks.iter().flatten()
     }
@@ -2156,6 +2200,41 @@ mod tests {
         // Each part's rows of a day are alike.
         let uneven = frames.series.column("uneven").unwrap().bool().unwrap();
         assert_eq!(uneven.get(0), Some(false));
+    }
+
+    #[test]
+    fn merged_days_take_their_series_numbers_here_and_later_rows_days_of_their_own() {
+        let row = |g: &mut Groups, key: &str, day: i64, q: i128| {
+            let start = day * DAY_MS;
+            g.add(
+                Some(start),
+                Some(start + 3_600_000),
+                Some(q),
+                [Some(key.as_bytes())].into_iter(),
+            );
+        };
+        let mut first = Groups::new(1, None);
+        row(&mut first, "a", 1, 5);
+        // Numbered the other way round in the second.
+        let mut second = Groups::new(1, None);
+        row(&mut second, "b", 1, 1);
+        row(&mut second, "a", 1, 7);
+        first.merge(second);
+        row(&mut first, "a", 1, 2);
+        row(&mut first, "b", 2, 3);
+        let frames = first.into_series_frames(&["k"]).unwrap();
+        assert_eq!(
+            days_of(&frames, "a"),
+            vec![
+                (Some(DAY_MS), 1, 2),
+                (Some(DAY_MS), 1, 5),
+                (Some(DAY_MS), 1, 7)
+            ]
+        );
+        assert_eq!(
+            days_of(&frames, "b"),
+            vec![(Some(DAY_MS), 1, 1), (Some(2 * DAY_MS), 1, 3)]
+        );
     }
 
     #[test]
