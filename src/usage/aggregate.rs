@@ -209,32 +209,23 @@ pub(crate) fn aggregate(
         }
     };
     // The process's first polars queries pay for what polars sets up once (~4 ms of 6 in the
-    // first combination query on the 10M-row file): the combination queries are run once on no
-    // rows on another thread while this one merges the groups and makes the series frames, which
-    // leave the other core mostly idle.
+    // first combination query on the 10M-row file): `classify` is run once on no groups on
+    // another thread while this one merges the groups and makes the series frames, which leave
+    // the other core mostly idle. (Its result is not used: an error would come again.)
     let frames = std::thread::scope(|s| {
-        let warm = s.spawn(|| combination_checks(empty_combos(&names), catalog));
+        let warm = s.spawn(|| {
+            let none = pregroup::Groups::new(names.len(), None).into_series_frames(&names);
+            none.map(|frames| classify(frames, start_format, catalog, file).is_ok())
+        });
         if let Some(second) = second {
             grouped.merge(second);
         }
         let frames = grouped.into_series_frames(&names);
-        // Its result is not used (an error would come again from the real query).
         let _ = warm.join();
         frames
     })
     .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
     classify(frames, start_format, catalog, file)
-}
-
-/// A combinations frame (`pregroup::SeriesFrames::combos`: the key columns `names` but the
-/// resource id, text) of no rows.
-fn empty_combos(names: &[&str]) -> DataFrame {
-    let columns: Vec<Column> = names
-        .iter()
-        .filter(|n| **n != "resource_id")
-        .map(|n| Column::new((*n).into(), Vec::<Option<&str>>::new()))
-        .collect();
-    DataFrame::new(0, columns).unwrap_or_default()
 }
 
 /// The canonical columns, price attribute (`attr`), price key (`key`) and reason (`REASON`) of
