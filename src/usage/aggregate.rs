@@ -16,13 +16,13 @@
 //! and canonical key.
 //!
 //! The grouping itself is done by `pregroup.rs`: for plain CSV files from the text; for Parquet
-//! files a slice of row groups at a time, two threads each taking the next unread slice, with the key
-//! columns read as their dictionary codes (`parquet_keys.rs`) and the times and quantities decoded
-//! by polars, else from the rows polars decodes. Other CSV files (quotes, another time format,
-//! ...) and Parquet slices of other column types are grouped by a polars query, whose groups are
-//! then split into series and days by `pregroup.rs` too. The days of the series priced from sums
-//! are summed by day and canonical key in Rust (`fast_days`) and made resource-days directly, in
-//! the order the bill sorts them.
+//! files a slice of row groups at a time, two threads each taking the next unread slice, with
+//! the key columns read as their dictionary codes (`parquet_keys.rs`) and the times and
+//! quantities decoded by polars, else from the rows polars decodes. Other CSV files (quotes,
+//! another time format, ...) and Parquet slices of other column types are grouped by a polars
+//! query, whose groups are then split into series and days by `pregroup.rs` too. The days of
+//! the series priced from sums are summed by day and canonical key in Rust (`fast_days`) and
+//! made resource-days directly, in the order the bill sorts them.
 //!
 //! A resource goes through the per-row path instead (all of its rows, so that row numbers,
 //! reasons and the `--rejects` file are exactly what they were) when any group of it
@@ -210,8 +210,8 @@ pub(crate) fn aggregate(
     };
     // The process's first polars queries pay for what polars sets up once (~4 ms of 6 in the
     // first combination query on the 10M-row file): `classify` is run once on no groups on
-    // another thread while this one merges the groups and makes the series frames, which leave
-    // the other core mostly idle. (Its result is not used: an error would come again.)
+    // another thread while this one merges the groups and makes the series frames (steps on
+    // one thread but for one pass). Its result is not used: an error would come again.
     let frames = std::thread::scope(|s| {
         let warm = s.spawn(|| {
             let none = pregroup::Groups::new(names.len(), None).into_series_frames(&names);

@@ -1351,8 +1351,8 @@ const MAX_CHUNKS: usize = (u32::MAX >> 16) as usize;
 pub(crate) struct Days {
     chunks: Vec<Vec<SeriesDay>>,
     /// Chunks moved here from another `Groups` (`Groups::merge`), whose days still hold that
-    /// one's series numbers, with each of its numbers' number here (applied by `renumber_each`,
-    /// in the pass over the days that follows anyway); no day is added to them.
+    /// one's series numbers, with the number here of each of its series (given to the days by
+    /// `renumber_each`, in the pass over the days made anyway); no day is added to them.
     foreign: Vec<(std::ops::Range<usize>, Vec<u32>)>,
 }
 
@@ -1395,10 +1395,7 @@ impl Days {
 
     /// Gives the days moved from other `Groups` their series numbers here, and calls `f` on every
     /// day, in order; `None` when a number is out of range or `f` gives `None`.
-    pub(crate) fn renumber_each(
-        &mut self,
-        mut f: impl FnMut(&SeriesDay) -> Option<()>,
-    ) -> Option<()> {
+    fn renumber_each(&mut self, mut f: impl FnMut(&SeriesDay) -> Option<()>) -> Option<()> {
         let foreign = std::mem::take(&mut self.foreign);
         for (c, chunk) in self.chunks.iter_mut().enumerate() {
             let numbers = foreign
@@ -2164,27 +2161,29 @@ mod tests {
         assert_eq!(b.iter().map(|d| d.2).sum::<i128>(), 2 * b.len() as i128);
     }
 
+    /// Adds a row of series `key`: an hour from the start of `day`, of quantity `q`.
+    fn hour_row(g: &mut Groups, key: &str, day: i64, q: i128) {
+        let start = day * DAY_MS;
+        g.add(
+            Some(start),
+            Some(start + 3_600_000),
+            Some(q),
+            [Some(key.as_bytes())].into_iter(),
+        );
+    }
+
     #[test]
     fn each_part_sums_its_rows_of_a_day_apart() {
         let mut g = Groups::new(1, None);
-        let row = |g: &mut Groups, day: i64, q: i128| {
-            let start = day * DAY_MS;
-            g.add(
-                Some(start),
-                Some(start + 3_600_000),
-                Some(q),
-                [Some(&b"a"[..])].into_iter(),
-            );
-        };
         // Part one reads days 1 and 2; part two day 2 again, day 1 again (out of time order:
         // found among the part's own days only) and day 3, then day 1 once more.
         g.begin_part();
         for (day, q) in [(1, 5), (2, 5), (2, 5)] {
-            row(&mut g, day, q);
+            hour_row(&mut g, "a", day, q);
         }
         g.begin_part();
         for (day, q) in [(2, 7), (1, 4), (3, 7), (1, 4)] {
-            row(&mut g, day, q);
+            hour_row(&mut g, "a", day, q);
         }
         let frames = g.into_series_frames(&["k"]).unwrap();
         assert_eq!(
@@ -2204,24 +2203,15 @@ mod tests {
 
     #[test]
     fn merged_days_take_their_series_numbers_here_and_later_rows_days_of_their_own() {
-        let row = |g: &mut Groups, key: &str, day: i64, q: i128| {
-            let start = day * DAY_MS;
-            g.add(
-                Some(start),
-                Some(start + 3_600_000),
-                Some(q),
-                [Some(key.as_bytes())].into_iter(),
-            );
-        };
         let mut first = Groups::new(1, None);
-        row(&mut first, "a", 1, 5);
+        hour_row(&mut first, "a", 1, 5);
         // Numbered the other way round in the second.
         let mut second = Groups::new(1, None);
-        row(&mut second, "b", 1, 1);
-        row(&mut second, "a", 1, 7);
+        hour_row(&mut second, "b", 1, 1);
+        hour_row(&mut second, "a", 1, 7);
         first.merge(second);
-        row(&mut first, "a", 1, 2);
-        row(&mut first, "b", 2, 3);
+        hour_row(&mut first, "a", 1, 2);
+        hour_row(&mut first, "b", 2, 3);
         let frames = first.into_series_frames(&["k"]).unwrap();
         assert_eq!(
             days_of(&frames, "a"),
@@ -2242,13 +2232,7 @@ mod tests {
         let part = |qs: &[(i64, i128)]| {
             let mut g = Groups::new(1, None);
             for &(day, q) in qs {
-                let start = day * DAY_MS;
-                g.add(
-                    Some(start),
-                    Some(start + 3_600_000),
-                    Some(q),
-                    [Some(&b"a"[..])].into_iter(),
-                );
+                hour_row(&mut g, "a", day, q);
             }
             g
         };
