@@ -1303,7 +1303,16 @@ mod tests {
             polars::prelude::Schema,
             Vec<&str>,
         ) {
-            let plan = super::grouped_plan(&self.lf, &self.schema, self.formats.0, self.formats.1);
+            use polars::prelude::*;
+            // Whether a group's quantities differ, as `Groups::into_frame` gives it.
+            let plan = super::grouped_plan(&self.lf, &self.schema, self.formats.0, self.formats.1)
+                .with_column(
+                    col("q_min")
+                        .neq(col("q_max"))
+                        .fill_null(lit(false))
+                        .alias("uneven"),
+                )
+                .drop(cols(["q_max"]));
             let types = (*plan.clone().collect_schema().unwrap()).clone();
             let mut by = vec!["day"];
             by.extend(self.names.iter().copied());

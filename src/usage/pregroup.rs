@@ -52,65 +52,69 @@ const NULL_LEN: u16 = u16::MAX;
 /// The CSV block read at a time by each thread.
 const BLOCK: usize = 8 << 20;
 
-/// One group's sums (64 bytes: one cache line). `min` and `max` are `i128::MAX` and `i128::MIN`
-/// until a quantity is added (quantities read are below 10^38, far from either).
+/// One group's sums (48 bytes). `min` is `i128::MAX` until a quantity is added (quantities read
+/// are below 10^38, far from it); `uneven` is set when two quantities added differ (a quantity
+/// other than the least one so far: while they are all alike, each equals it).
 #[derive(Clone, Copy)]
 struct Acc {
-    rows: u64,
-    bad: u64,
     sum: i128,
     min: i128,
-    max: i128,
+    rows: u32,
+    bad: u32,
+    uneven: bool,
 }
+
+const _: () = assert!(std::mem::size_of::<Acc>() == 48);
 
 impl Default for Acc {
     fn default() -> Self {
         Acc {
-            rows: 0,
-            bad: 0,
             sum: 0,
             min: i128::MAX,
-            max: i128::MIN,
+            rows: 0,
+            bad: 0,
+            uneven: false,
         }
     }
 }
 
 impl Acc {
-    /// Adds one row; false when the sum overflows.
+    /// Adds one row; false when the sum or the count overflows.
     #[inline]
     fn add(&mut self, bad: bool, q: Option<i128>) -> bool {
-        self.rows += 1;
-        self.bad += u64::from(bad);
+        let Some(rows) = self.rows.checked_add(1) else {
+            return false;
+        };
+        self.rows = rows;
+        // At most `rows`.
+        self.bad += u32::from(bad);
         if let Some(q) = q {
             let Some(sum) = self.sum.checked_add(q) else {
                 return false;
             };
             self.sum = sum;
+            self.uneven |= self.min != i128::MAX && q != self.min;
             self.min = self.min.min(q);
-            self.max = self.max.max(q);
         }
         true
     }
 
+    /// Adds another group's sums; false when the sum or the count overflows.
     fn merge(&mut self, o: &Acc) -> bool {
-        self.rows += o.rows;
-        self.bad += o.bad;
-        let Some(sum) = self.sum.checked_add(o.sum) else {
+        let (Some(rows), Some(sum)) = (self.rows.checked_add(o.rows), self.sum.checked_add(o.sum))
+        else {
             return false;
         };
-        self.sum = sum;
+        (self.rows, self.sum) = (rows, sum);
+        // At most `rows`.
+        self.bad += o.bad;
+        self.uneven |= o.uneven || (self.min().is_some() && o.min().is_some() && self.min != o.min);
         self.min = self.min.min(o.min);
-        self.max = self.max.max(o.max);
         true
     }
 
     fn min(&self) -> Option<i128> {
         (self.min != i128::MAX).then_some(self.min)
-    }
-
-    #[cfg(test)]
-    fn max(&self) -> Option<i128> {
-        (self.max != i128::MIN).then_some(self.max)
     }
 }
 
@@ -430,7 +434,8 @@ impl Groups {
     }
 
     /// The groups as the polars query's frame: `day`, the key columns (`names`), `rows`, `q`,
-    /// `q_min`, `q_max`, `bad`; `None` when a key is not UTF-8 or a sum overflowed.
+    /// `q_min`, `bad`, and `uneven` where the query has `q_max` (whether the group's quantities
+    /// differ: `q_min` ≠ `q_max`); `None` when a key is not UTF-8 or a sum overflowed.
     #[cfg(test)]
     pub(crate) fn into_frame(mut self, names: &[&str]) -> Option<DataFrame> {
         if self.failed {
@@ -454,7 +459,7 @@ impl Groups {
         let mut keys: Vec<Vec<Option<&str>>> =
             (0..self.keys).map(|_| Vec::with_capacity(n)).collect();
         let (mut rows, mut bad) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let (mut sum, mut min, mut max) = (
+        let (mut sum, mut min, mut uneven) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
@@ -465,12 +470,12 @@ impl Groups {
             for (col, f) in keys.iter_mut().zip(fields) {
                 col.push(*f);
             }
-            rows.push(u32::try_from(acc.rows).ok()?);
-            bad.push(u32::try_from(acc.bad).ok()?);
+            rows.push(acc.rows);
+            bad.push(acc.bad);
             // As polars sums: nulls are skipped, and a group of nulls sums to zero.
             sum.push(Some(acc.sum));
             min.push(acc.min());
-            max.push(acc.max());
+            uneven.push(acc.uneven);
         }
         let mut columns: Vec<Column> = vec![day_column(day)];
         for (name, values) in names.iter().zip(keys) {
@@ -479,13 +484,13 @@ impl Groups {
         columns.push(Column::new("rows".into(), rows));
         columns.push(decimal_column("q", sum));
         columns.push(decimal_column("q_min", min));
-        columns.push(decimal_column("q_max", max));
+        columns.push(Column::new("uneven".into(), uneven));
         columns.push(Column::new("bad".into(), bad));
         DataFrame::new(n, columns).ok()
     }
     /// Adds the groups of the polars query's frame (`day`, the key columns `names`, `rows`, `q`,
     /// `q_min`, `q_max`, `bad`), to split them into series and days as this module's own; `None`
-    /// when a column has another type or a sum overflows.
+    /// when a column has another type, a sum overflows or a group's rows pass `u32::MAX`.
     pub(crate) fn add_frame(&mut self, df: &DataFrame, names: &[&str]) -> Option<()> {
         let g = self;
         let day = df.column("day").ok()?.cast(&DataType::Int64).ok()?;
@@ -513,12 +518,13 @@ impl Groups {
                 .map(|it| it.next().flatten().map(str::as_bytes))
                 .collect();
             let series = g.series_of(fields.into_iter())?;
+            let (min, max) = (q_min.get(i), q_max.get(i));
             let acc = Acc {
-                rows: rows.get(i)?,
-                bad: bad.get(i)?,
                 sum: q.get(i)?,
-                min: q_min.get(i).unwrap_or(i128::MAX),
-                max: q_max.get(i).unwrap_or(i128::MIN),
+                min: min.unwrap_or(i128::MAX),
+                rows: u32::try_from(rows.get(i)?).ok()?,
+                bad: u32::try_from(bad.get(i)?).ok()?,
+                uneven: min != max,
             };
             let d = match day.get(i) {
                 Some(d) if d != NO_DAY => d,
@@ -725,9 +731,9 @@ impl Groups {
                 let mut stats = vec![(0u64, i128::MAX, false); n_series];
                 days.renumber_each(|d| {
                     let (bad, min, uneven) = stats.get_mut(d.sid as usize)?;
-                    *bad = bad.checked_add(d.acc.bad)?;
+                    *bad = bad.checked_add(u64::from(d.acc.bad))?;
                     *min = (*min).min(d.acc.min);
-                    *uneven |= d.acc.min().is_none() || d.acc.min != d.acc.max;
+                    *uneven |= d.acc.min().is_none() || d.acc.uneven;
                     Some(())
                 })?;
                 Some(stats)
@@ -1479,6 +1485,9 @@ pub(crate) struct SeriesDay {
     acc: Acc,
 }
 
+// A day parked is one cache line.
+const _: () = assert!(std::mem::size_of::<SeriesDay>() == 64);
+
 impl SeriesDay {
     /// The day's first millisecond (UTC); `None` for rows whose start did not parse.
     pub(crate) fn day(&self) -> Option<i64> {
@@ -1487,7 +1496,7 @@ impl SeriesDay {
 
     /// Rows.
     pub(crate) fn rows(&self) -> u64 {
-        self.acc.rows
+        u64::from(self.acc.rows)
     }
 
     /// The sum of the quantities that parsed, at `SCALE` places (as polars sums: nulls skipped,
@@ -2159,6 +2168,36 @@ mod tests {
         let b = days_of(&frames, "b");
         assert_eq!(b.len(), days as usize);
         assert_eq!(b.iter().map(|d| d.2).sum::<i128>(), 2 * b.len() as i128);
+    }
+
+    #[test]
+    fn sums_are_uneven_when_two_quantities_differ_within_or_across_parts() {
+        let acc = |qs: &[Option<i128>]| {
+            let mut a = Acc::default();
+            for &q in qs {
+                assert!(a.add(false, q));
+            }
+            a
+        };
+        let merged = |a: &[Option<i128>], b: &[Option<i128>]| {
+            let mut a = acc(a);
+            assert!(a.merge(&acc(b)));
+            (a.uneven, a.min(), a.rows)
+        };
+        assert!(!acc(&[Some(5), Some(5), None]).uneven);
+        assert!(acc(&[Some(5), Some(3), Some(5)]).uneven);
+        assert!(acc(&[Some(3), Some(5)]).uneven);
+        assert_eq!(merged(&[Some(5)], &[Some(5), Some(5)]), (false, Some(5), 3));
+        assert_eq!(merged(&[Some(5)], &[Some(7)]), (true, Some(5), 2));
+        assert_eq!(merged(&[Some(7)], &[None]), (false, Some(7), 2));
+        assert_eq!(merged(&[None], &[Some(4), Some(6)]), (true, Some(4), 3));
+        // The count's overflow is reported, not wrapped.
+        let mut full = Acc {
+            rows: u32::MAX,
+            ..Acc::default()
+        };
+        assert!(!full.add(false, Some(1)));
+        assert!(!full.merge(&acc(&[Some(1)])));
     }
 
     /// Adds a row of series `key`: an hour from the start of `day`, of quantity `q`.
