@@ -580,7 +580,6 @@ fn classify(
     let svc = |name: &str| col("service").eq(lit(name));
     let ec2_os = |os: &str| svc("ec2").and(col("os").eq(lit(os)));
     let needs_rows = col("bad")
-        .gt(lit(0))
         .or(col(REASON).is_not_null())
         .or(ec2_os("linux").and(col("q_min").lt(lit(60))))
         .or(ec2_os("windows").and(col("uneven")))
@@ -1304,7 +1303,8 @@ mod tests {
             Vec<&str>,
         ) {
             use polars::prelude::*;
-            // Whether a group's quantities differ, as `Groups::into_frame` gives it.
+            // Whether a group's quantities differ and whether a row is bad, as
+            // `Groups::into_frame` gives them.
             let plan = super::grouped_plan(&self.lf, &self.schema, self.formats.0, self.formats.1)
                 .with_column(
                     col("q_min")
@@ -1312,6 +1312,7 @@ mod tests {
                         .fill_null(lit(false))
                         .alias("uneven"),
                 )
+                .with_column(col("bad").gt(lit(0)).alias("bad"))
                 .drop(cols(["q_max"]));
             let types = (*plan.clone().collect_schema().unwrap()).clone();
             let mut by = vec!["day"];

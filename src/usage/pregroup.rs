@@ -53,14 +53,15 @@ const NULL_LEN: u16 = u16::MAX;
 const BLOCK: usize = 8 << 20;
 
 /// One group's sums (48 bytes). `min` is `i128::MAX` until a quantity is added (quantities read
-/// are below 10^38, far from it); `uneven` is set when two quantities added differ (a quantity
-/// other than the least one so far: while they are all alike, each equals it).
+/// are below 10^38, far from it); `bad` is set when a row fails a per-row test, and `uneven` when
+/// two quantities added differ (a quantity other than the least one so far: while they are all
+/// alike, each equals it).
 #[derive(Clone, Copy)]
 struct Acc {
     sum: i128,
     min: i128,
-    rows: u32,
-    bad: u32,
+    rows: u64,
+    bad: bool,
     uneven: bool,
 }
 
@@ -72,22 +73,18 @@ impl Default for Acc {
             sum: 0,
             min: i128::MAX,
             rows: 0,
-            bad: 0,
+            bad: false,
             uneven: false,
         }
     }
 }
 
 impl Acc {
-    /// Adds one row; false when the sum or the count overflows.
+    /// Adds one row; false when the sum overflows.
     #[inline]
     fn add(&mut self, bad: bool, q: Option<i128>) -> bool {
-        let Some(rows) = self.rows.checked_add(1) else {
-            return false;
-        };
-        self.rows = rows;
-        // At most `rows`.
-        self.bad += u32::from(bad);
+        self.rows += 1;
+        self.bad |= bad;
         if let Some(q) = q {
             let Some(sum) = self.sum.checked_add(q) else {
                 return false;
@@ -99,15 +96,14 @@ impl Acc {
         true
     }
 
-    /// Adds another group's sums; false when the sum or the count overflows.
+    /// Adds another group's sums; false when the sum overflows.
     fn merge(&mut self, o: &Acc) -> bool {
-        let (Some(rows), Some(sum)) = (self.rows.checked_add(o.rows), self.sum.checked_add(o.sum))
-        else {
+        let Some(sum) = self.sum.checked_add(o.sum) else {
             return false;
         };
-        (self.rows, self.sum) = (rows, sum);
-        // At most `rows`.
-        self.bad += o.bad;
+        self.sum = sum;
+        self.rows += o.rows;
+        self.bad |= o.bad;
         self.uneven |= o.uneven || (self.min().is_some() && o.min().is_some() && self.min != o.min);
         self.min = self.min.min(o.min);
         true
@@ -434,8 +430,9 @@ impl Groups {
     }
 
     /// The groups as the polars query's frame: `day`, the key columns (`names`), `rows`, `q`,
-    /// `q_min`, `bad`, and `uneven` where the query has `q_max` (whether the group's quantities
-    /// differ: `q_min` ≠ `q_max`); `None` when a key is not UTF-8 or a sum overflowed.
+    /// `q_min`, `bad` (whether a row failed a test, where the query counts them), and `uneven`
+    /// where the query has `q_max` (whether the group's quantities differ: `q_min` ≠ `q_max`);
+    /// `None` when a key is not UTF-8 or a sum overflowed.
     #[cfg(test)]
     pub(crate) fn into_frame(mut self, names: &[&str]) -> Option<DataFrame> {
         if self.failed {
@@ -470,7 +467,7 @@ impl Groups {
             for (col, f) in keys.iter_mut().zip(fields) {
                 col.push(*f);
             }
-            rows.push(acc.rows);
+            rows.push(u32::try_from(acc.rows).ok()?);
             bad.push(acc.bad);
             // As polars sums: nulls are skipped, and a group of nulls sums to zero.
             sum.push(Some(acc.sum));
@@ -490,7 +487,7 @@ impl Groups {
     }
     /// Adds the groups of the polars query's frame (`day`, the key columns `names`, `rows`, `q`,
     /// `q_min`, `q_max`, `bad`), to split them into series and days as this module's own; `None`
-    /// when a column has another type, a sum overflows or a group's rows pass `u32::MAX`.
+    /// when a column has another type or a sum overflows.
     pub(crate) fn add_frame(&mut self, df: &DataFrame, names: &[&str]) -> Option<()> {
         let g = self;
         let day = df.column("day").ok()?.cast(&DataType::Int64).ok()?;
@@ -522,8 +519,8 @@ impl Groups {
             let acc = Acc {
                 sum: q.get(i)?,
                 min: min.unwrap_or(i128::MAX),
-                rows: u32::try_from(rows.get(i)?).ok()?,
-                bad: u32::try_from(bad.get(i)?).ok()?,
+                rows: rows.get(i)?,
+                bad: bad.get(i)? > 0,
                 uneven: min != max,
             };
             let d = match day.get(i) {
@@ -708,7 +705,8 @@ impl Groups {
 
     /// The groups as frames: the series (`sid`, the key column `resource_id` when it is one of
     /// `names`, `combo`: the row of the combinations frame that holds the series' other key
-    /// columns, and over the series' days: `bad` rows, the least `q_min`, and `uneven` when the
+    /// columns, and over the series' days: `bad`, whether a row failed a per-row test, the least
+    /// `q_min`, and `uneven` when the
     /// quantities of a day, or of a part of one (`SeriesDay`), differ or are null; with EC2
     /// hours, `hourly`: whether the series' rows are in them), the combinations (the key columns
     /// `names` but `resource_id`), the days (`SeriesDay`), and the EC2 hours when asked for
@@ -727,11 +725,11 @@ impl Groups {
         // number of its combination of the other key fields, whose values are kept once each.
         let id_at = names.iter().position(|n| *n == RESOURCE_ID);
         let (stats, keyed) = rayon::join(
-            || -> Option<Vec<(u64, i128, bool)>> {
-                let mut stats = vec![(0u64, i128::MAX, false); n_series];
+            || -> Option<Vec<(bool, i128, bool)>> {
+                let mut stats = vec![(false, i128::MAX, false); n_series];
                 days.renumber_each(|d| {
                     let (bad, min, uneven) = stats.get_mut(d.sid as usize)?;
-                    *bad = bad.checked_add(u64::from(d.acc.bad))?;
+                    *bad |= d.acc.bad;
                     *min = (*min).min(d.acc.min);
                     *uneven |= d.acc.min().is_none() || d.acc.uneven;
                     Some(())
@@ -1496,7 +1494,7 @@ impl SeriesDay {
 
     /// Rows.
     pub(crate) fn rows(&self) -> u64 {
-        u64::from(self.acc.rows)
+        self.acc.rows
     }
 
     /// The sum of the quantities that parsed, at `SCALE` places (as polars sums: nulls skipped,
@@ -2191,13 +2189,13 @@ mod tests {
         assert_eq!(merged(&[Some(5)], &[Some(7)]), (true, Some(5), 2));
         assert_eq!(merged(&[Some(7)], &[None]), (false, Some(7), 2));
         assert_eq!(merged(&[None], &[Some(4), Some(6)]), (true, Some(4), 3));
-        // The count's overflow is reported, not wrapped.
-        let mut full = Acc {
-            rows: u32::MAX,
-            ..Acc::default()
-        };
-        assert!(!full.add(false, Some(1)));
-        assert!(!full.merge(&acc(&[Some(1)])));
+        // A bad row marks the merged sums bad.
+        let mut bad = Acc::default();
+        assert!(bad.add(true, None));
+        let mut good = acc(&[Some(1)]);
+        assert!(!good.bad);
+        assert!(good.merge(&bad));
+        assert!(good.bad);
     }
 
     /// Adds a row of series `key`: an hour from the start of `day`, of quantity `q`.
