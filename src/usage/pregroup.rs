@@ -706,11 +706,11 @@ impl Groups {
     /// The groups as frames: the series (`sid`, the key column `resource_id` when it is one of
     /// `names`, `combo`: the row of the combinations frame that holds the series' other key
     /// columns, and over the series' days: `bad`, whether a row failed a per-row test, the least
-    /// `q_min`, and `uneven` when the
-    /// quantities of a day, or of a part of one (`SeriesDay`), differ or are null; with EC2
-    /// hours, `hourly`: whether the series' rows are in them), the combinations (the key columns
-    /// `names` but `resource_id`), the days (`SeriesDay`), and the EC2 hours when asked for
-    /// (`Hourly::into_class_hours`); `None` when a key is not UTF-8 or a count overflows.
+    /// `q_min`, and `uneven` when the quantities of a day, or of a part of one (`SeriesDay`),
+    /// differ or are null; with EC2 hours, `hourly`: whether the series' rows are in them), the
+    /// combinations (the key columns `names` but `resource_id`), the days (`SeriesDay`), and the
+    /// EC2 hours when asked for (`Hourly::into_class_hours`); `None` when a key is not UTF-8 or a
+    /// count overflows.
     pub(crate) fn into_series_frames(mut self, names: &[&str]) -> Option<SeriesFrames> {
         if self.failed {
             return None;
@@ -720,7 +720,7 @@ impl Groups {
             return None;
         }
         let n_series = self.series.len();
-        // Over each series' days: bad rows, the least quantity, and whether a day's quantities
+        // Over each series' days: a bad row, the least quantity, and whether a day's quantities
         // differ or are null; beside (on another thread) each series' resource id and the
         // number of its combination of the other key fields, whose values are kept once each.
         let id_at = names.iter().position(|n| *n == RESOURCE_ID);
