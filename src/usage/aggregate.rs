@@ -7,9 +7,9 @@
 //! of times. So the file is read once, and its rows are grouped by their day and those columns
 //! *as they are in the file*, with only the per-row work that cannot wait: the two times (parsed
 //! with the one format detected for the file) and the quantity. Per group: the row count, the sum,
-//! minimum and maximum quantity, and how many rows failed a per-row test (a time that does not
-//! parse, a period that is empty or longer than 31 days, a quantity that does not parse or is
-//! negative). The canonical columns and the tests of the reason chain then run once per
+//! the least quantity, whether the quantities differ, and whether a row failed a per-row test (a
+//! time that does not parse, a period that is empty or longer than 31 days, a quantity that does
+//! not parse or is negative). The canonical columns and the tests of the reason chain then run once per
 //! combination of key values but the resource id (a few hundred, where the series, one per
 //! combination of key values, are a few thousand, the groups a few hundred thousand and the rows
 //! millions), with the same expressions as the per-row path; the groups are only summed, by day

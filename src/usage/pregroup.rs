@@ -425,8 +425,7 @@ impl Groups {
             self.failed = true;
             return;
         }
-        self.park_current_days();
-        self.part_from = self.days.next_index();
+        self.begin_part();
     }
 
     /// The groups as the polars query's frame: `day`, the key columns (`names`), `rows`, `q`,
