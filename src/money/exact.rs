@@ -65,20 +65,27 @@ impl ExactSum {
         let limit = U256::from(1u128 << 96);
         let negative = self.digits < 0;
         let digits = self.digits.unsigned_abs();
-        for k in 0..=self.scale {
+        let decimal = |q: U256, places: u32| {
+            let m = q.as_i128();
+            Decimal::try_from_i128_with_scale(if negative { -m } else { m }, places).ok()
+        };
+        if digits < limit {
+            return decimal(digits, self.scale);
+        }
+        // Dropping k places, for any k up to (bits - 97) × log10(2), leaves at least
+        // 2^(bits - 1) / 2^(bits - 97) = 2^96: the places to drop are tried from there on
+        // (0.30102 is below log10(2)), instead of from one (each try is a 256-bit division).
+        let bits = 256 - digits.leading_zeros();
+        let first = ((bits - 97) * 30_102 / 100_000).max(1);
+        for k in first..=self.scale {
             let p = U256::from(POW10[k as usize]);
             let (mut q, r) = (digits / p, digits % p);
             let half = p / 2;
-            if k > 0 && (r > half || (r == half && q % 2 == 1)) {
+            if r > half || (r == half && q % 2 == 1) {
                 q += 1;
             }
             if q < limit {
-                let m = q.as_i128();
-                return Decimal::try_from_i128_with_scale(
-                    if negative { -m } else { m },
-                    self.scale - k,
-                )
-                .ok();
+                return decimal(q, self.scale - k);
             }
         }
         None
@@ -154,7 +161,45 @@ mod tests {
         assert_eq!(t.checked_decimal(), None, "beyond Decimal's range");
     }
 
+    /// `checked_decimal` trying every number of places to drop, from none.
+    fn checked_decimal_by_every_place(s: &ExactSum) -> Option<Decimal> {
+        let limit = U256::from(1u128 << 96);
+        let digits = s.digits.unsigned_abs();
+        for k in 0..=s.scale {
+            let p = U256::from(POW10[k as usize]);
+            let (mut q, r) = (digits / p, digits % p);
+            let half = p / 2;
+            if k > 0 && (r > half || (r == half && q % 2 == 1)) {
+                q += 1;
+            }
+            if q < limit {
+                let m = q.as_i128();
+                let m = if s.digits < 0 { -m } else { m };
+                return Decimal::try_from_i128_with_scale(m, s.scale - k).ok();
+            }
+        }
+        None
+    }
+
     proptest! {
+        #[test]
+        fn the_places_dropped_are_the_fewest_that_fit(
+            high in any::<u128>(),
+            low in any::<u128>(),
+            bits in 0u32..=200,
+            scale in 0u32..=28,
+            negative in any::<bool>(),
+        ) {
+            // Digits of every length up to 200 bits (where a Decimal's 96 end, and around it).
+            let digits = (U256::from_words(high, low) >> (255 - bits)).as_i256();
+            let s = ExactSum { digits: if negative { -digits } else { digits }, scale };
+            let got = s.checked_decimal();
+            prop_assert_eq!(got, checked_decimal_by_every_place(&s));
+            if let Some(d) = got {
+                prop_assert_eq!(d.scale(), checked_decimal_by_every_place(&s).unwrap().scale());
+            }
+        }
+
         #[test]
         fn the_sum_is_exact_and_independent_of_order(values in proptest::collection::vec(decimal(), 0..40)) {
             let forward: ExactSum = values.iter().copied().collect();
