@@ -404,7 +404,17 @@ fn run(cli: Cli) -> Result<()> {
                     usage.display()
                 );
             }
-            let mut bill = cloudcost::bill::price_with_commitments(&cat, &read, held.as_ref())?;
+            // The reports but the CSV of the rows are made from the bill's sums: without
+            // commitments or hourly spot prices to apply to the rows, the usage is summed as it
+            // is priced, and most rows are never made.
+            let summed = held.is_none() && spot_prices.is_none() && *format != Format::Csv;
+            let (mut bill, sums) = if summed {
+                let (bill, sums) = cloudcost::bill::price_summed(&cat, &read)?;
+                (bill, Some(sums))
+            } else {
+                let bill = cloudcost::bill::price_with_commitments(&cat, &read, held.as_ref())?;
+                (bill, None)
+            };
             if let Some(f) = spot_prices {
                 let text = std::fs::read_to_string(f)
                     .with_context(|| format!("reading spot prices {}", f.display()))?;
@@ -425,6 +435,7 @@ fn run(cli: Cli) -> Result<()> {
             let file = usage.display().to_string();
             let view = output::bill::BillView {
                 bill: &bill,
+                sums: sums.as_ref(),
                 file: &file,
                 currency: &currency,
                 by,
@@ -436,6 +447,7 @@ fn run(cli: Cli) -> Result<()> {
             // ends here: they are left to the exit instead of freed one by one.
             std::mem::forget(bill);
             std::mem::forget(read);
+            std::mem::forget(sums);
             printed
         }
         Command::Simulate {

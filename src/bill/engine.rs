@@ -13,10 +13,11 @@ use hashbrown::hash_map::Entry;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::{Bill, CostRow, PricingModel};
+use super::summary::{Part, Quantities};
+use super::{Bill, CostRow, PricingModel, Summary};
 use crate::catalog::{Catalog, Confidence, Ec2Model, Os};
 use crate::error::{Error, MissingPrice};
-use crate::money::Money;
+use crate::money::{ExactSum, Money};
 use crate::pricing::{LineItem, PriceError, Pricer};
 use crate::usage::{ResourceDay, UsageKey, UsageRead};
 
@@ -61,6 +62,34 @@ pub fn price_with_commitments(
 
 /// Prices the usage; `ec2_on_demand`: with the rows of EC2 on-demand usage.
 fn price(catalog: &Catalog, usage: &UsageRead, ec2_on_demand: bool) -> Result<Bill, Error> {
+    let found = find(catalog, usage, ec2_on_demand)?;
+    Ok(Bill::new(usage, found.rows(usage)))
+}
+
+/// Prices the usage as [`price_usage`] does and sums the bill's rows without keeping them: the
+/// bill with its `rows` left empty, and the [`Summary`] of the bill [`price_usage`] gives. For
+/// the reports made from the sums alone (`estimate`'s but the CSV of the rows): most of a big
+/// file's rows are EC2 on-demand days, whose rows are then never made, only summed.
+pub fn price_summed(catalog: &Catalog, usage: &UsageRead) -> Result<(Bill, Summary), Error> {
+    let found = find(catalog, usage, true)?;
+    let summary = found.summary(usage);
+    Ok((Bill::new(usage, Vec::new()), summary))
+}
+
+/// The bill's rows found in order: each EC2 on-demand day's price line and hours, the other
+/// rows priced.
+struct Found<'a> {
+    slots: Vec<Slot>,
+    lines: Vec<OnDemandLine<'a>>,
+    hour_values: Vec<Decimal>,
+}
+
+/// Finds the bill's rows of the usage; `ec2_on_demand`: with the rows of EC2 on-demand usage.
+fn find<'a>(
+    catalog: &Catalog,
+    usage: &'a UsageRead,
+    ec2_on_demand: bool,
+) -> Result<Found<'a>, Error> {
     // First, in order (tiers and free allowances accumulate in time order, and the first price
     // missing is the one reported), each day's rows are priced or, for EC2 on-demand days (most
     // of a big file's), their price and hours found: each (region, instance type, OS)'s price
@@ -89,6 +118,7 @@ fn price(catalog: &Catalog, usage: &UsageRead, ec2_on_demand: bool) -> Result<Bi
                             let price =
                                 catalog.ec2_price(&k.region, &k.attr, k.os, Ec2Model::OnDemand)?;
                             lines.push(OnDemandLine {
+                                region: &k.region,
                                 hourly: price.hourly,
                                 confidence: price.provenance.confidence,
                                 component: format!(
@@ -148,48 +178,182 @@ fn price(catalog: &Catalog, usage: &UsageRead, ec2_on_demand: bool) -> Result<Bi
             slots.push(Slot::Priced(Box::new(cost_row(d, line, od))));
         }
     }
-    // Then the rows, on all threads, in order, straight into the bill's vector (this is mostly
-    // writing 200 bytes of fresh memory per row). The vector has a little more room:
-    // `apply_commitments` writes its rows into it, a few more where commitments split a day, and
-    // a vector that must grow is copied whole (and the copy faulted in).
-    use rayon::prelude::*;
-    let mut rows = Vec::with_capacity(slots.len() + slots.len() / 64 + 64);
-    // Each thread's rows share its own copies of the components and the unit: a row holds a
-    // reference to each, and counting the references of one copy from both threads made the
-    // threads wait on each other (a third of this step's time).
-    let copies = || {
-        let units: std::sync::Arc<str> = "hours".into();
-        let components: Vec<std::sync::Arc<str>> =
-            lines.iter().map(|l| l.component.as_ref().into()).collect();
-        (units, components)
-    };
-    rows.par_extend(slots.into_par_iter().map_init(
-        copies,
-        |(unit, components), slot| match slot {
-            Slot::OnDemand { day, line, hours } => {
-                let d = &usage.days[day as usize];
-                let (component, line) = (&components[line as usize], &lines[line as usize]);
-                let quantity = hour_values[hours as usize];
-                let cost = Money::usd(quantity * line.hourly);
-                CostRow {
-                    day: d.day,
-                    service: d.key.service.clone(),
-                    region: d.key.region.clone(),
-                    resource_id: d.resource_id.clone(),
-                    usage_type: d.key.usage_type.clone(),
-                    component: component.clone(),
-                    model: PricingModel::OnDemand,
-                    quantity,
-                    unit: unit.clone(),
-                    on_demand_equivalent: cost,
-                    cost,
-                    confidence: line.confidence,
+    Ok(Found {
+        slots,
+        lines,
+        hour_values,
+    })
+}
+
+impl<'a> Found<'a> {
+    /// The bill's rows, in order.
+    fn rows(self, usage: &UsageRead) -> Vec<CostRow> {
+        let Found {
+            slots,
+            lines,
+            hour_values,
+        } = self;
+        // On all threads, in order, straight into the bill's vector (this is mostly writing 200
+        // bytes of fresh memory per row). The vector has a little more room: `apply_commitments`
+        // writes its rows into it, a few more where commitments split a day, and a vector that
+        // must grow is copied whole (and the copy faulted in).
+        use rayon::prelude::*;
+        let mut rows = Vec::with_capacity(slots.len() + slots.len() / 64 + 64);
+        // Each thread's rows share its own copies of the components and the unit: a row holds a
+        // reference to each, and counting the references of one copy from both threads made the
+        // threads wait on each other (a third of this step's time).
+        let copies = || {
+            let units: std::sync::Arc<str> = "hours".into();
+            let components: Vec<std::sync::Arc<str>> =
+                lines.iter().map(|l| l.component.as_ref().into()).collect();
+            (units, components)
+        };
+        rows.par_extend(slots.into_par_iter().map_init(
+            copies,
+            |(unit, components), slot| match slot {
+                Slot::OnDemand { day, line, hours } => {
+                    let d = &usage.days[day as usize];
+                    let (component, line) = (&components[line as usize], &lines[line as usize]);
+                    let quantity = hour_values[hours as usize];
+                    let cost = Money::usd(quantity * line.hourly);
+                    CostRow {
+                        day: d.day,
+                        service: d.key.service.clone(),
+                        region: d.key.region.clone(),
+                        resource_id: d.resource_id.clone(),
+                        usage_type: d.key.usage_type.clone(),
+                        component: component.clone(),
+                        model: PricingModel::OnDemand,
+                        quantity,
+                        unit: unit.clone(),
+                        on_demand_equivalent: cost,
+                        cost,
+                        confidence: line.confidence,
+                    }
+                }
+                Slot::Priced(row) => *row,
+            },
+        ));
+        rows
+    }
+
+    /// The sums of the bill's rows ([`Summary::of`]), without making the EC2 on-demand rows:
+    /// quarters of the rows summed on all threads, beside the lines' quantities, summed in the
+    /// rows' order.
+    fn summary(&self, usage: &'a UsageRead) -> Summary {
+        use rayon::prelude::*;
+        let quarter = self.slots.len().div_ceil(4).max(1);
+        let (sums, quantities) = rayon::join(
+            || {
+                self.slots
+                    .par_chunks(quarter)
+                    .map(|slots| self.sum(usage, slots))
+                    .reduce(Part::new, |mut sums, more| {
+                        sums.add(more);
+                        sums
+                    })
+            },
+            || self.quantities(),
+        );
+        sums.summary(quantities)
+    }
+
+    /// The lines' quantities, in the rows' order. A line of the bill with EC2 on-demand rows
+    /// has only those (their component names the on-demand price): its quantity is summed by
+    /// component (the price lines of an instance type in two regions are one line of the
+    /// bill), then added.
+    fn quantities(&self) -> Quantities<'_> {
+        let mut quantities = Quantities::new();
+        let mut components: Vec<&str> = Vec::new();
+        let mut numbers: HashMap<&str, usize, FixedState> = HashMap::default();
+        let component_of: Vec<usize> = self
+            .lines
+            .iter()
+            .map(|l| {
+                *numbers.entry(&l.component).or_insert_with(|| {
+                    components.push(&l.component);
+                    components.len() - 1
+                })
+            })
+            .collect();
+        let mut by_component: Vec<Option<Decimal>> = vec![None; components.len()];
+        for slot in &self.slots {
+            match slot {
+                Slot::Priced(row) => quantities.add(row.line_key(), row.quantity),
+                &Slot::OnDemand { line, hours, .. } => {
+                    *by_component[component_of[line as usize]].get_or_insert_default() +=
+                        self.hour_values[hours as usize];
                 }
             }
-            Slot::Priced(row) => *row,
-        },
-    ));
-    Ok(Bill::new(usage, rows))
+        }
+        for (component, quantity) in components.into_iter().zip(by_component) {
+            if let Some(quantity) = quantity {
+                quantities.add(
+                    ("ec2", component, PricingModel::OnDemand, "hours"),
+                    quantity,
+                );
+            }
+        }
+        quantities
+    }
+
+    /// The sums of the rows of `slots`. An EC2 on-demand row's cost is summed by resource as
+    /// any row's; by line and by cell (its line's region and its day) it is summed by line
+    /// number, and those sums are added to the part's (the rows' service is `ec2`, their unit
+    /// `hours`, their on-demand equivalent their cost).
+    fn sum<'s>(&'s self, usage: &'a UsageRead, slots: &'s [Slot]) -> Part<'s>
+    where
+        'a: 's,
+    {
+        let mut part = Part::new();
+        // Each line's cost, and its cost on the current day.
+        let mut by_line: Vec<Option<ExactSum>> = vec![None; self.lines.len()];
+        let mut of_day: Vec<Option<ExactSum>> = vec![None; self.lines.len()];
+        let mut day: Option<NaiveDate> = None;
+        let add_day =
+            |part: &mut Part<'s>, day: Option<NaiveDate>, of_day: &mut [Option<ExactSum>]| {
+                for (l, cost) in of_day.iter_mut().enumerate() {
+                    if let (Some(day), Some(cost)) = (day, cost.take()) {
+                        let cell =
+                            part.cell(("ec2", self.lines[l].region, day, PricingModel::OnDemand));
+                        cell.0.add_sum(&cost);
+                        cell.1.add_sum(&cost);
+                    }
+                }
+            };
+        for slot in slots {
+            match slot {
+                Slot::Priced(row) => part.add_row(row),
+                &Slot::OnDemand {
+                    day: d,
+                    line,
+                    hours,
+                } => {
+                    let d = &usage.days[d as usize];
+                    if day != Some(d.day) {
+                        add_day(&mut part, day, &mut of_day);
+                        day = Some(d.day);
+                    }
+                    let quantity = self.hour_values[hours as usize];
+                    let cost = quantity * self.lines[line as usize].hourly;
+                    part.resource((d.resource_id.as_str(), d.key.service.as_str()))
+                        .add(cost);
+                    by_line[line as usize].get_or_insert_default().add(cost);
+                    of_day[line as usize].get_or_insert_default().add(cost);
+                }
+            }
+        }
+        add_day(&mut part, day, &mut of_day);
+        for (l, cost) in by_line.into_iter().enumerate() {
+            if let Some(cost) = cost {
+                let component: &str = &self.lines[l].component;
+                let line = part.line(("ec2", component, PricingModel::OnDemand, "hours"));
+                line.0.add_sum(&cost);
+                line.1.add_sum(&cost);
+            }
+        }
+        part
+    }
 }
 
 /// A row of the bill, found in order and made afterwards: an EC2 on-demand day (its index in
@@ -213,7 +377,9 @@ fn index(i: usize) -> Result<u32, Error> {
 }
 
 /// An EC2 on-demand price and the component of its lines.
-struct OnDemandLine {
+struct OnDemandLine<'a> {
+    /// The region of its usage.
+    region: &'a str,
     hourly: Decimal,
     confidence: Confidence,
     component: std::sync::Arc<str>,

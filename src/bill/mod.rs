@@ -25,7 +25,7 @@ use crate::usage::UsageRead;
 
 pub use apply::{CommitmentUse, Coverage, apply_commitments};
 pub use contracts::Commitments;
-pub use engine::{price_usage, price_with_commitments};
+pub use engine::{price_summed, price_usage, price_with_commitments};
 pub use spot::apply_spot_prices;
 pub use summary::Summary;
 
@@ -218,19 +218,7 @@ impl Bill {
                 .or_default()
                 .add(r.cost.amount());
         }
-        // Ordered by cost as shown, in cents: resources that ran alike are ties, ordered by name,
-        // whatever the last of the 28 places of their rows' shares of a fee or an hour.
-        let mut v: Vec<(Decimal, &str, &str, Money)> = m
-            .into_iter()
-            .map(|((r, s), c)| {
-                let c = c.money();
-                (c.cents(), r, s, c)
-            })
-            .collect();
-        v.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| (a.1, a.2).cmp(&(b.1, b.2))));
-        v.into_iter()
-            .map(|(_, r, s, c)| (r.to_string(), s.to_string(), c))
-            .collect()
+        resources_by_cost(m)
     }
 
     /// Cost and quantity by (service, component, pricing model, unit): the bill's line items,
@@ -252,6 +240,26 @@ impl Bill {
         let last = self.rows.iter().map(|r| r.day).max()?;
         Some((first, last))
     }
+}
+
+/// Resources' and services' sums of cost, most expensive first, to the cent (ties by resource,
+/// then service): [`Bill::by_resource`].
+fn resources_by_cost<'a>(
+    sums: impl IntoIterator<Item = ((&'a str, &'a str), ExactSum)>,
+) -> Vec<(String, String, Money)> {
+    // Ordered by cost as shown, in cents: resources that ran alike are ties, ordered by name,
+    // whatever the last of the 28 places of their rows' shares of a fee or an hour.
+    let mut v: Vec<(Decimal, &str, &str, Money)> = sums
+        .into_iter()
+        .map(|((r, s), c)| {
+            let c = c.money();
+            (c.cents(), r, s, c)
+        })
+        .collect();
+    v.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| (a.1, a.2).cmp(&(b.1, b.2))));
+    v.into_iter()
+        .map(|(_, r, s, c)| (r.to_string(), s.to_string(), c))
+        .collect()
 }
 
 /// (service, component, pricing model, unit), borrowed from the rows.

@@ -1,16 +1,21 @@
 //! The sums every bill report shows (total, by service, region, day, pricing model and resource,
 //! and the line items), computed once: `estimate`'s outputs read them here instead of summing a
-//! bill of hundreds of thousands of rows once per table. The rows are summed in one pass under
-//! borrowed keys, in parts run on all threads: the resources (the one large grouping), the line
-//! items, and the rest (from the rows' sums by service, region, day and pricing model, each half of
-//! the rows summed on a thread of its own). The sums are exact ([`ExactSum`]: they do not depend
-//! on the rows' order), so each equals the [`Bill`] method of its name.
+//! bill of hundreds of thousands of rows once per table. The rows are summed under borrowed
+//! keys on all threads: by resource (the one large grouping) and by cell (service, region, day
+//! and pricing model: the sums by service, region, day and pricing model are unions of cells) on
+//! one thread, the line items on another. [`Part`] and [`Quantities`] are the same sums in
+//! pieces, for a bill summed as it is priced (`engine::price_summed`). The sums are exact
+//! ([`ExactSum`]: they do not depend on the rows' order) but for the lines' quantities, which
+//! are `Decimal` sums in the rows' order, as [`Bill::lines`] adds them; so each sum equals the
+//! [`Bill`] method of its name.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
-use super::{Bill, BillLine, PricingModel};
+use super::{Bill, BillLine, CostRow, LineKeyRef, LineSums, PricingModel};
 use crate::money::{ExactSum, Money};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 type Fast = foldhash::fast::FixedState;
 
@@ -40,87 +45,252 @@ pub struct Summary {
 impl Summary {
     /// The sums of `bill`.
     pub fn of(bill: &Bill) -> Summary {
-        // The cells' sums take about as long as either of the other parts: each thread sums
-        // half of the rows into cells after its part, and the halves' cells are added up.
-        // (A panic in a part is re-raised here, as it would be had it run on this thread.)
-        let (first, second) = bill.rows.split_at(bill.rows.len() / 2);
-        let ((by_resource, mut cells), (lines, more)) = rayon::join(
-            || (bill.by_resource(), cells_of(first)),
-            || (bill.lines(), cells_of(second)),
+        // By resource and cell on a thread, by line on another (the lines' quantities are
+        // `Decimal` sums, which may round: they are summed in the rows' order, as
+        // `Bill::lines` does). (A panic in a part is re-raised here, as it would be had it run
+        // on this thread.)
+        let ((by_resource, cells), lines) = rayon::join(
+            || (by_cost(by_resource(&bill.rows)), by_cell(&bill.rows)),
+            || bill.lines(),
         );
-        cells.add(more);
-        let mut summary = sums_of(cells);
-        summary.by_resource = by_resource;
-        summary.lines = lines;
-        summary
+        summary(by_resource, lines, cells)
+    }
+}
+
+/// Cost by (resource id, service).
+type Resources<'a> = Keyed<(&'a str, &'a str), ExactSum>;
+
+/// Cost and on-demand equivalent by cell.
+type Cells<'a> = Keyed<Cell<'a>, (ExactSum, ExactSum)>;
+
+/// The rows' cost by resource.
+fn by_resource(rows: &[CostRow]) -> Resources<'_> {
+    let mut sums = Resources::default();
+    for r in rows {
+        add_resource(&mut sums, r);
+    }
+    sums
+}
+
+/// The rows' cost and on-demand equivalent by cell.
+fn by_cell(rows: &[CostRow]) -> Cells<'_> {
+    let mut sums = Cells::default();
+    for r in rows {
+        add_cell(&mut sums, r);
+    }
+    sums
+}
+
+/// Adds a row's cost to its resource's.
+fn add_resource<'a>(sums: &mut Resources<'a>, r: &'a CostRow) {
+    sums.sums((r.resource_id.as_str(), r.service.as_str()))
+        .add(r.cost.amount());
+}
+
+/// Adds a row's cost and on-demand equivalent to its cell's.
+fn add_cell<'a>(sums: &mut Cells<'a>, r: &'a CostRow) {
+    let cell = sums.sums((r.service.as_str(), r.region.as_str(), r.day, r.model));
+    cell.0.add(r.cost.amount());
+    cell.1.add(r.on_demand_equivalent.amount());
+}
+
+/// Adds the sums of `more` to `cells`'.
+fn add_cells<'a>(cells: &mut Cells<'a>, more: Cells<'a>) {
+    for (k, (cost, od), _) in more.entries {
+        let cell = cells.sums(k);
+        cell.0.add_sum(&cost);
+        cell.1.add_sum(&od);
+    }
+}
+
+/// The resources' sums as [`Bill::by_resource`] lists them.
+fn by_cost(resources: Resources<'_>) -> Vec<(String, String, Money)> {
+    super::resources_by_cost(
+        resources
+            .entries
+            .into_iter()
+            .map(|((r, s), cost, _)| ((r, s), cost)),
+    )
+}
+
+/// The summary of the resources and lines listed and the sums by cell.
+fn summary(
+    by_resource: Vec<(String, String, Money)>,
+    lines: Vec<BillLine>,
+    cells: Cells<'_>,
+) -> Summary {
+    let mut summary = sums_of(cells);
+    summary.by_resource = by_resource;
+    summary.lines = lines;
+    summary
+}
+
+/// The sums of a stretch of rows but the lines' quantities: cost by resource, the lines' cost
+/// and on-demand equivalent, and cost and on-demand equivalent by cell; stretches' sums add up
+/// ([`Part::add`]). With the lines' quantities summed in the rows' order ([`Quantities`]), the
+/// bill's [`Summary`].
+pub(super) struct Part<'a> {
+    resources: Resources<'a>,
+    lines: Keyed<LineKeyRef<'a>, (ExactSum, ExactSum)>,
+    cells: Cells<'a>,
+}
+
+impl<'a> Part<'a> {
+    /// Nothing summed.
+    pub(super) fn new() -> Part<'a> {
+        Part {
+            resources: Keyed::default(),
+            lines: Keyed::default(),
+            cells: Keyed::default(),
+        }
+    }
+
+    /// Adds a row.
+    pub(super) fn add_row(&mut self, r: &'a CostRow) {
+        add_resource(&mut self.resources, r);
+        let line = self.lines.sums(r.line_key());
+        line.0.add(r.cost.amount());
+        line.1.add(r.on_demand_equivalent.amount());
+        add_cell(&mut self.cells, r);
+    }
+
+    /// The sum of a resource's cost: (resource id, service).
+    pub(super) fn resource(&mut self, key: (&'a str, &'a str)) -> &mut ExactSum {
+        self.resources.sums(key)
+    }
+
+    /// The sums of a line (cost, on-demand equivalent).
+    pub(super) fn line(&mut self, key: LineKeyRef<'a>) -> &mut (ExactSum, ExactSum) {
+        self.lines.sums(key)
+    }
+
+    /// The sums of a cell (cost, on-demand equivalent).
+    pub(super) fn cell(&mut self, key: Cell<'a>) -> &mut (ExactSum, ExactSum) {
+        self.cells.sums(key)
+    }
+
+    /// Adds another part's sums.
+    pub(super) fn add(&mut self, other: Part<'a>) {
+        for (k, cost, _) in other.resources.entries {
+            self.resources.sums(k).add_sum(&cost);
+        }
+        for (k, (cost, od), _) in other.lines.entries {
+            let line = self.lines.sums(k);
+            line.0.add_sum(&cost);
+            line.1.add_sum(&od);
+        }
+        add_cells(&mut self.cells, other.cells);
+    }
+
+    /// The summary of the sums, with the lines' quantities.
+    pub(super) fn summary(self, quantities: Quantities<'a>) -> Summary {
+        let Part {
+            resources,
+            lines,
+            cells,
+        } = self;
+        let (by_resource, lines) = rayon::join(
+            || by_cost(resources),
+            || {
+                let lines: BTreeMap<LineKeyRef<'_>, LineSums> = lines
+                    .entries
+                    .into_iter()
+                    .map(|(k, (cost, od), _)| {
+                        let quantity = quantities.0.get(&k).copied().unwrap_or_default();
+                        (k, (quantity, cost, od))
+                    })
+                    .collect();
+                lines.into_iter().map(BillLine::from_sum).collect()
+            },
+        );
+        summary(by_resource, lines, cells)
+    }
+}
+
+/// The lines' quantities, each summed as `Decimal` adds, in the order of the rows (as
+/// [`Bill::lines`] sums them).
+pub(super) struct Quantities<'a>(Keyed<LineKeyRef<'a>, Decimal>);
+
+impl<'a> Quantities<'a> {
+    /// None summed.
+    pub(super) fn new() -> Quantities<'a> {
+        Quantities(Keyed::default())
+    }
+
+    /// Adds a quantity to its line's.
+    pub(super) fn add(&mut self, line: LineKeyRef<'a>, quantity: Decimal) {
+        *self.0.sums(line) += quantity;
     }
 }
 
 /// (service, region, day, pricing model): the groups every sum but the resources' and the lines'
 /// is a union of (a bill has a few hundred).
-type Cell<'a> = (&'a str, &'a str, NaiveDate, PricingModel);
+pub(super) type Cell<'a> = (&'a str, &'a str, NaiveDate, PricingModel);
 
-/// Rows' costs and on-demand equivalents summed by `Cell`, each cell once.
-#[derive(Default)]
-struct Cells<'a> {
-    index: HashMap<Cell<'a>, usize, Fast>,
-    sums: Vec<(Cell<'a>, ExactSum, ExactSum)>,
+/// Sums by key, each key's once, in the order the keys came. A bill's days list their rows
+/// alike (each day's resources in one order), so a row's key is mostly the one that came after
+/// the row before's key the last time: each key keeps the key that followed it, and a row whose
+/// key is that one is found by one comparison instead of a hash lookup.
+struct Keyed<K, V> {
+    index: HashMap<K, usize, Fast>,
+    /// Each key, its sums, and the entry that followed it last (`NONE` before one did).
+    entries: Vec<(K, V, usize)>,
+    /// The entry of the key before (`NONE` at first).
+    last: usize,
 }
 
-impl<'a> Cells<'a> {
-    /// The sums of `cell`, added when new.
-    fn of(&mut self, cell: Cell<'a>) -> usize {
-        let next = self.sums.len();
-        let at = *self.index.entry(cell).or_insert(next);
-        if at == next {
-            self.sums.push((cell, ExactSum::ZERO, ExactSum::ZERO));
-        }
-        at
-    }
+/// No entry.
+const NONE: usize = usize::MAX;
 
-    /// Adds another's sums.
-    fn add(&mut self, other: Cells<'a>) {
-        for (cell, cost, od) in other.sums {
-            let at = self.of(cell);
-            self.sums[at].1.add_sum(&cost);
-            self.sums[at].2.add_sum(&od);
+impl<K, V> Default for Keyed<K, V> {
+    fn default() -> Self {
+        Keyed {
+            index: HashMap::default(),
+            entries: Vec::new(),
+            last: NONE,
         }
     }
 }
 
-/// The rows' costs summed by `Cell` in one pass (a row of the same cell as the row before it
-/// found without a lookup).
-fn cells_of(rows: &[super::CostRow]) -> Cells<'_> {
-    let mut cells = Cells::default();
-    let mut last: Option<(Cell<'_>, usize)> = None;
-    for r in rows {
-        let cell = (r.service.as_str(), r.region.as_str(), r.day, r.model);
-        let at = match last {
-            Some((c, at)) if c == cell => at,
+impl<K: Hash + Eq + Copy, V: Default> Keyed<K, V> {
+    /// The sums of `key` (new ones when it is new).
+    fn sums(&mut self, key: K) -> &mut V {
+        let guess = self.entries.get(self.last).map_or(NONE, |e| e.2);
+        let at = match self.entries.get(guess) {
+            Some(e) if e.0 == key => guess,
             _ => {
-                let at = cells.of(cell);
-                last = Some((cell, at));
+                let next = self.entries.len();
+                let at = *self.index.entry(key).or_insert(next);
+                if at == next {
+                    self.entries.push((key, V::default(), NONE));
+                }
+                if let Some(e) = self.entries.get_mut(self.last) {
+                    e.2 = at;
+                }
                 at
             }
         };
-        let (_, cost, od) = &mut cells.sums[at];
-        cost.add(r.cost.amount());
-        od.add(r.on_demand_equivalent.amount());
+        self.last = at;
+        &mut self.entries[at].1
     }
-    cells
+
+    /// The sums of `key`, when it came.
+    fn get(&self, key: &K) -> Option<&V> {
+        self.index.get(key).map(|&at| &self.entries[at].1)
+    }
 }
 
 /// Everything but the resources and the line items, from the rows' cells: the cells' sums summed
 /// by each dimension and in all. The sums are exact, so this equals summing the rows by each
 /// dimension.
 fn sums_of(cells: Cells<'_>) -> Summary {
-    let cells = cells.sums;
+    let cells = cells.entries;
     let (mut total, mut od) = (ExactSum::ZERO, ExactSum::ZERO);
     let mut service: BTreeMap<&str, ExactSum> = BTreeMap::new();
     let mut region: BTreeMap<&str, ExactSum> = BTreeMap::new();
     let mut day: BTreeMap<NaiveDate, ExactSum> = BTreeMap::new();
     let mut model: BTreeMap<&str, ExactSum> = BTreeMap::new();
-    for ((s, r, d, m), cost, cell_od) in &cells {
+    for ((s, r, d, m), (cost, cell_od), _) in &cells {
         total.add_sum(cost);
         od.add_sum(cell_od);
         service.entry(s).or_default().add_sum(cost);

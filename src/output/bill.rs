@@ -29,6 +29,10 @@ pub enum Dimension {
 pub struct BillView<'a> {
     /// The bill.
     pub bill: &'a Bill,
+    /// The bill's sums, when they were summed without keeping the rows
+    /// ([`crate::bill::price_summed`]; the CSV format, which lists the rows, needs them);
+    /// `None`: summed from the bill's rows.
+    pub sums: Option<&'a Summary>,
     /// The file it came from.
     pub file: &'a str,
     /// Display currency.
@@ -39,6 +43,16 @@ pub struct BillView<'a> {
     pub top: usize,
     /// Where the rejected rows were written (`--rejects`), if asked.
     pub rejects: Option<&'a std::path::Path>,
+}
+
+impl BillView<'_> {
+    /// The bill's sums: those given, else the rows'.
+    fn sums(&self) -> std::borrow::Cow<'_, Summary> {
+        match self.sums {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned(Summary::of(self.bill)),
+        }
+    }
 }
 
 /// Renders a bill.
@@ -89,7 +103,7 @@ pub fn json_value(v: &BillView<'_>) -> Value {
                 .collect::<Map<_, _>>(),
         )
     };
-    let sums = Summary::of(b);
+    let sums = v.sums();
     let mut out = Map::new();
     out.insert("currency".into(), json!(c.code));
     out.insert("total".into(), money(sums.total));
@@ -218,7 +232,7 @@ pub fn json_value(v: &BillView<'_>) -> Value {
 fn text(v: &BillView<'_>, markdown: bool) -> String {
     let c = v.currency;
     let b = v.bill;
-    let sums = Summary::of(b);
+    let sums = v.sums();
     let mut out = String::new();
     let period = sums
         .period

@@ -709,3 +709,94 @@ fn pricing_with_commitments_is_pricing_then_applying_them() {
     let priced = cloudcost::bill::price_usage(&cat, &read).unwrap();
     assert_eq!(format!("{plain:?}"), format!("{priced:?}"));
 }
+
+/// `price_summed` sums the bill as it prices it, without making its EC2 on-demand rows: the
+/// sums are those of the bill `price_usage` gives, to the last digit and place (`Debug` shows
+/// a `Decimal`'s scale), on the example and fixture files and on a file of many instances run
+/// for fractions of hours (their hours have 28 places, and the lines' quantities, `Decimal`
+/// sums in the rows' order, round), in two regions, Linux and Windows, on-demand and spot,
+/// beside volumes, buckets and data transfer.
+#[test]
+fn summing_while_pricing_gives_the_sums_of_the_bill() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::from(HEADER);
+    for day in 1..=4 {
+        for hour in 0..24 {
+            let start = format!("2026-10-{day:02}T{hour:02}:00:00Z");
+            let end = format!("2026-10-{day:02}T{hour:02}:59:59Z");
+            for i in 0..30usize {
+                let region = ["us-east-1", "ap-northeast-2"][i % 2];
+                let itype = ["m5.large", "c5.xlarge", "t3.micro"][i % 3];
+                let (os, option) = match i % 10 {
+                    9 => ("windows", "on-demand"),
+                    8 => ("linux", "spot"),
+                    _ => ("linux", "on-demand"),
+                };
+                let itype = if os == "windows" { "t3.micro" } else { itype };
+                let seconds = 3000 + (i * 37 + hour * 11 + day) % 600;
+                let tenths = (i + hour) % 10;
+                body += &row(
+                    &start,
+                    &end,
+                    &format!(
+                        "{region},{region}a,ec2,instance-seconds,i-{i:03},{seconds}.{tenths},{itype},{os},{option},,,,"
+                    ),
+                );
+            }
+            body += &row(
+                &start,
+                &end,
+                "us-east-1,,ebs,volume-gb-hours,vol-1,100,,,,gp3,,,",
+            );
+            body += &row(
+                &start,
+                &end,
+                "us-east-1,,s3,storage-gb-hours,bucket-1,2048.5,,,,,standard,,",
+            );
+            body += &row(
+                &start,
+                &end,
+                "us-east-1,,data_transfer,internet-out-gb,i-001,7.25,,,,,,,",
+            );
+        }
+    }
+    let many = write(dir.path(), "many.csv", &body);
+    let mut files = vec![
+        root.join("examples/usage.csv"),
+        std::path::PathBuf::from(many),
+    ];
+    for f in std::fs::read_dir(root.join("tests/fixtures/usage")).unwrap() {
+        let f = f.unwrap().path();
+        if f.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("keys-")
+        {
+            continue; // key columns only, not usage
+        }
+        if matches!(
+            f.extension().and_then(|e| e.to_str()),
+            Some("csv" | "parquet")
+        ) {
+            files.push(f);
+        }
+    }
+    let cat = cloudcost::catalog::Catalog::embedded().unwrap();
+    for f in &files {
+        let read = cloudcost::usage::read_usage(f, &cat, &Default::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let bill = cloudcost::bill::price_usage(&cat, &read).unwrap();
+        let (summed, sums) = cloudcost::bill::price_summed(&cat, &read).unwrap();
+        assert!(!bill.rows.is_empty(), "{}", f.display());
+        assert_eq!(
+            format!("{sums:?}"),
+            format!("{:?}", cloudcost::bill::Summary::of(&bill)),
+            "{}",
+            f.display()
+        );
+        let mut without_rows = bill.clone();
+        without_rows.rows.clear();
+        assert_eq!(format!("{summed:?}"), format!("{without_rows:?}"));
+    }
+}
