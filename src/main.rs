@@ -406,7 +406,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             // The reports but the CSV of the rows are made from the bill's sums: without
             // commitments or hourly spot prices to apply to the rows, the usage is summed as it
-            // is priced, and most rows are never made.
+            // is priced, and most rows are never made (the bill then has no rows: its sums are
+            // `sums`).
             let summed = held.is_none() && spot_prices.is_none() && *format != Format::Csv;
             let (mut bill, sums) = if summed {
                 let (bill, sums) = cloudcost::bill::price_summed(&cat, &read)?;

@@ -306,21 +306,24 @@ impl<'a> Found<'a> {
         'a: 's,
     {
         let mut part = Part::new();
-        // Each line's cost, and its cost on the current day.
+        // Each line's cost, its cost on the current day, and the lines of the current day.
         let mut by_line: Vec<Option<ExactSum>> = vec![None; self.lines.len()];
         let mut of_day: Vec<Option<ExactSum>> = vec![None; self.lines.len()];
+        let mut day_lines: Vec<usize> = Vec::new();
         let mut day: Option<NaiveDate> = None;
-        let add_day =
-            |part: &mut Part<'s>, day: Option<NaiveDate>, of_day: &mut [Option<ExactSum>]| {
-                for (l, cost) in of_day.iter_mut().enumerate() {
-                    if let (Some(day), Some(cost)) = (day, cost.take()) {
-                        let cell =
-                            part.cell(("ec2", self.lines[l].region, day, PricingModel::OnDemand));
-                        cell.0.add_sum(&cost);
-                        cell.1.add_sum(&cost);
-                    }
+        let add_day = |part: &mut Part<'s>,
+                       day: Option<NaiveDate>,
+                       of_day: &mut [Option<ExactSum>],
+                       day_lines: &mut Vec<usize>| {
+            for l in day_lines.drain(..) {
+                if let (Some(day), Some(cost)) = (day, of_day[l].take()) {
+                    let cell =
+                        part.cell(("ec2", self.lines[l].region, day, PricingModel::OnDemand));
+                    cell.0.add_sum(&cost);
+                    cell.1.add_sum(&cost);
                 }
-            };
+            }
+        };
         for slot in slots {
             match slot {
                 Slot::Priced(row) => part.add_row(row),
@@ -331,7 +334,7 @@ impl<'a> Found<'a> {
                 } => {
                     let d = &usage.days[d as usize];
                     if day != Some(d.day) {
-                        add_day(&mut part, day, &mut of_day);
+                        add_day(&mut part, day, &mut of_day, &mut day_lines);
                         day = Some(d.day);
                     }
                     let quantity = self.hour_values[hours as usize];
@@ -339,11 +342,15 @@ impl<'a> Found<'a> {
                     part.resource((d.resource_id.as_str(), d.key.service.as_str()))
                         .add(cost);
                     by_line[line as usize].get_or_insert_default().add(cost);
-                    of_day[line as usize].get_or_insert_default().add(cost);
+                    let of_day = &mut of_day[line as usize];
+                    if of_day.is_none() {
+                        day_lines.push(line as usize);
+                    }
+                    of_day.get_or_insert_default().add(cost);
                 }
             }
         }
-        add_day(&mut part, day, &mut of_day);
+        add_day(&mut part, day, &mut of_day, &mut day_lines);
         for (l, cost) in by_line.into_iter().enumerate() {
             if let Some(cost) = cost {
                 let component: &str = &self.lines[l].component;

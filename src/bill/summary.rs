@@ -196,7 +196,10 @@ impl<'a> Part<'a> {
                     .entries
                     .into_iter()
                     .map(|(k, (cost, od), _)| {
-                        let quantity = quantities.0.get(&k).copied().unwrap_or_default();
+                        // Every line's rows added their quantities.
+                        let quantity = quantities.0.get(&k).copied();
+                        debug_assert!(quantity.is_some(), "no quantity for {k:?}");
+                        let quantity = quantity.unwrap_or_default();
                         (k, (quantity, cost, od))
                     })
                     .collect();

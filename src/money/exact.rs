@@ -73,10 +73,10 @@ impl ExactSum {
             return decimal(digits, self.scale);
         }
         // Dropping k places, for any k up to (bits - 97) × log10(2), leaves at least
-        // 2^(bits - 1) / 2^(bits - 97) = 2^96: the places to drop are tried from there on
+        // 2^(bits - 1) / 2^(bits - 97) = 2^96: the places to drop are tried from the next k on
         // (0.30102 is below log10(2)), instead of from one (each try is a 256-bit division).
         let bits = 256 - digits.leading_zeros();
-        let first = ((bits - 97) * 30_102 / 100_000).max(1);
+        let first = (bits - 97) * 30_102 / 100_000 + 1;
         for k in first..=self.scale {
             let p = U256::from(POW10[k as usize]);
             let (mut q, r) = (digits / p, digits % p);

@@ -29,9 +29,9 @@ pub enum Dimension {
 pub struct BillView<'a> {
     /// The bill.
     pub bill: &'a Bill,
-    /// The bill's sums, when they were summed without keeping the rows
-    /// ([`crate::bill::price_summed`]; the CSV format, which lists the rows, needs them);
-    /// `None`: summed from the bill's rows.
+    /// The bill's sums, when the bill was summed without keeping its rows
+    /// ([`crate::bill::price_summed`]: not for the CSV format, which lists the rows); `None`:
+    /// summed from the bill's rows.
     pub sums: Option<&'a Summary>,
     /// The file it came from.
     pub file: &'a str,
@@ -470,6 +470,10 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
 }
 
 fn csv(v: &BillView<'_>) -> String {
+    debug_assert!(
+        v.sums.is_none(),
+        "the CSV lists the rows: a summed bill has none"
+    );
     let c = v.currency;
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
