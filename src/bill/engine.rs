@@ -297,60 +297,38 @@ impl<'a> Found<'a> {
         quantities
     }
 
-    /// The sums of the rows of `slots`. An EC2 on-demand row's cost is summed by resource as
-    /// any row's; by line and by cell (its line's region and its day) it is summed by line
-    /// number, and those sums are added to the part's (the rows' service is `ec2`, their unit
-    /// `hours`, their on-demand equivalent their cost).
+    /// The sums of the rows of `slots`. An EC2 on-demand row's cost is summed by resource and by
+    /// cell as any row's (its service is `ec2`, its region its line's, its on-demand equivalent
+    /// its cost); by line it is summed by line number, and those sums are added to the part's
+    /// (its unit is `hours`).
     fn sum<'s>(&'s self, usage: &'a UsageRead, slots: &'s [Slot]) -> Part<'s>
     where
         'a: 's,
     {
         let mut part = Part::new();
-        // Each line's cost, its cost on the current day, and the lines of the current day.
         let mut by_line: Vec<Option<ExactSum>> = vec![None; self.lines.len()];
-        let mut of_day: Vec<Option<ExactSum>> = vec![None; self.lines.len()];
-        let mut day_lines: Vec<usize> = Vec::new();
-        let mut day: Option<NaiveDate> = None;
-        let add_day = |part: &mut Part<'s>,
-                       day: Option<NaiveDate>,
-                       of_day: &mut [Option<ExactSum>],
-                       day_lines: &mut Vec<usize>| {
-            for l in day_lines.drain(..) {
-                if let (Some(day), Some(cost)) = (day, of_day[l].take()) {
-                    let cell =
-                        part.cell(("ec2", self.lines[l].region, day, PricingModel::OnDemand));
-                    cell.0.add_sum(&cost);
-                    cell.1.add_sum(&cost);
-                }
-            }
-        };
         for slot in slots {
             match slot {
                 Slot::Priced(row) => part.add_row(row),
-                &Slot::OnDemand {
-                    day: d,
-                    line,
-                    hours,
-                } => {
-                    let d = &usage.days[d as usize];
-                    if day != Some(d.day) {
-                        add_day(&mut part, day, &mut of_day, &mut day_lines);
-                        day = Some(d.day);
-                    }
-                    let quantity = self.hour_values[hours as usize];
-                    let cost = quantity * self.lines[line as usize].hourly;
+                &Slot::OnDemand { day, line, hours } => {
+                    let d = &usage.days[day as usize];
+                    let line = line as usize;
+                    let cost = self.hour_values[hours as usize] * self.lines[line].hourly;
                     part.resource((d.resource_id.as_str(), d.key.service.as_str()))
                         .add(cost);
-                    by_line[line as usize].get_or_insert_default().add(cost);
-                    let of_day = &mut of_day[line as usize];
-                    if of_day.is_none() {
-                        day_lines.push(line as usize);
-                    }
-                    of_day.get_or_insert_default().add(cost);
+                    let cell = (
+                        "ec2",
+                        self.lines[line].region,
+                        d.day,
+                        PricingModel::OnDemand,
+                    );
+                    let cell = part.cell(cell);
+                    cell.0.add(cost);
+                    cell.1.add(cost);
+                    by_line[line].get_or_insert_default().add(cost);
                 }
             }
         }
-        add_day(&mut part, day, &mut of_day, &mut day_lines);
         for (l, cost) in by_line.into_iter().enumerate() {
             if let Some(cost) = cost {
                 let component: &str = &self.lines[l].component;

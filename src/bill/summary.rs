@@ -94,12 +94,15 @@ fn add_cell<'a>(sums: &mut Cells<'a>, r: &'a CostRow) {
     cell.1.add(r.on_demand_equivalent.amount());
 }
 
-/// Adds the sums of `more` to `cells`'.
-fn add_cells<'a>(cells: &mut Cells<'a>, more: Cells<'a>) {
+/// Adds the sums of cost and on-demand equivalent of `more` to those of `sums`.
+fn add_pairs<K: Hash + Eq + Copy>(
+    sums: &mut Keyed<K, (ExactSum, ExactSum)>,
+    more: Keyed<K, (ExactSum, ExactSum)>,
+) {
     for (k, (cost, od), _) in more.entries {
-        let cell = cells.sums(k);
-        cell.0.add_sum(&cost);
-        cell.1.add_sum(&od);
+        let pair = sums.sums(k);
+        pair.0.add_sum(&cost);
+        pair.1.add_sum(&od);
     }
 }
 
@@ -174,12 +177,8 @@ impl<'a> Part<'a> {
         for (k, cost, _) in other.resources.entries {
             self.resources.sums(k).add_sum(&cost);
         }
-        for (k, (cost, od), _) in other.lines.entries {
-            let line = self.lines.sums(k);
-            line.0.add_sum(&cost);
-            line.1.add_sum(&od);
-        }
-        add_cells(&mut self.cells, other.cells);
+        add_pairs(&mut self.lines, other.lines);
+        add_pairs(&mut self.cells, other.cells);
     }
 
     /// The summary of the sums, with the lines' quantities.
