@@ -28,7 +28,7 @@ fn no_transparent_huge_pages() {
     }
 }
 
-use cloudcost::catalog::{Catalog, import};
+use cloudcost::catalog::{Catalog, feeds, import};
 use cloudcost::output::{self, Format};
 use cloudcost::quote::{Plan, build_quote, compare_plan};
 
@@ -241,15 +241,21 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum PricingCommand {
-    /// Turn AWS price files into catalog files: the EC2 Price List offer file (or GetProducts
+    /// Turn AWS price files into catalog files: pricing-page feeds (meteredUnitMaps: a feed
+    /// .json, a directory or a .tar.xz archive of them; all feeds given make one set of files,
+    /// the newest publication date winning), the EC2 Price List offer file (or GetProducts
     /// records), the Savings Plans offer file, or describe-spot-price-history output.
     Import {
-        /// The JSON files to import.
+        /// The files, directories or .tar.xz archives to import.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Directory to write catalog files into (e.g. pricing-data/aws/).
+        /// Directory to write catalog files into (e.g. pricing-data/aws/feeds/).
         #[arg(long, short)]
         out: PathBuf,
+        /// Where each feed archive came from, and dates for undated feed files (default: the
+        /// built-in pricing-data/feed-origins.toml).
+        #[arg(long, value_name = "FILE")]
+        origins: Option<PathBuf>,
     },
     /// Write the built-in catalog to a directory, to edit or extend and pass with --pricing-data.
     Export {
@@ -284,6 +290,66 @@ fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
             .with_context(|| format!("reading the price catalog in {}", d.display()))?,
         None => Catalog::embedded().context("reading the built-in price catalog")?,
     })
+}
+
+/// Imports pricing-page feeds into one set of catalog files in `out`, checked to load first.
+fn import_feeds(cat: &Catalog, paths: &[&PathBuf], origins: Option<&Path>, out: &Path) -> Result<()> {
+    let origins = match origins {
+        Some(f) => {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            feeds::Origins::parse(&f.display().to_string(), &text)?
+        }
+        None => feeds::Origins::embedded()?,
+    };
+    let mut inputs = Vec::new();
+    for p in paths {
+        inputs.extend(
+            feeds::read_inputs(p, &origins).with_context(|| format!("reading {}", p.display()))?,
+        );
+    }
+    let built = feeds::build(&inputs, cat)?;
+    // What is written must load as catalog files: check before writing.
+    Catalog::from_files(built.files.clone())
+        .context("checking the catalog files made from the feeds")?;
+    for (name, text) in &built.files {
+        let dest = out.join(name);
+        std::fs::write(&dest, text).with_context(|| format!("writing {}", dest.display()))?;
+    }
+    eprintln!(
+        "{} feed files read: {} EC2 prices, {} service rates, {} instance types in {} regions, written to {} ({} files)",
+        inputs.len(),
+        built.ec2_rows,
+        built.rate_rows,
+        built.types,
+        built.regions.len(),
+        out.display(),
+        built.files.len()
+    );
+    for (feed, n) in &built.feeds {
+        eprintln!("  read {n}: {feed}");
+    }
+    let (places, reasons): (Vec<_>, Vec<_>) = built
+        .skipped
+        .iter()
+        .partition(|(r, _)| r.starts_with(feeds::NOT_A_REGION));
+    if !places.is_empty() {
+        let names: Vec<&str> = places
+            .iter()
+            .map(|(r, _)| r[feeds::NOT_A_REGION.len()..].trim_start_matches(": "))
+            .collect();
+        eprintln!(
+            "  skipped {} rates of {} locations, {}: {}",
+            places.iter().map(|(_, n)| **n).sum::<usize>(),
+            names.len(),
+            feeds::NOT_A_REGION,
+            names.join("; ")
+        );
+    }
+    for (reason, n) in reasons {
+        eprintln!("  skipped {n}: {reason}");
+    }
+    Ok(())
 }
 
 /// Reads and prices a commitments file, when given.
@@ -773,10 +839,19 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Pricing {
-            command: PricingCommand::Import { files, out },
+            command: PricingCommand::Import {
+                files,
+                out,
+                origins,
+            },
         } => {
             let cat = catalog()?;
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            let (feed_paths, files): (Vec<&PathBuf>, Vec<&PathBuf>) =
+                files.iter().partition(|f| feeds::is_feed_path(f));
+            if !feed_paths.is_empty() {
+                import_feeds(&cat, &feed_paths, origins.as_deref(), out)?;
+            }
             for f in files {
                 let text = std::fs::read_to_string(f)
                     .with_context(|| format!("reading {}", f.display()))?;

@@ -4,7 +4,6 @@
 //!
 //! The file formats are documented in `pricing-data/README.md`.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -61,6 +60,8 @@ impl FileKind {
         let name = path.rsplit('/').next().unwrap_or(path);
         let kind = if name == "regions.toml" {
             FileKind::Regions
+        } else if name == "feed-origins.toml" {
+            FileKind::Ignored
         } else if name.ends_with(".toml") {
             FileKind::Rates
         } else if name.ends_with(".csv") {
@@ -115,12 +116,14 @@ fn csv_reader<'a>(file: &str, text: &'a str) -> Result<csv::Reader<&'a [u8]>, Ca
         .from_reader(text.as_bytes()))
 }
 
-/// Rows of a CSV file as maps of column → value, with their line numbers; checks the header has
-/// every required column.
-/// A CSV row's cells by column name, with its line number.
-type NumberedRow = (usize, BTreeMap<String, String>);
+/// A CSV file's rows: each record with its line number, and the header's column positions.
+struct Table {
+    columns: std::collections::HashMap<String, usize>,
+    rows: Vec<(usize, csv::StringRecord)>,
+}
 
-fn csv_rows(file: &str, text: &str, required: &[&str]) -> Result<Vec<NumberedRow>, CatalogError> {
+/// Reads a catalog CSV file; checks the header has every required column.
+fn csv_rows(file: &str, text: &str, required: &[&str]) -> Result<Table, CatalogError> {
     let mut rdr = csv_reader(file, text)?;
     let headers = rdr
         .headers()
@@ -139,32 +142,51 @@ fn csv_rows(file: &str, text: &str, required: &[&str]) -> Result<Vec<NumberedRow
             ));
         }
     }
-    let mut out = Vec::new();
+    let columns = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.to_string(), i))
+        .collect();
+    let mut rows = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line() as usize);
             err(file, line, None, format!("malformed CSV row: {e}"))
         })?;
         let line = rec.position().map_or(0, |p| p.line() as usize);
-        let map = headers
-            .iter()
-            .zip(rec.iter())
-            .map(|(h, v)| (h.to_string(), v.to_string()))
-            .collect();
-        out.push((line, map));
+        rows.push((line, rec));
     }
-    Ok(out)
+    Ok(Table { columns, rows })
+}
+
+impl Table {
+    fn rows<'a>(&'a self, file: &'a str) -> impl Iterator<Item = Row<'a>> {
+        self.rows.iter().map(move |(line, rec)| Row {
+            file,
+            line: *line,
+            columns: &self.columns,
+            rec,
+        })
+    }
 }
 
 struct Row<'a> {
     file: &'a str,
     line: usize,
-    map: BTreeMap<String, String>,
+    columns: &'a std::collections::HashMap<String, usize>,
+    rec: &'a csv::StringRecord,
 }
 
 impl Row<'_> {
     fn str(&self, col: &str) -> &str {
-        self.map.get(col).map_or("", String::as_str)
+        self.columns
+            .get(col)
+            .and_then(|i| self.rec.get(*i))
+            .unwrap_or("")
+    }
+
+    fn opt_str(&self, col: &str) -> Option<String> {
+        Some(self.str(col)).filter(|v| !v.is_empty()).map(str::to_string)
     }
 
     fn required(&self, col: &str) -> Result<String, CatalogError> {
@@ -246,8 +268,8 @@ pub fn check_date(s: &str) -> Result<(), String> {
 pub fn read_instance_types(file: &str, text: &str) -> Result<Vec<InstanceType>, CatalogError> {
     let required = ["instance_type", "vcpu", "memory_gib", "arch"];
     let mut out = Vec::new();
-    for (line, map) in csv_rows(file, text, &required)? {
-        let row = Row { file, line, map };
+    let table = csv_rows(file, text, &required)?;
+    for row in table.rows(file) {
         let vcpu = row
             .str("vcpu")
             .parse::<u32>()
@@ -278,16 +300,34 @@ pub fn read_instance_types(file: &str, text: &str) -> Result<Vec<InstanceType>, 
             cpu_credits_per_hour: row.opt_decimal("cpu_credits_per_hour")?,
             baseline_pct_per_vcpu: row.opt_decimal("baseline_pct_per_vcpu")?,
             max_accrued_credits: row.opt_decimal("max_accrued_credits")?,
+            category: row.opt_str("category"),
+            generation: match row.str("generation") {
+                "" => None,
+                _ => Some(row.parse("generation")?),
+            },
+            normalization_factor: row.opt_decimal("normalization_factor")?,
         });
     }
     Ok(out)
 }
 
+/// The sources a big price file names once in its header, `# source [1]: <text>`, for its rows'
+/// `source` cells to refer to as `[1]`.
+fn source_refs(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# source ")?.split_once(": "))
+        .filter(|(r, _)| r.starts_with('[') && r.ends_with(']'))
+        .map(|(r, s)| (r.to_string(), s.trim().to_string()))
+        .collect()
+}
+
 /// Parses an `ec2-*.csv` price file.
 pub fn read_ec2_prices(file: &str, text: &str) -> Result<Vec<Ec2Price>, CatalogError> {
     let mut out = Vec::new();
-    for (line, map) in csv_rows(file, text, &EC2_PRICE_COLUMNS)? {
-        let row = Row { file, line, map };
+    let sources = source_refs(text);
+    let table = csv_rows(file, text, &EC2_PRICE_COLUMNS)?;
+    for row in table.rows(file) {
         let tenancy = row.str("tenancy");
         if tenancy != "shared" {
             return Err(row.err(
@@ -344,10 +384,14 @@ pub fn read_ec2_prices(file: &str, text: &str) -> Result<Vec<Ec2Price>, CatalogE
             upfront,
             hourly: row.decimal("hourly_usd")?,
             provenance: Provenance {
-                source: row.required("source")?,
+                source: match sources.get(row.str("source")) {
+                    Some(s) => s.clone(),
+                    None => row.required("source")?,
+                },
                 effective_date: row.date("effective_date")?,
                 confidence: row.confidence("confidence")?,
                 file: file.into(),
+                rate_code: row.opt_str("rate_code"),
             },
         });
     }
@@ -366,8 +410,8 @@ pub fn read_spot_advisor(file: &str, text: &str) -> Result<Vec<SpotAdvisor>, Cat
         "source",
     ];
     let mut out = Vec::new();
-    for (line, map) in csv_rows(file, text, &required)? {
-        let row = Row { file, line, map };
+    let table = csv_rows(file, text, &required)?;
+    for row in table.rows(file) {
         let savings_pct = row.decimal("savings_pct")?;
         if savings_pct >= Decimal::ONE_HUNDRED {
             return Err(row.err(
@@ -386,6 +430,7 @@ pub fn read_spot_advisor(file: &str, text: &str) -> Result<Vec<SpotAdvisor>, Cat
                 effective_date: row.date("effective_date")?,
                 confidence: Confidence::Estimate,
                 file: file.into(),
+                rate_code: None,
             },
         });
     }
@@ -403,8 +448,8 @@ pub fn read_spot_prices(file: &str, text: &str) -> Result<Vec<SpotPricePoint>, C
         "source",
     ];
     let mut out = Vec::new();
-    for (line, map) in csv_rows(file, text, &required)? {
-        let row = Row { file, line, map };
+    let table = csv_rows(file, text, &required)?;
+    for row in table.rows(file) {
         let timestamp = row.required("timestamp")?;
         out.push(SpotPricePoint {
             availability_zone: row.required("availability_zone")?,
@@ -416,6 +461,7 @@ pub fn read_spot_prices(file: &str, text: &str) -> Result<Vec<SpotPricePoint>, C
                 effective_date: timestamp.get(..10).unwrap_or_default().to_string(),
                 confidence: Confidence::Published,
                 file: file.into(),
+                rate_code: None,
             },
             timestamp,
         });
@@ -433,6 +479,9 @@ pub struct Region {
     pub location: String,
     /// Usage type prefix, e.g. `APN2`.
     pub usage_prefix: String,
+    /// Other prefixes AWS writes for the region's usage types (us-east-1: also none, `""`).
+    #[serde(default)]
+    pub other_prefixes: Vec<String>,
     /// Availability zones.
     #[serde(default)]
     pub azs: Vec<String>,
@@ -481,6 +530,8 @@ struct RateEntry {
     source: Option<String>,
     effective_date: Option<String>,
     confidence: Option<Confidence>,
+    /// AWS's rate code (`SKU.offerTermCode.rateCode`), where the source gives it.
+    rate_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -591,6 +642,7 @@ pub fn read_rates(file: &str, text: &str) -> Result<(Vec<Rate>, Vec<Fact>), Cata
                 effective_date,
                 confidence: r.confidence.unwrap_or(f.confidence),
                 file: file.into(),
+                rate_code: r.rate_code,
             },
         });
     }

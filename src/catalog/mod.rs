@@ -9,6 +9,7 @@
 //! When two files hold the same price (an imported offer file beside the shipped one), the row
 //! with the later effective date wins; on the same date, the file that sorts last.
 
+pub mod feeds;
 pub mod files;
 pub mod import;
 pub mod model;
@@ -16,8 +17,9 @@ pub mod model;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use std::sync::OnceLock;
+
 use hashbrown::{Equivalent, HashMap};
-use include_dir::{Dir, include_dir};
 use rust_decimal::Decimal;
 
 pub use files::Region;
@@ -25,14 +27,65 @@ pub use model::*;
 
 use crate::error::{CatalogError, Error, MissingPrice};
 
-static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/pricing-data");
+/// The catalog built into the binary (build.rs writes the table).
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_catalog.rs"));
+}
+
+/// The file name start of a per-region EC2 price file (`ec2-feeds-eu-west-1.csv`): read only
+/// when its region is first asked for.
+pub const EC2_REGION_FILE: &str = "ec2-feeds-";
+
+/// A data file's contents: text, or gzip-compressed bytes built into the binary.
+#[derive(Debug, Clone)]
+enum Blob {
+    Text(String),
+    Gz(&'static [u8]),
+}
+
+impl Blob {
+    fn text(&self, name: &str) -> Result<std::borrow::Cow<'_, str>, CatalogError> {
+        match self {
+            Blob::Text(t) => Ok(t.as_str().into()),
+            Blob::Gz(bytes) => {
+                use std::io::Read;
+                let mut out = String::new();
+                flate2::read::GzDecoder::new(*bytes)
+                    .read_to_string(&mut out)
+                    .map_err(|e| CatalogError {
+                        file: name.into(),
+                        line: None,
+                        column: None,
+                        message: format!("the built-in copy cannot be inflated: {e}"),
+                    })?;
+                Ok(out.into())
+            }
+        }
+    }
+}
+
+type Ec2Map = HashMap<(String, String, Os, Ec2Model), Ec2Price>;
+
+/// A region's EC2 price files, read on first use and merged with the region's other rows.
+#[derive(Debug, Clone, Default)]
+struct LazyRegion {
+    files: Vec<(String, Blob)>,
+    merged: OnceLock<Result<Ec2Map, CatalogError>>,
+}
+
+/// The region a per-region EC2 file is for, from its name.
+fn lazy_region_of(name: &str) -> Option<&str> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base.strip_prefix(EC2_REGION_FILE)?.strip_suffix(".csv")
+}
 
 /// Every price and fact the catalog holds.
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
     regions: BTreeMap<String, Region>,
     instance_types: BTreeMap<String, InstanceType>,
-    ec2: HashMap<(String, String, Os, Ec2Model), Ec2Price>,
+    ec2: Ec2Map,
+    lazy_ec2: BTreeMap<String, LazyRegion>,
     spot_advisor: HashMap<(String, String, Os), SpotAdvisor>,
     spot_prices: Vec<SpotPricePoint>,
     rates: HashMap<(String, String, String), Rate>,
@@ -43,9 +96,15 @@ pub struct Catalog {
 impl Catalog {
     /// The catalog embedded in the binary (the `pricing-data/` of the build).
     pub fn embedded() -> Result<Catalog, Error> {
-        let mut files = Vec::new();
-        collect_embedded(&EMBEDDED, &mut files);
-        Catalog::from_files(files)
+        Catalog::from_blobs(embedded_blobs())
+    }
+
+    /// The embedded catalog with more files over it (a user's downloaded prices): where both
+    /// hold a price, the later effective date wins, as between any two files.
+    pub fn embedded_with(extra: Vec<(String, String)>) -> Result<Catalog, Error> {
+        let mut blobs = embedded_blobs();
+        blobs.extend(extra.into_iter().map(|(n, t)| (n, Blob::Text(t))));
+        Catalog::from_blobs(blobs)
     }
 
     /// The catalog in a directory (every data file below it, recursively).
@@ -68,11 +127,28 @@ impl Catalog {
     }
 
     /// Builds a catalog from `(relative path, contents)` pairs.
-    pub fn from_files(mut files: Vec<(String, String)>) -> Result<Catalog, Error> {
+    pub fn from_files(files: Vec<(String, String)>) -> Result<Catalog, Error> {
+        Catalog::from_blobs(files.into_iter().map(|(n, t)| (n, Blob::Text(t))).collect())
+    }
+
+    fn from_blobs(mut files: Vec<(String, Blob)>) -> Result<Catalog, Error> {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         let mut cat = Catalog::default();
-        for (name, text) in &files {
+        for (name, blob) in &files {
             let kind = FileKind::of(name)?;
+            if let (FileKind::Ec2Prices, Blob::Gz(_), Some(region)) =
+                (kind, blob, lazy_region_of(name))
+            {
+                cat.lazy_ec2
+                    .entry(region.to_string())
+                    .or_default()
+                    .files
+                    .push((name.clone(), blob.clone()));
+                cat.files.push(name.clone());
+                continue;
+            }
+            let text = blob.text(name)?;
+            let text = text.as_ref();
             match kind {
                 FileKind::Regions => {
                     for r in files::read_regions(name, text)? {
@@ -80,7 +156,10 @@ impl Catalog {
                     }
                 }
                 FileKind::InstanceTypes => {
-                    for t in files::read_instance_types(name, text)? {
+                    for mut t in files::read_instance_types(name, text)? {
+                        if let Some(old) = cat.instance_types.get(&t.name) {
+                            t.fill_from(old);
+                        }
                         cat.instance_types.insert(t.name.clone(), t);
                     }
                 }
@@ -120,9 +199,9 @@ impl Catalog {
 
     /// Writes the embedded catalog's files under `dir` (keeping their layout); returns how many.
     pub fn export_embedded(dir: &Path) -> Result<usize, Error> {
-        let mut files = Vec::new();
-        collect_embedded(&EMBEDDED, &mut files);
-        for (name, text) in &files {
+        let files = embedded_blobs();
+        for (name, blob) in &files {
+            let text = blob.text(name)?;
             let path = dir.join(name);
             let io = |source| Error::Io {
                 path: path.clone(),
@@ -131,7 +210,7 @@ impl Catalog {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(io)?;
             }
-            std::fs::write(&path, text).map_err(io)?;
+            std::fs::write(&path, text.as_bytes()).map_err(io)?;
         }
         Ok(files.len())
     }
@@ -158,7 +237,9 @@ impl Catalog {
 
     /// The region whose usage type prefix is `prefix` (e.g. `APN2`).
     pub fn region_by_usage_prefix(&self, prefix: &str) -> Option<&Region> {
-        self.regions.values().find(|r| r.usage_prefix == prefix)
+        self.regions
+            .values()
+            .find(|r| r.usage_prefix == prefix || r.other_prefixes.iter().any(|p| p == prefix))
     }
 
     /// The attributes of an instance type.
@@ -173,7 +254,12 @@ impl Catalog {
 
     /// True when the catalog knows the instance type (attributes or any price).
     pub fn knows_instance_type(&self, name: &str) -> bool {
-        self.instance_types.contains_key(name) || self.ec2.keys().any(|k| k.1 == name)
+        self.instance_types.contains_key(name)
+            || self.ec2.keys().any(|k| k.1 == name)
+            || self
+                .lazy_ec2
+                .keys()
+                .any(|r| self.region_ec2(r).is_some_and(|m| m.keys().any(|k| k.1 == name)))
     }
 
     /// Known names closest to `name`, for "did you mean" hints.
@@ -196,7 +282,8 @@ impl Catalog {
         os: Os,
         model: Ec2Model,
     ) -> Result<&Ec2Price, MissingPrice> {
-        self.ec2
+        self.region_ec2(region)
+            .unwrap_or(&self.ec2)
             .get(&Ec2Key(region, instance_type, os, model))
             .ok_or_else(|| MissingPrice {
                 region: region.into(),
@@ -209,12 +296,76 @@ impl Catalog {
     /// Every EC2 price held for an instance type in a region, ordered by OS and model.
     pub fn ec2_prices_for(&self, region: &str, instance_type: &str) -> Vec<&Ec2Price> {
         let mut v: Vec<&Ec2Price> = self
-            .ec2
+            .region_ec2(region)
+            .unwrap_or(&self.ec2)
             .values()
             .filter(|p| p.region == region && p.instance_type == instance_type)
             .collect();
         v.sort_by_key(|p| (p.os, p.model));
         v
+    }
+
+    /// A region's EC2 prices when the region has a per-region file: read (once) and merged with
+    /// the region's rows from other files, the later effective date winning. `None` when every
+    /// EC2 price of the region is in `self.ec2`. A built-in file that cannot be read leaves the
+    /// region's own rows (and the tests check every built-in file reads).
+    fn region_ec2(&self, region: &str) -> Option<&Ec2Map> {
+        let lazy = self.lazy_ec2.get(region)?;
+        let merged = lazy.merged.get_or_init(|| {
+            let mut map: Ec2Map = self
+                .ec2
+                .iter()
+                .filter(|(k, _)| k.0 == region)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (name, blob) in &lazy.files {
+                let text = blob.text(name)?;
+                for p in files::read_ec2_prices(name, &text)? {
+                    if p.region != region {
+                        return Err(CatalogError {
+                            file: name.clone(),
+                            line: None,
+                            column: Some("region".into()),
+                            message: format!(
+                                "a per-region file holds a price of another region, `{}`",
+                                p.region
+                            ),
+                        });
+                    }
+                    let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
+                    insert_newest(&mut map, key, p, |p| &p.provenance.effective_date);
+                }
+            }
+            Ok(map)
+        });
+        merged.as_ref().ok()
+    }
+
+    /// Reads every region's deferred EC2 prices now; the first file that cannot be read is the
+    /// error. (Lookups read a region when first asked; this checks them all, for tests and
+    /// `pricing` commands.)
+    pub fn load_all(&self) -> Result<(), Error> {
+        for (region, lazy) in &self.lazy_ec2 {
+            self.region_ec2(region);
+            if let Some(Err(e)) = lazy.merged.get() {
+                return Err(e.clone().into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Every EC2 price the catalog holds, in every region (reads every region).
+    pub fn ec2_prices(&self) -> impl Iterator<Item = &Ec2Price> {
+        let lazy: Vec<&str> = self.lazy_ec2.keys().map(String::as_str).collect();
+        let eager = self
+            .ec2
+            .values()
+            .filter(move |p| !self.lazy_ec2.contains_key(&p.region));
+        eager.chain(
+            lazy.into_iter()
+                .filter_map(|r| self.region_ec2(r))
+                .flat_map(|m| m.values()),
+        )
     }
 
     /// Spot Advisor's figures for an instance type.
@@ -383,18 +534,26 @@ fn insert_newest<K: std::hash::Hash + Eq, V>(
     }
 }
 
-fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
-    for f in dir.files() {
-        if let Some(text) = f.contents_utf8() {
-            out.push((
-                f.path().to_string_lossy().replace('\\', "/"),
-                text.to_string(),
-            ));
-        }
-    }
-    for d in dir.dirs() {
-        collect_embedded(d, out);
-    }
+/// The built-in `feed-origins.toml`.
+pub(crate) fn embedded_origins() -> &'static [u8] {
+    embedded::FILES
+        .iter()
+        .find(|(name, _, _)| *name == "feed-origins.toml")
+        .map_or(b"format_version = 1\n".as_slice(), |(_, _, b)| *b)
+}
+
+fn embedded_blobs() -> Vec<(String, Blob)> {
+    embedded::FILES
+        .iter()
+        .filter_map(|(name, gz, bytes)| {
+            let blob = if *gz {
+                Blob::Gz(bytes)
+            } else {
+                Blob::Text(std::str::from_utf8(bytes).ok()?.to_string())
+            };
+            Some((name.to_string(), blob))
+        })
+        .collect()
 }
 
 fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), Error> {
@@ -453,9 +612,10 @@ mod tests {
     }
 
     #[test]
-    fn every_catalog_type_has_linux_on_demand_in_both_regions() {
+    fn every_curated_type_has_linux_on_demand_in_both_regions() {
         let c = Catalog::embedded().unwrap();
-        for t in c.instance_types() {
+        // The hand-curated types (network and EBS limits published) that right-sizing proposes.
+        for t in c.instance_types().filter(|t| t.net_baseline_gbps.is_some()) {
             for region in ["us-east-1", "ap-northeast-2"] {
                 c.ec2_price(region, &t.name, Os::Linux, Ec2Model::OnDemand)
                     .unwrap_or_else(|e| panic!("{e}"));

@@ -40,6 +40,17 @@ pub struct Provenance {
     pub confidence: Confidence,
     /// The catalog file it was read from.
     pub file: String,
+    /// AWS's rate code, `SKU.offerTermCode.rateCode`, where the source gives it: the key from
+    /// a billing file's SKU back to this row (see [`Provenance::sku`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_code: Option<String>,
+}
+
+impl Provenance {
+    /// The AWS Price List SKU: the rate code's first part.
+    pub fn sku(&self) -> Option<&str> {
+        self.rate_code.as_deref().and_then(|c| c.split('.').next())
+    }
 }
 
 /// One step of a tiered price: the price applies up to `upto` units of the month's cumulative
@@ -398,9 +409,78 @@ pub struct InstanceType {
     pub baseline_pct_per_vcpu: Option<Decimal>,
     /// T-family: maximum credits that can accrue.
     pub max_accrued_credits: Option<Decimal>,
+    /// AWS's instance family category, e.g. `General purpose`, `GPU instance`.
+    pub category: Option<String>,
+    /// Current or previous generation, where a source says.
+    pub generation: Option<Generation>,
+    /// The RI normalization factor of this type (size flexibility), where known.
+    pub normalization_factor: Option<Decimal>,
+}
+
+/// Whether AWS lists an instance type among current or previous generation types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Generation {
+    /// A current-generation type.
+    Current,
+    /// A previous-generation type (AWS's `previousgen-ondemand` feed lists it).
+    Previous,
+}
+
+impl FromStr for Generation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "current" => Ok(Generation::Current),
+            "previous" => Ok(Generation::Previous),
+            other => Err(format!("expected `current` or `previous`, found `{other}`")),
+        }
+    }
+}
+
+impl fmt::Display for Generation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Generation::Current => "current",
+            Generation::Previous => "previous",
+        })
+    }
 }
 
 impl InstanceType {
+    /// Fills what this row leaves empty from another row of the same type: a hand-curated file
+    /// (network and EBS limits, credits) and the feeds (category, generation) each know part.
+    pub fn fill_from(&mut self, other: &InstanceType) {
+        fn fill<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        }
+        if self.processor.is_empty() {
+            self.processor.clone_from(&other.processor);
+        }
+        if self.network_performance.is_empty() {
+            self.network_performance.clone_from(&other.network_performance);
+        }
+        fill(&mut self.net_baseline_gbps, &other.net_baseline_gbps);
+        fill(&mut self.net_burst_gbps, &other.net_burst_gbps);
+        fill(&mut self.ebs_baseline_mbps, &other.ebs_baseline_mbps);
+        fill(&mut self.ebs_max_mbps, &other.ebs_max_mbps);
+        fill(&mut self.ebs_baseline_iops, &other.ebs_baseline_iops);
+        fill(&mut self.ebs_max_iops, &other.ebs_max_iops);
+        fill(&mut self.cpu_credits_per_hour, &other.cpu_credits_per_hour);
+        fill(&mut self.baseline_pct_per_vcpu, &other.baseline_pct_per_vcpu);
+        fill(&mut self.max_accrued_credits, &other.max_accrued_credits);
+        fill(&mut self.category, &other.category);
+        fill(&mut self.generation, &other.generation);
+        fill(&mut self.normalization_factor, &other.normalization_factor);
+    }
+
+    /// True unless a source lists the type as previous generation.
+    pub fn is_current_generation(&self) -> bool {
+        self.generation != Some(Generation::Previous)
+    }
+
     /// The family, e.g. `m5` for `m5.large`.
     pub fn family(&self) -> &str {
         family_of(&self.name)
@@ -468,6 +548,7 @@ mod tests {
                 effective_date: "2025-01-01".into(),
                 confidence: Confidence::Published,
                 file: "t".into(),
+                rate_code: None,
             },
         }
     }

@@ -558,6 +558,11 @@ pub fn rightsize(
         if cand.name == current.name || (ctx.os == Os::Windows && cand.arch == Arch::Arm64) {
             continue;
         }
+        // Only current-generation types whose network baseline is published: a fit is checked
+        // on it, and a type without it could not be shown to carry the peak.
+        if !cand.is_current_generation() || cand.net_baseline_gbps.is_none() {
+            continue;
+        }
         let Ok(price) = catalog.ec2_price(region, &cand.name, ctx.os, Ec2Model::OnDemand) else {
             continue;
         };

@@ -268,7 +268,8 @@ fn bad_rows_are_counted_written_out_and_stop_strict_runs() {
     body += &row(
         H0,
         H1,
-        "ap-northeast-2,,ebs,volume-gb-hours,vol-1,10,,,,io1,,,",
+        // Taipei: the feeds have no EBS prices there.
+        "ap-east-2,,ebs,volume-gb-hours,vol-1,10,,,,io1,,,",
     );
     body += &row(
         H0,
@@ -459,14 +460,16 @@ fn cur_and_focus_files_are_priced_and_reconciled() {
         // ec2: m5.large Seoul 24 h × 0.118 = 2.832, t3.medium Windows 10 h × 0.0704 = 0.704;
         // ebs gp3 3.2258064516 GB-Mo × 0.0912 (unconfirmed Seoul price) = 0.2942;
         // egress 150 GB − 100 free = 50 × 0.126 = 6.30; S3 100 GB-Mo × 0.023 + 10,000 PUT = 2.35;
-        // Lambda 50,000 GB-s × 0.0000166667 = 0.8333; IPv4 24 h × 0.005 = 0.12. Sum 13.4335.
-        assert_eq!(v["total"], "13.43", "{name}");
+        // Lambda 50,000 GB-s × 0.0000166667 = 0.8333; IPv4 24 h × 0.005 = 0.12; and the Frankfurt
+        // c5.large hours an RI covered (billed 0): 24 h × 0.097 on-demand = 2.328, priced since the
+        // catalog has Frankfurt (the file's own RIs are not applied yet). Sum 15.7615.
+        assert_eq!(v["total"], "15.76", "{name}");
         assert_eq!(v["reconciliation"]["ec2"]["billed"], "3.54", "{name}");
         assert_eq!(
             v["reconciliation"]["data_transfer"]["difference"], "0.00",
             "{name}"
         );
-        // Billed: usage 13.4335 + not priced 0.60 (RDS; a Frankfurt RI-covered row at 0) + tax 1.39 − credit 5.
+        // Billed: usage 13.4335 + the Frankfurt RI-covered row at 0 + not priced 0.60 (RDS) + tax 1.39 − credit 5.
         assert_eq!(v["billed_total"], "10.42", "{name}");
         assert_eq!(v["billed_not_priced"], "0.60", "{name}");
         assert_eq!(v["rows"]["read"], 13, "{name}");
@@ -527,7 +530,7 @@ fn cur2_parquet_with_typed_columns() {
         .unwrap();
     let v = estimate_json(&[pq.to_str().unwrap()]);
     assert_eq!(v["format"], "aws-cur-2.0");
-    assert_eq!(v["total"], "13.43");
+    assert_eq!(v["total"], "15.76");
     assert_eq!(v["billed_total"], "10.42");
 }
 

@@ -49,13 +49,21 @@ pub fn cloudcost(args: &[&str]) -> std::process::Output {
 /// A catalog directory (under `dir`) holding the built-in catalog plus the Savings Plans rates of
 /// the test offer file (synthetic rates: m5.large compute 1yr no-upfront, us-east-1 0.060 and
 /// Seoul 0.083).
-pub fn catalog_with_test_savings_plans(dir: &std::path::Path) -> std::path::PathBuf {
+/// The built-in catalog exported to `dir/pd`, less the feeds' Seoul EC2 file: Seoul then has
+/// on-demand prices and no reserved ones, as a region whose RIs no source gives.
+pub fn catalog_without_seoul_reserved(dir: &std::path::Path) -> std::path::PathBuf {
     let data = dir.join("pd");
     assert!(
         cloudcost(&["pricing", "export", "--out", data.to_str().unwrap()])
             .status
             .success()
     );
+    std::fs::remove_file(data.join("aws/feeds/ec2-feeds-ap-northeast-2.csv")).unwrap();
+    data
+}
+
+pub fn catalog_with_test_savings_plans(dir: &std::path::Path) -> std::path::PathBuf {
+    let data = catalog_without_seoul_reserved(dir);
     let sp = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/offers/savings_plan_offer_2026.json"

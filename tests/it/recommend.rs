@@ -163,8 +163,10 @@ fn reserved_instances_are_sized_and_cross_checked() {
             && d.contains("cross-checked"),
         "{d}"
     );
-    // Seoul has no reserved prices: the report says so rather than guessing.
+    // A region without reserved prices (Seoul, less the feeds' RIs): the report says so rather
+    // than guessing.
     let dir = tempfile::tempdir().unwrap();
+    let data = super::catalog_without_seoul_reserved(dir.path());
     let o = run(&[
         "simulate",
         "--resources",
@@ -178,6 +180,8 @@ fn reserved_instances_are_sized_and_cross_checked() {
     ]);
     assert!(o.status.success());
     let o = run(&[
+        "--pricing-data",
+        data.to_str().unwrap(),
         "recommend",
         "--usage",
         dir.path().join("usage.parquet").to_str().unwrap(),

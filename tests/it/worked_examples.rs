@@ -52,6 +52,7 @@ fn elasticache_amortization_example_formula() {
             effective_date: "2025-01-01".into(),
             confidence: Confidence::Published,
             file: "test".into(),
+            rate_code: None,
         },
     };
     assert_eq!(p.effective_hourly().round_dp(4), dec!(0.1364));
