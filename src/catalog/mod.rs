@@ -9,6 +9,7 @@
 //! When two files hold the same price (an imported offer file beside the shipped one), the row
 //! with the later effective date wins; on the same date, the file that sorts last.
 
+pub mod feeds;
 pub mod files;
 pub mod import;
 pub mod model;

@@ -147,9 +147,14 @@ impl Rate {
     }
 }
 
-/// The unit of a tier bound: `GB-Mo` tiers count GB.
-fn base_unit(unit: &str) -> &str {
-    unit.strip_suffix("-Mo").unwrap_or(unit)
+/// The unit of a tier bound: `GB-Mo` tiers count GB, `metric-Mo` tiers count metrics.
+fn base_unit(unit: &str) -> String {
+    let stem = unit.strip_suffix("-Mo").unwrap_or(unit);
+    if stem != unit && stem.bytes().all(|b| b.is_ascii_lowercase()) {
+        format!("{stem}s")
+    } else {
+        stem.to_string()
+    }
 }
 
 fn grouped(d: Decimal) -> String {
@@ -250,6 +255,24 @@ text_enum!(
     /// Processor architecture.
     Arch { X86_64 => "x86_64" | "x86", Arm64 => "arm64" | "arm" }
 );
+
+text_enum!(
+    /// Elastic Load Balancing type: the first part of its `elb` rate keys.
+    LoadBalancerType { Application => "application" | "alb", Network => "network" | "nlb", Gateway => "gateway" | "gwlb", Classic => "classic" | "clb" }
+);
+
+impl LoadBalancerType {
+    /// The capacity unit AWS bills this type by (LCU, NLCU, GLCU); classic has none, it bills
+    /// data processed instead.
+    pub fn capacity_unit(self) -> Option<&'static str> {
+        match self {
+            LoadBalancerType::Application => Some("LCU"),
+            LoadBalancerType::Network => Some("NLCU"),
+            LoadBalancerType::Gateway => Some("GLCU"),
+            LoadBalancerType::Classic => None,
+        }
+    }
+}
 
 impl Term {
     /// Length of the term in years.
