@@ -27,10 +27,16 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     let mut files = Vec::new();
     walk(&root, &mut files);
-    let mut table = String::from("/// `(path under pricing-data/, gzip-compressed, bytes)`.\npub static FILES: &[(&str, bool, &[u8])] = &[\n");
+    let mut table = String::from(
+        "/// `(path under pricing-data/, gzip-compressed, bytes)`.\npub static FILES: &[(&str, bool, &[u8])] = &[\n",
+    );
     for (i, f) in files.iter().enumerate() {
         println!("cargo:rerun-if-changed={}", f.display());
-        let rel = f.strip_prefix(&root).expect("under root").to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(&root)
+            .expect("under root")
+            .to_string_lossy()
+            .replace('\\', "/");
         let base = rel.rsplit('/').next().unwrap_or(&rel);
         let (path, gz) = if base.starts_with("ec2-feeds-") && base.ends_with(".csv") {
             let raw = std::fs::read(f).expect("read");
@@ -48,5 +54,6 @@ fn main() {
         ));
     }
     table.push_str("];\n");
-    std::fs::write(out_dir.join("embedded_catalog.rs"), table).expect("write the embedded catalog table");
+    std::fs::write(out_dir.join("embedded_catalog.rs"), table)
+        .expect("write the embedded catalog table");
 }

@@ -293,7 +293,12 @@ fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
 }
 
 /// Imports pricing-page feeds into one set of catalog files in `out`, checked to load first.
-fn import_feeds(cat: &Catalog, paths: &[&PathBuf], origins: Option<&Path>, out: &Path) -> Result<()> {
+fn import_feeds(
+    cat: &Catalog,
+    paths: &[&PathBuf],
+    origins: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
     let origins = match origins {
         Some(f) => {
             let text =
@@ -839,11 +844,12 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Pricing {
-            command: PricingCommand::Import {
-                files,
-                out,
-                origins,
-            },
+            command:
+                PricingCommand::Import {
+                    files,
+                    out,
+                    origins,
+                },
         } => {
             let cat = catalog()?;
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;

@@ -186,7 +186,9 @@ impl Row<'_> {
     }
 
     fn opt_str(&self, col: &str) -> Option<String> {
-        Some(self.str(col)).filter(|v| !v.is_empty()).map(str::to_string)
+        Some(self.str(col))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     }
 
     fn required(&self, col: &str) -> Result<String, CatalogError> {

@@ -256,10 +256,10 @@ impl Catalog {
     pub fn knows_instance_type(&self, name: &str) -> bool {
         self.instance_types.contains_key(name)
             || self.ec2.keys().any(|k| k.1 == name)
-            || self
-                .lazy_ec2
-                .keys()
-                .any(|r| self.region_ec2(r).is_some_and(|m| m.keys().any(|k| k.1 == name)))
+            || self.lazy_ec2.keys().any(|r| {
+                self.region_ec2(r)
+                    .is_some_and(|m| m.keys().any(|k| k.1 == name))
+            })
     }
 
     /// Known names closest to `name`, for "did you mean" hints.

@@ -158,9 +158,14 @@ impl Rate {
     }
 }
 
-/// The unit of a tier bound: `GB-Mo` tiers count GB.
-fn base_unit(unit: &str) -> &str {
-    unit.strip_suffix("-Mo").unwrap_or(unit)
+/// The unit of a tier bound: `GB-Mo` tiers count GB, `metric-Mo` tiers count metrics.
+fn base_unit(unit: &str) -> String {
+    let stem = unit.strip_suffix("-Mo").unwrap_or(unit);
+    if stem != unit && stem.bytes().all(|b| b.is_ascii_lowercase()) {
+        format!("{stem}s")
+    } else {
+        stem.to_string()
+    }
 }
 
 fn grouped(d: Decimal) -> String {
@@ -261,6 +266,24 @@ text_enum!(
     /// Processor architecture.
     Arch { X86_64 => "x86_64" | "x86", Arm64 => "arm64" | "arm" }
 );
+
+text_enum!(
+    /// Elastic Load Balancing type: the first part of its `elb` rate keys.
+    LoadBalancerType { Application => "application" | "alb", Network => "network" | "nlb", Gateway => "gateway" | "gwlb", Classic => "classic" | "clb" }
+);
+
+impl LoadBalancerType {
+    /// The capacity unit AWS bills this type by (LCU, NLCU, GLCU); classic has none, it bills
+    /// data processed instead.
+    pub fn capacity_unit(self) -> Option<&'static str> {
+        match self {
+            LoadBalancerType::Application => Some("LCU"),
+            LoadBalancerType::Network => Some("NLCU"),
+            LoadBalancerType::Gateway => Some("GLCU"),
+            LoadBalancerType::Classic => None,
+        }
+    }
+}
 
 impl Term {
     /// Length of the term in years.
@@ -460,7 +483,8 @@ impl InstanceType {
             self.processor.clone_from(&other.processor);
         }
         if self.network_performance.is_empty() {
-            self.network_performance.clone_from(&other.network_performance);
+            self.network_performance
+                .clone_from(&other.network_performance);
         }
         fill(&mut self.net_baseline_gbps, &other.net_baseline_gbps);
         fill(&mut self.net_burst_gbps, &other.net_burst_gbps);
@@ -469,7 +493,10 @@ impl InstanceType {
         fill(&mut self.ebs_baseline_iops, &other.ebs_baseline_iops);
         fill(&mut self.ebs_max_iops, &other.ebs_max_iops);
         fill(&mut self.cpu_credits_per_hour, &other.cpu_credits_per_hour);
-        fill(&mut self.baseline_pct_per_vcpu, &other.baseline_pct_per_vcpu);
+        fill(
+            &mut self.baseline_pct_per_vcpu,
+            &other.baseline_pct_per_vcpu,
+        );
         fill(&mut self.max_accrued_credits, &other.max_accrued_credits);
         fill(&mut self.category, &other.category);
         fill(&mut self.generation, &other.generation);

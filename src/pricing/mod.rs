@@ -9,8 +9,10 @@
 //!
 //! Costs are exact `Decimal` products; nothing is rounded here.
 
+mod cloudwatch;
 mod ebs;
 mod ec2;
+mod elb;
 mod lambda;
 mod s3;
 mod transfer;
@@ -21,12 +23,15 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub use cloudwatch::CloudWatchUsage;
 pub use ebs::{VolumeSpec, VolumeType};
 pub use ec2::{Ec2Usage, PricingChoice};
+pub use elb::LoadBalancerUsage;
 pub use lambda::LambdaUsage;
 pub use s3::{S3Usage, StorageClass};
 pub use transfer::TransferUsage;
 pub(crate) use transfer::free_egress_line;
+pub use vpc::NatGatewayUsage;
 
 use crate::catalog::{Catalog, Confidence, Rate, RateKey};
 use crate::error::MissingPrice;
@@ -37,7 +42,8 @@ use crate::money::Money;
 pub struct LineItem {
     /// The resource's name (from the plan or usage file).
     pub resource: String,
-    /// The service: `ec2`, `ebs`, `s3`, `lambda`, `data_transfer`, `public_ipv4`.
+    /// The service: `ec2`, `ebs`, `s3`, `lambda`, `data_transfer`, `public_ipv4`, `nat_gateway`,
+    /// `load_balancer`, `cloudwatch`.
     pub service: String,
     /// What is priced, e.g. `Instance usage (linux, on-demand, m5.large)`.
     pub component: String,
@@ -133,7 +139,7 @@ pub struct Pricer<'a> {
     catalog: &'a Catalog,
     /// Hours in the month (730 for quotes by default).
     pub hours_per_month: Decimal,
-    /// Apply the Lambda free tier (1M requests, 400,000 GB-s a month).
+    /// Apply the monthly free tiers (Lambda, CloudWatch).
     pub free_tier: bool,
     state: MonthState,
 }

@@ -21,8 +21,9 @@ use crate::catalog::{Arch, Catalog, Model, Offering, Os};
 use crate::error::{Error, InputError};
 use crate::money::{Currency, Money};
 use crate::pricing::{
-    Ec2Usage, LambdaUsage, LineItem, PriceError, Pricer, PricingChoice, S3Usage, StorageClass,
-    TransferUsage, VolumeSpec, VolumeType,
+    CloudWatchUsage, Ec2Usage, LambdaUsage, LineItem, LoadBalancerUsage, NatGatewayUsage,
+    PriceError, Pricer, PricingChoice, S3Usage, StorageClass, TransferUsage, VolumeSpec,
+    VolumeType,
 };
 
 /// The priced plan: one canonical result that every output format renders.
@@ -354,6 +355,62 @@ pub fn build_quote(catalog: &Catalog, plan: &Plan) -> Result<Quote, Error> {
                 .map_err(|x| fail("public_ipv4", &e.name, x))?,
         );
     }
+    for e in &raw.nat_gateway {
+        let region = plan.region_of(catalog, "nat_gateway", &e.name, &e.region)?;
+        let usage = NatGatewayUsage {
+            resource: e.name.get_ref(),
+            region,
+            hours: e.hours.map_or(hpm, |h| h.0),
+            count: count(e.count),
+            data_processed_gb: e.data_processed_gb.0,
+        };
+        lines.extend(
+            pricer
+                .nat_gateway(&usage)
+                .map_err(|x| fail("nat_gateway", &e.name, x))?,
+        );
+    }
+    for e in &raw.load_balancer {
+        let region = plan.region_of(catalog, "load_balancer", &e.name, &e.region)?;
+        let hours = e.hours.map_or(hpm, |h| h.0);
+        let usage = LoadBalancerUsage {
+            resource: e.name.get_ref(),
+            region,
+            lb_type: *e.lb_type.get_ref(),
+            hours,
+            count: count(e.count),
+            capacity_unit_hours: lb_capacity(plan, e, hours)?,
+            data_processed_gb: e
+                .data_processed_gb
+                .as_ref()
+                .map_or(Decimal::ZERO, |d| d.get_ref().0),
+        };
+        lines.extend(
+            pricer
+                .load_balancer(&usage)
+                .map_err(|x| fail("load_balancer", &e.name, x))?,
+        );
+    }
+    for e in &raw.cloudwatch {
+        let region = plan.region_of(catalog, "cloudwatch", &e.name, &e.region)?;
+        let n = count(e.count);
+        let usage = CloudWatchUsage {
+            resource: e.name.get_ref(),
+            region,
+            alarms: e.alarms.0 * n,
+            high_resolution_alarms: e.high_resolution_alarms.0 * n,
+            custom_metrics: e.custom_metrics.0 * n,
+            dashboards: e.dashboards.0 * n,
+            api_requests: e.api_requests.0 * n,
+            logs_ingested_gb: e.logs_ingested_gb.0 * n,
+            logs_stored_gb: e.logs_stored_gb.0 * n,
+        };
+        lines.extend(
+            pricer
+                .cloudwatch(&usage)
+                .map_err(|x| fail("cloudwatch", &e.name, x))?,
+        );
+    }
 
     let mut warnings = Vec::new();
     let unconfirmed: Vec<String> = lines
@@ -375,6 +432,61 @@ pub fn build_quote(catalog: &Catalog, plan: &Plan) -> Result<Quote, Error> {
         lines,
         warnings,
     })
+}
+
+/// A load balancer's capacity-unit-hours a month: `capacity_units` (the average) × its hours, or
+/// `capacity_unit_hours` as given; errors point at a key that does not fit the type.
+fn lb_capacity(
+    plan: &Plan,
+    e: &plan::LoadBalancerEntry,
+    hours: Decimal,
+) -> Result<Decimal, InputError> {
+    let t = *e.lb_type.get_ref();
+    let at = |key: &str, span: std::ops::Range<usize>, msg: String| {
+        plan.error_at(
+            span,
+            format!("[[load_balancer]] \"{}\", key `{key}`", e.name.get_ref()),
+            msg,
+        )
+    };
+    let given = [
+        ("capacity_units", &e.capacity_units),
+        ("capacity_unit_hours", &e.capacity_unit_hours),
+    ];
+    match (t.capacity_unit(), &e.data_processed_gb) {
+        (Some(unit), Some(d)) => {
+            return Err(at(
+                "data_processed_gb",
+                d.span(),
+                format!(
+                    "`data_processed_gb` applies to `type = \"classic\"` only; a {t} load balancer bills processed bytes in its capacity units: give `capacity_units` ({unit}s)"
+                ),
+            ));
+        }
+        (None, _) => {
+            if let Some((key, Some(q))) = given.iter().find(|(_, q)| q.is_some()) {
+                return Err(at(
+                    key,
+                    q.span(),
+                    format!(
+                        "`{key}` does not apply to `type = \"classic\"`: a classic load balancer bills GB processed (`data_processed_gb`)"
+                    ),
+                ));
+            }
+            return Ok(Decimal::ZERO);
+        }
+        _ => {}
+    }
+    match (&e.capacity_units, &e.capacity_unit_hours) {
+        (Some(_), Some(h)) => Err(at(
+            "capacity_unit_hours",
+            h.span(),
+            "give `capacity_units` (the average) or `capacity_unit_hours` (the month's total), not both".into(),
+        )),
+        (Some(u), None) => Ok(u.get_ref().0 * hours),
+        (None, Some(h)) => Ok(h.get_ref().0),
+        (None, None) => Ok(Decimal::ZERO),
+    }
 }
 
 /// The pricing choice of an `[[ec2]]` entry, with errors for missing or misplaced keys.

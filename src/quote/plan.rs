@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
 
-use crate::catalog::{Arch, Model, Offering, Os, Payment, Term};
+use crate::catalog::{Arch, LoadBalancerType, Model, Offering, Os, Payment, Term};
 use crate::error::InputError;
 
 /// A non-negative decimal quantity, read from a TOML integer, float or string.
@@ -118,6 +118,15 @@ pub struct RawPlan {
     /// Public IPv4 addresses.
     #[serde(default)]
     pub public_ipv4: Vec<Ipv4Entry>,
+    /// NAT gateways.
+    #[serde(default)]
+    pub nat_gateway: Vec<NatGatewayEntry>,
+    /// Elastic Load Balancing load balancers.
+    #[serde(default)]
+    pub load_balancer: Vec<LoadBalancerEntry>,
+    /// CloudWatch alarms, metrics, dashboards, API requests and logs.
+    #[serde(default)]
+    pub cloudwatch: Vec<CloudWatchEntry>,
 }
 
 /// `[[ec2]]`.
@@ -282,6 +291,80 @@ pub struct Ipv4Entry {
     /// Not associated with a running resource (same price since 2024-02-01).
     #[serde(default)]
     pub idle: bool,
+}
+
+/// `[[nat_gateway]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatGatewayEntry {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Region.
+    pub region: Option<Spanned<String>>,
+    /// Number of gateways.
+    pub count: Option<Count>,
+    /// Hours each gateway exists (default: hours_per_month).
+    pub hours: Option<Qty>,
+    /// GB each gateway processes a month (both directions).
+    #[serde(default)]
+    pub data_processed_gb: Qty,
+}
+
+/// `[[load_balancer]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancerEntry {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Region.
+    pub region: Option<Spanned<String>>,
+    /// Number of load balancers.
+    pub count: Option<Count>,
+    /// `application`, `network`, `gateway` or `classic`.
+    #[serde(rename = "type")]
+    pub lb_type: Spanned<LoadBalancerType>,
+    /// Hours each load balancer exists (default: hours_per_month).
+    pub hours: Option<Qty>,
+    /// Average capacity units (LCU, NLCU, GLCU) each load balancer uses while it runs.
+    pub capacity_units: Option<Spanned<Qty>>,
+    /// Capacity-unit-hours a month per load balancer, as a bill shows them (instead of
+    /// `capacity_units`).
+    pub capacity_unit_hours: Option<Spanned<Qty>>,
+    /// GB each classic load balancer processes a month.
+    pub data_processed_gb: Option<Spanned<Qty>>,
+}
+
+/// `[[cloudwatch]]`: one account's (or one application's) CloudWatch usage in a region.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudWatchEntry {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Region.
+    pub region: Option<Spanned<String>>,
+    /// Multiplier.
+    pub count: Option<Count>,
+    /// Standard-resolution alarms (alarm metrics).
+    #[serde(default)]
+    pub alarms: Qty,
+    /// High-resolution alarms.
+    #[serde(default)]
+    pub high_resolution_alarms: Qty,
+    /// Custom and detailed-monitoring metrics.
+    #[serde(default)]
+    pub custom_metrics: Qty,
+    /// Custom dashboards.
+    #[serde(default)]
+    pub dashboards: Qty,
+    /// API requests a month (GetMetricStatistics, ListMetrics, PutMetricData…).
+    #[serde(default)]
+    pub api_requests: Qty,
+    /// Log data ingested a month, GB.
+    #[serde(default)]
+    pub logs_ingested_gb: Qty,
+    /// Log data stored (archived), average GB over the month.
+    #[serde(default)]
+    pub logs_stored_gb: Qty,
 }
 
 /// A parsed plan with its file name and text (for positions in later errors).

@@ -329,17 +329,13 @@ fn bad_rows_are_counted_written_out_and_stop_strict_runs() {
     );
     // A missing price names the price key it looked up, not an empty "found".
     let mut body = HEADER.to_string();
-    body += &row(
-        H0,
-        H1,
-        "ap-northeast-2,,ebs,volume-gb-hours,vol-1,10,,,,io1,,,",
-    );
+    body += &row(H0, H1, "ap-east-2,,ebs,volume-gb-hours,vol-1,10,,,,io1,,,");
     let f = write(dir.path(), "price.csv", &body);
     let o = run(&["estimate", &f, "--strict"]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
-        e.contains("price.csv: row 2: missing price: the catalog has no price for ebs|ap-northeast-2|volume-gb-hours|io1 (--strict"),
+        e.contains("price.csv: row 2: missing price: the catalog has no price for ebs|ap-east-2|volume-gb-hours|io1 (--strict"),
         "{e}"
     );
     assert!(!e.contains("found"), "{e}");

@@ -4,6 +4,7 @@ mod alarms;
 mod cli;
 mod estimate;
 mod golden;
+mod network;
 mod properties;
 mod recommend;
 mod report;

@@ -17,12 +17,13 @@ pub struct Origins {
 impl Origins {
     /// The origins file shipped in the catalog (`pricing-data/feed-origins.toml`).
     pub fn embedded() -> Result<Origins, Error> {
-        let text = std::str::from_utf8(super::super::embedded_origins()).map_err(|e| CatalogError {
-            file: "feed-origins.toml".into(),
-            line: None,
-            column: None,
-            message: format!("not UTF-8: {e}"),
-        })?;
+        let text =
+            std::str::from_utf8(super::super::embedded_origins()).map_err(|e| CatalogError {
+                file: "feed-origins.toml".into(),
+                line: None,
+                column: None,
+                message: format!("not UTF-8: {e}"),
+            })?;
         Origins::parse("feed-origins.toml", text)
     }
 
@@ -188,8 +189,14 @@ mod tests {
 
     #[test]
     fn glob_matches_stars() {
-        assert!(glob("data/ec2/*-reservedinstance-*", "data/ec2/eu-west-1-reservedinstance-1y.json"));
-        assert!(!glob("data/ec2/*-reservedinstance-*", "data/ec2/eu-west-1-ondemand.json"));
+        assert!(glob(
+            "data/ec2/*-reservedinstance-*",
+            "data/ec2/eu-west-1-reservedinstance-1y.json"
+        ));
+        assert!(!glob(
+            "data/ec2/*-reservedinstance-*",
+            "data/ec2/eu-west-1-ondemand.json"
+        ));
         assert!(glob("processed/ec2.json", "processed/ec2.json"));
         assert!(glob("*", "anything"));
     }

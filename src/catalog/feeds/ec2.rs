@@ -7,9 +7,13 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::{Ec2Row, Feed, FeedInput, FeedRate, Regions, Rows, Skipped, TypeRow, skip_location, source_text};
+use super::{
+    Ec2Row, Feed, FeedInput, FeedRate, Regions, Rows, Skipped, TypeRow, skip_location, source_text,
+};
 use crate::catalog::files::parse_price;
-use crate::catalog::model::{Ec2Model, Offering, Payment, Term, normalization_factor as size_factor, size_of, family_of};
+use crate::catalog::model::{
+    Ec2Model, Offering, Payment, Term, family_of, normalization_factor as size_factor, size_of,
+};
 use crate::error::InputError;
 
 fn skip(skipped: &mut Skipped, why: String) {
@@ -17,7 +21,12 @@ fn skip(skipped: &mut Skipped, why: String) {
 }
 
 /// Reads an EC2 metered feed into `rows`; false when the feed is not one of EC2's.
-pub(crate) fn feed(feed: &Feed, regions: &Regions<'_>, rows: &mut Rows, skipped: &mut Skipped) -> bool {
+pub(crate) fn feed(
+    feed: &Feed,
+    regions: &Regions<'_>,
+    rows: &mut Rows,
+    skipped: &mut Skipped,
+) -> bool {
     let offering = match feed.source.as_str() {
         "ec2-ondemand-without-sec-sel" | "previousgen-ondemand" => None,
         "ec2-reservedinstance" => Some(Offering::Standard),
@@ -34,7 +43,10 @@ pub(crate) fn feed(feed: &Feed, regions: &Regions<'_>, rows: &mut Rows, skipped:
         for rate in rates.values() {
             let os = rate.attr("Operating System");
             if os != "Linux" {
-                skip(skipped, format!("EC2 {} not modelled: operating system `{os}`", feed.source));
+                skip(
+                    skipped,
+                    format!("EC2 {} not modelled: operating system `{os}`", feed.source),
+                );
                 continue;
             }
             if !matches!(rate.attr("Pre Installed S/W"), "" | "NA") {
@@ -42,12 +54,18 @@ pub(crate) fn feed(feed: &Feed, regions: &Regions<'_>, rows: &mut Rows, skipped:
                 continue;
             }
             if !matches!(rate.attr("Tenancy"), "" | "Shared") {
-                skip(skipped, format!("EC2 tenancy `{}` not modelled", rate.attr("Tenancy")));
+                skip(
+                    skipped,
+                    format!("EC2 tenancy `{}` not modelled", rate.attr("Tenancy")),
+                );
                 continue;
             }
             let ty = rate.attr("Instance Type");
             if ty.is_empty() {
-                skip(skipped, format!("EC2 {} row without `Instance Type`", feed.source));
+                skip(
+                    skipped,
+                    format!("EC2 {} row without `Instance Type`", feed.source),
+                );
                 continue;
             }
             let model = match offering {
@@ -55,7 +73,12 @@ pub(crate) fn feed(feed: &Feed, regions: &Regions<'_>, rows: &mut Rows, skipped:
                 Some(o) => match reserved_terms(rate) {
                     Ok((t, p)) if p == Payment::NoUpfront => Ec2Model::Reserved(t, o, p),
                     Ok((_, p)) => {
-                        skip(skipped, format!("reserved instance {p} (this feed layout gives no upfront fee)"));
+                        skip(
+                            skipped,
+                            format!(
+                                "reserved instance {p} (this feed layout gives no upfront fee)"
+                            ),
+                        );
                         continue;
                     }
                     Err(why) => {
@@ -150,10 +173,15 @@ pub(crate) fn transformed(
             field("/unit"),
         );
         if unit != "USD per hour" {
-            return Err(bad(format!("expected `unit` = `USD per hour`, found `{unit}`")));
+            return Err(bad(format!(
+                "expected `unit` = `USD per hour`, found `{unit}`"
+            )));
         }
         if os != "Linux" {
-            skip(skipped, format!("EC2 ec2.json (transformed) not modelled: operating system `{os}`"));
+            skip(
+                skipped,
+                format!("EC2 ec2.json (transformed) not modelled: operating system `{os}`"),
+            );
             continue;
         }
         let Some(region) = regions.code_of_slug(slug) else {
@@ -194,7 +222,13 @@ pub(crate) fn processed(
     let source = source_text("ec2.json (processed)", date, &input.origin);
     for (key, prices) in map {
         let Some(ty) = key.strip_prefix(PREFIX) else {
-            skip(skipped, format!("EC2 processed rate not modelled: `{}`", key.split('-').next().unwrap_or(key)));
+            skip(
+                skipped,
+                format!(
+                    "EC2 processed rate not modelled: `{}`",
+                    key.split('-').next().unwrap_or(key)
+                ),
+            );
             continue;
         };
         for (location, price) in prices {
@@ -234,7 +268,11 @@ pub(crate) fn arch_of(name: &str) -> &'static str {
     let after_prefix = family.trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '-');
     let suffix = after_prefix.trim_start_matches(|c: char| c.is_ascii_digit());
     let suffix = suffix.split('-').next().unwrap_or_default();
-    if suffix.contains('g') { "arm64" } else { "x86_64" }
+    if suffix.contains('g') {
+        "arm64"
+    } else {
+        "x86_64"
+    }
 }
 
 /// The RI normalization factor of a type: by size (nano 0.25 … xlarge 8, N×xlarge 8 × N); a
@@ -261,10 +299,32 @@ mod tests {
 
     #[test]
     fn graviton_by_name() {
-        for arm in ["m7g.large", "c6gn.xlarge", "x2gd.large", "im4gn.large", "is4gen.large", "g5g.xlarge", "a1.large", "t4g.nano", "r8gd.large", "hpc7g.4xlarge"] {
+        for arm in [
+            "m7g.large",
+            "c6gn.xlarge",
+            "x2gd.large",
+            "im4gn.large",
+            "is4gen.large",
+            "g5g.xlarge",
+            "a1.large",
+            "t4g.nano",
+            "r8gd.large",
+            "hpc7g.4xlarge",
+        ] {
             assert_eq!(arch_of(arm), "arm64", "{arm}");
         }
-        for x86 in ["m5.large", "g4dn.xlarge", "g6e.xlarge", "gr6.4xlarge", "c7i-flex.large", "u7i-6tb.112xlarge", "inf2.xlarge", "g4ad.xlarge", "i7ie.large", "p5.48xlarge"] {
+        for x86 in [
+            "m5.large",
+            "g4dn.xlarge",
+            "g6e.xlarge",
+            "gr6.4xlarge",
+            "c7i-flex.large",
+            "u7i-6tb.112xlarge",
+            "inf2.xlarge",
+            "g4ad.xlarge",
+            "i7ie.large",
+            "p5.48xlarge",
+        ] {
             assert_eq!(arch_of(x86), "x86_64", "{x86}");
         }
     }

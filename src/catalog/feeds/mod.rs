@@ -15,7 +15,9 @@
 //! → [`Built::files`].
 
 mod archive;
+pub mod cloudwatch;
 mod ec2;
+pub mod elb;
 mod services;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -297,9 +299,8 @@ fn metered(input: &FeedInput, value: &Value) -> Result<Feed, InputError> {
                     format!("rate `{name}` in `{location}` has no `price` string"),
                 )
             })?;
-            let price = parse_price(price).map_err(|m| {
-                input_err(input, format!("rate `{name}` in `{location}`: {m}"))
-            })?;
+            let price = parse_price(price)
+                .map_err(|m| input_err(input, format!("rate `{name}` in `{location}`: {m}")))?;
             let mut attributes = BTreeMap::new();
             let mut rate_code = None;
             for (k, v) in rate.as_object().into_iter().flatten() {
@@ -356,7 +357,9 @@ pub fn parse(input: &FeedInput, skipped: &mut Skipped) -> Result<Option<Feed>, I
     match detect(input)? {
         Layout::Metered(f) => Ok(Some(f)),
         Layout::NotAFeed(why) => {
-            *skipped.entry(format!("file not a price feed: {why}")).or_default() += 1;
+            *skipped
+                .entry(format!("file not a price feed: {why}"))
+                .or_default() += 1;
             Ok(None)
         }
         _ => Ok(None),
@@ -409,7 +412,8 @@ fn slug(location: &str) -> String {
 
 /// The start of the reason under which rates of a location that is not a commercial region are
 /// counted (`…: <location>`).
-pub const NOT_A_REGION: &str = "not a commercial region (Local or Wavelength Zone, GovCloud, CloudFront…)";
+pub const NOT_A_REGION: &str =
+    "not a commercial region (Local or Wavelength Zone, GovCloud, CloudFront…)";
 
 /// Counts a location that is not a commercial region of the catalog.
 pub(crate) fn skip_location(skipped: &mut Skipped, location: &str) {
@@ -435,7 +439,8 @@ pub fn build(inputs: &[FeedInput], catalog: &Catalog) -> Result<Built, Error> {
         let what = match layout {
             Layout::Metered(feed) => {
                 let handled = ec2::feed(&feed, &regions, &mut rows, &mut skipped)
-                    || services::feed(&feed, &regions, &mut rows, &mut skipped)?;
+                    || services::feed(&feed, &regions, &mut rows, &mut skipped)?
+                    || by_catalog(&feed, catalog, &regions, &mut rows, &mut skipped)?;
                 if !handled {
                     *skipped
                         .entry(format!("feed of a service not priced: {}", feed.source))
@@ -446,18 +451,31 @@ pub fn build(inputs: &[FeedInput], catalog: &Catalog) -> Result<Built, Error> {
             }
             Layout::Ec2Transformed(list) => {
                 let date = input.date.clone().ok_or_else(|| {
-                    input_err(input, "no date given for this copy of the EC2 feed (see the origins file)".into())
+                    input_err(
+                        input,
+                        "no date given for this copy of the EC2 feed (see the origins file)".into(),
+                    )
                 })?;
                 ec2::transformed(input, &date, &list, &regions, &mut rows, &mut skipped)?;
                 format!("ec2.json, transformed ({date})")
             }
             Layout::Processed(map) => {
                 let date = input.date.clone().ok_or_else(|| {
-                    input_err(input, "no date given for this processed feed (see the origins file)".into())
+                    input_err(
+                        input,
+                        "no date given for this processed feed (see the origins file)".into(),
+                    )
                 })?;
                 if ec2::processed(input, &date, &map, &regions, &mut rows, &mut skipped) {
                     format!("ec2.json, processed ({date})")
-                } else if services::processed_transfer(input, &date, &map, &regions, &mut rows, &mut skipped)? {
+                } else if services::processed_transfer(
+                    input,
+                    &date,
+                    &map,
+                    &regions,
+                    &mut rows,
+                    &mut skipped,
+                )? {
                     format!("datatransfer.json, processed ({date})")
                 } else {
                     *skipped
@@ -473,10 +491,88 @@ pub fn build(inputs: &[FeedInput], catalog: &Catalog) -> Result<Built, Error> {
                 continue;
             }
         };
-        *feeds.entry(what.split(" (").next().unwrap_or_default().to_string()).or_default() += 1;
-        origins.entry(input.origin.clone()).or_default().insert(what);
+        *feeds
+            .entry(what.split(" (").next().unwrap_or_default().to_string())
+            .or_default() += 1;
+        origins
+            .entry(input.origin.clone())
+            .or_default()
+            .insert(what);
     }
     Ok(write(rows, skipped, feeds, origins))
+}
+
+/// The feeds whose functions take the catalog (ELB, CloudWatch); false for any other feed.
+fn by_catalog(
+    feed: &Feed,
+    catalog: &Catalog,
+    regions: &Regions<'_>,
+    rows: &mut Rows,
+    skipped: &mut Skipped,
+) -> Result<bool, InputError> {
+    let f: fn(&Feed, &Catalog) -> Result<Vec<RateRow>, InputError> = match feed.source.as_str() {
+        "elb" => elb::rates,
+        "cloudwatch" => cloudwatch::rates,
+        _ => return Ok(false),
+    };
+    for location in feed.locations.keys() {
+        if regions.code(location).is_none() {
+            skip_location(skipped, location);
+        }
+    }
+    rows.rates.extend(f(feed, catalog)?);
+    Ok(true)
+}
+
+/// An error about a feed, naming the feed, the location and what was expected.
+fn feed_err(feed: &Feed, location: &str, message: String) -> InputError {
+    InputError {
+        file: feed.name.clone(),
+        line: None,
+        column: None,
+        context: Some(format!("{}, location `{location}`", feed.origin)),
+        message,
+    }
+}
+
+/// A flat rate row from one feed rate.
+fn flat_row(
+    feed: &Feed,
+    service: &str,
+    region: &str,
+    key: &str,
+    unit: &str,
+    rate: &FeedRate,
+) -> RateRow {
+    RateRow {
+        service: service.into(),
+        region: region.into(),
+        key: key.into(),
+        unit: unit.into(),
+        tiers: vec![Tier {
+            upto: None,
+            price: rate.price.normalize(),
+            confidence: None,
+        }],
+        rate_code: rate.rate_code.clone(),
+        source: source_text(&feed.source, &feed.published, &feed.origin),
+        effective_date: feed.published.clone(),
+    }
+}
+
+/// A [`Feed`] from a raw feed's text, for the service functions' tests.
+#[cfg(test)]
+pub(crate) fn feed_from_json(name: &str, text: &str) -> Feed {
+    let input = FeedInput {
+        name: name.into(),
+        origin: "QuinnyPig/aws-price-watcher@a6645eb2".into(),
+        date: None,
+        text: text.into(),
+    };
+    match detect(&input).unwrap() {
+        Layout::Metered(f) => f,
+        _ => panic!("{name} is not a metered feed"),
+    }
 }
 
 /// Keeps, per key, the row with the latest date; on the same date the first one read, unless a
@@ -491,7 +587,8 @@ fn newest<K: std::hash::Hash + Eq, V>(
     for r in rows {
         match best.get(&key(&r)) {
             Some(old)
-                if date(old) > date(&r) || (date(old) == date(&r) && (coded(old) || !coded(&r))) => {}
+                if date(old) > date(&r)
+                    || (date(old) == date(&r) && (coded(old) || !coded(&r))) => {}
             _ => {
                 best.insert(key(&r), r);
             }
@@ -500,14 +597,22 @@ fn newest<K: std::hash::Hash + Eq, V>(
     best.into_values().collect()
 }
 
-fn write(rows: Rows, skipped: Skipped, feeds: BTreeMap<String, usize>, origins: BTreeMap<String, BTreeSet<String>>) -> Built {
+fn write(
+    rows: Rows,
+    skipped: Skipped,
+    feeds: BTreeMap<String, usize>,
+    origins: BTreeMap<String, BTreeSet<String>>,
+) -> Built {
     let Rows { ec2, types, rates } = rows;
     // A product's SKU does not change with its price: a row priced from a copy that dropped the
     // rate codes keeps the code another copy gives for the same region, type and term.
     let mut codes: HashMap<(String, String, Ec2Model), String> = HashMap::new();
     for r in &ec2 {
         if let Some(c) = &r.rate_code {
-            codes.insert((r.region.clone(), r.instance_type.clone(), r.model), c.clone());
+            codes.insert(
+                (r.region.clone(), r.instance_type.clone(), r.model),
+                c.clone(),
+            );
         }
     }
     let mut ec2 = newest(
@@ -600,7 +705,11 @@ fn origins_header(origins: &BTreeMap<String, BTreeSet<String>>) -> String {
          # rerun the command in pricing-data/README.md. Where two feeds price the same thing, the later-dated one wins.\n",
     );
     for (origin, feeds) in origins {
-        let _ = writeln!(h, "#   {origin}: {}", feeds.iter().cloned().collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            h,
+            "#   {origin}: {}",
+            feeds.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
     h
 }
@@ -617,7 +726,10 @@ fn ec2_csv(rows: &[&Ec2Row], what: &str, header: &str) -> String {
     let _ = writeln!(out, "{},rate_code", EC2_PRICE_COLUMNS.join(","));
     for r in rows {
         let (model, term, offering, payment) = ec2_model_cells(r.model);
-        let n = sources.binary_search(&r.source.as_str()).unwrap_or_default() + 1;
+        let n = sources
+            .binary_search(&r.source.as_str())
+            .unwrap_or_default()
+            + 1;
         let _ = writeln!(
             out,
             "{},{},linux,shared,{model},{term},{offering},{payment},{},{},{},published,[{n}],{}",
@@ -668,7 +780,11 @@ fn types_csv(types: &[TypeRow], header: &str) -> String {
             t.memory_gib.normalize(),
             ec2::arch_of(&t.name),
             csv_cell(&t.category),
-            if t.previous_generation { "previous" } else { "current" },
+            if t.previous_generation {
+                "previous"
+            } else {
+                "current"
+            },
             csv_cell(&t.network_performance),
             nf,
         );
@@ -681,7 +797,9 @@ fn toml_str(s: &str) -> String {
 }
 
 fn rates_toml(service: &str, rows: &[&RateRow], header: &str) -> String {
-    let mut out = format!("# cloudcost-catalog format 1: {service} rates, USD, from AWS pricing-page feeds.\n{header}");
+    let mut out = format!(
+        "# cloudcost-catalog format 1: {service} rates, USD, from AWS pricing-page feeds.\n{header}"
+    );
     let _ = writeln!(out, "format_version = 1\nservice = {}", toml_str(service));
     let first = rows.first();
     let _ = writeln!(
@@ -705,7 +823,11 @@ fn rates_toml(service: &str, rows: &[&RateRow], header: &str) -> String {
                 .tiers
                 .iter()
                 .map(|t| match t.upto {
-                    Some(u) => format!("{{ upto = \"{}\", price = \"{}\" }}", u.normalize(), t.price.normalize()),
+                    Some(u) => format!(
+                        "{{ upto = \"{}\", price = \"{}\" }}",
+                        u.normalize(),
+                        t.price.normalize()
+                    ),
                     None => format!("{{ price = \"{}\" }}", t.price.normalize()),
                 })
                 .collect();
@@ -756,7 +878,10 @@ mod tests {
 
     #[test]
     fn slugs_match_the_transformed_feed() {
-        assert_eq!(slug("US West (Verizon) - Seattle"), "us-west-(verizon)---seattle");
+        assert_eq!(
+            slug("US West (Verizon) - Seattle"),
+            "us-west-(verizon)---seattle"
+        );
         assert_eq!(slug("EU (Ireland)"), "eu-(ireland)");
     }
 
