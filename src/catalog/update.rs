@@ -42,6 +42,8 @@ pub const DIR_ENV: &str = "CLOUDCOST_CATALOG_DIR";
 /// Below the user directory: the raw feeds, and the catalog files made from them.
 const FEEDS: &str = "feeds";
 const CATALOG: &str = "catalog";
+/// Where the previous `catalog/` goes while the new one is moved in.
+const OLD_CATALOG: &str = ".catalog-old";
 
 /// Catalog files of the user directory are named under this prefix when loaded: it sorts after
 /// `aws/`, so on the same effective date an updated price wins over the built-in one.
@@ -109,7 +111,7 @@ pub enum UpdateError {
     #[error("pricing base URL `{0}`: expected an http:// or https:// URL")]
     BaseUrl(String),
     /// The HTTP client failed in a way that is not one of the above.
-    #[error("{url}: {source}")]
+    #[error("{url}: the request failed")]
     Http {
         /// The feed's URL.
         url: String,
@@ -376,9 +378,13 @@ pub fn load(user_dir: Option<&Path>) -> Result<Catalog, Error> {
 
 /// The catalog files of a user directory, named as [`load`] names them.
 fn user_files(dir: &Path) -> Result<Vec<(String, String)>, Error> {
-    let root = dir.join(CATALOG);
+    let mut root = dir.join(CATALOG);
     if !root.is_dir() {
-        return Ok(Vec::new());
+        // An update stopped between its two renames: the previous catalog is still whole.
+        root = dir.join(OLD_CATALOG);
+        if !root.is_dir() {
+            return Ok(Vec::new());
+        }
     }
     let mut files = Vec::new();
     collect_dir(&root, &root, &mut files)?;
@@ -838,8 +844,8 @@ impl Updater {
             f.sync_all().map_err(io(&path))?;
         }
         let current = self.dir.join(CATALOG);
-        let old = self.dir.join(".catalog-old");
-        if old.exists() {
+        let old = self.dir.join(OLD_CATALOG);
+        if current.exists() && old.exists() {
             std::fs::remove_dir_all(&old).map_err(io(&old))?;
         }
         if current.exists() {
