@@ -401,6 +401,9 @@ pub struct FeedInput {
     pub name: String,
     /// Where the copy came from, e.g. `b0.p.awsstatic.com, fetched 2026-12-07`.
     pub origin: String,
+    /// The date for a feed that carries no publication date (reserved instances): the day the
+    /// server last changed it (Last-Modified), else the day it was fetched.
+    pub date: Option<String>,
     /// The feed's JSON.
     pub text: String,
 }
@@ -665,6 +668,7 @@ impl Updater {
                         meta.url.clone()
                     },
                     origin: origin(&meta),
+                    date: Some(feed_date(&meta)),
                     text,
                 },
             );
@@ -676,6 +680,7 @@ impl Updater {
                 FeedInput {
                     name: f.meta.url.clone(),
                     origin: origin(&f.meta),
+                    date: Some(feed_date(&f.meta)),
                     text: f.text.clone(),
                 },
             );
@@ -1019,6 +1024,15 @@ fn origin(meta: &Meta) -> String {
     format!("{host}, fetched {date}")
 }
 
+/// The day a feed was last changed on the server (Last-Modified), else the day it was fetched.
+fn feed_date(meta: &Meta) -> String {
+    meta.last_modified
+        .as_deref()
+        .and_then(|lm| chrono::DateTime::parse_from_rfc2822(lm).ok())
+        .map(|d| d.date_naive().to_string())
+        .unwrap_or_else(|| meta.fetched.get(..10).unwrap_or(&meta.fetched).to_string())
+}
+
 fn meta_path(feed_path: &Path) -> PathBuf {
     let mut p = feed_path.as_os_str().to_owned();
     p.push(".meta");
@@ -1116,7 +1130,9 @@ fn convert(inputs: &[FeedInput], catalog: &Catalog) -> Result<Converted, Error> 
             .as_str()
             .and_then(|d| d.get(..10))
             .map(str::to_string);
-        let date = published.unwrap_or_else(|| origin_date(&input.origin));
+        let Some(date) = published.or_else(|| input.date.clone()) else {
+            continue;
+        };
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
         let _ = w.write_record(super::files::EC2_PRICE_COLUMNS);
         let mut rows = 0;
@@ -1196,16 +1212,6 @@ fn convert(inputs: &[FeedInput], catalog: &Catalog) -> Result<Converted, Error> 
     Ok(Converted { files, skipped })
 }
 
-/// The date in an origin such as `b0.p.awsstatic.com, fetched 2026-12-07`.
-fn origin_date(origin: &str) -> String {
-    origin
-        .rsplit(' ')
-        .next()
-        .filter(|d| d.len() == 10)
-        .map(str::to_string)
-        .unwrap_or_else(|| chrono::Utc::now().date_naive().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1250,6 +1256,20 @@ mod tests {
         assert!(e.to_string().contains("unknown region `mars-1`"), "{e}");
         let e = "route53".parse::<Service>().unwrap_err().to_string();
         assert!(e.contains("expected one of ec2, ebs, s3"), "{e}");
+    }
+
+    #[test]
+    fn a_feed_is_dated_by_last_modified_else_when_fetched() {
+        let mut m = Meta {
+            url: "https://b0.p.awsstatic.com/pricing/2.0/x.json".into(),
+            etag: None,
+            last_modified: Some("Sat, 05 Apr 2025 10:00:00 GMT".into()),
+            fetched: "2026-12-07T11:00:00Z".into(),
+        };
+        assert_eq!(feed_date(&m), "2025-04-05");
+        assert_eq!(origin(&m), "b0.p.awsstatic.com, fetched 2026-12-07");
+        m.last_modified = Some("yesterday".into());
+        assert_eq!(feed_date(&m), "2026-12-07");
     }
 
     #[test]
