@@ -22,6 +22,9 @@ pub enum Error {
     /// A usage or metrics file could not be read, or lacks columns.
     #[error(transparent)]
     Usage(#[from] crate::usage::UsageError),
+    /// `cloudcost pricing update` could not download or check a pricing feed.
+    #[error(transparent)]
+    Update(#[from] crate::catalog::update::UpdateError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

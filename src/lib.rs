@@ -10,7 +10,8 @@
 //! - [`catalog`]: the price catalog: data files under `pricing-data/` (embedded in the binary,
 //!   or read from a directory), loaded through serde into typed lookups; a price the catalog lacks
 //!   is a [`MissingPrice`] error, never zero. [`catalog::import`] turns AWS
-//!   Price List offer files into catalog files.
+//!   Price List offer files into catalog files; [`catalog::update`] downloads AWS's public
+//!   pricing feeds into the user's catalog directory, read over the embedded catalog.
 //! - [`pricing`]: the pricing engine: per-service functions that turn quantities into
 //!   [`LineItem`](pricing::LineItem)s, tiers that accumulate over a month
 //!   ([`pricing::MonthState`]), and the pricing models of EC2 (on-demand, reserved, savings plans,

@@ -28,7 +28,7 @@ fn no_transparent_huge_pages() {
     }
 }
 
-use cloudcost::catalog::{Catalog, feeds, import};
+use cloudcost::catalog::{Catalog, feeds, import, update};
 use cloudcost::output::{self, Format};
 use cloudcost::quote::{Plan, build_quote, compare_plan};
 
@@ -44,6 +44,12 @@ struct Cli {
         value_name = "DIR"
     )]
     pricing_data: Option<PathBuf>,
+
+    /// The user catalog directory that `pricing update` writes and every command reads over the
+    /// built-in catalog (default: $XDG_DATA_HOME/cloudcost/pricing or
+    /// ~/.local/share/cloudcost/pricing).
+    #[arg(long, global = true, env = "CLOUDCOST_CATALOG_DIR", value_name = "DIR")]
+    catalog_dir: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -265,6 +271,27 @@ enum PricingCommand {
     },
     /// List the catalog's data files.
     Files,
+    /// Download current prices from AWS's public pricing feeds (no credentials) into the user
+    /// catalog directory, which then overrides the built-in catalog where it is newer.
+    Update {
+        /// Regions to update (repeat for more; default: every region the catalog knows).
+        #[arg(long, value_name = "REGION")]
+        region: Vec<String>,
+        /// Services to update: ec2, ebs, s3, lambda, vpc, data_transfer, elb, cloudwatch (repeat
+        /// for more; default: all).
+        #[arg(long, value_name = "SERVICE", value_parser = parse_service)]
+        service: Vec<update::Service>,
+        /// Where the feeds are published.
+        #[arg(long, env = update::BASE_URL_ENV, default_value = update::DEFAULT_BASE_URL, value_name = "URL")]
+        url: String,
+        /// How many changed prices to list.
+        #[arg(long, default_value_t = 50)]
+        show: usize,
+    },
+}
+
+fn parse_service(s: &str) -> std::result::Result<update::Service, String> {
+    s.parse().map_err(|e: update::UpdateError| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -284,11 +311,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {
+/// `--pricing-data` replaces the catalog; otherwise the built-in catalog with the user
+/// directory's updated files over it.
+fn load_catalog(dir: Option<&Path>, user_dir: Option<&Path>) -> Result<Catalog> {
     Ok(match dir {
         Some(d) => Catalog::from_dir(d)
             .with_context(|| format!("reading the price catalog in {}", d.display()))?,
-        None => Catalog::embedded().context("reading the built-in price catalog")?,
+        None => update::load(user_dir).with_context(|| match user_dir {
+            Some(u) => format!(
+                "reading the built-in price catalog and the updated one in {}",
+                u.display()
+            ),
+            None => "reading the built-in price catalog".to_string(),
+        })?,
     })
 }
 
@@ -357,6 +392,67 @@ fn import_feeds(
     Ok(())
 }
 
+/// `pricing update`: downloads, then prints what changed.
+fn pricing_update(
+    user_dir: Option<&Path>,
+    pricing_data: Option<&Path>,
+    regions: &[String],
+    services: &[update::Service],
+    url: &str,
+    show: usize,
+) -> Result<()> {
+    let Some(dir) = user_dir else {
+        bail!(
+            "cannot tell where to keep the updated catalog (neither XDG_DATA_HOME nor HOME is set): pass --catalog-dir DIR or set CLOUDCOST_CATALOG_DIR"
+        );
+    };
+    let before = load_catalog(None, Some(dir))?;
+    let feeds = update::feed_list(&before, regions, services)?;
+    let updater = update::Updater::new(url, dir)?;
+    let outcome = updater.run(&feeds, &before)?;
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
+        "{} feeds from {url}: {} downloaded, {} unchanged",
+        outcome.feeds, outcome.downloaded, outcome.unchanged
+    );
+    if !outcome.not_published.is_empty() {
+        let _ = write!(
+            out,
+            ", {} not published (HTTP 403/404)",
+            outcome.not_published.len()
+        );
+    }
+    out.push('\n');
+    if outcome.catalog_written {
+        let _ = writeln!(out, "catalog written to {}", dir.join("catalog").display());
+        if outcome.changes.is_empty() {
+            out.push_str("prices unchanged\n");
+        }
+        for line in outcome.changes.lines(show) {
+            let _ = writeln!(out, "{line}");
+        }
+        for (reason, n) in &outcome.skipped {
+            let _ = writeln!(out, "  set aside {n}: {reason}");
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "prices unchanged: nothing new since the last update, catalog in {} left as it was",
+            dir.display()
+        );
+    }
+    if let Some(p) = pricing_data {
+        let _ = writeln!(
+            out,
+            "note: --pricing-data {} replaces the catalog, updated prices included; run without it to use them",
+            p.display()
+        );
+    }
+    print(&out)
+}
+
 /// Reads and prices a commitments file, when given.
 fn read_commitments(
     path: Option<&Path>,
@@ -418,7 +514,8 @@ fn print(text: &str) -> Result<()> {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let catalog = || load_catalog(cli.pricing_data.as_deref());
+    let user_dir = cli.catalog_dir.clone().or_else(update::default_dir);
+    let catalog = || load_catalog(cli.pricing_data.as_deref(), user_dir.as_deref());
     match &cli.command {
         Command::Quote {
             plan,
@@ -898,6 +995,22 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("wrote {written} catalog files to {}", out.display());
             Ok(())
         }
+        Command::Pricing {
+            command:
+                PricingCommand::Update {
+                    region,
+                    service,
+                    url,
+                    show,
+                },
+        } => pricing_update(
+            user_dir.as_deref(),
+            cli.pricing_data.as_deref(),
+            region,
+            service,
+            url,
+            *show,
+        ),
         Command::Pricing {
             command: PricingCommand::Files,
         } => {

@@ -8,11 +8,14 @@
 //!
 //! When two files hold the same price (an imported offer file beside the shipped one), the row
 //! with the later effective date wins; on the same date, the file that sorts last.
+//! [`update`] downloads AWS's public pricing feeds into the user's catalog directory, whose files
+//! [`update::load`] reads over the embedded ones.
 
 pub mod feeds;
 pub mod files;
 pub mod import;
 pub mod model;
+pub mod update;
 
 use std::collections::BTreeMap;
 use std::path::Path;

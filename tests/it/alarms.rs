@@ -455,7 +455,7 @@ fn cur_and_focus_files_carry_their_accounts_into_budgets() {
 /// Runs `cloudcost alarms usage.csv --budgets budgets.toml` inside `dir` (so that the file names
 /// shown are the same on every machine).
 fn alarms_in(dir: &Path, format: &str) -> String {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cloudcost"))
+    let o = super::cloudcost_cmd()
         .current_dir(dir)
         .args([
             "alarms",

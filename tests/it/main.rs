@@ -3,8 +3,10 @@
 mod alarms;
 mod cli;
 mod estimate;
+mod feeds;
 mod golden;
 mod network;
+mod pricing_update;
 mod properties;
 mod recommend;
 mod report;
@@ -38,14 +40,23 @@ pub fn cents_of(q: &Quote, prefix: &str) -> String {
     m.cents().to_string()
 }
 
-/// Runs the `cloudcost` binary with `args` (no catalog override from the environment).
+/// Runs the `cloudcost` binary with `args` (no catalog override from the environment, and no
+/// updated user catalog: the machine's own `~/.local/share/cloudcost/pricing` is not read).
 pub fn cloudcost(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_cloudcost"))
-        .args(args)
-        .env_remove("CLOUDCOST_PRICING_DATA")
-        .output()
-        .expect("runs cloudcost")
+    cloudcost_cmd().args(args).output().expect("runs cloudcost")
 }
+
+/// The `cloudcost` command with the built-in catalog only (see [`cloudcost`]), to add to.
+pub fn cloudcost_cmd() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cloudcost"));
+    c.env_remove("CLOUDCOST_PRICING_DATA")
+        .env_remove("CLOUDCOST_PRICING_URL")
+        .env("CLOUDCOST_CATALOG_DIR", NO_USER_CATALOG);
+    c
+}
+
+/// A user catalog directory that does not exist.
+const NO_USER_CATALOG: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/no-user-catalog");
 
 /// A catalog directory (under `dir`) holding the built-in catalog plus the Savings Plans rates of
 /// the test offer file (synthetic rates: m5.large compute 1yr no-upfront, us-east-1 0.060 and

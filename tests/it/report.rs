@@ -40,11 +40,10 @@ fn fleet() -> &'static Fleet {
     static FLEET: OnceLock<Fleet> = OnceLock::new();
     FLEET.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let o = Command::new(env!("CARGO_BIN_EXE_cloudcost"))
+        let o = super::cloudcost_cmd()
             .args(["simulate", "--resources", "120", "--days", "30"])
             .args(["--region", "us-east-1", "--out"])
             .arg(dir.path())
-            .env_remove("CLOUDCOST_PRICING_DATA")
             .output()
             .expect("runs cloudcost simulate");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -180,9 +180,9 @@ mod tests {
     fn every_key_for_the_catalog_regions_of_the_feed() {
         let cat = Catalog::embedded().unwrap();
         let rows = rates(&feed(), &cat).unwrap();
-        // N. Virginia, Ireland and Seoul are catalog regions (São Paulo is not in the embedded
-        // catalog yet; Los Angeles is a Local Zone; `Any` and GovCloud are not regions).
-        assert_eq!(rows.len(), 3 * 7);
+        // N. Virginia, Ireland, Seoul and São Paulo are catalog regions (Los Angeles is a Local
+        // Zone; `Any` and GovCloud are not regions).
+        assert_eq!(rows.len(), 4 * 7);
         let p = |region, key| row(&rows, region, key).tiers[0].price;
         assert_eq!(p("us-east-1", "alarms/standard"), dec!(0.10));
         assert_eq!(p("us-east-1", "alarms/high-resolution"), dec!(0.30));

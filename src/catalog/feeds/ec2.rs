@@ -12,7 +12,7 @@ use super::{
 };
 use crate::catalog::files::parse_price;
 use crate::catalog::model::{
-    Ec2Model, Offering, Payment, Term, family_of, normalization_factor as size_factor, size_of,
+    Ec2Model, Offering, Os, Payment, Term, family_of, normalization_factor as size_factor, size_of,
 };
 use crate::error::InputError;
 
@@ -41,14 +41,21 @@ pub(crate) fn feed(
             continue;
         };
         for rate in rates.values() {
-            let os = rate.attr("Operating System");
-            if os != "Linux" {
-                skip(
-                    skipped,
-                    format!("EC2 {} not modelled: operating system `{os}`", feed.source),
-                );
-                continue;
-            }
+            // Windows with its licence included, as AWS's Windows feeds price it; no other OS.
+            let os = match (rate.attr("Operating System"), rate.attr("License Model")) {
+                ("Linux", _) => Os::Linux,
+                ("Windows", "License Included" | "License included" | "") => Os::Windows,
+                (other, _) => {
+                    skip(
+                        skipped,
+                        format!(
+                            "EC2 {} not modelled: operating system `{other}`",
+                            feed.source
+                        ),
+                    );
+                    continue;
+                }
+            };
             if !matches!(rate.attr("Pre Installed S/W"), "" | "NA") {
                 skip(skipped, "EC2 with pre-installed software (SQL…)".into());
                 continue;
@@ -90,6 +97,7 @@ pub(crate) fn feed(
             rows.ec2.push(Ec2Row {
                 region: region.to_string(),
                 instance_type: ty.to_string(),
+                os,
                 model,
                 upfront: Decimal::ZERO,
                 hourly: rate.price,
@@ -97,7 +105,7 @@ pub(crate) fn feed(
                 source: source.clone(),
                 effective_date: feed.published.clone(),
             });
-            if offering.is_none() {
+            if offering.is_none() && os == Os::Linux {
                 match type_row(ty, rate, previous, &feed.published) {
                     Ok(t) => rows.types.push(t),
                     Err(why) => skip(skipped, why),
@@ -194,6 +202,7 @@ pub(crate) fn transformed(
         rows.ec2.push(Ec2Row {
             region: region.to_string(),
             instance_type: ty.to_string(),
+            os: Os::Linux,
             model: Ec2Model::OnDemand,
             upfront: Decimal::ZERO,
             hourly: parse_price(price).map_err(bad)?,
@@ -244,6 +253,7 @@ pub(crate) fn processed(
             rows.ec2.push(Ec2Row {
                 region: region.to_string(),
                 instance_type: ty.to_string(),
+                os: Os::Linux,
                 model: Ec2Model::OnDemand,
                 upfront: Decimal::ZERO,
                 hourly,

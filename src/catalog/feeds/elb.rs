@@ -118,7 +118,7 @@ mod tests {
             r.rate_code.as_deref(),
             Some("T29JAP5UEZ7HXAM7.JRTCKXETXF.6YS6EN2CT7")
         );
-        assert!(r.source.contains("raw/elb.json") && r.source.contains("2025-06-05"));
+        assert!(r.source.contains("AWS feed elb") && r.source.contains("2025-06-05"));
     }
 
     #[test]

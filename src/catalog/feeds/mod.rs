@@ -31,7 +31,7 @@ use serde_json::Value;
 pub use archive::{Origins, read_inputs};
 
 use super::files::{CSV_MARKER, EC2_PRICE_COLUMNS, parse_price};
-use super::model::{Ec2Model, Tier};
+use super::model::{Ec2Model, Os, Tier};
 use super::{Catalog, Region};
 use crate::error::{Error, InputError};
 
@@ -109,6 +109,8 @@ pub struct Ec2Row {
     pub region: String,
     /// Instance type.
     pub instance_type: String,
+    /// Operating system.
+    pub os: Os,
     /// Pricing model (on-demand or reserved).
     pub model: Ec2Model,
     /// Upfront fee, USD.
@@ -606,30 +608,35 @@ fn write(
     let Rows { ec2, types, rates } = rows;
     // A product's SKU does not change with its price: a row priced from a copy that dropped the
     // rate codes keeps the code another copy gives for the same region, type and term.
-    let mut codes: HashMap<(String, String, Ec2Model), String> = HashMap::new();
+    let mut codes: HashMap<(String, String, Os, Ec2Model), String> = HashMap::new();
     for r in &ec2 {
         if let Some(c) = &r.rate_code {
             codes.insert(
-                (r.region.clone(), r.instance_type.clone(), r.model),
+                (r.region.clone(), r.instance_type.clone(), r.os, r.model),
                 c.clone(),
             );
         }
     }
     let mut ec2 = newest(
         ec2,
-        |r| (r.region.clone(), r.instance_type.clone(), r.model),
+        |r| (r.region.clone(), r.instance_type.clone(), r.os, r.model),
         |r| &r.effective_date,
         |r| r.rate_code.is_some(),
     );
     for r in &mut ec2 {
         if r.rate_code.is_none() {
             r.rate_code = codes
-                .get(&(r.region.clone(), r.instance_type.clone(), r.model))
+                .get(&(r.region.clone(), r.instance_type.clone(), r.os, r.model))
                 .cloned();
         }
     }
     ec2.sort_by(|a, b| {
-        (&a.region, &a.instance_type, a.model).cmp(&(&b.region, &b.instance_type, b.model))
+        (&a.region, &a.instance_type, a.os, a.model).cmp(&(
+            &b.region,
+            &b.instance_type,
+            b.os,
+            b.model,
+        ))
     });
     let previous: BTreeSet<String> = types
         .iter()
@@ -661,7 +668,7 @@ fn write(
             format!("{}{region}.csv", super::EC2_REGION_FILE),
             ec2_csv(
                 rows,
-                &format!("{region}: Linux, shared tenancy, on-demand and reserved (No Upfront: hourly_usd is the recurring fee), per instance-hour"),
+                &format!("{region}: shared tenancy, on-demand and reserved (No Upfront: hourly_usd is the recurring fee), per instance-hour"),
                 &header,
             ),
         ));
@@ -732,9 +739,10 @@ fn ec2_csv(rows: &[&Ec2Row], what: &str, header: &str) -> String {
             + 1;
         let _ = writeln!(
             out,
-            "{},{},linux,shared,{model},{term},{offering},{payment},{},{},{},published,[{n}],{}",
+            "{},{},{},shared,{model},{term},{offering},{payment},{},{},{},published,[{n}],{}",
             r.region,
             r.instance_type,
+            r.os,
             r.upfront.normalize(),
             r.hourly.normalize(),
             r.effective_date,
