@@ -130,13 +130,23 @@ fn instance_listing(
     let mut out = String::new();
     if let Some(a) = attrs {
         let mut line = format!(
-            "{itype}: {} vCPU, {} GiB, {}, {}; network {}",
+            "{itype}: {} vCPU, {} GiB, {}",
             a.vcpu,
             a.memory_gib.normalize(),
-            a.arch,
-            a.processor,
-            a.network_performance
+            a.arch
         );
+        for part in [&a.processor, a.category.as_ref().unwrap_or(&String::new())] {
+            if !part.is_empty() {
+                write!(line, ", {part}").ok();
+            }
+        }
+        if a.generation == Some(crate::catalog::Generation::Previous) {
+            line.push_str(", previous generation");
+        }
+        write!(line, "; network {}", a.network_performance).ok();
+        if let Some(nf) = a.normalization_factor {
+            write!(line, "; RI normalization factor {}", nf.normalize()).ok();
+        }
         if let Some(b) = a.ebs_max_mbps {
             write!(line, "; EBS up to {} Mbps", b.normalize()).ok();
         }

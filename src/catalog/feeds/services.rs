@@ -678,6 +678,12 @@ const RATES: &[Map] = &[
     ),
 ];
 
+/// One tier of a tiered rate as read: position, upper bound, price, rate code, unit.
+type TierPart<'a> = (u8, Option<u64>, Decimal, Option<String>, &'a str);
+
+/// One internet egress tier: from, to (GB), price.
+type EgressTier = (Decimal, Option<Decimal>, Decimal);
+
 /// True when [`RATES`] maps some rate of this feed source.
 fn known_feed(source: &str) -> bool {
     RATES.iter().any(|m| m.feed == source)
@@ -708,10 +714,7 @@ pub(crate) fn feed(
             continue;
         };
         // Tiered keys collect their tiers first.
-        let mut tiered: BTreeMap<
-            (&str, &str),
-            Vec<(u8, Option<u64>, Decimal, Option<String>, &str)>,
-        > = BTreeMap::new();
+        let mut tiered: BTreeMap<(&str, &str), Vec<TierPart<'_>>> = BTreeMap::new();
         for m in RATES.iter().filter(|m| m.feed == feed.source) {
             let Some(rate) = rates.get(m.name) else {
                 continue;
@@ -803,7 +806,8 @@ pub(crate) fn processed_transfer(
         context: None,
         message: m,
     };
-    let mut tiers: BTreeMap<&str, Vec<(Decimal, Option<Decimal>, Decimal)>> = BTreeMap::new();
+    // Region → (from, to, price) of each egress tier.
+    let mut tiers: BTreeMap<&str, Vec<EgressTier>> = BTreeMap::new();
     let row = |region: &str, key: String, tiers: Vec<Tier>| RateRow {
         service: "data_transfer".into(),
         region: region.into(),
