@@ -111,7 +111,37 @@ fn txt(schema: &Schema, names: &[&str]) -> Expr {
     }
 }
 
-/// The canonical columns for a CUR or FOCUS file.
+/// Columns a CUR or FOCUS file needs before [`billing_columns`]: the usage type without its
+/// region prefix, the prefix, and the second prefix of inter-region transfer. Materialized once:
+/// the canonical columns test them dozens of times, and each test would otherwise run the
+/// regular expressions again on every row.
+pub fn billing_prelude(layout: Layout, schema: &Schema) -> Vec<Expr> {
+    let s = schema;
+    let usage = match layout {
+        Layout::Cur1 => txt(s, &["lineItem/UsageType"]),
+        Layout::Cur2 => txt(s, &["line_item_usage_type"]),
+        Layout::Focus => txt(s, &["x_UsageType"]),
+        Layout::Cloudcost => lit(NULL).cast(DataType::String),
+    };
+    // Usage type without its region prefix (`APN2-BoxUsage:m5.large` → `BoxUsage:m5.large`),
+    // and the prefix itself.
+    let prefix_re = r"^([A-Z]{2,4}[0-9]?)-";
+    let base = usage.clone().str().replace(lit(prefix_re), lit(""), false);
+    vec![
+        base.clone().alias(UT_BASE),
+        usage.str().extract(lit(prefix_re), 1).alias(UT_PREFIX),
+        // A second prefix names the other region of inter-region transfer (`USE2-USE1-AWS-Out-Bytes`).
+        base.str()
+            .extract(lit(r"^([A-Z]{2,4}[0-9]?)-AWS-(?:Out|In)-Bytes"), 1)
+            .alias(UT_OTHER_PREFIX),
+    ]
+}
+
+const UT_BASE: &str = "__usage_type_base";
+const UT_PREFIX: &str = "__usage_type_prefix";
+const UT_OTHER_PREFIX: &str = "__usage_type_other_prefix";
+
+/// The canonical columns for a CUR or FOCUS file (after [`billing_prelude`]).
 pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Vec<Expr> {
     let s = schema;
     let (start, end, line_type, product, usage, operation, az, resource, qty, cost, region, itype) =
@@ -168,16 +198,9 @@ pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Ve
     let qty_col = find(s, &[qty]).unwrap_or_else(|| qty.to_string());
     let cost_col = find(s, &[cost]).unwrap_or_else(|| cost.to_string());
 
-    // Usage type without its region prefix (`APN2-BoxUsage:m5.large` → `BoxUsage:m5.large`),
-    // and the prefix itself.
-    let prefix_re = r"^([A-Z]{2,4}[0-9]?)-";
-    let base = usage.clone().str().replace(lit(prefix_re), lit(""), false);
-    let prefix = usage.clone().str().extract(lit(prefix_re), 1);
-    // A second prefix names the other region of inter-region transfer (`USE2-USE1-AWS-Out-Bytes`).
-    let other_prefix = base
-        .clone()
-        .str()
-        .extract(lit(r"^([A-Z]{2,4}[0-9]?)-AWS-(?:Out|In)-Bytes"), 1);
+    let base = col(UT_BASE);
+    let prefix = col(UT_PREFIX);
+    let other_prefix = col(UT_OTHER_PREFIX);
     let mut prefix_region = lit(NULL).cast(DataType::String);
     let mut other_region = lit(NULL).cast(DataType::String);
     for r in catalog.regions() {

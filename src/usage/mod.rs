@@ -235,26 +235,18 @@ pub enum UsageError {
 pub fn priceable_keys(catalog: &Catalog) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     let regions: Vec<String> = catalog.regions().map(|r| r.code.clone()).collect();
-    for region in &regions {
-        for t in catalog.instance_types() {
-            for os in Os::ALL {
-                if catalog
-                    .ec2_price(region, &t.name, *os, Ec2Model::OnDemand)
-                    .is_ok()
-                {
-                    keys.insert(format!(
-                        "ec2|{region}|instance-seconds|{}/{os}/on-demand",
-                        t.name
-                    ));
-                }
-                if catalog.spot_estimate(region, None, &t.name, *os).is_ok() {
-                    keys.insert(format!(
-                        "ec2|{region}|instance-seconds|{}/{os}/spot",
-                        t.name
-                    ));
-                }
-            }
+    // The prices held, not regions × types × systems: most of those have no price.
+    for p in catalog.ec2_prices() {
+        if p.model != Ec2Model::OnDemand {
+            continue;
         }
+        let (region, t, os) = (&p.region, &p.instance_type, p.os);
+        keys.insert(format!("ec2|{region}|instance-seconds|{t}/{os}/on-demand"));
+        if catalog.spot_estimate(region, None, t, os).is_ok() {
+            keys.insert(format!("ec2|{region}|instance-seconds|{t}/{os}/spot"));
+        }
+    }
+    for region in &regions {
         let has = |service: &str, key: &str| catalog.rate(service, region, key).is_ok();
         for vt in ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"] {
             if has("ebs", &format!("storage/{vt}")) {

@@ -646,9 +646,12 @@ pub(crate) fn read_usage_with(
 
     // Canonical columns.
     let s = &schema;
-    let canonical = match layout {
-        Layout::Cloudcost => formats::own_columns(s),
-        other => formats::billing_columns(other, s, catalog),
+    let (raw, canonical) = match layout {
+        Layout::Cloudcost => (raw, formats::own_columns(s)),
+        other => (
+            raw.with_columns(formats::billing_prelude(other, s)),
+            formats::billing_columns(other, s, catalog),
+        ),
     };
     let mut select = vec![col(ROW)];
     select.extend(canonical);
