@@ -223,14 +223,21 @@ enum Command {
         #[arg(long, default_value = "reports/demo")]
         out: PathBuf,
     },
-    /// Every price the catalog holds for an instance type (or a service: ec2, ebs, s3, lambda,
-    /// data_transfer, vpc), with its source, date and confidence.
+    /// Every price the catalog holds for an instance type (or a service: ebs, s3, lambda,
+    /// data_transfer, vpc, elb, cloudwatch, ec2), with its source, date and confidence; the
+    /// rows of an AWS SKU (`--sku`); or, with neither, what the catalog holds and lacks in each
+    /// region.
     Prices {
-        /// An instance type such as m5.large, or a service name.
-        item: String,
-        /// Region.
-        #[arg(long, short, default_value = "us-east-1")]
-        region: String,
+        /// An instance type such as m5.large, or a service name; none: coverage per region.
+        #[arg(conflicts_with = "sku")]
+        item: Option<String>,
+        /// An AWS SKU (CUR `product/sku`, FOCUS `SkuId`), with or without its offer term code,
+        /// or a whole rate code (FOCUS `SkuPriceId`): the catalog rows it names, in any region.
+        #[arg(long)]
+        sku: Option<String>,
+        /// Region (for an instance type or service, default us-east-1; for the coverage, all).
+        #[arg(long, short)]
+        region: Option<String>,
         /// Hours in a month, for the monthly column.
         #[arg(long, default_value = "730")]
         hours_per_month: Decimal,
@@ -930,12 +937,24 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Prices {
             item,
+            sku,
             region,
             hours_per_month,
             format,
         } => {
             let cat = catalog()?;
-            match output::prices::render(&cat, item, region, *hours_per_month, *format) {
+            let text = match (item, sku) {
+                (_, Some(code)) => output::prices::render_sku(&cat, code, *format),
+                (Some(item), None) => output::prices::render(
+                    &cat,
+                    item,
+                    region.as_deref().unwrap_or("us-east-1"),
+                    *hours_per_month,
+                    *format,
+                ),
+                (None, None) => output::prices::render_coverage(&cat, region.as_deref(), *format),
+            };
+            match text {
                 Ok(text) => print(&text),
                 Err(msg) => bail!(msg),
             }

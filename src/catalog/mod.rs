@@ -15,6 +15,7 @@ pub mod feeds;
 pub mod files;
 pub mod import;
 pub mod model;
+pub mod sku;
 pub mod update;
 
 use std::collections::BTreeMap;
@@ -94,6 +95,7 @@ pub struct Catalog {
     rates: HashMap<(String, String, String), Rate>,
     facts: Vec<Fact>,
     files: Vec<String>,
+    sku_index: OnceLock<sku::SkuIndex>,
 }
 
 impl Catalog {
@@ -169,7 +171,7 @@ impl Catalog {
                 FileKind::Ec2Prices => {
                     for p in files::read_ec2_prices(name, text)? {
                         let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
-                        insert_newest(&mut cat.ec2, key, p, |p| &p.provenance.effective_date);
+                        insert_newest_priced(&mut cat.ec2, key, p, |p| &mut p.provenance);
                     }
                 }
                 FileKind::SpotAdvisor => {
@@ -187,7 +189,7 @@ impl Catalog {
                     let (rates, facts) = files::read_rates(name, text)?;
                     for r in rates {
                         let key = (r.service.clone(), r.region.clone(), r.key.clone());
-                        insert_newest(&mut cat.rates, key, r, |r| &r.provenance.effective_date);
+                        insert_newest_priced(&mut cat.rates, key, r, |r| &mut r.provenance);
                     }
                     cat.facts.extend(facts);
                 }
@@ -336,7 +338,7 @@ impl Catalog {
                         });
                     }
                     let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
-                    insert_newest(&mut map, key, p, |p| &p.provenance.effective_date);
+                    insert_newest_priced(&mut map, key, p, |p| &mut p.provenance);
                 }
             }
             Ok(map)
@@ -446,6 +448,13 @@ impl Catalog {
             })
     }
 
+    /// The services the catalog has rates for, sorted.
+    pub fn rate_services(&self) -> Vec<&str> {
+        let set: std::collections::BTreeSet<&str> =
+            self.rates.values().map(|r| r.service.as_str()).collect();
+        set.into_iter().collect()
+    }
+
     /// Every rate of a service in a region, sorted by key.
     pub fn rates_for(&self, service: &str, region: &str) -> Vec<&Rate> {
         let mut v: Vec<&Rate> = self
@@ -535,6 +544,30 @@ fn insert_newest<K: std::hash::Hash + Eq, V>(
             map.insert(key, value);
         }
     }
+}
+
+/// [`insert_newest`] for rows with a [`Provenance`]: a newer row without an AWS rate code (an
+/// offer file or a hand-checked source) takes the replaced row's, which names the same product
+/// and term, so the SKU index still finds it.
+fn insert_newest_priced<K: std::hash::Hash + Eq, V>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    mut value: V,
+    prov: impl Fn(&mut V) -> &mut Provenance,
+) {
+    if let Some(old) = map.get_mut(&key) {
+        let (old_p, new_p) = (prov(old), prov(&mut value));
+        if old_p.effective_date > new_p.effective_date {
+            if old_p.rate_code.is_none() {
+                old_p.rate_code = new_p.rate_code.take();
+            }
+            return;
+        }
+        if new_p.rate_code.is_none() {
+            new_p.rate_code = old_p.rate_code.take();
+        }
+    }
+    map.insert(key, value);
 }
 
 /// The built-in `feed-origins.toml`.

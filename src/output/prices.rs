@@ -7,11 +7,11 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{Format, md, new_table};
-use crate::catalog::model::Offering;
-use crate::catalog::{Catalog, Ec2Model, Os, Payment, Term};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The services with rate files.
-pub const SERVICES: [&str; 6] = ["ec2", "ebs", "s3", "lambda", "data_transfer", "vpc"];
+use crate::catalog::model::Offering;
+use crate::catalog::sku::{SkuCode, SkuRow};
+use crate::catalog::{Catalog, Ec2Model, Os, Payment, Term};
 
 /// Renders the listing for `item` (an instance type or a service) in `region`.
 /// Returns an error message when the catalog knows neither.
@@ -34,7 +34,8 @@ pub fn render(
     } else {
         item
     };
-    if SERVICES.contains(&service) && !cat.knows_instance_type(item) {
+    let services = cat.rate_services();
+    if services.contains(&service) && !cat.knows_instance_type(item) {
         return Ok(service_listing(cat, service, region, format));
     }
     if !cat.knows_instance_type(item) {
@@ -46,7 +47,7 @@ pub fn render(
         };
         return Err(format!(
             "unknown instance type or service `{item}`{hint}; services: {}",
-            SERVICES.join(", ")
+            services.join(", ")
         ));
     }
     Ok(instance_listing(cat, item, region, hours_per_month, format))
@@ -322,4 +323,314 @@ fn service_listing(cat: &Catalog, service: &str, region: &str, format: Format) -
         writeln!(out, "the catalog holds no {service} prices for {region}").ok();
     }
     out
+}
+
+/// Renders the catalog rows an AWS SKU, SKU.term or rate code names (`cloudcost prices --sku`).
+pub fn render_sku(cat: &Catalog, code: &str, format: Format) -> Result<String, String> {
+    let code: SkuCode = code
+        .parse()
+        .map_err(|e: crate::catalog::sku::NotASku| e.to_string())?;
+    let rows = cat.by_sku(&code);
+    if rows.is_empty() {
+        return Err(format!(
+            "no catalog row has SKU `{code}` (the catalog holds {} SKUs: every row from AWS's \
+             pricing feeds but data transfer, which the feeds give without SKUs; rows imported \
+             from offer files keep theirs). Run `cloudcost pricing update`, or import the offer \
+             file that prices it with `cloudcost pricing import`",
+            cat.sku_count()
+        ));
+    }
+    // Service, item, model, upfront, price, unit.
+    let item = |r: &SkuRow| match r {
+        SkuRow::Ec2(p) => (
+            "ec2".to_string(),
+            format!("{} {}", p.instance_type, p.os),
+            p.model.to_string(),
+            if p.upfront.is_zero() {
+                String::new()
+            } else {
+                format!("${}", p.upfront.normalize())
+            },
+            format!("${}", p.hourly.normalize()),
+            "hour".to_string(),
+        ),
+        SkuRow::Rate(r) => (
+            r.service.clone(),
+            r.key.clone(),
+            "on-demand".to_string(),
+            String::new(),
+            if r.is_tiered() {
+                r.tiers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| format!("{}: ${}", r.tier_label(i), t.price.normalize()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            } else {
+                format!("${}", r.first_price().normalize())
+            },
+            r.unit.clone(),
+        ),
+    };
+    if format == Format::Json {
+        let v: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let (service, what, model, ..) = item(r);
+                let mut o = json!({
+                    "rate_code": r.rate_code(),
+                    "region": r.region(),
+                    "service": service,
+                    "item": what,
+                    "model": model,
+                    "effective_date": r.provenance().effective_date,
+                    "confidence": r.provenance().confidence.to_string(),
+                    "source": r.provenance().source,
+                });
+                match r {
+                    SkuRow::Ec2(p) => {
+                        o["upfront"] = json!(p.upfront.normalize().to_string());
+                        o["hourly"] = json!(p.hourly.normalize().to_string());
+                    }
+                    SkuRow::Rate(rate) => {
+                        o["unit"] = json!(rate.unit);
+                        o["tiers"] = rate.tiers.iter().map(|t| json!({"upto": t.upto.map(|u| u.normalize().to_string()), "price": t.price.normalize().to_string()})).collect();
+                    }
+                }
+                o
+            })
+            .collect();
+        return Ok(
+            serde_json::to_string_pretty(&json!({"sku": code.to_string(), "rows": v}))
+                .unwrap_or_default()
+                + "\n",
+        );
+    }
+    let header = [
+        "Rate code",
+        "Region",
+        "Service",
+        "Item",
+        "Model",
+        "Upfront",
+        "Price",
+        "Unit",
+        "Confidence",
+        "Source",
+    ];
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let (service, what, model, upfront, price, unit) = item(r);
+            let p = r.provenance();
+            vec![
+                r.rate_code().to_string(),
+                r.region().to_string(),
+                service,
+                what,
+                model,
+                upfront,
+                price,
+                unit,
+                format!("{} {}", p.confidence, p.effective_date),
+                p.source.clone(),
+            ]
+        })
+        .collect();
+    Ok(render_rows(&header, table_rows, format))
+}
+
+/// A plain table, Markdown or CSV of rows (CSV drops the `$` of prices).
+fn render_rows(header: &[&str], rows: Vec<Vec<String>>, format: Format) -> String {
+    match format {
+        Format::Markdown => {
+            let mut out = format!(
+                "| {} |\n|{}\n",
+                header.join(" | "),
+                "---|".repeat(header.len())
+            );
+            for r in &rows {
+                writeln!(
+                    out,
+                    "| {} |",
+                    r.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | ")
+                )
+                .ok();
+            }
+            out
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let _ = w.write_record(
+                header
+                    .iter()
+                    .map(|h| h.to_lowercase().replace([' ', '/'], "_")),
+            );
+            for r in &rows {
+                let _ = w.write_record(r.iter().map(|c| c.replace('$', "")));
+            }
+            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        }
+        _ => {
+            let mut t = new_table(header);
+            for r in rows {
+                t.add_row(r);
+            }
+            format!("{t}\n")
+        }
+    }
+}
+
+/// What the catalog holds in one region, counted.
+#[derive(Default)]
+struct Coverage {
+    linux: BTreeSet<String>,
+    windows: BTreeSet<String>,
+    ri_no_upfront: BTreeSet<String>,
+    ri_other: BTreeSet<String>,
+    savings_plans: BTreeSet<String>,
+    /// Rates per service.
+    rates: BTreeMap<String, usize>,
+    /// Kinds of rate per service (the key up to its first `/`).
+    kinds: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Renders what the catalog holds per region, and what it lacks that other regions have
+/// (`cloudcost prices` with no instance type or service).
+pub fn render_coverage(
+    cat: &Catalog,
+    region: Option<&str>,
+    format: Format,
+) -> Result<String, String> {
+    if let Some(r) = region
+        && cat.region(r).is_none()
+    {
+        let known: Vec<String> = cat.regions().map(|r| r.code.clone()).collect();
+        return Err(format!(
+            "unknown region `{r}`; the catalog knows: {}",
+            known.join(", ")
+        ));
+    }
+    let mut cov: BTreeMap<&str, Coverage> = cat
+        .regions()
+        .map(|r| (r.code.as_str(), Coverage::default()))
+        .collect();
+    for p in cat.ec2_prices() {
+        let Some(c) = cov.get_mut(p.region.as_str()) else {
+            continue;
+        };
+        let t = p.instance_type.clone();
+        match (p.model, p.os) {
+            (Ec2Model::OnDemand, Os::Linux) => c.linux.insert(t),
+            (Ec2Model::OnDemand, Os::Windows) => c.windows.insert(t),
+            (Ec2Model::Reserved(_, _, Payment::NoUpfront), _) => c.ri_no_upfront.insert(t),
+            (Ec2Model::Reserved(..), _) => c.ri_other.insert(t),
+            (Ec2Model::SavingsPlan(..), _) => c.savings_plans.insert(t),
+        };
+    }
+    let services = cat.rate_services();
+    let mut everywhere: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for service in &services {
+        for (code, c) in cov.iter_mut() {
+            let rates = cat.rates_for(service, code);
+            c.rates.insert(service.to_string(), rates.len());
+            let kinds: BTreeSet<String> = rates
+                .iter()
+                .map(|r| r.key.split('/').next().unwrap_or(&r.key).to_string())
+                .collect();
+            everywhere
+                .entry(service.to_string())
+                .or_default()
+                .extend(kinds.iter().cloned());
+            c.kinds.insert(service.to_string(), kinds);
+        }
+    }
+    let missing_of = |c: &Coverage| -> Vec<String> {
+        let mut m = Vec::new();
+        for (service, all) in &everywhere {
+            let have = &c.kinds[service];
+            if have.is_empty() && all.len() > 1 {
+                m.push(format!("{service} (all)"));
+            } else {
+                for k in all.difference(have) {
+                    m.push(format!("{service} {k}"));
+                }
+            }
+        }
+        m
+    };
+    let shown: Vec<(&str, &Coverage)> = cov
+        .iter()
+        .filter(|(code, _)| region.is_none_or(|r| r == **code))
+        .map(|(code, c)| (*code, c))
+        .collect();
+    let location = |code: &str| {
+        cat.region(code)
+            .map(|r| r.location.clone())
+            .unwrap_or_default()
+    };
+    if format == Format::Json {
+        let v: Vec<Value> = shown
+            .iter()
+            .map(|(code, c)| {
+                json!({
+                    "region": code,
+                    "location": location(code),
+                    "instance_types": {
+                        "on_demand_linux": c.linux.len(),
+                        "on_demand_windows": c.windows.len(),
+                        "reserved_no_upfront": c.ri_no_upfront.len(),
+                        "reserved_partial_or_all_upfront": c.ri_other.len(),
+                        "savings_plans": c.savings_plans.len(),
+                    },
+                    "rates": c.rates,
+                    "missing": missing_of(c),
+                })
+            })
+            .collect();
+        return Ok(serde_json::to_string_pretty(&json!({"regions": v})).unwrap_or_default() + "\n");
+    }
+    let header = [
+        "Region",
+        "Location",
+        "Linux",
+        "Windows",
+        "RI No Upfront",
+        "RI Partial/All Upfront",
+        "Savings Plans",
+        "Service rates",
+        "Missing (other regions have it)",
+    ];
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|(code, c)| {
+            let m = missing_of(c);
+            vec![
+                code.to_string(),
+                location(code),
+                c.linux.len().to_string(),
+                c.windows.len().to_string(),
+                c.ri_no_upfront.len().to_string(),
+                c.ri_other.len().to_string(),
+                c.savings_plans.len().to_string(),
+                c.rates.values().sum::<usize>().to_string(),
+                if m.is_empty() {
+                    "-".into()
+                } else {
+                    m.join(", ")
+                },
+            ]
+        })
+        .collect();
+    let mut out = render_rows(&header, rows, format);
+    if format != Format::Csv {
+        out.push_str(
+            "Counts are instance types with a price (Linux, Windows: on-demand); service rates \
+             count every rate of every service. A price the catalog lacks is a `missing price` \
+             error, never $0: `cloudcost pricing update` fetches AWS's current feeds (Windows, \
+             Partial and All Upfront reserved instances, Savings Plans included) and \
+             `cloudcost pricing import` reads an AWS offer file.\n",
+        );
+    }
+    Ok(out)
 }

@@ -151,6 +151,65 @@ fn prices_lists_sources_and_what_is_missing() {
     assert!(v["rates"].as_array().unwrap().len() > 20);
     let o = cloudcost(&["prices", "m9.huge"]);
     assert_eq!(o.status.code(), Some(2));
+    let o = cloudcost(&["prices", "elb", "--region", "eu-west-1"]);
+    assert!(stdout(&o).contains("application/hours"), "{}", stderr(&o));
+}
+
+#[test]
+fn prices_by_sku_and_coverage() {
+    // FOCUS `SkuPriceId`: one row; a SKU alone: every offer term.
+    let o = cloudcost(&[
+        "prices",
+        "--sku",
+        "KWTFFXZYB6ZN45ZY.JRTCKXETXF.6YS6EN2CT7",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["region"], "eu-central-1");
+    assert_eq!(rows[0]["item"], "network/nlcu-hours");
+    assert_eq!(rows[0]["tiers"][0]["price"], "0.006");
+    let o = cloudcost(&["prices", "--sku", "CRAJUW7BTXFMT2UJ"]);
+    assert_eq!(
+        stdout(&o).matches("CRAJUW7BTXFMT2UJ.").count(),
+        5,
+        "{}",
+        stdout(&o)
+    );
+    for (sku, says) in [
+        (
+            "9DEJHBACUYEYMVN8",
+            "no catalog row has SKU `9DEJHBACUYEYMVN8`",
+        ),
+        ("crajuw7", "is not an AWS SKU"),
+    ] {
+        let o = cloudcost(&["prices", "--sku", sku]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+    }
+    let o = cloudcost(&["prices", "m5.large", "--sku", "CRAJUW7BTXFMT2UJ"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an item and a SKU are refused together"
+    );
+    // With neither: what each region holds and lacks.
+    let o = cloudcost(&["prices", "--region", "ap-southeast-6", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["regions"][0];
+    assert_eq!(r["region"], "ap-southeast-6");
+    assert!(r["instance_types"]["on_demand_linux"].as_u64().unwrap() > 100);
+    let missing: Vec<&str> = r["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(missing.contains(&"ebs (all)"), "{missing:?}");
 }
 
 #[test]

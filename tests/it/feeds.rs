@@ -3,6 +3,7 @@
 //! catalog did not have before.
 
 use cloudcost::catalog::feeds::{self, Origins};
+use cloudcost::catalog::sku::{SkuCode, SkuRow};
 use cloudcost::catalog::{Catalog, Os};
 use cloudcost::quote::{Plan, build_quote};
 
@@ -37,7 +38,7 @@ fn the_catalog_returns_every_price_the_feeds_give() {
         );
     }
     let from_feeds = Catalog::from_files(built.files).unwrap();
-    let mut n = 0;
+    let (mut n, mut coded) = (0, 0);
     for p in from_feeds.ec2_prices() {
         let got = embedded
             .ec2_price(&p.region, &p.instance_type, p.os, p.model)
@@ -56,9 +57,24 @@ fn the_catalog_returns_every_price_the_feeds_give() {
             p.hourly,
             p.provenance.source
         );
+        // The SKU index finds the row by its rate code, whichever source won. (Types that only
+        // the processed copies price, which dropped the codes, have none.)
+        if let Some(code) = p.provenance.rate_code.as_deref() {
+            let code: SkuCode = code.parse().unwrap();
+            match embedded.by_sku(&code).as_slice() {
+                [SkuRow::Ec2(q)] => assert_eq!(
+                    (&q.region, &q.instance_type, q.os, q.model),
+                    (&p.region, &p.instance_type, p.os, p.model),
+                    "{code}"
+                ),
+                other => panic!("{code}: {other:?}"),
+            }
+            coded += 1;
+        }
         n += 1;
     }
     assert!(n > 70_000, "{n} EC2 prices");
+    assert!(coded > 69_000, "{coded} of {n} EC2 prices with a rate code");
     let mut rates = 0;
     for region in embedded.regions() {
         for service in [
@@ -84,6 +100,15 @@ fn the_catalog_returns_every_price_the_feeds_give() {
                     region.code,
                     r.key
                 );
+                if let Some(code) = &r.provenance.rate_code {
+                    // A global product (CloudWatch dashboards) has one SKU in every region.
+                    let found = embedded.by_sku(&code.parse().unwrap());
+                    assert!(
+                        found.iter().any(|f| matches!(f, SkuRow::Rate(q) if q.key == r.key && q.region == r.region)),
+                        "{code}: {} rows",
+                        found.len()
+                    );
+                }
                 rates += 1;
             }
         }

@@ -70,3 +70,17 @@ fn prices_m5_large_seoul() {
     .unwrap();
     insta::assert_snapshot!(text);
 }
+
+/// What the catalog holds and lacks per region (`cloudcost prices` with no item).
+#[test]
+fn prices_coverage_per_region() {
+    let text = output::prices::render_coverage(catalog(), None, Format::Markdown).unwrap();
+    insta::assert_snapshot!(text);
+}
+
+/// Every row of one AWS SKU: on-demand and each reserved term (`cloudcost prices --sku`).
+#[test]
+fn prices_by_sku() {
+    let text = output::prices::render_sku(catalog(), "CRAJUW7BTXFMT2UJ", Format::Csv).unwrap();
+    insta::assert_snapshot!(text);
+}
