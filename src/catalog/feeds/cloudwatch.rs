@@ -10,8 +10,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{Feed, FeedRate, RateRow, feed_err, flat_row};
-use crate::catalog::Catalog;
+use super::{Feed, FeedRate, RateRow, Regions, Rows, Skipped, feed_err, flat_row, skip_location};
 use crate::catalog::model::Tier;
 use crate::error::InputError;
 
@@ -43,7 +42,25 @@ const EVERYWHERE: &str = "Any";
 /// Every `cloudwatch` rate of every catalog region the feed prices. Locations that are not
 /// catalog regions (Local Zones, GovCloud, `Any`) give no rows of their own; a region that lacks
 /// a rate is an error naming it.
-pub fn rates(feed: &Feed, catalog: &Catalog) -> Result<Vec<RateRow>, InputError> {
+/// Reads the `cloudwatch` feed into `rows`; false for any other feed.
+pub(crate) fn feed(
+    feed: &Feed,
+    regions: &Regions<'_>,
+    rows: &mut Rows,
+    skipped: &mut Skipped,
+) -> Result<bool, InputError> {
+    if feed.source != "cloudwatch" {
+        return Ok(false);
+    }
+    rows.rates.extend(rates(feed, regions, skipped)?);
+    Ok(true)
+}
+
+fn rates(
+    feed: &Feed,
+    regions: &Regions<'_>,
+    skipped: &mut Skipped,
+) -> Result<Vec<RateRow>, InputError> {
     let dashboard = feed
         .locations
         .get(EVERYWHERE)
@@ -57,10 +74,10 @@ pub fn rates(feed: &Feed, catalog: &Catalog) -> Result<Vec<RateRow>, InputError>
         })?;
     let mut rows = Vec::new();
     for (location, rates) in &feed.locations {
-        let Some(region) = catalog.region_by_location(location) else {
+        let Some(region) = regions.code(location) else {
+            skip_location(skipped, location);
             continue;
         };
-        let region = region.code.as_str();
         let get = |name: &str, key: &str| {
             rates.get(name).ok_or_else(|| {
                 feed_err(
@@ -178,8 +195,9 @@ mod tests {
 
     #[test]
     fn every_key_for_the_catalog_regions_of_the_feed() {
-        let cat = Catalog::embedded().unwrap();
-        let rows = rates(&feed(), &cat).unwrap();
+        let cat = crate::catalog::Catalog::embedded().unwrap();
+        let regions = Regions::new(&cat);
+        let rows = rates(&feed(), &regions, &mut Skipped::new()).unwrap();
         // N. Virginia, Ireland, Seoul and São Paulo are catalog regions (Los Angeles is a Local
         // Zone; `Any` and GovCloud are not regions).
         assert_eq!(rows.len(), 4 * 7);
@@ -217,14 +235,17 @@ mod tests {
 
     #[test]
     fn tiers_of_another_product_are_refused() {
-        let cat = Catalog::embedded().unwrap();
+        let cat = crate::catalog::Catalog::embedded().unwrap();
+        let regions = Regions::new(&cat);
         let mut f = feed();
         let ireland = f.locations.get_mut("EU (Ireland)").unwrap();
         // "Metric for the first 1000000000" is another product (EKS observations): its SKU
         // differs from the metric tiers'.
         let other = ireland["Metric for the first 1000000000"].clone();
         ireland.insert("Metric for the next 750000".into(), other);
-        let e = rates(&f, &cat).unwrap_err().to_string();
+        let e = rates(&f, &regions, &mut Skipped::new())
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("EU (Ireland)") && e.contains("not one product"),
             "{e}"
@@ -233,10 +254,13 @@ mod tests {
 
     #[test]
     fn no_dashboard_price_is_an_error() {
-        let cat = Catalog::embedded().unwrap();
+        let cat = crate::catalog::Catalog::embedded().unwrap();
+        let regions = Regions::new(&cat);
         let mut f = feed();
         f.locations.remove("Any");
-        let e = rates(&f, &cat).unwrap_err().to_string();
+        let e = rates(&f, &regions, &mut Skipped::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("Dashboard Basic Dashboard"), "{e}");
     }
 }

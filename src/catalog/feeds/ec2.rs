@@ -199,17 +199,9 @@ pub(crate) fn transformed(
         if ty.is_empty() {
             return Err(bad("no `attributes.instanceType`".into()));
         }
-        rows.ec2.push(Ec2Row {
-            region: region.to_string(),
-            instance_type: ty.to_string(),
-            os: Os::Linux,
-            model: Ec2Model::OnDemand,
-            upfront: Decimal::ZERO,
-            hourly: parse_price(price).map_err(bad)?,
-            rate_code: None,
-            source: source.clone(),
-            effective_date: date.to_string(),
-        });
+        let hourly = parse_price(price).map_err(bad)?;
+        rows.ec2
+            .push(processed_row(region, ty, hourly, &source, date));
     }
     Ok(())
 }
@@ -250,20 +242,26 @@ pub(crate) fn processed(
                 skip(skipped, "EC2 processed price that is not one number".into());
                 continue;
             };
-            rows.ec2.push(Ec2Row {
-                region: region.to_string(),
-                instance_type: ty.to_string(),
-                os: Os::Linux,
-                model: Ec2Model::OnDemand,
-                upfront: Decimal::ZERO,
-                hourly,
-                rate_code: None,
-                source: source.clone(),
-                effective_date: date.to_string(),
-            });
+            rows.ec2
+                .push(processed_row(region, ty, hourly, &source, date));
         }
     }
     true
+}
+
+/// An on-demand Linux row from a processed copy: the processing kept prices, not rate codes.
+fn processed_row(region: &str, ty: &str, hourly: Decimal, source: &str, date: &str) -> Ec2Row {
+    Ec2Row {
+        region: region.to_string(),
+        instance_type: ty.to_string(),
+        os: Os::Linux,
+        model: Ec2Model::OnDemand,
+        upfront: Decimal::ZERO,
+        hourly,
+        rate_code: None,
+        source: source.to_string(),
+        effective_date: date.to_string(),
+    }
 }
 
 /// The architecture by AWS's naming convention: a `g` among the letters after the generation

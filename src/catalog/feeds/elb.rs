@@ -6,8 +6,7 @@
 //! ("Application Load Balancer Hours"); it also lists each rate again under an opaque id, and
 //! Outposts and Local Zone rates, which are not read.
 
-use super::{Feed, RateRow, feed_err, flat_row};
-use crate::catalog::Catalog;
+use super::{Feed, RateRow, Regions, Rows, Skipped, feed_err, flat_row, skip_location};
 use crate::error::InputError;
 
 /// Catalog key, unit, and the feed's rate name.
@@ -41,10 +40,29 @@ const RATES: &[(&str, &str, &str)] = &[
 /// Every `elb` rate of every catalog region the feed prices. A location that is not a region
 /// of the catalog (Local Zones, GovCloud) gives no rows; a region that lacks one of the rates
 /// is an error, since every commercial region has all four types.
-pub fn rates(feed: &Feed, catalog: &Catalog) -> Result<Vec<RateRow>, InputError> {
+/// Reads the `elb` feed into `rows`; false for any other feed.
+pub(crate) fn feed(
+    feed: &Feed,
+    regions: &Regions<'_>,
+    rows: &mut Rows,
+    skipped: &mut Skipped,
+) -> Result<bool, InputError> {
+    if feed.source != "elb" {
+        return Ok(false);
+    }
+    rows.rates.extend(rates(feed, regions, skipped)?);
+    Ok(true)
+}
+
+fn rates(
+    feed: &Feed,
+    regions: &Regions<'_>,
+    skipped: &mut Skipped,
+) -> Result<Vec<RateRow>, InputError> {
     let mut rows = Vec::new();
     for (location, rates) in &feed.locations {
-        let Some(region) = catalog.region_by_location(location) else {
+        let Some(region) = regions.code(location) else {
+            skip_location(skipped, location);
             continue;
         };
         for (key, unit, name) in RATES {
@@ -55,7 +73,7 @@ pub fn rates(feed: &Feed, catalog: &Catalog) -> Result<Vec<RateRow>, InputError>
                     format!("expected a rate named `{name}` (for `elb` key `{key}`), found none"),
                 )
             })?;
-            rows.push(flat_row(feed, "elb", &region.code, key, unit, rate));
+            rows.push(flat_row(feed, "elb", region, key, unit, rate));
         }
     }
     Ok(rows)
@@ -85,8 +103,9 @@ mod tests {
 
     #[test]
     fn every_key_for_the_catalog_regions_of_the_feed() {
-        let cat = Catalog::embedded().unwrap();
-        let rows = rates(&feed(), &cat).unwrap();
+        let cat = crate::catalog::Catalog::embedded().unwrap();
+        let regions = Regions::new(&cat);
+        let rows = rates(&feed(), &regions, &mut Skipped::new()).unwrap();
         // N. Virginia, Ireland and Seoul are catalog regions; Boston (a Local Zone) and
         // GovCloud are not.
         assert_eq!(rows.len(), 3 * RATES.len());
@@ -123,13 +142,16 @@ mod tests {
 
     #[test]
     fn a_region_without_a_rate_is_an_error_naming_it() {
-        let cat = Catalog::embedded().unwrap();
+        let cat = crate::catalog::Catalog::embedded().unwrap();
+        let regions = Regions::new(&cat);
         let mut f = feed();
         f.locations
             .get_mut("EU (Ireland)")
             .unwrap()
             .remove("Classic Load Balancer Data");
-        let e = rates(&f, &cat).unwrap_err().to_string();
+        let e = rates(&f, &regions, &mut Skipped::new())
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("raw/elb.json")
                 && e.contains("EU (Ireland)")

@@ -442,7 +442,8 @@ pub fn build(inputs: &[FeedInput], catalog: &Catalog) -> Result<Built, Error> {
             Layout::Metered(feed) => {
                 let handled = ec2::feed(&feed, &regions, &mut rows, &mut skipped)
                     || services::feed(&feed, &regions, &mut rows, &mut skipped)?
-                    || by_catalog(&feed, catalog, &regions, &mut rows, &mut skipped)?;
+                    || elb::feed(&feed, &regions, &mut rows, &mut skipped)?
+                    || cloudwatch::feed(&feed, &regions, &mut rows, &mut skipped)?;
                 if !handled {
                     *skipped
                         .entry(format!("feed of a service not priced: {}", feed.source))
@@ -502,28 +503,6 @@ pub fn build(inputs: &[FeedInput], catalog: &Catalog) -> Result<Built, Error> {
             .insert(what);
     }
     Ok(write(rows, skipped, feeds, origins))
-}
-
-/// The feeds whose functions take the catalog (ELB, CloudWatch); false for any other feed.
-fn by_catalog(
-    feed: &Feed,
-    catalog: &Catalog,
-    regions: &Regions<'_>,
-    rows: &mut Rows,
-    skipped: &mut Skipped,
-) -> Result<bool, InputError> {
-    let f: fn(&Feed, &Catalog) -> Result<Vec<RateRow>, InputError> = match feed.source.as_str() {
-        "elb" => elb::rates,
-        "cloudwatch" => cloudwatch::rates,
-        _ => return Ok(false),
-    };
-    for location in feed.locations.keys() {
-        if regions.code(location).is_none() {
-            skip_location(skipped, location);
-        }
-    }
-    rows.rates.extend(f(feed, catalog)?);
-    Ok(true)
 }
 
 /// An error about a feed, naming the feed, the location and what was expected.
