@@ -18,6 +18,11 @@ pub fn price_file(
     usage: &Path,
     held: Option<&Commitments>,
 ) -> Result<(UsageRead, Bill), Error> {
+    let (own, notes) = match held {
+        Some(_) => (None, Vec::new()),
+        None => file_commitments(cat, usage)?,
+    };
+    let held = held.or(own.as_ref());
     let read = crate::usage::read_usage(
         usage,
         cat,
@@ -27,8 +32,21 @@ pub fn price_file(
         },
     )?;
     let mut bill = crate::bill::price_with_commitments(cat, &read, held)?;
+    bill.notes.extend(notes);
     attribute(&mut bill, usage)?;
     Ok((read, bill))
+}
+
+/// The reserved instances a billing file itself shows (see `usage::reservations`), when it
+/// shows any, and a note for each that cannot be applied. A commitments file, when given,
+/// replaces them.
+pub fn file_commitments(
+    cat: &Catalog,
+    usage: &Path,
+) -> Result<(Option<Commitments>, Vec<String>), Error> {
+    let found = crate::usage::reservations(usage)?;
+    let (held, notes) = Commitments::from_file(&usage.display().to_string(), &found, cat);
+    Ok(((!held.is_empty()).then_some(held), notes))
 }
 
 /// Fills in the bill's accounts and tags from the usage file, when it carries them (one more

@@ -558,7 +558,11 @@ fn run(cli: Cli) -> Result<()> {
             format,
         } => {
             let cat = catalog()?;
-            let held = read_commitments(commitments.as_deref(), &cat)?;
+            let mut held = read_commitments(commitments.as_deref(), &cat)?;
+            let mut notes = Vec::new();
+            if held.is_none() {
+                (held, notes) = cloudcost::analysis::file_commitments(&cat, usage)?;
+            }
             let opts = cloudcost::usage::ReadOptions {
                 hourly_ec2: held.is_some() || spot_prices.is_some(),
                 rejects_path: rejects.clone(),
@@ -591,6 +595,7 @@ fn run(cli: Cli) -> Result<()> {
                 let bill = cloudcost::bill::price_with_commitments(&cat, &read, held.as_ref())?;
                 (bill, None)
             };
+            bill.notes.extend(notes);
             if let Some(f) = spot_prices {
                 let text = std::fs::read_to_string(f)
                     .with_context(|| format!("reading spot prices {}", f.display()))?;

@@ -362,9 +362,29 @@ pub fn apply_commitments(
         buckets, unused, ..
     } = period;
 
-    // Replace the on-demand EC2 rows with their split by pricing model.
-    bill.rows
-        .retain(|r| !(r.service == "ec2" && r.model == PricingModel::OnDemand));
+    // Replace the on-demand EC2 rows with their split by pricing model, and a billing file's
+    // fee rows of the reservations applied (known by their ARN) with the reservations' own fees.
+    let ids: std::collections::HashSet<&str> = c.reserved.iter().map(|r| r.id.as_str()).collect();
+    let mut fees: BTreeMap<String, Money> = BTreeMap::new();
+    bill.rows.retain(|r| {
+        if r.model == PricingModel::Charge && ids.contains(r.resource_id.as_str()) {
+            *fees.entry(r.service.to_string()).or_insert(Money::ZERO) += r.cost;
+            return false;
+        }
+        !(r.service == "ec2" && r.model == PricingModel::OnDemand)
+    });
+    // The file's billed fees move with them: under `ec2` beside the reservations' fees.
+    if let Some(billed) = &mut bill.billed {
+        for (service, fee) in fees {
+            if let Some(v) = billed.charges_by_service.get_mut(&service) {
+                *v = *v - fee;
+            }
+            *billed
+                .priced_by_service
+                .entry("ec2".into())
+                .or_insert(Money::ZERO) += fee;
+        }
+    }
     // A day's split depends only on its bucket and billable seconds (its share of the bucket):
     // each (bucket, billable seconds by exact representation) is computed once (most instances
     // of a bucket run whole days), as the lines' (model, hours, cost, on-demand equivalent).

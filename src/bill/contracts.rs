@@ -299,8 +299,123 @@ impl Commitments {
         Ok(out)
     }
 
+    /// The reserved instances a billing file's own `RIFee` rows show, as held commitments, and
+    /// a note for each one that cannot be applied (its text incomplete, or no on-demand price for
+    /// the usage it covers: its fee and usage then stay as the file billed them). The fee per
+    /// hour is the file's recurring rate × count plus its upfront value over the term.
+    pub fn from_file(
+        file: &str,
+        found: &[crate::usage::FileReservation],
+        catalog: &Catalog,
+    ) -> (Commitments, Vec<String>) {
+        let mut out = Commitments::default();
+        let mut notes = Vec::new();
+        for r in found {
+            match held_from_file(r, catalog) {
+                Ok(ri) => out.reserved.push(ri),
+                Err(why) => notes.push(format!(
+                    "{file}: reserved instance {} not applied ({why}): its fee and the usage it \
+                     covered are taken as billed",
+                    r.arn
+                )),
+            }
+        }
+        (out, notes)
+    }
+
     /// True when there is nothing to apply.
     pub fn is_empty(&self) -> bool {
         self.reserved.is_empty() && self.savings_plans.is_empty()
     }
+}
+
+/// A reserved instance from a billing file's texts, or why it cannot be one.
+fn held_from_file(r: &crate::usage::FileReservation, catalog: &Catalog) -> Result<HeldRi, String> {
+    let dec = |v: &Option<String>, what: &str| -> Result<Decimal, String> {
+        let t = v.as_deref().ok_or(format!("no {what}"))?;
+        t.parse::<Decimal>()
+            .or_else(|_| Decimal::from_scientific(t))
+            .map_err(|_| format!("{what} `{t}` is not a number"))
+    };
+    let time = |v: &Option<String>, what: &str| -> Result<DateTime<Utc>, String> {
+        let t = v.as_deref().ok_or(format!("no {what}"))?;
+        DateTime::parse_from_rfc3339(t)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|_| format!("{what} `{t}` is not an RFC 3339 time"))
+    };
+    let itype = r
+        .usage_type
+        .split_once("HeavyUsage:")
+        .map(|(_, t)| t.to_string())
+        .ok_or(format!(
+            "fee usage type `{}` is not HeavyUsage:<type>",
+            r.usage_type
+        ))?;
+    let region = match &r.region {
+        Some(code) if catalog.region(code).is_some() => code.clone(),
+        _ => r
+            .usage_type
+            .split_once('-')
+            .and_then(|(p, _)| catalog.region_by_usage_prefix(p))
+            .or_else(|| catalog.region_by_usage_prefix(""))
+            .map(|reg| reg.code.clone())
+            .ok_or(format!("no region the catalog knows ({:?})", r.region))?,
+    };
+    let os = match r.operation.as_deref() {
+        None | Some("RunInstances") => Os::Linux,
+        Some("RunInstances:0002") => Os::Windows,
+        Some(other) => return Err(format!("platform `{other}` not modelled")),
+    };
+    catalog
+        .ec2_price(&region, &itype, os, Ec2Model::OnDemand)
+        .map_err(|e| format!("{e}"))?;
+    let (start, end) = (time(&r.start, "start time")?, time(&r.end, "end time")?);
+    let term = match (end - start).num_days() {
+        360..=370 => Term::OneYear,
+        1090..=1100 => Term::ThreeYear,
+        d => return Err(format!("a term of {d} days is neither 1 nor 3 years")),
+    };
+    let count = dec(&r.count, "number of reservations")?;
+    let count = u32::try_from(count.trunc())
+        .ok()
+        .filter(|c| *c > 0 && Decimal::from(*c) == count)
+        .ok_or(format!(
+            "number of reservations `{count}` is not a positive whole number"
+        ))?;
+    let hourly = dec(&r.hourly_rate, "hourly fee")?;
+    let upfront = match &r.upfront {
+        None => Decimal::ZERO,
+        v => dec(v, "upfront value")?,
+    };
+    let lower = |v: &Option<String>| v.as_deref().map(str::to_lowercase);
+    let offering = match lower(&r.offering_class) {
+        Some(o) => o
+            .parse::<Offering>()
+            .ok()
+            .filter(|o| o.is_ri_class())
+            .ok_or(format!("offering class `{o}`"))?,
+        None => Offering::Standard,
+    };
+    let payment = match lower(&r.purchase_option) {
+        Some(p) => p
+            .parse::<Payment>()
+            .map_err(|_| format!("purchase option `{p}`"))?,
+        None if upfront.is_zero() => Payment::NoUpfront,
+        None if hourly.is_zero() => Payment::AllUpfront,
+        None => Payment::PartialUpfront,
+    };
+    Ok(HeldRi {
+        id: r.arn.clone(),
+        region,
+        availability_zone: r.availability_zone.clone(),
+        instance_type: itype,
+        os,
+        count,
+        term,
+        offering,
+        payment,
+        start,
+        end,
+        fee_per_hour: hourly * Decimal::from(count) + upfront / term.hours(),
+    })
 }

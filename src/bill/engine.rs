@@ -19,7 +19,7 @@ use crate::catalog::{Catalog, Confidence, Ec2Model, Os};
 use crate::error::{Error, MissingPrice};
 use crate::money::{ExactSum, Money};
 use crate::pricing::{LineItem, PriceError, Pricer};
-use crate::usage::{ResourceDay, UsageKey, UsageRead};
+use crate::usage::{BilledDay, ResourceDay, UsageKey, UsageRead};
 
 /// Hours in the calendar month of `day`.
 pub fn month_hours(day: NaiveDate) -> Decimal {
@@ -178,6 +178,13 @@ fn find<'a>(
             slots.push(Slot::Priced(Box::new(cost_row(d, line, od))));
         }
     }
+    // What a billing file bills that is not re-priced here, as it billed it.
+    slots.extend(
+        usage
+            .billed_days
+            .iter()
+            .map(|d| Slot::Priced(Box::new(billed_row(d)))),
+    );
     Ok(Found {
         slots,
         lines,
@@ -395,6 +402,35 @@ fn cost_row(d: &ResourceDay, l: LineItem, on_demand_equivalent: Money) -> CostRo
         on_demand_equivalent,
         cost: l.cost,
         confidence: l.confidence,
+    }
+}
+
+/// The bill's row of a billing file's rows taken at their billed cost: usage not re-priced
+/// (its component says why) or a charge (its component is the line item type).
+fn billed_row(d: &BilledDay) -> CostRow {
+    let (quantity, unit) = if d.ec2_seconds {
+        (d.quantity / Decimal::from(3600), "hours")
+    } else {
+        (d.quantity, "")
+    };
+    let (component, model) = match &d.reason {
+        Some(reason) => (format!("as billed: {reason}"), PricingModel::Carried),
+        None => (d.line_type.to_string(), PricingModel::Charge),
+    };
+    let cost = Money::usd(d.billed);
+    CostRow {
+        day: d.day,
+        service: d.product.clone(),
+        region: d.region.clone(),
+        resource_id: d.resource_id.clone(),
+        usage_type: d.usage_type.clone(),
+        component: component.into(),
+        model,
+        quantity,
+        unit: unit.into(),
+        on_demand_equivalent: cost,
+        cost,
+        confidence: Confidence::Published,
     }
 }
 

@@ -43,6 +43,10 @@ pub enum PricingModel {
     SavingsPlan,
     /// A free allowance.
     Free,
+    /// Usage of a billing file not re-priced here, taken at its billed cost.
+    Carried,
+    /// A charge of a billing file that is not usage (tax, credit, fee…), as billed.
+    Charge,
 }
 
 impl PricingModel {
@@ -54,6 +58,8 @@ impl PricingModel {
             PricingModel::Reserved => "reserved",
             PricingModel::SavingsPlan => "savings-plan",
             PricingModel::Free => "free",
+            PricingModel::Carried => "as billed",
+            PricingModel::Charge => "charge",
         }
     }
 }
@@ -103,12 +109,17 @@ pub struct Bill {
     pub rejected: BTreeMap<String, u64>,
     /// Rows that are charges, not usage (CUR, FOCUS).
     pub rows_charges: u64,
+    /// Usage rows carried at their billed cost (CUR, FOCUS).
+    pub rows_carried: u64,
     /// How each commitment was used (when commitments were given).
     pub commitments: Vec<CommitmentUse>,
     /// Coverage of commitment-eligible EC2 usage (when commitments were given).
     pub coverage: Option<Coverage>,
     /// For CUR and FOCUS files: what the file itself billed.
     pub billed: Option<Billed>,
+    /// What a reader of the bill should know about how it was made (a commitment of the file
+    /// that could not be applied…).
+    pub notes: Vec<String>,
     /// The accounts and tags of the resources, when the usage file carries them (filled by
     /// [`crate::analysis::price_file`]; empty otherwise).
     #[serde(skip)]
@@ -120,19 +131,50 @@ pub struct Bill {
 pub struct Billed {
     /// Billed cost of the usage rows priced here, by service.
     pub priced_by_service: BTreeMap<String, Money>,
-    /// Billed cost of the usage rows set aside (not priced here).
+    /// Billed cost of the usage rows rejected as malformed.
     pub rejected: Money,
+    /// Billed cost of the usage carried as billed (not re-priced here), by product code.
+    pub carried_by_service: BTreeMap<String, Money>,
     /// Rows that are not usage (tax, credits, refunds, fees…), by line type: billed cost and rows.
     pub charges: BTreeMap<String, (Money, u64)>,
+    /// The same charges by product code (the service the bill's rows of them name).
+    pub charges_by_service: BTreeMap<String, Money>,
 }
 
 impl Billed {
+    /// What the file billed by the service names of the bill's rows (re-priced usage by
+    /// cloudcost's service, carried usage and charges by product code), rejected rows aside: the
+    /// other side of [`Bill::by_service`].
+    pub fn by_service(&self) -> BTreeMap<String, Money> {
+        let mut m = self.priced_by_service.clone();
+        for (k, v) in self
+            .carried_by_service
+            .iter()
+            .chain(&self.charges_by_service)
+        {
+            *m.entry(k.clone()).or_insert(Money::ZERO) += *v;
+        }
+        m
+    }
+
     /// Everything the file billed.
     pub fn total(&self) -> Money {
         self.priced_by_service.values().copied().sum::<Money>()
             + self.rejected
-            + self.charges.values().map(|c| c.0).sum::<Money>()
+            + self.carried_by_service.values().copied().sum::<Money>()
+            + self.charges_by_service.values().copied().sum::<Money>()
     }
+}
+
+/// Billed cost summed by product code.
+fn billed_by_product<'a>(
+    days: impl Iterator<Item = &'a crate::usage::BilledDay>,
+) -> BTreeMap<String, Money> {
+    let mut m: BTreeMap<String, ExactSum> = BTreeMap::new();
+    for d in days {
+        m.entry(d.product.to_string()).or_default().add(d.billed);
+    }
+    m.into_iter().map(|(k, s)| (k, s.money())).collect()
 }
 
 impl Bill {
@@ -153,6 +195,10 @@ impl Bill {
                     .map(|(k, v)| (k.clone(), Money::usd(*v)))
                     .collect(),
                 rejected: Money::usd(usage.billed_rejected),
+                carried_by_service: billed_by_product(usage.carried()),
+                charges_by_service: billed_by_product(
+                    usage.billed_days.iter().filter(|d| d.reason.is_none()),
+                ),
                 charges: usage
                     .charges
                     .iter()
@@ -160,6 +206,8 @@ impl Bill {
                     .collect(),
             }),
             rows_charges: usage.rows_charges(),
+            rows_carried: usage.rows_carried(),
+            notes: Vec::new(),
             attribution: Default::default(),
         }
     }

@@ -155,13 +155,14 @@ pub fn json_value(v: &BillView<'_>) -> Value {
     );
     out.insert(
         "rows".into(),
-        json!({"read": b.rows_read, "priced": b.rows_priced, "rejected": b.rows_rejected(), "charges": b.rows_charges}),
+        json!({"read": b.rows_read, "priced": b.rows_priced, "carried": b.rows_carried, "rejected": b.rows_rejected(), "charges": b.rows_charges}),
     );
     if let Some(billed) = &b.billed {
         out.insert("billed_total".into(), money(billed.total()));
         let ours = &sums.by_service;
+        let theirs = billed.by_service();
         let mut services: Vec<String> = ours.keys().cloned().collect();
-        for k in billed.priced_by_service.keys() {
+        for k in theirs.keys() {
             if !services.contains(k) {
                 services.push(k.clone());
             }
@@ -171,11 +172,7 @@ pub fn json_value(v: &BillView<'_>) -> Value {
             .into_iter()
             .map(|svc| {
                 let o = ours.get(&svc).copied().unwrap_or(Money::ZERO);
-                let bl = billed
-                    .priced_by_service
-                    .get(&svc)
-                    .copied()
-                    .unwrap_or(Money::ZERO);
+                let bl = theirs.get(&svc).copied().unwrap_or(Money::ZERO);
                 (
                     svc,
                     json!({"total": money(o), "billed": money(bl), "difference": money(o - bl)}),
@@ -184,6 +181,16 @@ pub fn json_value(v: &BillView<'_>) -> Value {
             .collect();
         out.insert("reconciliation".into(), Value::Object(rec));
         out.insert("billed_not_priced".into(), money(billed.rejected));
+        out.insert(
+            "carried".into(),
+            Value::Object(
+                billed
+                    .carried_by_service
+                    .iter()
+                    .map(|(k, m)| (k.clone(), money(*m)))
+                    .collect(),
+            ),
+        );
         out.insert(
             "charges".into(),
             Value::Array(
@@ -217,6 +224,7 @@ pub fn json_value(v: &BillView<'_>) -> Value {
             json!({"eligible_hours": cov.eligible_hours.round_dp(6).normalize().to_string(), "reserved": pct(cov.reserved_hours), "savings_plan": pct(cov.savings_plan_hours)}),
         );
     }
+    out.insert("notes".into(), json!(b.notes));
     out.insert(
         "rejected_by_reason".into(),
         Value::Object(
@@ -243,8 +251,13 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
     } else {
         String::new()
     };
+    let carried = if b.rows_carried > 0 {
+        format!(", {} carried as billed", b.rows_carried)
+    } else {
+        String::new()
+    };
     let heading = format!(
-        "Bill for {} ({}){period}: {} rows read, {} priced, {} rejected{charges}",
+        "Bill for {} ({}){period}: {} rows read, {} priced{carried}, {} rejected{charges}",
         v.file,
         b.format,
         b.rows_read,
@@ -391,44 +404,80 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         .ok();
     }
     let (od, total) = (sums.on_demand_equivalent, sums.total);
-    writeln!(
-        out,
-        "TOTAL {}   (on-demand equivalent {}, saved {})",
-        c.format(total),
-        c.format(od),
-        c.format(od - total)
-    )
-    .ok();
+    let as_billed = [
+        crate::bill::PricingModel::Carried,
+        crate::bill::PricingModel::Charge,
+    ]
+    .map(|m| {
+        sums.by_pricing_model
+            .get(m.as_str())
+            .copied()
+            .unwrap_or(Money::ZERO)
+    });
+    if b.billed.is_some() {
+        writeln!(
+            out,
+            "TOTAL {}   (re-priced {}, usage as billed {}, charges {}; on-demand equivalent {}, saved {})",
+            c.format(total),
+            c.format(total - as_billed[0] - as_billed[1]),
+            c.format(as_billed[0]),
+            c.format(as_billed[1]),
+            c.format(od),
+            c.format(od - total)
+        )
+        .ok();
+    } else {
+        writeln!(
+            out,
+            "TOTAL {}   (on-demand equivalent {}, saved {})",
+            c.format(total),
+            c.format(od),
+            c.format(od - total)
+        )
+        .ok();
+    }
     if let Some(billed) = &b.billed {
         let ours = &sums.by_service;
-        let mut t = new_table(&["service", "our price", "billed in the file", "difference"]);
-        let mut services: Vec<&String> =
-            ours.keys().chain(billed.priced_by_service.keys()).collect();
+        let theirs = billed.by_service();
+        let mut t = new_table(&[
+            "service",
+            "this bill",
+            "billed in the file",
+            "difference",
+            "",
+        ]);
+        let mut services: Vec<&String> = ours.keys().chain(theirs.keys()).collect();
         services.sort();
         services.dedup();
         for svc in services {
             let o = ours.get(svc).copied().unwrap_or(Money::ZERO);
-            let bl = billed
-                .priced_by_service
-                .get(svc)
-                .copied()
-                .unwrap_or(Money::ZERO);
+            let bl = theirs.get(svc).copied().unwrap_or(Money::ZERO);
+            let how = match (
+                billed.priced_by_service.contains_key(svc),
+                billed.carried_by_service.contains_key(svc)
+                    || billed.charges_by_service.contains_key(svc),
+            ) {
+                (true, true) => "re-priced, and as billed",
+                (true, false) => "re-priced",
+                _ => "as billed",
+            };
             t.add_row(vec![
                 svc.clone(),
                 c.format(o),
                 c.format(bl),
                 c.format(o - bl),
+                how.to_string(),
             ]);
         }
         writeln!(
             out,
-            "\nReconciliation with the file's own costs (usage priced here)\n{t}"
+            "\nReconciliation with the file's own costs (re-priced: cloudcost's price of the usage; as billed: usage cloudcost does not price, and charges, taken at the file's cost)\n{t}"
         )
         .ok();
         if !billed.rejected.amount().is_zero() {
             writeln!(
                 out,
-                "Billed for usage not priced here (see rejected rows): {}",
+                "Billed for rows rejected as malformed (not in this bill): {}",
                 c.format(billed.rejected)
             )
             .ok();
@@ -436,8 +485,17 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         for (lt, (m, n)) in &billed.charges {
             writeln!(
                 out,
-                "Not usage, carried as billed: {lt}: {} ({n} rows)",
+                "Not usage, taken as billed: {lt}: {} ({n} rows)",
                 c.format(*m)
+            )
+            .ok();
+        }
+        if !b.commitments.is_empty() {
+            writeln!(
+                out,
+                "The reserved instances' and savings plans' fees are under ec2, in full (upfront \
+                 fees spread over the term), where the file bills their recurring fees: the \
+                 difference in ec2 includes the upfront fees' share of the period."
             )
             .ok();
         }
@@ -465,6 +523,9 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
             ),
         }
         .ok();
+    }
+    for n in &b.notes {
+        writeln!(out, "note: {n}").ok();
     }
     out
 }

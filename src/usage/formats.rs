@@ -137,6 +137,13 @@ pub fn billing_prelude(layout: Layout, schema: &Schema) -> Vec<Expr> {
     ]
 }
 
+/// The reservation ARN column's spellings (CUR 1.0, CUR 2.0 and the legacy Parquet layout).
+pub(crate) const RESERVATION_ARN: &[&str] = &[
+    "reservation/ReservationARN",
+    "reservation_reservation_a_r_n",
+    "reservation_reservation_arn",
+];
+
 const UT_BASE: &str = "__usage_type_base";
 const UT_PREFIX: &str = "__usage_type_prefix";
 const UT_OTHER_PREFIX: &str = "__usage_type_other_prefix";
@@ -351,7 +358,16 @@ pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Ve
         az.str().to_lowercase().fill_null(lit("")).alias("az"),
         service.alias("service"),
         usage_type.alias("usage_type"),
-        coalesce(&[resource, usage.clone()]).alias("resource_id"),
+        // A reservation's fee rows are known by its ARN (the bill replaces them by the
+        // reservation's own fee when it applies it).
+        coalesce(&[
+            resource,
+            when(line_type.clone().eq(lit("RIFee")))
+                .then(txt(s, RESERVATION_ARN))
+                .otherwise(lit(NULL).cast(DataType::String)),
+            usage.clone(),
+        ])
+        .alias("resource_id"),
         quantity_of(s, &qty_col).alias("q"),
         text(s, &qty_col).alias("quantity_text"),
         text(s, &start_col).alias("start_text"),
@@ -368,6 +384,7 @@ pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Ve
             .otherwise(line_type.fill_null(lit("(no line item type)")))
             .alias("line_type"),
         quantity_of(s, &cost_col).alias("billed"),
+        product.clone().fill_null(lit("?")).alias("product"),
         concat_str(
             [
                 product.fill_null(lit("?")),
@@ -443,6 +460,7 @@ pub fn own_key_columns(s: &Schema) -> Vec<Expr> {
         text(s, "destination_region").alias("destination_region"),
         lit("usage").alias("line_type"),
         lit(NULL).cast(DataType::String).alias("raw_usage"),
+        lit(NULL).cast(DataType::String).alias("product"),
     ]
 }
 

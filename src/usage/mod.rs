@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod metrics;
 mod parquet_keys;
 mod pregroup;
+mod reservations;
 mod scan;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +32,7 @@ use rust_decimal::Decimal;
 use crate::catalog::{Catalog, Ec2Model, Os};
 use crate::pricing::StorageClass;
 
+pub use reservations::{FileReservation, reservations};
 pub use scan::read_usage;
 
 /// The services of the usage format, and each one's usage types.
@@ -179,6 +181,37 @@ pub struct UsageRead {
     pub billed_rejected: Decimal,
     /// Rows that are not usage (tax, credits, refunds, fees…): billed cost and rows, by line type.
     pub charges: BTreeMap<String, (Decimal, u64)>,
+    /// A billing file's rows not re-priced here, summed by day and what they are: charges, and
+    /// usage carried at its billed cost (a service or usage type not modelled, a price the
+    /// catalog lacks). The bill adds them as they were billed, so that its total is the file's.
+    pub billed_days: Vec<BilledDay>,
+}
+
+/// Rows of a billing file taken at their billed cost, summed by day and by what they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BilledDay {
+    /// The UTC day.
+    pub day: NaiveDate,
+    /// AWS's product code (`AmazonRDS`, `AWSGlue`…).
+    pub product: CompactString,
+    /// Region code, when the row has one the catalog knows.
+    pub region: CompactString,
+    /// Resource id (or the usage type, for rows without one).
+    pub resource_id: CompactString,
+    /// The usage type, its region prefix stripped.
+    pub usage_type: CompactString,
+    /// `usage`, or the line item type of a charge (`Tax`, `Credit`, `RIFee`…).
+    pub line_type: CompactString,
+    /// Why usage is carried rather than re-priced; `None` for a charge.
+    pub reason: Option<String>,
+    /// Whether `quantity` is EC2 instance-seconds (a billing file's hours, times 3600).
+    pub ec2_seconds: bool,
+    /// The usage amount.
+    pub quantity: Decimal,
+    /// The file's cost of the rows.
+    pub billed: Decimal,
+    /// Input rows summed here.
+    pub rows: u64,
 }
 
 impl UsageRead {
@@ -197,6 +230,16 @@ impl UsageRead {
     /// Rows that are charges, not usage.
     pub fn rows_charges(&self) -> u64 {
         self.charges.values().map(|c| c.1).sum()
+    }
+
+    /// Usage rows carried at their billed cost.
+    pub fn rows_carried(&self) -> u64 {
+        self.carried().map(|d| d.rows).sum()
+    }
+
+    /// The usage carried at its billed cost.
+    pub fn carried(&self) -> impl Iterator<Item = &BilledDay> {
+        self.billed_days.iter().filter(|d| d.reason.is_some())
     }
 }
 
@@ -304,9 +347,13 @@ pub fn priceable_keys(catalog: &Catalog) -> BTreeSet<String> {
         if has("data_transfer", "internet-in") {
             keys.insert(format!("data_transfer|{region}|internet-in-gb|"));
         }
-        if has("data_transfer", "inter-region") {
+        // One price to every destination, or a price per destination (the feeds').
+        let flat = has("data_transfer", "inter-region");
+        if flat {
             keys.insert(format!("data_transfer|{region}|inter-region-gb|"));
-            for dest in &regions {
+        }
+        for dest in &regions {
+            if flat || has("data_transfer", &format!("inter-region/{dest}")) {
                 keys.insert(format!("data_transfer|{region}|inter-region-gb|{dest}"));
             }
         }

@@ -13,8 +13,8 @@ use super::aggregate;
 use super::ec2_hours::HourSum;
 use super::formats::{self, Layout};
 use super::{
-    Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, USAGE_TYPES, UsageError,
-    UsageKey, UsageRead, is_parquet, priceable_keys,
+    BilledDay, Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, USAGE_TYPES,
+    UsageError, UsageKey, UsageRead, is_parquet, priceable_keys,
 };
 use crate::catalog::{Catalog, Os};
 
@@ -27,8 +27,10 @@ pub(crate) const HOUR_MS: i64 = 3_600_000;
 type Fast = foldhash::fast::FixedState;
 const ROW: &str = "__row";
 pub(crate) const REASON: &str = "__reason";
+/// Whether a row with a reason is carried at its billed cost (see [`carry_of`]).
+pub(crate) const CARRY: &str = "__carry";
 
-fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
+pub(crate) fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
     UsageError::Unreadable {
         file: file.into(),
         message: e.to_string(),
@@ -407,14 +409,8 @@ pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
                 .gt(lit(MAX_PERIOD_MS)),
             reason_text("column `usage_end`: expected a period of at most 31 days"),
         ),
-        key(
-            col("region").is_null(),
-            reason_text("column `region`: expected a region code"),
-        ),
-        key(
-            one_of(col("region"), &region_refs).not(),
-            reason_text("column `region`: unknown region"),
-        ),
+        // What cloudcost does not model is said before anything about the row's region: a
+        // billing file carries such rows at their billed cost, wherever they are.
         key(
             col("service").eq(lit("unpriced")),
             concat_str(
@@ -434,6 +430,14 @@ pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
                 "",
                 true,
             ),
+        ),
+        key(
+            col("region").is_null(),
+            reason_text("column `region`: expected a region code"),
+        ),
+        key(
+            one_of(col("region"), &region_refs).not(),
+            reason_text("column `region`: unknown region"),
         ),
         key(
             col("service")
@@ -542,6 +546,15 @@ pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
 
 /// The longest period a row may cover: 31 days, in milliseconds.
 pub(crate) const MAX_PERIOD_MS: i64 = 31 * 24 * 3600 * 1000;
+
+/// Whether the first test that holds is about what the row prices, not about the row itself
+/// (its times or quantity): in a billing file such a row (a service or usage type not modelled,
+/// a price the catalog lacks) is well formed, and is carried at its billed cost, not rejected.
+pub(crate) fn carry_of(checks: &[Check]) -> Expr {
+    checks.iter().rev().fold(lit(false), |rest, c| {
+        when(c.when.clone()).then(lit(!c.per_row)).otherwise(rest)
+    })
+}
 
 /// The reject reason (null when the row is priced) from the tests in order. With `keys_only`,
 /// only the tests of the identifying columns: enough for a group of rows that all passed the
@@ -667,7 +680,9 @@ pub(crate) fn read_usage_with(
     }
 
     let svc = |name: &str| col("service").eq(lit(name));
-    let reason = reason_of(checks(catalog), false);
+    let checks = checks(catalog);
+    let carry = carry_of(&checks).and(lit(layout != Layout::Cloudcost));
+    let reason = reason_of(checks, false);
     let attr = price_attr();
     let key = price_key();
 
@@ -676,6 +691,7 @@ pub(crate) fn read_usage_with(
         .with_column(attr.alias("attr"))
         .with_column(key.alias("key"))
         .with_column(reason.alias(REASON))
+        .with_column(carry.alias(CARRY))
         // Evaluated once, shared by the branches below: faster, at the price of memory on very
         // large files (see BENCHMARKS.md).
         .cache();
@@ -792,6 +808,8 @@ pub(crate) fn read_usage_with(
             col("purchase"),
             col("az"),
             col(REASON),
+            col(CARRY),
+            col("product"),
             col("line_type"),
         ])
         .agg([
@@ -984,6 +1002,11 @@ fn add_groups(
         get_str(REASON)?,
     );
     let line_type = get_str("line_type")?;
+    let product = get_str("product")?;
+    let carry = df
+        .column(CARRY)
+        .and_then(|c| c.bool().cloned())
+        .map_err(|e| unreadable(&file, e))?;
     let billed = decimals(df, "billed", &file)?;
     let q = decimals(df, "q", &file)?;
     let billable = decimals(df, "billable", &file)?;
@@ -1003,10 +1026,30 @@ fn add_groups(
         out.rows_read += nrows;
         let billed_i = billed[i].unwrap_or_default();
         let lt = line_type[i].unwrap_or_default();
+        let as_billed = |reason: Option<&str>| BilledDay {
+            day: day_of(days.get(i)),
+            product: product[i].unwrap_or("?").into(),
+            region: region[i].unwrap_or_default().into(),
+            resource_id: resource[i].unwrap_or_default().into(),
+            usage_type: utype[i].unwrap_or_default().into(),
+            line_type: lt.into(),
+            reason: reason.map(Into::into),
+            ec2_seconds: service[i] == Some("ec2"),
+            quantity: q[i].unwrap_or_default(),
+            billed: billed_i,
+            rows: nrows,
+        };
         if lt != "usage" {
             let c = out.charges.entry(lt.to_string()).or_default();
             c.0 += billed_i;
             c.1 += nrows;
+            out.billed_days.push(as_billed(None));
+            continue;
+        }
+        if let Some(r) = reason[i]
+            && carry.get(i) == Some(true)
+        {
+            out.billed_days.push(as_billed(Some(r)));
             continue;
         }
         if let Some(r) = reason[i] {
@@ -1199,7 +1242,16 @@ pub(crate) const USAGE_KEY: [&str; 8] = [
 fn out_columns() -> Vec<Expr> {
     std::iter::once("start")
         .chain(USAGE_KEY)
-        .chain([REASON, "line_type", "q", "billable", "billed", ROW])
+        .chain([
+            REASON,
+            CARRY,
+            "product",
+            "line_type",
+            "q",
+            "billable",
+            "billed",
+            ROW,
+        ])
         .map(col)
         .collect()
 }
@@ -1506,7 +1558,7 @@ fn found_value(
 fn write_rejects(checked: &LazyFrame, path: &Path, file: &str) -> Result<(), UsageError> {
     let mut df = checked
         .clone()
-        .filter(col(REASON).is_not_null())
+        .filter(col(REASON).is_not_null().and(col(CARRY).not()))
         .select([
             col(ROW).alias("row"),
             col(REASON).alias("reason"),

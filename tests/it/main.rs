@@ -8,6 +8,7 @@ mod golden;
 mod network;
 mod pricing_update;
 mod properties;
+mod realdata;
 mod recommend;
 mod report;
 mod rightsizing;
