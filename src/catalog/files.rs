@@ -484,6 +484,9 @@ pub struct Region {
     /// Other prefixes AWS writes for the region's usage types (us-east-1: also none, `""`).
     #[serde(default)]
     pub other_prefixes: Vec<String>,
+    /// Other names AWS's charge descriptions give the region (`US East (Northern Virginia)`).
+    #[serde(default)]
+    pub other_locations: Vec<String>,
     /// Availability zones.
     #[serde(default)]
     pub azs: Vec<String>,

@@ -240,6 +240,16 @@ impl Catalog {
         self.regions.values().find(|r| r.location == location)
     }
 
+    /// The region a charge description names, by its price list location or another name AWS
+    /// gives it (`EU (Germany)`).
+    pub fn region_by_any_location(&self, location: &str) -> Option<&Region> {
+        self.region_by_location(location).or_else(|| {
+            self.regions
+                .values()
+                .find(|r| r.other_locations.iter().any(|l| l == location))
+        })
+    }
+
     /// The region whose usage type prefix is `prefix` (e.g. `APN2`).
     pub fn region_by_usage_prefix(&self, prefix: &str) -> Option<&Region> {
         self.regions

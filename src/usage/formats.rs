@@ -120,7 +120,7 @@ pub fn billing_prelude(layout: Layout, schema: &Schema) -> Vec<Expr> {
     let usage = match layout {
         Layout::Cur1 => txt(s, &["lineItem/UsageType"]),
         Layout::Cur2 => txt(s, &["line_item_usage_type"]),
-        Layout::Focus => txt(s, &["x_UsageType"]),
+        Layout::Focus => txt(s, &["x_UsageType", super::focus::USAGE_TYPE]),
         Layout::Cloudcost => lit(NULL).cast(DataType::String),
     };
     // Usage type without its region prefix (`APN2-BoxUsage:m5.large` → `BoxUsage:m5.large`),
@@ -186,12 +186,23 @@ pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Ve
                 "ChargePeriodEnd",
                 // Usage rows keep the name `Usage`; every other category is a charge.
                 txt(s, &["ChargeCategory"]),
-                coalesce(&[
-                    txt(s, &["x_ServiceCode"]),
-                    service_code_from_name(txt(s, &["ServiceName"])),
-                ]),
-                txt(s, &["x_UsageType"]),
-                txt(s, &["x_Operation"]),
+                // Other providers' services under their provider's name (carried as billed).
+                when(aws_provider(txt(s, &["ProviderName"])))
+                    .then(coalesce(&[
+                        txt(s, &["x_ServiceCode"]),
+                        service_code_from_name(txt(s, &["ServiceName"])),
+                    ]))
+                    .otherwise(concat_str(
+                        [
+                            txt(s, &["ProviderName"]),
+                            lit(": "),
+                            txt(s, &["ServiceName"]).fill_null(lit("?")),
+                        ],
+                        "",
+                        true,
+                    )),
+                txt(s, &["x_UsageType", super::focus::USAGE_TYPE]),
+                txt(s, &["x_Operation", super::focus::OPERATION]),
                 txt(s, &["AvailabilityZone"]),
                 txt(s, &["ResourceId"]),
                 "ConsumedQuantity",
@@ -396,6 +407,15 @@ pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Ve
         )
         .alias("raw_usage"),
     ]
+}
+
+/// Whether a FOCUS row's provider is AWS (or not said).
+fn aws_provider(provider: Expr) -> Expr {
+    provider
+        .clone()
+        .is_null()
+        .or(provider.clone().eq(lit("AWS")))
+        .or(provider.eq(lit("Amazon Web Services")))
 }
 
 /// FOCUS exports without `x_ServiceCode`: the product code from AWS's service names.

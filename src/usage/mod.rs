@@ -14,6 +14,7 @@
 mod aggregate;
 pub mod attribution;
 mod ec2_hours;
+mod focus;
 mod formats;
 pub mod inventory;
 pub mod metrics;

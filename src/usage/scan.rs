@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use super::aggregate;
 use super::ec2_hours::HourSum;
+use super::focus;
 use super::formats::{self, Layout};
 use super::{
     BilledDay, Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, USAGE_TYPES,
@@ -661,6 +662,16 @@ pub(crate) fn read_usage_with(
     let s = &schema;
     let (raw, canonical) = match layout {
         Layout::Cloudcost => (raw, formats::own_columns(s)),
+        Layout::Focus => {
+            // AWS rows known only by SKU and description get their usage types first.
+            let raw = focus::with_usage_types(focus::without_null_text(raw, s), s, catalog, &file)?;
+            let mut raw = raw;
+            let s = &raw.collect_schema().map_err(|e| unreadable(&file, e))?;
+            (
+                raw.with_columns(formats::billing_prelude(layout, s)),
+                formats::billing_columns(layout, s, catalog),
+            )
+        }
         other => (
             raw.with_columns(formats::billing_prelude(other, s)),
             formats::billing_columns(other, s, catalog),
