@@ -117,8 +117,11 @@ fn csv_reader<'a>(file: &str, text: &'a str) -> Result<csv::Reader<&'a [u8]>, Ca
 }
 
 /// A CSV file's rows: each record with its line number, and the header's column positions.
+/// Column name → index (looked up a dozen times per row: a fast hash, not SipHash).
+type Columns = std::collections::HashMap<String, usize, foldhash::fast::FixedState>;
+
 struct Table {
-    columns: std::collections::HashMap<String, usize>,
+    columns: Columns,
     rows: Vec<(usize, csv::StringRecord)>,
 }
 
@@ -173,7 +176,7 @@ impl Table {
 struct Row<'a> {
     file: &'a str,
     line: usize,
-    columns: &'a std::collections::HashMap<String, usize>,
+    columns: &'a Columns,
     rec: &'a csv::StringRecord,
 }
 
