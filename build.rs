@@ -1,7 +1,8 @@
-//! Embeds the price catalog (`pricing-data/`) in the binary. The per-region EC2 price files made
-//! from AWS's feeds (`ec2-feeds-<region>.csv`, 10 MB in all) are stored gzip-compressed and
-//! inflated only when the catalog first needs that region (src/catalog/mod.rs), so the binary
-//! stays small and loading stays fast; every other file is stored as it is.
+//! Embeds the price catalog (`pricing-data/`) in the binary. The per-region files made from AWS's
+//! feeds (`ec2-feeds-<region>.csv`, 10 MB in all, and `<service>-feeds-<region>.toml`) are stored
+//! gzip-compressed and inflated only when the catalog first needs that region
+//! (src/catalog/mod.rs), so the binary stays small and loading stays fast; every other file is
+//! stored as it is.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,7 +39,10 @@ fn main() {
             .to_string_lossy()
             .replace('\\', "/");
         let base = rel.rsplit('/').next().unwrap_or(&rel);
-        let (path, gz) = if base.starts_with("ec2-feeds-") && base.ends_with(".csv") {
+        // Per-region files: `ec2-feeds-<region>.csv` and `<service>-feeds-<region>.toml`.
+        let per_region = (base.starts_with("ec2-feeds-") && base.ends_with(".csv"))
+            || (base.contains("-feeds-") && base.ends_with(".toml"));
+        let (path, gz) = if per_region {
             let raw = std::fs::read(f).expect("read");
             let dest = out_dir.join(format!("catalog-{i}.gz"));
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -90,13 +90,12 @@ pub fn analyse(
     let mut os_of = std::collections::BTreeMap::new();
     let mut bill = None;
     if let Some(u) = usage {
-        let inv = crate::usage::inventory::read_inventory(u)?;
-        report
-            .opportunities
-            .extend(crate::savings::waste::waste(cat, &inv)?);
-        report
-            .opportunities
-            .extend(crate::savings::storage::storage_classes(cat, &inv)?);
+        // A billing file's own reservations, unless a commitments file is given.
+        let (own, notes) = match held {
+            Some(_) => (None, Vec::new()),
+            None => file_commitments(cat, u)?,
+        };
+        let held = held.or(own.as_ref());
         let read = crate::usage::read_usage(
             u,
             cat,
@@ -105,6 +104,26 @@ pub fn analyse(
                 rejects_path: None,
             },
         )?;
+        // A billing file says what each resource used, not what it is attached to: its
+        // inventory comes from the usage read, and the waste that needs attachments is not
+        // looked for.
+        let inv = if read.has_billed {
+            report.notes.push(format!(
+                "{}: a billing file does not say what volumes and addresses are attached to: \
+                 unattached volumes, unassociated addresses and volumes of stopped instances \
+                 need this project's usage format (docs/usage-format.md)",
+                u.display()
+            ));
+            crate::usage::inventory::Inventory::from_read(&read)
+        } else {
+            crate::usage::inventory::read_inventory(u)?
+        };
+        report
+            .opportunities
+            .extend(crate::savings::waste::waste(cat, &inv)?);
+        report
+            .opportunities
+            .extend(crate::savings::storage::storage_classes(cat, &inv)?);
         let advice = crate::savings::commitments::recommend_commitments(
             cat,
             &read,
@@ -122,6 +141,7 @@ pub fn analyse(
             crate::bill::apply_commitments(cat, &read, &mut b, h)?;
             covered = crate::savings::covered_instances(&b);
         }
+        b.notes.extend(notes);
         bill = Some(b);
     }
     let mut metrics_read = None;

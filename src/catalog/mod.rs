@@ -83,6 +83,26 @@ fn lazy_region_of(name: &str) -> Option<&str> {
     base.strip_prefix(EC2_REGION_FILE)?.strip_suffix(".csv")
 }
 
+/// What comes between a service and its region in a per-region rate file's name
+/// (`s3-feeds-eu-west-1.toml`).
+pub const RATES_REGION_FILE_INFIX: &str = "-feeds-";
+
+/// The region a per-region rate file is for, from its name.
+fn lazy_rates_region_of(name: &str) -> Option<&str> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let stem = base.strip_suffix(".toml")?;
+    stem.split_once(RATES_REGION_FILE_INFIX).map(|(_, r)| r)
+}
+
+type RateMap = HashMap<(String, String, String), Rate>;
+
+/// A region's rate files, read on first use and merged with the region's other rates.
+#[derive(Debug, Clone, Default)]
+struct LazyRates {
+    files: Vec<(String, Blob)>,
+    merged: OnceLock<Result<RateMap, CatalogError>>,
+}
+
 /// Every price and fact the catalog holds.
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
@@ -92,7 +112,8 @@ pub struct Catalog {
     lazy_ec2: BTreeMap<String, LazyRegion>,
     spot_advisor: HashMap<(String, String, Os), SpotAdvisor>,
     spot_prices: Vec<SpotPricePoint>,
-    rates: HashMap<(String, String, String), Rate>,
+    rates: RateMap,
+    lazy_rates: BTreeMap<String, LazyRates>,
     facts: Vec<Fact>,
     files: Vec<String>,
     sku_index: OnceLock<sku::SkuIndex>,
@@ -138,62 +159,67 @@ impl Catalog {
 
     fn from_blobs(mut files: Vec<(String, Blob)>) -> Result<Catalog, Error> {
         files.sort_by(|a, b| a.0.cmp(&b.0));
+        // Each file parsed on its own (on all threads: the rate files are half a megabyte of
+        // TOML, most of a command's start), then merged in name order, so that between rows of
+        // the same date the file that sorts last wins, as documented.
+        use rayon::prelude::*;
+        let parsed: Vec<Result<Parsed, Error>> = files
+            .par_iter()
+            .map(|(name, blob)| parse_file(name, blob))
+            .collect();
         let mut cat = Catalog::default();
-        for (name, blob) in &files {
-            let kind = FileKind::of(name)?;
-            if let (FileKind::Ec2Prices, Blob::Gz(_), Some(region)) =
-                (kind, blob, lazy_region_of(name))
-            {
-                cat.lazy_ec2
-                    .entry(region.to_string())
-                    .or_default()
-                    .files
-                    .push((name.clone(), blob.clone()));
-                cat.files.push(name.clone());
-                continue;
-            }
-            let text = blob.text(name)?;
-            let text = text.as_ref();
-            match kind {
-                FileKind::Regions => {
-                    for r in files::read_regions(name, text)? {
+        for ((name, blob), parsed) in files.iter().zip(parsed) {
+            match parsed? {
+                Parsed::Lazy(region) => {
+                    cat.lazy_ec2
+                        .entry(region)
+                        .or_default()
+                        .files
+                        .push((name.clone(), blob.clone()));
+                }
+                Parsed::LazyRates(region) => {
+                    cat.lazy_rates
+                        .entry(region)
+                        .or_default()
+                        .files
+                        .push((name.clone(), blob.clone()));
+                }
+                Parsed::Regions(rs) => {
+                    for r in rs {
                         cat.regions.insert(r.code.clone(), r);
                     }
                 }
-                FileKind::InstanceTypes => {
-                    for mut t in files::read_instance_types(name, text)? {
+                Parsed::InstanceTypes(ts) => {
+                    for mut t in ts {
                         if let Some(old) = cat.instance_types.get(&t.name) {
                             t.fill_from(old);
                         }
                         cat.instance_types.insert(t.name.clone(), t);
                     }
                 }
-                FileKind::Ec2Prices => {
-                    for p in files::read_ec2_prices(name, text)? {
+                Parsed::Ec2(ps) => {
+                    for p in ps {
                         let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
                         insert_newest_priced(&mut cat.ec2, key, p, |p| &mut p.provenance);
                     }
                 }
-                FileKind::SpotAdvisor => {
-                    for s in files::read_spot_advisor(name, text)? {
+                Parsed::SpotAdvisor(ss) => {
+                    for s in ss {
                         let key = (s.region.clone(), s.instance_type.clone(), s.os);
                         insert_newest(&mut cat.spot_advisor, key, s, |s| {
                             &s.provenance.effective_date
                         });
                     }
                 }
-                FileKind::SpotPrices => {
-                    cat.spot_prices.extend(files::read_spot_prices(name, text)?)
-                }
-                FileKind::Rates => {
-                    let (rates, facts) = files::read_rates(name, text)?;
+                Parsed::SpotPrices(ps) => cat.spot_prices.extend(ps),
+                Parsed::Rates(rates, facts) => {
                     for r in rates {
                         let key = (r.service.clone(), r.region.clone(), r.key.clone());
                         insert_newest_priced(&mut cat.rates, key, r, |r| &mut r.provenance);
                     }
                     cat.facts.extend(facts);
                 }
-                FileKind::Ignored => continue,
+                Parsed::Ignored => continue,
             }
             cat.files.push(name.clone());
         }
@@ -356,17 +382,39 @@ impl Catalog {
         merged.as_ref().ok()
     }
 
-    /// Reads every region's deferred EC2 prices now; the first file that cannot be read is the
-    /// error. (Lookups read a region when first asked; this checks them all, for tests and
+    /// Reads every region's deferred EC2 prices and rates now; the first file that cannot be
+    /// read is the error. (Lookups read a region when first asked; this checks them all, for tests and
     /// `pricing` commands.)
     pub fn load_all(&self) -> Result<(), Error> {
-        for (region, lazy) in &self.lazy_ec2 {
-            self.region_ec2(region);
+        let regions: Vec<&str> = self
+            .lazy_ec2
+            .keys()
+            .chain(self.lazy_rates.keys())
+            .map(String::as_str)
+            .collect();
+        self.preload(&regions);
+        for lazy in self.lazy_ec2.values() {
+            if let Some(Err(e)) = lazy.merged.get() {
+                return Err(e.clone().into());
+            }
+        }
+        for lazy in self.lazy_rates.values() {
             if let Some(Err(e)) = lazy.merged.get() {
                 return Err(e.clone().into());
             }
         }
         Ok(())
+    }
+
+    /// Reads the EC2 prices and rates of these regions now, on all threads (a command that knows the
+    /// regions it will price: a plan's). A file that cannot be read is the error of the first
+    /// lookup in its region, as when read on first use.
+    pub fn preload(&self, regions: &[&str]) {
+        use rayon::prelude::*;
+        regions.par_iter().for_each(|r| {
+            self.region_ec2(r);
+            self.region_rates(r);
+        });
     }
 
     /// Every EC2 price the catalog holds, in every region (reads every region).
@@ -446,9 +494,72 @@ impl Catalog {
         })
     }
 
+    /// A region's rates when the region has per-region rate files: read (once) and merged with
+    /// the region's rates from other files, the later effective date winning (on the same date
+    /// the file that sorts last, as between any two files). `None` when every rate of the region
+    /// is in `self.rates`. A built-in file that cannot be read leaves the region's own rates
+    /// (and the tests check every built-in file reads).
+    fn region_rates(&self, region: &str) -> Option<&RateMap> {
+        let lazy = self.lazy_rates.get(region)?;
+        let merged = lazy.merged.get_or_init(|| {
+            let mut map: RateMap = self
+                .rates
+                .iter()
+                .filter(|(k, _)| k.1 == region)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (name, blob) in &lazy.files {
+                let text = blob.text(name)?;
+                let (rates, facts) = files::read_rates(name, &text)?;
+                if !facts.is_empty() {
+                    return Err(CatalogError {
+                        file: name.clone(),
+                        line: None,
+                        column: Some("fact".into()),
+                        message: "a per-region rate file holds no facts (they are read before \
+                                  any region is)"
+                            .into(),
+                    });
+                }
+                for r in rates {
+                    if r.region != region {
+                        return Err(CatalogError {
+                            file: name.clone(),
+                            line: None,
+                            column: Some("region".into()),
+                            message: format!(
+                                "a per-region file holds a rate of another region, `{}`",
+                                r.region
+                            ),
+                        });
+                    }
+                    let key = (r.service.clone(), r.region.clone(), r.key.clone());
+                    insert_newest_priced(&mut map, key, r, |r| &mut r.provenance);
+                }
+            }
+            Ok(map)
+        });
+        merged.as_ref().ok()
+    }
+
+    /// Every rate the catalog holds, in every region (reads every region's rates).
+    pub(crate) fn all_rates(&self) -> impl Iterator<Item = &Rate> {
+        let eager = self
+            .rates
+            .values()
+            .filter(move |r| !self.lazy_rates.contains_key(&r.region));
+        eager.chain(
+            self.lazy_rates
+                .keys()
+                .filter_map(|r| self.region_rates(r))
+                .flat_map(|m| m.values()),
+        )
+    }
+
     /// A service rate, e.g. `("s3", "us-east-1", "storage/standard")`.
     pub fn rate(&self, service: &str, region: &str, key: &str) -> Result<&Rate, MissingPrice> {
-        self.rates
+        self.region_rates(region)
+            .unwrap_or(&self.rates)
             .get(&RateKey(service, region, key))
             .ok_or_else(|| MissingPrice {
                 region: region.into(),
@@ -461,14 +572,15 @@ impl Catalog {
     /// The services the catalog has rates for, sorted.
     pub fn rate_services(&self) -> Vec<&str> {
         let set: std::collections::BTreeSet<&str> =
-            self.rates.values().map(|r| r.service.as_str()).collect();
+            self.all_rates().map(|r| r.service.as_str()).collect();
         set.into_iter().collect()
     }
 
     /// Every rate of a service in a region, sorted by key.
     pub fn rates_for(&self, service: &str, region: &str) -> Vec<&Rate> {
         let mut v: Vec<&Rate> = self
-            .rates
+            .region_rates(region)
+            .unwrap_or(&self.rates)
             .values()
             .filter(|r| r.service == service && r.region == region)
             .collect();
@@ -540,6 +652,50 @@ impl Equivalent<(String, String, String)> for RateKey<'_> {
     fn equivalent(&self, k: &(String, String, String)) -> bool {
         self.0 == k.0 && self.1 == k.1 && self.2 == k.2
     }
+}
+
+/// One catalog file's rows, parsed.
+enum Parsed {
+    /// A region's per-region EC2 file, read when the region is first asked for.
+    Lazy(String),
+    /// A region's per-region rate file, read when the region's rates are first asked for.
+    LazyRates(String),
+    Regions(Vec<Region>),
+    InstanceTypes(Vec<InstanceType>),
+    Ec2(Vec<Ec2Price>),
+    SpotAdvisor(Vec<SpotAdvisor>),
+    SpotPrices(Vec<SpotPricePoint>),
+    Rates(Vec<Rate>, Vec<Fact>),
+    Ignored,
+}
+
+/// Parses one catalog file by its kind.
+fn parse_file(name: &str, blob: &Blob) -> Result<Parsed, Error> {
+    let kind = FileKind::of(name)?;
+    if let (FileKind::Ec2Prices, Blob::Gz(_), Some(region)) = (kind, blob, lazy_region_of(name)) {
+        return Ok(Parsed::Lazy(region.to_string()));
+    }
+    if let (FileKind::Rates, Blob::Gz(_), Some(region)) = (kind, blob, lazy_rates_region_of(name))
+    {
+        return Ok(Parsed::LazyRates(region.to_string()));
+    }
+    if kind == FileKind::Ignored {
+        return Ok(Parsed::Ignored);
+    }
+    let text = blob.text(name)?;
+    let text = text.as_ref();
+    Ok(match kind {
+        FileKind::Regions => Parsed::Regions(files::read_regions(name, text)?),
+        FileKind::InstanceTypes => Parsed::InstanceTypes(files::read_instance_types(name, text)?),
+        FileKind::Ec2Prices => Parsed::Ec2(files::read_ec2_prices(name, text)?),
+        FileKind::SpotAdvisor => Parsed::SpotAdvisor(files::read_spot_advisor(name, text)?),
+        FileKind::SpotPrices => Parsed::SpotPrices(files::read_spot_prices(name, text)?),
+        FileKind::Rates => {
+            let (rates, facts) = files::read_rates(name, text)?;
+            Parsed::Rates(rates, facts)
+        }
+        FileKind::Ignored => Parsed::Ignored,
+    })
 }
 
 fn insert_newest<K: std::hash::Hash + Eq, V>(

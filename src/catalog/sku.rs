@@ -135,7 +135,7 @@ impl SkuIndex {
                 add(code, slot);
             }
         }
-        for r in cat.rates.values() {
+        for r in cat.all_rates() {
             if let Some(code) = &r.provenance.rate_code {
                 add(
                     code,

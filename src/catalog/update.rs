@@ -486,8 +486,7 @@ impl Changes {
             }
         }
         c.removed_prices += old_ec2.keys().filter(|k| !new_ec2.contains_key(*k)).count();
-        let old_rates: BTreeMap<_, _> = before.rates.iter().collect();
-        let new_rates: BTreeMap<_, _> = after.rates.iter().collect();
+        let (old_rates, new_rates) = (rates_by_key(before), rates_by_key(after));
         for (key, new) in &new_rates {
             match old_rates.get(key) {
                 None => c.new_prices += 1,
@@ -1095,6 +1094,13 @@ fn convert(inputs: &[FeedInput], catalog: &Catalog) -> Result<Converted, Error> 
         files: built.files,
         skipped: built.skipped,
     })
+}
+
+/// Every rate of a catalog by (service, region, key).
+fn rates_by_key(c: &Catalog) -> BTreeMap<(&str, &str, &str), &Rate> {
+    c.all_rates()
+        .map(|r| ((r.service.as_str(), r.region.as_str(), r.key.as_str()), r))
+        .collect()
 }
 
 #[cfg(test)]

@@ -34,23 +34,33 @@ pub fn render(
     } else {
         item
     };
-    let services = cat.rate_services();
-    if services.contains(&service) && !cat.knows_instance_type(item) {
+    // Cheapest test first: a type with attributes, a service of the region, then a type priced
+    // somewhere (which reads every region's EC2 prices).
+    if cat.instance_type(item).is_some() {
+        return Ok(instance_listing(cat, item, region, hours_per_month, format));
+    }
+    if !cat.rates_for(service, region).is_empty() {
         return Ok(service_listing(cat, service, region, format));
     }
-    if !cat.knows_instance_type(item) {
-        let similar = cat.similar_instance_types(item);
-        let hint = if similar.is_empty() {
-            String::new()
-        } else {
-            format!(" (did you mean {}?)", similar.join(", "))
-        };
-        return Err(format!(
-            "unknown instance type or service `{item}`{hint}; services: {}",
-            services.join(", ")
-        ));
+    if cat.knows_instance_type(item) {
+        return Ok(instance_listing(cat, item, region, hours_per_month, format));
     }
-    Ok(instance_listing(cat, item, region, hours_per_month, format))
+    // Every region's rates are read to list the services only here: a service this region
+    // lacks, or no service at all.
+    let services = cat.rate_services();
+    if services.contains(&service) {
+        return Ok(service_listing(cat, service, region, format));
+    }
+    let similar = cat.similar_instance_types(item);
+    let hint = if similar.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", similar.join(", "))
+    };
+    Err(format!(
+        "unknown instance type or service `{item}`{hint}; services: {}",
+        services.join(", ")
+    ))
 }
 
 fn instance_listing(

@@ -158,6 +158,16 @@ pub fn build_quote(catalog: &Catalog, plan: &Plan) -> Result<Quote, Error> {
     let settings = plan.settings()?;
     let raw = &plan.raw;
     let hpm = settings.hours_per_month;
+    // The EC2 prices of the plan's regions, read at once on all threads.
+    let mut regions: Vec<&str> = raw
+        .ec2
+        .iter()
+        .filter_map(|e| e.region.as_ref().or(raw.region.as_ref()))
+        .map(|r| r.get_ref().as_str())
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    catalog.preload(&regions);
     let mut pricer = Pricer::new(catalog, hpm, raw.free_tier);
     let mut lines = Vec::new();
     let count = |c: Option<plan::Count>| Decimal::from(c.map_or(1, |c| c.0));

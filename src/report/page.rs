@@ -54,16 +54,27 @@ fn summary(d: &ReportData<'_>) -> Table {
             None => "no cost rows".into(),
         },
     );
-    row(
-        "Usage rows",
+    let billed = if d.bill.billed.is_some() {
         format!(
-            "{} read, {} priced, {} set aside",
+            ", {} taken as billed, {} charges",
+            d.bill.rows_carried, d.bill.rows_charges
+        )
+    } else {
+        String::new()
+    };
+    row(
+        "Rows",
+        format!(
+            "{} read, {} priced{billed}, {} set aside",
             d.bill.rows_read,
             d.bill.rows_priced,
             d.bill.rows_rejected()
         ),
     );
     row("Total cost", d.fmt(d.total));
+    if let Some(b) = &d.bill.billed {
+        row("Billed in the file", d.fmt(b.total()));
+    }
     row("On-demand equivalent", d.fmt(d.on_demand_equivalent));
     row("Saved by commitments", d.fmt(d.commitments_saved()));
     row("Saved by spot", d.fmt(d.spot_saved()));

@@ -73,6 +73,64 @@ impl Inventory {
     }
 }
 
+impl Inventory {
+    /// The inventory of a billing file, from its usage as read (CUR and FOCUS rows say what a
+    /// resource used, not what it is attached to: `attached_to` stays empty). GB-months are
+    /// turned into GB-hours over each day's month, as this project's format has them.
+    pub fn from_read(read: &super::UsageRead) -> Inventory {
+        type Key = (String, String, String, String, String);
+        let mut by: BTreeMap<Key, ResourceUsage> = BTreeMap::new();
+        let mut inv = Inventory::default();
+        for d in &read.days {
+            let k = &d.key;
+            let (usage_type, quantity) = match k.usage_type.as_str() {
+                "volume-gb-months" => ("volume-gb-hours", d.quantity * month_hours(d.day)),
+                "storage-gb-months" => ("storage-gb-hours", d.quantity * month_hours(d.day)),
+                other => (other, d.quantity),
+            };
+            let key = (
+                d.resource_id.to_string(),
+                k.service.to_string(),
+                usage_type.to_string(),
+                k.region.to_string(),
+                k.attr.to_string(),
+            );
+            let r = by.entry(key.clone()).or_insert_with(|| ResourceUsage {
+                resource_id: key.0,
+                service: key.1,
+                usage_type: key.2,
+                region: key.3,
+                attr: key.4,
+                attached_to: String::new(),
+                objects: None,
+                quantity: Decimal::ZERO,
+                first_day: d.day,
+                last_day: d.day,
+                days: 0,
+                created: None,
+            });
+            r.quantity += quantity;
+            r.first_day = r.first_day.min(d.day);
+            r.last_day = r.last_day.max(d.day);
+            r.days += 1;
+            inv.first_day = Some(inv.first_day.map_or(d.day, |f| f.min(d.day)));
+            inv.last_day = Some(inv.last_day.map_or(d.day, |l| l.max(d.day)));
+        }
+        inv.resources = by.into_values().collect();
+        inv
+    }
+}
+
+/// The hours of the month of a day.
+fn month_hours(day: NaiveDate) -> Decimal {
+    use chrono::Datelike;
+    let first = day.with_day(1).unwrap_or(day);
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first);
+    Decimal::from((next - first).num_days() * 24)
+}
+
 fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
     UsageError::Unreadable {
         file: file.into(),

@@ -658,13 +658,18 @@ fn write(
             types_csv(&types, &header),
         ));
     }
-    let mut services: BTreeMap<&str, Vec<&RateRow>> = BTreeMap::new();
+    // One rate file per service and region: the catalog reads a region's rates only when that
+    // region is asked for, as it does its EC2 prices.
+    let mut services: BTreeMap<(&str, &str), Vec<&RateRow>> = BTreeMap::new();
     for r in &rates {
-        services.entry(r.service.as_str()).or_default().push(r);
+        services
+            .entry((r.service.as_str(), r.region.as_str()))
+            .or_default()
+            .push(r);
     }
-    for (service, rows) in &services {
+    for ((service, region), rows) in &services {
         files.push((
-            format!("{}-feeds.toml", service.replace('_', "-")),
+            format!("{}{region}.toml", rates_file_stem(service)),
             rates_toml(service, rows, &header),
         ));
     }
@@ -781,6 +786,15 @@ fn types_csv(types: &[TypeRow], header: &str) -> String {
 
 fn toml_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
+}
+
+/// The start of the name of a service's per-region rate file (`data-transfer-feeds-`).
+fn rates_file_stem(service: &str) -> String {
+    format!(
+        "{}{}",
+        service.replace('_', "-"),
+        super::RATES_REGION_FILE_INFIX
+    )
 }
 
 fn rates_toml(service: &str, rows: &[&RateRow], header: &str) -> String {
