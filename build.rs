@@ -1,5 +1,6 @@
 //! Embeds the price catalog (`pricing-data/`) in the binary. The per-region files made from AWS's
-//! feeds (`ec2-feeds-<region>.csv`, 10 MB in all, and `<service>-feeds-<region>.toml`) are stored
+//! feeds (`ec2-feeds-<region>.csv` and `ec2-reserved-feeds-<region>.csv`, 10 MB in all, and
+//! `<service>-feeds-<region>.toml`) are stored
 //! gzip-compressed and inflated only when the catalog first needs that region
 //! (src/catalog/mod.rs), so the binary stays small and loading stays fast; every other file is
 //! stored as it is.
@@ -40,8 +41,9 @@ fn main() {
             .replace('\\', "/");
         let base = rel.rsplit('/').next().unwrap_or(&rel);
         // Per-region files: `ec2-feeds-<region>.csv` and `<service>-feeds-<region>.toml`.
-        let per_region = (base.starts_with("ec2-feeds-") && base.ends_with(".csv"))
-            || (base.contains("-feeds-") && base.ends_with(".toml"));
+        let per_region =
+            (base.starts_with("ec2-") && base.contains("-feeds-") && base.ends_with(".csv"))
+                || (base.contains("-feeds-") && base.ends_with(".toml"));
         let (path, gz) = if per_region {
             let raw = std::fs::read(f).expect("read");
             let dest = out_dir.join(format!("catalog-{i}.gz"));

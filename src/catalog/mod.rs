@@ -40,6 +40,11 @@ mod embedded {
 /// when its region is first asked for.
 pub const EC2_REGION_FILE: &str = "ec2-feeds-";
 
+/// The file name start of a per-region file of reserved EC2 prices
+/// (`ec2-reserved-feeds-eu-west-1.csv`): read only when a reserved price of its region is first
+/// asked for (it holds no on-demand prices).
+pub const EC2_RESERVED_REGION_FILE: &str = "ec2-reserved-feeds-";
+
 /// A data file's contents: text, or gzip-compressed bytes built into the binary.
 #[derive(Debug, Clone)]
 enum Blob {
@@ -53,7 +58,15 @@ impl Blob {
             Blob::Text(t) => Ok(t.as_str().into()),
             Blob::Gz(bytes) => {
                 use std::io::Read;
-                let mut out = String::new();
+                // The gzip trailer's last four bytes are the inflated size (mod 2^32): the text
+                // is written once, not grown and copied.
+                let size = bytes
+                    .len()
+                    .checked_sub(4)
+                    .and_then(|i| bytes.get(i..))
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map_or(0, u32::from_le_bytes);
+                let mut out = String::with_capacity(size as usize);
                 flate2::read::GzDecoder::new(*bytes)
                     .read_to_string(&mut out)
                     .map_err(|e| CatalogError {
@@ -70,17 +83,24 @@ impl Blob {
 
 type Ec2Map = HashMap<(String, String, Os, Ec2Model), Ec2Price>;
 
-/// A region's EC2 price files, read on first use and merged with the region's other rows.
+/// A region's EC2 price files, read on first use and merged with the region's other rows: its
+/// on-demand prices alone (most lookups), or all of them.
 #[derive(Debug, Clone, Default)]
 struct LazyRegion {
-    files: Vec<(String, Blob)>,
+    /// Name, contents, and whether the file holds reserved prices only.
+    files: Vec<(String, Blob, bool)>,
+    on_demand: OnceLock<Result<Ec2Map, CatalogError>>,
     merged: OnceLock<Result<Ec2Map, CatalogError>>,
 }
 
-/// The region a per-region EC2 file is for, from its name.
-fn lazy_region_of(name: &str) -> Option<&str> {
+/// The region a per-region EC2 file is for, and whether it holds reserved prices only, from
+/// its name.
+fn lazy_region_of(name: &str) -> Option<(&str, bool)> {
     let base = name.rsplit('/').next().unwrap_or(name);
-    base.strip_prefix(EC2_REGION_FILE)?.strip_suffix(".csv")
+    let stem = base.strip_suffix(".csv")?;
+    stem.strip_prefix(EC2_RESERVED_REGION_FILE)
+        .map(|r| (r, true))
+        .or_else(|| stem.strip_prefix(EC2_REGION_FILE).map(|r| (r, false)))
 }
 
 /// What comes between a service and its region in a per-region rate file's name
@@ -170,12 +190,12 @@ impl Catalog {
         let mut cat = Catalog::default();
         for ((name, blob), parsed) in files.iter().zip(parsed) {
             match parsed? {
-                Parsed::Lazy(region) => {
-                    cat.lazy_ec2
-                        .entry(region)
-                        .or_default()
-                        .files
-                        .push((name.clone(), blob.clone()));
+                Parsed::Lazy(region, reserved) => {
+                    cat.lazy_ec2.entry(region).or_default().files.push((
+                        name.clone(),
+                        blob.clone(),
+                        reserved,
+                    ));
                 }
                 Parsed::LazyRates(region) => {
                     cat.lazy_rates
@@ -323,8 +343,12 @@ impl Catalog {
         os: Os,
         model: Ec2Model,
     ) -> Result<&Ec2Price, MissingPrice> {
-        self.region_ec2(region)
-            .unwrap_or(&self.ec2)
+        let map = if model == Ec2Model::OnDemand {
+            self.region_ec2_on_demand(region)
+        } else {
+            self.region_ec2(region)
+        };
+        map.unwrap_or(&self.ec2)
             .get(&Ec2Key(region, instance_type, os, model))
             .ok_or_else(|| MissingPrice {
                 region: region.into(),
@@ -352,34 +376,77 @@ impl Catalog {
     /// region's own rows (and the tests check every built-in file reads).
     fn region_ec2(&self, region: &str) -> Option<&Ec2Map> {
         let lazy = self.lazy_ec2.get(region)?;
-        let merged = lazy.merged.get_or_init(|| {
-            let mut map: Ec2Map = self
-                .ec2
-                .iter()
-                .filter(|(k, _)| k.0 == region)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            for (name, blob) in &lazy.files {
-                let text = blob.text(name)?;
-                for p in files::read_ec2_prices(name, &text)? {
-                    if p.region != region {
-                        return Err(CatalogError {
-                            file: name.clone(),
-                            line: None,
-                            column: Some("region".into()),
-                            message: format!(
-                                "a per-region file holds a price of another region, `{}`",
-                                p.region
-                            ),
-                        });
-                    }
-                    let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
-                    insert_newest_priced(&mut map, key, p, |p| &mut p.provenance);
-                }
-            }
-            Ok(map)
-        });
+        let merged = lazy
+            .merged
+            .get_or_init(|| self.read_region(region, &lazy.files, |_| true));
         merged.as_ref().ok()
+    }
+
+    /// [`Self::region_ec2`]'s on-demand prices alone: the region's files of reserved prices are
+    /// not read.
+    fn region_ec2_on_demand(&self, region: &str) -> Option<&Ec2Map> {
+        let lazy = self.lazy_ec2.get(region)?;
+        if let Some(Ok(all)) = lazy.merged.get() {
+            return Some(all);
+        }
+        let od = lazy
+            .on_demand
+            .get_or_init(|| self.read_region(region, &lazy.files, |m| m == Ec2Model::OnDemand));
+        od.as_ref().ok()
+    }
+
+    /// A region's EC2 prices of the models `keep` keeps: its rows from other files, then its
+    /// per-region files (those of reserved prices only when `keep` keeps any reserved model),
+    /// the later effective date winning.
+    fn read_region(
+        &self,
+        region: &str,
+        files: &[(String, Blob, bool)],
+        keep: impl Fn(Ec2Model) -> bool,
+    ) -> Result<Ec2Map, CatalogError> {
+        let mut map: Ec2Map = self
+            .ec2
+            .iter()
+            .filter(|(k, _)| k.0 == region && keep(k.3))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let wants_reserved = keep(Ec2Model::Reserved(
+            Term::OneYear,
+            Offering::Standard,
+            Payment::NoUpfront,
+        ));
+        for (name, blob, reserved) in files {
+            if *reserved && !wants_reserved {
+                continue;
+            }
+            let text = blob.text(name)?;
+            for p in files::read_ec2_prices(name, &text)? {
+                let wrong = if p.region != region {
+                    Some(format!(
+                        "a per-region file holds a price of another region, `{}`",
+                        p.region
+                    ))
+                } else if *reserved && p.model == Ec2Model::OnDemand {
+                    Some("a file of reserved prices holds an on-demand price".into())
+                } else {
+                    None
+                };
+                if let Some(message) = wrong {
+                    return Err(CatalogError {
+                        file: name.clone(),
+                        line: None,
+                        column: Some("region".into()),
+                        message,
+                    });
+                }
+                if !keep(p.model) {
+                    continue;
+                }
+                let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
+                insert_newest_priced(&mut map, key, p, |p| &mut p.provenance);
+            }
+        }
+        Ok(map)
     }
 
     /// Reads every region's deferred EC2 prices and rates now; the first file that cannot be
@@ -656,8 +723,9 @@ impl Equivalent<(String, String, String)> for RateKey<'_> {
 
 /// One catalog file's rows, parsed.
 enum Parsed {
-    /// A region's per-region EC2 file, read when the region is first asked for.
-    Lazy(String),
+    /// A region's per-region EC2 file (reserved prices only?), read when the region is first
+    /// asked for.
+    Lazy(String, bool),
     /// A region's per-region rate file, read when the region's rates are first asked for.
     LazyRates(String),
     Regions(Vec<Region>),
@@ -672,11 +740,12 @@ enum Parsed {
 /// Parses one catalog file by its kind.
 fn parse_file(name: &str, blob: &Blob) -> Result<Parsed, Error> {
     let kind = FileKind::of(name)?;
-    if let (FileKind::Ec2Prices, Blob::Gz(_), Some(region)) = (kind, blob, lazy_region_of(name)) {
-        return Ok(Parsed::Lazy(region.to_string()));
-    }
-    if let (FileKind::Rates, Blob::Gz(_), Some(region)) = (kind, blob, lazy_rates_region_of(name))
+    if let (FileKind::Ec2Prices, Blob::Gz(_), Some((region, reserved))) =
+        (kind, blob, lazy_region_of(name))
     {
+        return Ok(Parsed::Lazy(region.to_string(), reserved));
+    }
+    if let (FileKind::Rates, Blob::Gz(_), Some(region)) = (kind, blob, lazy_rates_region_of(name)) {
         return Ok(Parsed::LazyRates(region.to_string()));
     }
     if kind == FileKind::Ignored {

@@ -59,11 +59,8 @@ pub fn cloudcost_cmd() -> std::process::Command {
 /// A user catalog directory that does not exist.
 const NO_USER_CATALOG: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/no-user-catalog");
 
-/// A catalog directory (under `dir`) holding the built-in catalog plus the Savings Plans rates of
-/// the test offer file (synthetic rates: m5.large compute 1yr no-upfront, us-east-1 0.060 and
-/// Seoul 0.083).
-/// The built-in catalog exported to `dir/pd`, less the feeds' Seoul EC2 file: Seoul then has
-/// on-demand prices and no reserved ones, as a region whose RIs no source gives.
+/// The built-in catalog exported to `dir/pd`, less the feeds' file of Seoul's reserved prices:
+/// Seoul then has on-demand prices and no reserved ones, as a region whose RIs no source gives.
 pub fn catalog_without_seoul_reserved(dir: &std::path::Path) -> std::path::PathBuf {
     let data = dir.join("pd");
     assert!(
@@ -71,10 +68,13 @@ pub fn catalog_without_seoul_reserved(dir: &std::path::Path) -> std::path::PathB
             .status
             .success()
     );
-    std::fs::remove_file(data.join("aws/feeds/ec2-feeds-ap-northeast-2.csv")).unwrap();
+    std::fs::remove_file(data.join("aws/feeds/ec2-reserved-feeds-ap-northeast-2.csv")).unwrap();
     data
 }
 
+/// A catalog directory (under `dir`) holding the built-in catalog plus the Savings Plans rates of
+/// the test offer file (synthetic rates: m5.large compute 1yr no-upfront, us-east-1 0.060 and
+/// Seoul 0.083), less Seoul's reserved prices.
 pub fn catalog_with_test_savings_plans(dir: &std::path::Path) -> std::path::PathBuf {
     let data = catalog_without_seoul_reserved(dir);
     let sp = concat!(

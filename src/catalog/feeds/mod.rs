@@ -642,15 +642,28 @@ fn write(
     for r in &ec2 {
         by_region.entry(r.region.as_str()).or_default().push(r);
     }
+    // On-demand and reserved apart: a quote of on-demand instances reads only the first.
     for (region, rows) in &by_region {
+        let (on_demand, reserved): (Vec<&Ec2Row>, Vec<&Ec2Row>) =
+            rows.iter().partition(|r| r.model == Ec2Model::OnDemand);
         files.push((
             format!("{}{region}.csv", super::EC2_REGION_FILE),
             ec2_csv(
-                rows,
-                &format!("{region}: shared tenancy, on-demand and reserved (No Upfront: hourly_usd is the recurring fee), per instance-hour"),
+                &on_demand,
+                &format!("{region}: shared tenancy, on-demand, per instance-hour"),
                 &header,
             ),
         ));
+        if !reserved.is_empty() {
+            files.push((
+                format!("{}{region}.csv", super::EC2_RESERVED_REGION_FILE),
+                ec2_csv(
+                    &reserved,
+                    &format!("{region}: shared tenancy, reserved (No Upfront: hourly_usd is the recurring fee), per instance-hour"),
+                    &header,
+                ),
+            ));
+        }
     }
     if !types.is_empty() {
         files.push((
