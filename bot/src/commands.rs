@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use cloudcost::bill::Bill;
+use cloudcost::bill::{Bill, PricingModel};
 use cloudcost::forecast::{Forecast, forecast_month, month_end, month_start};
 use cloudcost::money::Currency;
 use cloudcost::savings::Report;
@@ -268,6 +268,25 @@ pub fn bill_text(bill: &Bill, month: Option<NaiveDate>, cur: &Currency) -> Strin
         },
         money(cur, total)
     );
+    // A billing file's bill is the whole bill: say what cloudcost re-priced and what it took as
+    // the file billed it.
+    if bill.billed.is_some() {
+        let mut parts = [Decimal::ZERO; 3];
+        for r in bill.rows.iter().filter(|r| r.day >= start && r.day <= to) {
+            let i = match r.model {
+                PricingModel::Carried => 1,
+                PricingModel::Charge => 2,
+                _ => 0,
+            };
+            parts[i] += r.cost.amount();
+        }
+        s.push_str(&format!(
+            "re-priced {} · usage as billed {} · charges {}\n",
+            money(cur, parts[0]),
+            money(cur, parts[1]),
+            money(cur, parts[2])
+        ));
+    }
     // The same days of the previous month.
     let prev_start = start
         .checked_sub_months(chrono::Months::new(1))
@@ -585,6 +604,25 @@ mod tests {
             assert!(!e.is_empty(), "{bad}");
         }
         assert!(p("/top abc").unwrap_err().contains("abc"));
+    }
+
+    #[test]
+    fn a_billing_file_bill_says_what_was_re_priced_and_what_was_billed() {
+        let cat = cloudcost::catalog::Catalog::embedded().unwrap();
+        let f = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/usage/cur1_2026-10.csv"
+        );
+        let (_, bill) =
+            cloudcost::analysis::price_file(&cat, std::path::Path::new(f), None).unwrap();
+        let t = bill_text(&bill, None, &Currency::usd());
+        // tests/it/estimate.rs works the figures out: 15.76 re-priced, RDS 0.60 as billed,
+        // tax 1.39 and a credit of 5 (-3.61).
+        assert!(t.contains("Total: <b>$12.75</b>"), "{t}");
+        assert!(
+            t.contains("re-priced $15.76 · usage as billed $0.60 · charges -$3.61"),
+            "{t}"
+        );
     }
 
     #[test]
