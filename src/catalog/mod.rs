@@ -91,6 +91,25 @@ struct LazyRegion {
     files: Vec<(String, Blob, bool)>,
     on_demand: OnceLock<Result<Ec2Map, CatalogError>>,
     merged: OnceLock<Result<Ec2Map, CatalogError>>,
+    /// The files' rows by instance type (`None`: the files cannot be indexed line by line).
+    by_type: OnceLock<Option<TypeIndex>>,
+}
+
+/// A region's per-region files, inflated, and where each instance type's rows are: a command
+/// that prices a few of the ~900 types (a quote) reads only theirs.
+#[derive(Debug, Clone, Default)]
+struct TypeIndex {
+    /// Each file's name and text, and the length of its head (comment lines and header row).
+    texts: Vec<(String, String, usize)>,
+    types: HashMap<String, TypeRows>,
+}
+
+/// One instance type's rows in a region's files, and its prices once read.
+#[derive(Debug, Clone, Default)]
+struct TypeRows {
+    /// (file, byte range of whole lines).
+    ranges: Vec<(usize, std::ops::Range<usize>)>,
+    map: OnceLock<Result<Ec2Map, CatalogError>>,
 }
 
 /// The region a per-region EC2 file is for, and whether it holds reserved prices only, from
@@ -317,9 +336,13 @@ impl Catalog {
     pub fn knows_instance_type(&self, name: &str) -> bool {
         self.instance_types.contains_key(name)
             || self.ec2.keys().any(|k| k.1 == name)
-            || self.lazy_ec2.keys().any(|r| {
-                self.region_ec2(r)
-                    .is_some_and(|m| m.keys().any(|k| k.1 == name))
+            || self.lazy_ec2.iter().any(|(r, lazy)| {
+                match lazy.by_type.get_or_init(|| type_index(&lazy.files)) {
+                    Some(index) => index.types.contains_key(name),
+                    None => self
+                        .region_ec2(r)
+                        .is_some_and(|m| m.keys().any(|k| k.1 == name)),
+                }
             })
     }
 
@@ -343,12 +366,8 @@ impl Catalog {
         os: Os,
         model: Ec2Model,
     ) -> Result<&Ec2Price, MissingPrice> {
-        let map = if model == Ec2Model::OnDemand {
-            self.region_ec2_on_demand(region)
-        } else {
-            self.region_ec2(region)
-        };
-        map.unwrap_or(&self.ec2)
+        self.ec2_map_for(region, instance_type, model == Ec2Model::OnDemand)
+            .unwrap_or(&self.ec2)
             .get(&Ec2Key(region, instance_type, os, model))
             .ok_or_else(|| MissingPrice {
                 region: region.into(),
@@ -361,7 +380,7 @@ impl Catalog {
     /// Every EC2 price held for an instance type in a region, ordered by OS and model.
     pub fn ec2_prices_for(&self, region: &str, instance_type: &str) -> Vec<&Ec2Price> {
         let mut v: Vec<&Ec2Price> = self
-            .region_ec2(region)
+            .ec2_map_for(region, instance_type, false)
             .unwrap_or(&self.ec2)
             .values()
             .filter(|p| p.region == region && p.instance_type == instance_type)
@@ -374,6 +393,71 @@ impl Catalog {
     /// the region's rows from other files, the later effective date winning. `None` when every
     /// EC2 price of the region is in `self.ec2`. A built-in file that cannot be read leaves the
     /// region's own rows (and the tests check every built-in file reads).
+    /// The map that holds a region's prices of an instance type (`None`: `self.ec2`'s, the
+    /// region having no per-region file or none with the type): the region's whole map once
+    /// read, else the type's rows alone, else (files that cannot be indexed) the region's
+    /// on-demand prices or all of them.
+    fn ec2_map_for(&self, region: &str, itype: &str, on_demand_only: bool) -> Option<&Ec2Map> {
+        let lazy = self.lazy_ec2.get(region)?;
+        if let Some(Ok(all)) = lazy.merged.get() {
+            return Some(all);
+        }
+        let index = lazy.by_type.get_or_init(|| type_index(&lazy.files));
+        let Some(index) = index else {
+            return if on_demand_only {
+                self.region_ec2_on_demand(region)
+            } else {
+                self.region_ec2(region)
+            };
+        };
+        let rows = index.types.get(itype)?;
+        let map = rows
+            .map
+            .get_or_init(|| self.read_type(region, itype, index, rows));
+        match map {
+            Ok(m) => Some(m),
+            // A file that cannot be read is the region's error, as when read whole.
+            Err(_) => self.region_ec2(region),
+        }
+    }
+
+    /// An instance type's prices in a region: its rows from other files, then its rows of the
+    /// region's files, the later effective date winning.
+    fn read_type(
+        &self,
+        region: &str,
+        itype: &str,
+        index: &TypeIndex,
+        rows: &TypeRows,
+    ) -> Result<Ec2Map, CatalogError> {
+        let mut map: Ec2Map = self
+            .ec2
+            .iter()
+            .filter(|(k, _)| k.0 == region && k.1 == itype)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (file, range) in &rows.ranges {
+            let (name, text, head) = &index.texts[*file];
+            let part = format!("{}{}", &text[..*head], &text[range.clone()]);
+            for p in files::read_ec2_prices(name, &part)? {
+                if p.region != region || p.instance_type != itype {
+                    return Err(CatalogError {
+                        file: name.clone(),
+                        line: None,
+                        column: Some("instance_type".into()),
+                        message: format!(
+                            "a row indexed as {itype} in {region} prices {} in {}",
+                            p.instance_type, p.region
+                        ),
+                    });
+                }
+                let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
+                insert_newest_priced(&mut map, key, p, |p| &mut p.provenance);
+            }
+        }
+        Ok(map)
+    }
+
     fn region_ec2(&self, region: &str) -> Option<&Ec2Map> {
         let lazy = self.lazy_ec2.get(region)?;
         let merged = lazy
@@ -459,7 +543,13 @@ impl Catalog {
             .chain(self.lazy_rates.keys())
             .map(String::as_str)
             .collect();
-        self.preload(&regions);
+        {
+            use rayon::prelude::*;
+            regions.par_iter().for_each(|r| {
+                self.region_ec2(r);
+                self.region_rates(r);
+            });
+        }
         for lazy in self.lazy_ec2.values() {
             if let Some(Err(e)) = lazy.merged.get() {
                 return Err(e.clone().into());
@@ -473,13 +563,16 @@ impl Catalog {
         Ok(())
     }
 
-    /// Reads the EC2 prices and rates of these regions now, on all threads (a command that knows the
-    /// regions it will price: a plan's). A file that cannot be read is the error of the first
-    /// lookup in its region, as when read on first use.
+    /// Gets these regions ready now, on all threads (a command that knows the regions it will
+    /// price: a plan's): their rates read, their EC2 files inflated and indexed by instance type.
+    /// A file that cannot be read is the error of the first lookup in its region, as when read
+    /// on first use.
     pub fn preload(&self, regions: &[&str]) {
         use rayon::prelude::*;
         regions.par_iter().for_each(|r| {
-            self.region_ec2(r);
+            if let Some(lazy) = self.lazy_ec2.get(*r) {
+                lazy.by_type.get_or_init(|| type_index(&lazy.files));
+            }
             self.region_rates(r);
         });
     }
@@ -719,6 +812,42 @@ impl Equivalent<(String, String, String)> for RateKey<'_> {
     fn equivalent(&self, k: &(String, String, String)) -> bool {
         self.0 == k.0 && self.1 == k.1 && self.2 == k.2
     }
+}
+
+/// Indexes a region's files by instance type: inflates each, and finds each type's lines by the
+/// row's second field. `None` when a file cannot be read so (unreadable, or a quoted field,
+/// which may hold a comma or a line break): the region is then read whole.
+fn type_index(files: &[(String, Blob, bool)]) -> Option<TypeIndex> {
+    let mut index = TypeIndex::default();
+    for (i, (name, blob, _)) in files.iter().enumerate() {
+        let text = blob.text(name).ok()?.into_owned();
+        let mut head = None;
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let range = at..at + line.len();
+            at += line.len();
+            if head.is_none() {
+                if !line.starts_with('#') {
+                    head = Some(range.end);
+                }
+                continue;
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            if line.contains('"') {
+                return None;
+            }
+            let itype = line.split(',').nth(1)?.trim();
+            let rows = index.types.entry(itype.to_string()).or_default();
+            match rows.ranges.last_mut() {
+                Some((f, r)) if *f == i && r.end == range.start => r.end = range.end,
+                _ => rows.ranges.push((i, range)),
+            }
+        }
+        index.texts.push((name.clone(), text, head.unwrap_or(0)));
+    }
+    Some(index)
 }
 
 /// One catalog file's rows, parsed.

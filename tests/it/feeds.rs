@@ -176,3 +176,48 @@ fn worked_examples_in_frankfurt_tokyo_and_sao_paulo() {
     // = 40.50; 1,000 × 0.15 = 150.00. Total 383.09.
     assert_eq!(total("sa-east-1"), "383.09");
 }
+
+/// A catalog asked for one instance type at a time reads only that type's rows of a region's
+/// files: it must give every price the region read whole gives (eager rows from other files
+/// merged, newest winning).
+#[test]
+fn a_type_read_alone_has_the_prices_of_its_region_read_whole() {
+    let whole = Catalog::embedded().unwrap();
+    whole.load_all().unwrap();
+    let by_type = Catalog::embedded().unwrap();
+    let mut n = 0;
+    for p in whole
+        .ec2_prices()
+        .filter(|p| ["us-east-1", "ap-northeast-2", "eu-west-1"].contains(&p.region.as_str()))
+    {
+        let q = by_type
+            .ec2_price(&p.region, &p.instance_type, p.os, p.model)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (
+                q.hourly,
+                q.upfront,
+                &q.provenance.source,
+                &q.provenance.rate_code
+            ),
+            (
+                p.hourly,
+                p.upfront,
+                &p.provenance.source,
+                &p.provenance.rate_code
+            ),
+            "{} {} {} {}",
+            p.region,
+            p.instance_type,
+            p.os,
+            p.model
+        );
+        n += 1;
+    }
+    assert!(n > 8_000, "{n}");
+    assert_eq!(
+        by_type.ec2_prices_for("us-east-1", "m5.large").len(),
+        whole.ec2_prices_for("us-east-1", "m5.large").len()
+    );
+    assert!(by_type.knows_instance_type("x2iedn.32xlarge"));
+}
