@@ -41,9 +41,11 @@ fn main() {
             .replace('\\', "/");
         let base = rel.rsplit('/').next().unwrap_or(&rel);
         // Per-region files: `ec2-feeds-<region>.csv` and `<service>-feeds-<region>.toml`.
+        // ... and the feeds' instance types, read when attributes are first asked for.
         let per_region =
             (base.starts_with("ec2-") && base.contains("-feeds-") && base.ends_with(".csv"))
-                || (base.contains("-feeds-") && base.ends_with(".toml"));
+                || (base.contains("-feeds-") && base.ends_with(".toml"))
+                || base == "instance-types-feeds.csv";
         let (path, gz) = if per_region {
             let raw = std::fs::read(f).expect("read");
             let dest = out_dir.join(format!("catalog-{i}.gz"));

@@ -146,7 +146,13 @@ struct LazyRates {
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
     regions: BTreeMap<String, Region>,
+    /// Instance types of the files read at load (merged in name order).
     instance_types: BTreeMap<String, InstanceType>,
+    /// The built-in feeds' instance-type files (880 types), read when attributes are first asked
+    /// for: a quote needs none.
+    lazy_types: Vec<(String, Blob)>,
+    /// Every instance type: the lazy files', then the others' over them.
+    all_types: OnceLock<Result<BTreeMap<String, InstanceType>, CatalogError>>,
     ec2: Ec2Map,
     lazy_ec2: BTreeMap<String, LazyRegion>,
     spot_advisor: HashMap<(String, String, Os), SpotAdvisor>,
@@ -228,6 +234,7 @@ impl Catalog {
                         cat.regions.insert(r.code.clone(), r);
                     }
                 }
+                Parsed::LazyTypes => cat.lazy_types.push((name.clone(), blob.clone())),
                 Parsed::InstanceTypes(ts) => {
                     for mut t in ts {
                         if let Some(old) = cat.instance_types.get(&t.name) {
@@ -322,19 +329,57 @@ impl Catalog {
             .find(|r| r.usage_prefix == prefix || r.other_prefixes.iter().any(|p| p == prefix))
     }
 
+    /// Every instance type with attributes, by name: the built-in feeds' files read (once),
+    /// then the other files' types over them, each attribute from the file that has it (as
+    /// between any two files, in name order). A built-in file that cannot be read leaves the
+    /// other files' types (the tests check every built-in file reads).
+    fn types(&self) -> &BTreeMap<String, InstanceType> {
+        if self.lazy_types.is_empty() {
+            return &self.instance_types;
+        }
+        let all = self.all_types.get_or_init(|| {
+            let mut all = BTreeMap::new();
+            for (name, blob) in &self.lazy_types {
+                let text = blob.text(name)?;
+                for mut t in files::read_instance_types(name, &text)? {
+                    if let Some(old) = all.get(&t.name) {
+                        t.fill_from(old);
+                    }
+                    all.insert(t.name.clone(), t);
+                }
+            }
+            for t in self.instance_types.values() {
+                let mut t = t.clone();
+                if let Some(old) = all.get(&t.name) {
+                    t.fill_from(old);
+                }
+                all.insert(t.name.clone(), t);
+            }
+            Ok(all)
+        });
+        all.as_ref().unwrap_or(&self.instance_types)
+    }
+
     /// The attributes of an instance type.
     pub fn instance_type(&self, name: &str) -> Option<&InstanceType> {
-        self.instance_types.get(name)
+        self.types().get(name)
     }
 
     /// Every instance type with attributes.
     pub fn instance_types(&self) -> impl Iterator<Item = &InstanceType> {
-        self.instance_types.values()
+        self.types().values()
     }
 
-    /// True when the catalog knows the instance type (attributes or any price).
+    /// True when the catalog knows the instance type (attributes or any price). The regions
+    /// already indexed are asked first: a quote's answer costs no more reading.
     pub fn knows_instance_type(&self, name: &str) -> bool {
-        self.instance_types.contains_key(name)
+        let indexed = self
+            .lazy_ec2
+            .values()
+            .filter_map(|lazy| lazy.by_type.get().and_then(Option::as_ref))
+            .any(|index| index.types.contains_key(name));
+        indexed
+            || self.types().contains_key(name)
             || self.ec2.keys().any(|k| k.1 == name)
             || self.lazy_ec2.iter().any(|(r, lazy)| {
                 match lazy.by_type.get_or_init(|| type_index(&lazy.files)) {
@@ -349,7 +394,7 @@ impl Catalog {
     /// Known names closest to `name`, for "did you mean" hints.
     pub fn similar_instance_types(&self, name: &str) -> Vec<String> {
         let mut scored: Vec<(usize, &String)> = self
-            .instance_types
+            .types()
             .keys()
             .map(|k| (strsim::levenshtein(k, name), k))
             .filter(|(d, _)| *d <= 2)
@@ -559,6 +604,10 @@ impl Catalog {
             if let Some(Err(e)) = lazy.merged.get() {
                 return Err(e.clone().into());
             }
+        }
+        self.types();
+        if let Some(Err(e)) = self.all_types.get() {
+            return Err(e.clone().into());
         }
         Ok(())
     }
@@ -857,6 +906,8 @@ enum Parsed {
     Lazy(String, bool),
     /// A region's per-region rate file, read when the region's rates are first asked for.
     LazyRates(String),
+    /// A built-in instance-type file, read when attributes are first asked for.
+    LazyTypes,
     Regions(Vec<Region>),
     InstanceTypes(Vec<InstanceType>),
     Ec2(Vec<Ec2Price>),
@@ -876,6 +927,9 @@ fn parse_file(name: &str, blob: &Blob) -> Result<Parsed, Error> {
     }
     if let (FileKind::Rates, Blob::Gz(_), Some(region)) = (kind, blob, lazy_rates_region_of(name)) {
         return Ok(Parsed::LazyRates(region.to_string()));
+    }
+    if let (FileKind::InstanceTypes, Blob::Gz(_)) = (kind, blob) {
+        return Ok(Parsed::LazyTypes);
     }
     if kind == FileKind::Ignored {
         return Ok(Parsed::Ignored);
