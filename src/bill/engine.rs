@@ -528,6 +528,18 @@ fn price_day(
                 q,
             )
             .map_err(missing)?,
+        // A billing file's gp3 throughput above what is included, in GiB/s-months (AWS's
+        // unit; the price is per MiB/s-month).
+        ("ebs", "volume-throughput-months") => p
+            .rate_lines(
+                "ebs",
+                region,
+                &format!("throughput/{}", k.attr),
+                res,
+                "Provisioned throughput (gp3)",
+                q * Decimal::from(1024),
+            )
+            .map_err(missing)?,
         ("ebs", "volume-iops-months") => p
             .rate_lines(
                 "ebs",

@@ -49,6 +49,7 @@ pub const USAGE_TYPES: &[(&str, &[&str])] = &[
             "snapshot-gb-hours",
             "volume-gb-months",
             "volume-iops-months",
+            "volume-throughput-months",
             "snapshot-gb-months",
         ],
     ),
@@ -303,6 +304,7 @@ pub fn priceable_keys(catalog: &Catalog) -> BTreeSet<String> {
             }
             if has("ebs", &format!("throughput/{vt}")) {
                 keys.insert(format!("ebs|{region}|volume-throughput-hours|{vt}"));
+                keys.insert(format!("ebs|{region}|volume-throughput-months|{vt}"));
             }
         }
         if has("ebs", "io/standard") {
