@@ -131,7 +131,8 @@ enum Command {
         /// Hourly utilization metrics (CSV or Parquet; see `cloudcost simulate`).
         #[arg(long)]
         metrics: Option<PathBuf>,
-        /// The usage file (this project's format), for waste, storage and commitments.
+        /// The usage file (this project's format, a CUR or a FOCUS export), for waste, storage and
+        /// commitments (unattached volumes and idle addresses need this project's format).
         #[arg(long)]
         usage: Option<PathBuf>,
         /// Days of metrics to right-size on: 14, 32 or 93.
@@ -198,7 +199,7 @@ enum Command {
     /// Draw a chart report (PNG, SVG, a self-contained index.html and report.md) of a usage file's
     /// bill, forecast and savings.
     Report {
-        /// The usage file (this project's format).
+        /// The usage file (this project's format, a CUR or a FOCUS export).
         usage: PathBuf,
         /// Hourly utilization metrics, for right-sizing and the utilization chart.
         #[arg(long)]

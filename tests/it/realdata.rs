@@ -158,3 +158,37 @@ fn october_ec2_with_its_reservations() {
     let v = estimate("Oct2018-WorkshopCUR-00001.snappy.parquet");
     assert_eq!(v["reconciliation"]["ec2"]["total"], "577.05");
 }
+
+/// `recommend` and `report` take a billing file as they take this project's format: the
+/// recommendations a bill alone supports, and the whole bill in the report.
+#[test]
+fn recommend_and_report_take_a_billing_file() {
+    let cur = format!("{REALDATA}/Oct2018-WorkshopCUR-00001.snappy.parquet");
+    let o = super::cloudcost(&["recommend", "--usage", &cur, "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kinds: Vec<&str> = v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    // The month's steady on-demand m4.xlarge and c5 hours, beside the reservations the file
+    // holds; its gp2 volumes.
+    assert!(kinds.contains(&"reserved-instances"), "{kinds:?}");
+    assert!(kinds.contains(&"gp2-to-gp3"), "{kinds:?}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("does not say what volumes and addresses are attached to"),
+        "{notes}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let cur2 = format!("{REALDATA}/ha-project-CUR-daily-1-00001.csv");
+    let o = super::cloudcost(&["report", &cur2, "--out", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("| Billed in the file | $0.00 |"), "{md}");
+    assert!(md.contains("taken as billed"), "{md}");
+    assert!(dir.path().join("daily-cost.png").exists());
+}
