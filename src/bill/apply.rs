@@ -311,6 +311,15 @@ fn allocate_hours<'a>(
     Ok(p)
 }
 
+/// The line item types of a billing file that a savings plan's own fee replaces when the plan
+/// is applied: its fees, and the negation of the usage it covered (the plan's rate is applied
+/// instead).
+const SAVINGS_PLAN_CHARGES: [&str; 3] = [
+    "SavingsPlanRecurringFee",
+    "SavingsPlanUpfrontFee",
+    "SavingsPlanNegation",
+];
+
 /// Applies commitments to a bill priced on-demand. `usage` must have been read with hourly EC2
 /// aggregates.
 pub fn apply_commitments(
@@ -363,21 +372,41 @@ pub fn apply_commitments(
     } = period;
 
     // Replace the on-demand EC2 rows with their split by pricing model, and a billing file's
-    // fee rows of the reservations applied (known by their ARN) with the reservations' own fees.
+    // fee rows of the commitments applied with the commitments' own fees: the reservations the
+    // file itself shows by their ARN (one not applied keeps its fee rows); for a commitments
+    // file, every reservation fee row (when it holds reservations) and every savings plan fee
+    // and negation row (when it holds savings plans).
     let ids: std::collections::HashSet<&str> = c.reserved.iter().map(|r| r.id.as_str()).collect();
-    let mut fees: BTreeMap<String, Money> = BTreeMap::new();
+    let from_file = !c.reserved.is_empty() && c.reserved.iter().all(|r| r.id.starts_with("arn:"));
+    let replaced = |r: &CostRow| {
+        let kind = &*r.component;
+        r.model == PricingModel::Charge
+            && if kind == "RIFee" {
+                ids.contains(r.resource_id.as_str()) || (!from_file && !c.reserved.is_empty())
+            } else {
+                SAVINGS_PLAN_CHARGES.contains(&kind) && !c.savings_plans.is_empty()
+            }
+    };
+    let mut fees: BTreeMap<(String, String), (Money, u64)> = BTreeMap::new();
     bill.rows.retain(|r| {
-        if r.model == PricingModel::Charge && ids.contains(r.resource_id.as_str()) {
-            *fees.entry(r.service.to_string()).or_insert(Money::ZERO) += r.cost;
+        if replaced(r) {
+            let f = fees
+                .entry((r.service.to_string(), r.component.to_string()))
+                .or_insert((Money::ZERO, 0));
+            f.0 += r.cost;
+            f.1 += 1;
             return false;
         }
         !(r.service == "ec2" && r.model == PricingModel::OnDemand)
     });
-    // The file's billed fees move with them: under `ec2` beside the reservations' fees.
+    // The file's billed fees move with them: under `ec2` beside the commitments' fees.
     if let Some(billed) = &mut bill.billed {
-        for (service, fee) in fees {
+        for ((service, kind), (fee, _)) in fees {
             if let Some(v) = billed.charges_by_service.get_mut(&service) {
                 *v = *v - fee;
+            }
+            if let Some(v) = billed.charges.get_mut(&kind) {
+                v.0 = v.0 - fee;
             }
             *billed
                 .priced_by_service

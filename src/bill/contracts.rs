@@ -302,7 +302,8 @@ impl Commitments {
     /// The reserved instances a billing file's own `RIFee` rows show, as held commitments, and
     /// a note for each one that cannot be applied (its text incomplete, or no on-demand price for
     /// the usage it covers: its fee and usage then stay as the file billed them). The fee per
-    /// hour is the file's recurring rate × count plus its upfront value over the term.
+    /// hour is the file's recurring rate × count plus its upfront value over the hours the
+    /// reservation runs (its start to its end).
     pub fn from_file(
         file: &str,
         found: &[crate::usage::FileReservation],
@@ -351,15 +352,22 @@ fn held_from_file(r: &crate::usage::FileReservation, catalog: &Catalog) -> Resul
             "fee usage type `{}` is not HeavyUsage:<type>",
             r.usage_type
         ))?;
+    // The region column, else the fee's usage type prefix (none at all: us-east-1); a prefix
+    // the catalog does not know (GovCloud) is no region, never us-east-1.
+    let prefix = r
+        .usage_type
+        .split_once("HeavyUsage:")
+        .map(|(p, _)| p.trim_end_matches('-'))
+        .unwrap_or_default();
     let region = match &r.region {
         Some(code) if catalog.region(code).is_some() => code.clone(),
-        _ => r
-            .usage_type
-            .split_once('-')
-            .and_then(|(p, _)| catalog.region_by_usage_prefix(p))
-            .or_else(|| catalog.region_by_usage_prefix(""))
+        _ => catalog
+            .region_by_usage_prefix(prefix)
             .map(|reg| reg.code.clone())
-            .ok_or(format!("no region the catalog knows ({:?})", r.region))?,
+            .ok_or(format!(
+                "no region the catalog knows ({:?}, usage type `{}`)",
+                r.region, r.usage_type
+            ))?,
     };
     let os = match r.operation.as_deref() {
         None | Some("RunInstances") => Os::Linux,
@@ -369,12 +377,20 @@ fn held_from_file(r: &crate::usage::FileReservation, catalog: &Catalog) -> Resul
     catalog
         .ec2_price(&region, &itype, os, Ec2Model::OnDemand)
         .map_err(|e| format!("{e}"))?;
+    // A modified or exchanged reservation runs from its modification to the original end: any
+    // length up to three years; the upfront value is spread over the hours it runs.
     let (start, end) = (time(&r.start, "start time")?, time(&r.end, "end time")?);
-    let term = match (end - start).num_days() {
-        360..=370 => Term::OneYear,
-        1090..=1100 => Term::ThreeYear,
-        d => return Err(format!("a term of {d} days is neither 1 nor 3 years")),
+    let days = (end - start).num_days();
+    let term = match days {
+        1..=370 => Term::OneYear,
+        371..=1100 => Term::ThreeYear,
+        d => {
+            return Err(format!(
+                "a reservation of {d} days (expected up to 3 years)"
+            ));
+        }
     };
+    let hours = Decimal::from((end - start).num_seconds()) / Decimal::from(3600);
     let count = dec(&r.count, "number of reservations")?;
     let count = u32::try_from(count.trunc())
         .ok()
@@ -416,6 +432,82 @@ fn held_from_file(r: &crate::usage::FileReservation, catalog: &Catalog) -> Resul
         payment,
         start,
         end,
-        fee_per_hour: hourly * Decimal::from(count) + upfront / term.hours(),
+        fee_per_hour: hourly * Decimal::from(count) + upfront / hours,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::FileReservation;
+
+    fn ri(usage_type: &str, start: &str, end: &str) -> FileReservation {
+        FileReservation {
+            arn: "arn:aws:ec2:us-east-1:1:reserved-instances/x".into(),
+            region: None,
+            usage_type: usage_type.into(),
+            operation: Some("RunInstances".into()),
+            count: Some("2".into()),
+            hourly_rate: Some("0.026".into()),
+            upfront: Some("446".into()),
+            start: Some(start.into()),
+            end: Some(end.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reservations_of_the_file_as_commitments() {
+        let cat = Catalog::embedded().unwrap();
+        // The lab CUR's c5.large reservation: no prefix is us-east-1; a year's upfront value
+        // over its hours (8,760 less a second).
+        let (c, notes) = Commitments::from_file(
+            "cur",
+            &[ri(
+                "HeavyUsage:c5.large",
+                "2018-04-03T01:21:13.000Z",
+                "2019-04-03T01:21:12.000Z",
+            )],
+            &cat,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+        let r = &c.reserved[0];
+        assert_eq!(
+            (r.region.as_str(), r.count, r.term),
+            ("us-east-1", 2, Term::OneYear)
+        );
+        assert_eq!(r.fee_per_hour.round_dp(6), Decimal::new(102913, 6));
+        // A modified reservation runs from its modification: 245 days, upfront over those hours.
+        let (c, notes) = Commitments::from_file(
+            "cur",
+            &[ri(
+                "EUC1-HeavyUsage:c5.large",
+                "2026-05-01T00:00:00Z",
+                "2027-01-01T00:00:00Z",
+            )],
+            &cat,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+        let r = &c.reserved[0];
+        assert_eq!(r.region, "eu-central-1");
+        assert_eq!(
+            r.fee_per_hour,
+            Decimal::new(52, 3) + Decimal::from(446) / Decimal::from(245 * 24)
+        );
+        // A prefix the catalog does not know is no region (GovCloud), never us-east-1.
+        let (c, notes) = Commitments::from_file(
+            "cur",
+            &[ri(
+                "UGW1-HeavyUsage:m5.large",
+                "2026-01-01T00:00:00Z",
+                "2027-01-01T00:00:00Z",
+            )],
+            &cat,
+        );
+        assert!(c.reserved.is_empty());
+        assert!(
+            notes[0].contains("no region the catalog knows"),
+            "{notes:?}"
+        );
+    }
 }

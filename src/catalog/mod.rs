@@ -99,8 +99,9 @@ struct LazyRegion {
 /// that prices a few of the ~900 types (a quote) reads only theirs.
 #[derive(Debug, Clone, Default)]
 struct TypeIndex {
-    /// Each file's name and text, and the length of its head (comment lines and header row).
-    texts: Vec<(String, String, usize)>,
+    /// Each file's name and text, the length of its head (comment lines and header row), and
+    /// whether it holds reserved prices only.
+    texts: Vec<(String, String, usize, bool)>,
     types: HashMap<String, TypeRows>,
 }
 
@@ -482,18 +483,25 @@ impl Catalog {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for (file, range) in &rows.ranges {
-            let (name, text, head) = &index.texts[*file];
+            let (name, text, head, reserved) = &index.texts[*file];
             let part = format!("{}{}", &text[..*head], &text[range.clone()]);
             for p in files::read_ec2_prices(name, &part)? {
-                if p.region != region || p.instance_type != itype {
+                let wrong = if p.region != region || p.instance_type != itype {
+                    Some(format!(
+                        "a row indexed as {itype} in {region} prices {} in {}",
+                        p.instance_type, p.region
+                    ))
+                } else if *reserved && p.model == Ec2Model::OnDemand {
+                    Some("a file of reserved prices holds an on-demand price".into())
+                } else {
+                    None
+                };
+                if let Some(message) = wrong {
                     return Err(CatalogError {
                         file: name.clone(),
                         line: None,
                         column: Some("instance_type".into()),
-                        message: format!(
-                            "a row indexed as {itype} in {region} prices {} in {}",
-                            p.instance_type, p.region
-                        ),
+                        message,
                     });
                 }
                 let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
@@ -868,7 +876,7 @@ impl Equivalent<(String, String, String)> for RateKey<'_> {
 /// which may hold a comma or a line break): the region is then read whole.
 fn type_index(files: &[(String, Blob, bool)]) -> Option<TypeIndex> {
     let mut index = TypeIndex::default();
-    for (i, (name, blob, _)) in files.iter().enumerate() {
+    for (i, (name, blob, reserved)) in files.iter().enumerate() {
         let text = blob.text(name).ok()?.into_owned();
         let mut head = None;
         let mut at = 0;
@@ -877,6 +885,10 @@ fn type_index(files: &[(String, Blob, bool)]) -> Option<TypeIndex> {
             at += line.len();
             if head.is_none() {
                 if !line.starts_with('#') {
+                    // The rows are found by their second field: it must be the instance type.
+                    if line.split(',').nth(1).map(str::trim) != Some("instance_type") {
+                        return None;
+                    }
                     head = Some(range.end);
                 }
                 continue;
@@ -894,7 +906,9 @@ fn type_index(files: &[(String, Blob, bool)]) -> Option<TypeIndex> {
                 _ => rows.ranges.push((i, range)),
             }
         }
-        index.texts.push((name.clone(), text, head.unwrap_or(0)));
+        index
+            .texts
+            .push((name.clone(), text, head.unwrap_or(0), *reserved));
     }
     Some(index)
 }

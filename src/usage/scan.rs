@@ -1050,6 +1050,18 @@ fn add_groups(
             billed: billed_i,
             rows: nrows,
         };
+        if lt != "usage" && days.get(i).is_none() {
+            // A charge is a row of the bill, on its day: without a readable start it is
+            // malformed like any row.
+            let r = "column `usage_start`: expected a timestamp (a charge row has one too)";
+            *out.rejected.entry(r.to_string()).or_default() += nrows;
+            out.billed_rejected += billed_i;
+            let fr = first_row.get(i).unwrap_or(0);
+            if first_reject.as_ref().is_none_or(|(row, _)| fr < *row) {
+                *first_reject = Some((fr, r.to_string()));
+            }
+            continue;
+        }
         if lt != "usage" {
             let c = out.charges.entry(lt.to_string()).or_default();
             c.0 += billed_i;

@@ -192,3 +192,38 @@ fn recommend_and_report_take_a_billing_file() {
     assert!(md.contains("taken as billed"), "{md}");
     assert!(dir.path().join("daily-cost.png").exists());
 }
+
+/// A commitments file replaces the reservations the file shows: their fee rows leave the bill
+/// (the file's fees are counted once, as the commitments' own).
+#[test]
+fn a_commitments_file_replaces_the_file_s_reservation_fees() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c.toml");
+    std::fs::write(
+        &c,
+        "[[reserved_instance]]\nid = \"c5\"\nregion = \"us-east-1\"\ninstance_type = \"c5.large\"\n\
+         count = 2\nterm = \"1yr\"\noffering = \"standard\"\npayment = \"partial-upfront\"\n\
+         start = \"2018-04-03\"\nupfront_usd = 223\nhourly_usd = 0.026\n",
+    )
+    .unwrap();
+    let cur = format!("{REALDATA}/Dec2018-WorkshopCUR-00001.snappy.parquet");
+    let o = super::cloudcost(&[
+        "estimate",
+        &cur,
+        "--commitments",
+        c.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fees = v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["component"] == "RIFee")
+        .count();
+    assert_eq!(fees, 0, "{}", v["lines"]);
+    assert_eq!(v["commitments"].as_array().unwrap().len(), 1);
+    assert_eq!(v["billed_total"], "408.38");
+}
