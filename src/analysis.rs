@@ -18,10 +18,7 @@ pub fn price_file(
     usage: &Path,
     held: Option<&Commitments>,
 ) -> Result<(UsageRead, Bill), Error> {
-    let (own, notes) = match held {
-        Some(_) => (None, Vec::new()),
-        None => file_commitments(cat, usage)?,
-    };
+    let (own, notes) = file_commitments(cat, usage, held)?;
     let held = held.or(own.as_ref());
     let read = crate::usage::read_usage(
         usage,
@@ -38,12 +35,16 @@ pub fn price_file(
 }
 
 /// The reserved instances a billing file itself shows (see `usage::reservations`), when it
-/// shows any, and a note for each that cannot be applied. A commitments file, when given,
-/// replaces them.
+/// shows any, and a note for each that cannot be applied; none when commitments are `given`
+/// (a commitments file replaces them, and the file is not read for them).
 pub fn file_commitments(
     cat: &Catalog,
     usage: &Path,
+    given: Option<&Commitments>,
 ) -> Result<(Option<Commitments>, Vec<String>), Error> {
+    if given.is_some() {
+        return Ok((None, Vec::new()));
+    }
     let found = crate::usage::reservations(usage)?;
     let (held, notes) = Commitments::from_file(&usage.display().to_string(), &found, cat);
     Ok(((!held.is_empty()).then_some(held), notes))
@@ -91,10 +92,7 @@ pub fn analyse(
     let mut bill = None;
     if let Some(u) = usage {
         // A billing file's own reservations, unless a commitments file is given.
-        let (own, notes) = match held {
-            Some(_) => (None, Vec::new()),
-            None => file_commitments(cat, u)?,
-        };
+        let (own, notes) = file_commitments(cat, u, held)?;
         let held = held.or(own.as_ref());
         let read = crate::usage::read_usage(
             u,

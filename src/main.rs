@@ -559,11 +559,9 @@ fn run(cli: Cli) -> Result<()> {
             format,
         } => {
             let cat = catalog()?;
-            let mut held = read_commitments(commitments.as_deref(), &cat)?;
-            let mut notes = Vec::new();
-            if held.is_none() {
-                (held, notes) = cloudcost::analysis::file_commitments(&cat, usage)?;
-            }
+            let given = read_commitments(commitments.as_deref(), &cat)?;
+            let (own, notes) = cloudcost::analysis::file_commitments(&cat, usage, given.as_ref())?;
+            let held = given.or(own);
             let opts = cloudcost::usage::ReadOptions {
                 hourly_ec2: held.is_some() || spot_prices.is_some(),
                 rejects_path: rejects.clone(),

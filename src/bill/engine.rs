@@ -508,14 +508,20 @@ fn price_day(
             )
             .map_err(missing)?
         }
-        ("ebs", "volume-throughput-hours") => p
+        // This project's MB/s-hours, or a billing file's gp3 throughput above what is included
+        // in GiB/s-months (AWS's unit; the price is per MiB/s-month).
+        ("ebs", ut @ ("volume-throughput-hours" | "volume-throughput-months")) => p
             .rate_lines(
                 "ebs",
                 region,
                 &format!("throughput/{}", k.attr),
                 res,
                 "Provisioned throughput (gp3)",
-                q / hpm,
+                if ut == "volume-throughput-hours" {
+                    q / hpm
+                } else {
+                    q * Decimal::from(1024)
+                },
             )
             .map_err(missing)?,
         ("ebs", "volume-gb-months") => p
@@ -526,18 +532,6 @@ fn price_day(
                 res,
                 &format!("Storage ({})", k.attr),
                 q,
-            )
-            .map_err(missing)?,
-        // A billing file's gp3 throughput above what is included, in GiB/s-months (AWS's
-        // unit; the price is per MiB/s-month).
-        ("ebs", "volume-throughput-months") => p
-            .rate_lines(
-                "ebs",
-                region,
-                &format!("throughput/{}", k.attr),
-                res,
-                "Provisioned throughput (gp3)",
-                q * Decimal::from(1024),
             )
             .map_err(missing)?,
         ("ebs", "volume-iops-months") => p

@@ -486,24 +486,7 @@ impl Catalog {
             let (name, text, head, reserved) = &index.texts[*file];
             let part = format!("{}{}", &text[..*head], &text[range.clone()]);
             for p in files::read_ec2_prices(name, &part)? {
-                let wrong = if p.region != region || p.instance_type != itype {
-                    Some(format!(
-                        "a row indexed as {itype} in {region} prices {} in {}",
-                        p.instance_type, p.region
-                    ))
-                } else if *reserved && p.model == Ec2Model::OnDemand {
-                    Some("a file of reserved prices holds an on-demand price".into())
-                } else {
-                    None
-                };
-                if let Some(message) = wrong {
-                    return Err(CatalogError {
-                        file: name.clone(),
-                        line: None,
-                        column: Some("instance_type".into()),
-                        message,
-                    });
-                }
+                check_region_row(name, &p, region, Some(itype), *reserved)?;
                 let key = (p.region.clone(), p.instance_type.clone(), p.os, p.model);
                 insert_newest_priced(&mut map, key, p, |p| &mut p.provenance);
             }
@@ -558,24 +541,7 @@ impl Catalog {
             }
             let text = blob.text(name)?;
             for p in files::read_ec2_prices(name, &text)? {
-                let wrong = if p.region != region {
-                    Some(format!(
-                        "a per-region file holds a price of another region, `{}`",
-                        p.region
-                    ))
-                } else if *reserved && p.model == Ec2Model::OnDemand {
-                    Some("a file of reserved prices holds an on-demand price".into())
-                } else {
-                    None
-                };
-                if let Some(message) = wrong {
-                    return Err(CatalogError {
-                        file: name.clone(),
-                        line: None,
-                        column: Some("region".into()),
-                        message,
-                    });
-                }
+                check_region_row(name, &p, region, None, *reserved)?;
                 if !keep(p.model) {
                     continue;
                 }
@@ -911,6 +877,49 @@ fn type_index(files: &[(String, Blob, bool)]) -> Option<TypeIndex> {
             .push((name.clone(), text, head.unwrap_or(0), *reserved));
     }
     Some(index)
+}
+
+/// Checks a row of a per-region EC2 file read for `region` (and, read by type, `itype`): its
+/// region and type are those it was read for, and a file of reserved prices holds no on-demand
+/// one.
+fn check_region_row(
+    name: &str,
+    p: &Ec2Price,
+    region: &str,
+    itype: Option<&str>,
+    reserved: bool,
+) -> Result<(), CatalogError> {
+    let wrong = |column: &str, message: String| CatalogError {
+        file: name.into(),
+        line: None,
+        column: Some(column.into()),
+        message,
+    };
+    if p.region != region {
+        return Err(wrong(
+            "region",
+            format!(
+                "a per-region file holds a price of another region, `{}`",
+                p.region
+            ),
+        ));
+    }
+    if let Some(t) = itype.filter(|t| *t != p.instance_type) {
+        return Err(wrong(
+            "instance_type",
+            format!(
+                "a row indexed as {t} in {region} prices {}",
+                p.instance_type
+            ),
+        ));
+    }
+    if reserved && p.model == Ec2Model::OnDemand {
+        return Err(wrong(
+            "model",
+            "a file of reserved prices holds an on-demand price".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// One catalog file's rows, parsed.

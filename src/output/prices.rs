@@ -228,21 +228,7 @@ fn instance_listing(
         "Confidence",
         "Source",
     ];
-    if format == Format::Markdown {
-        out.push_str(&format!(
-            "| {} |\n|{}\n",
-            header.join(" | "),
-            "---|".repeat(header.len())
-        ));
-        for r in &rows {
-            writeln!(
-                out,
-                "| {} |",
-                r.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | ")
-            )
-            .ok();
-        }
-    } else if format == Format::Csv {
+    if format == Format::Csv {
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record([
             "os",
@@ -258,13 +244,12 @@ fn instance_listing(
             let _ = w.write_record(r.iter().map(|c| c.trim_start_matches('$')));
         }
         return String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
-    } else {
-        let mut t = new_table(&header);
-        for r in rows {
-            t.add_row(r.to_vec());
-        }
-        writeln!(out, "{t}").ok();
     }
+    out.push_str(&render_rows(
+        &header,
+        rows.into_iter().map(|r| r.to_vec()).collect(),
+        format,
+    ));
     for m in &missing {
         writeln!(out, "missing in {region}: {m} (no published source found; import an AWS offer file with `cloudcost pricing import`)").ok();
     }

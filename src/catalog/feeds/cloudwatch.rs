@@ -10,7 +10,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{Feed, FeedRate, RateRow, Regions, Rows, Skipped, feed_err, flat_row, skip_location};
+use super::{Feed, FeedRate, RateRow, Regions, Skipped, feed_err, flat_row, skip_location};
 use crate::catalog::model::Tier;
 use crate::error::InputError;
 
@@ -42,21 +42,7 @@ const EVERYWHERE: &str = "Any";
 /// Every `cloudwatch` rate of every catalog region the feed prices. Locations that are not
 /// catalog regions (Local Zones, GovCloud, `Any`) give no rows of their own; a region that lacks
 /// a rate is an error naming it.
-/// Reads the `cloudwatch` feed into `rows`; false for any other feed.
-pub(crate) fn feed(
-    feed: &Feed,
-    regions: &Regions<'_>,
-    rows: &mut Rows,
-    skipped: &mut Skipped,
-) -> Result<bool, InputError> {
-    if feed.source != "cloudwatch" {
-        return Ok(false);
-    }
-    rows.rates.extend(rates(feed, regions, skipped)?);
-    Ok(true)
-}
-
-fn rates(
+pub(crate) fn rates(
     feed: &Feed,
     regions: &Regions<'_>,
     skipped: &mut Skipped,

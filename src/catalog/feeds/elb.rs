@@ -6,7 +6,7 @@
 //! ("Application Load Balancer Hours"); it also lists each rate again under an opaque id, and
 //! Outposts and Local Zone rates, which are not read.
 
-use super::{Feed, RateRow, Regions, Rows, Skipped, feed_err, flat_row, skip_location};
+use super::{Feed, RateRow, Regions, Skipped, feed_err, flat_row, skip_location};
 use crate::error::InputError;
 
 /// Catalog key, unit, and the feed's rate name.
@@ -40,21 +40,7 @@ const RATES: &[(&str, &str, &str)] = &[
 /// Every `elb` rate of every catalog region the feed prices. A location that is not a region
 /// of the catalog (Local Zones, GovCloud) gives no rows; a region that lacks one of the rates
 /// is an error, since every commercial region has all four types.
-/// Reads the `elb` feed into `rows`; false for any other feed.
-pub(crate) fn feed(
-    feed: &Feed,
-    regions: &Regions<'_>,
-    rows: &mut Rows,
-    skipped: &mut Skipped,
-) -> Result<bool, InputError> {
-    if feed.source != "elb" {
-        return Ok(false);
-    }
-    rows.rates.extend(rates(feed, regions, skipped)?);
-    Ok(true)
-}
-
-fn rates(
+pub(crate) fn rates(
     feed: &Feed,
     regions: &Regions<'_>,
     skipped: &mut Skipped,

@@ -442,8 +442,15 @@ pub fn build(inputs: &[FeedInput], catalog: &Catalog) -> Result<Built, Error> {
             Layout::Metered(feed) => {
                 let handled = ec2::feed(&feed, &regions, &mut rows, &mut skipped)
                     || services::feed(&feed, &regions, &mut rows, &mut skipped)?
-                    || elb::feed(&feed, &regions, &mut rows, &mut skipped)?
-                    || cloudwatch::feed(&feed, &regions, &mut rows, &mut skipped)?;
+                    || rates_feed(&feed, "elb", elb::rates, &regions, &mut rows, &mut skipped)?
+                    || rates_feed(
+                        &feed,
+                        "cloudwatch",
+                        cloudwatch::rates,
+                        &regions,
+                        &mut rows,
+                        &mut skipped,
+                    )?;
                 if !handled {
                     *skipped
                         .entry(format!("feed of a service not priced: {}", feed.source))
@@ -503,6 +510,23 @@ pub fn build(inputs: &[FeedInput], catalog: &Catalog) -> Result<Built, Error> {
             .insert(what);
     }
     Ok(write(rows, skipped, feeds, origins))
+}
+
+/// The rates a service's own module reads from its feed (ELB, CloudWatch) into `rows`; false
+/// for another service's feed.
+fn rates_feed(
+    feed: &Feed,
+    service: &str,
+    rates: fn(&Feed, &Regions<'_>, &mut Skipped) -> Result<Vec<RateRow>, InputError>,
+    regions: &Regions<'_>,
+    rows: &mut Rows,
+    skipped: &mut Skipped,
+) -> Result<bool, InputError> {
+    if feed.source != service {
+        return Ok(false);
+    }
+    rows.rates.extend(rates(feed, regions, skipped)?);
+    Ok(true)
 }
 
 /// An error about a feed, naming the feed, the location and what was expected.
