@@ -124,11 +124,7 @@ impl Inventory {
 /// The hours of the month of a day.
 fn month_hours(day: NaiveDate) -> Decimal {
     use chrono::Datelike;
-    let first = day.with_day(1).unwrap_or(day);
-    let next = first
-        .checked_add_months(chrono::Months::new(1))
-        .unwrap_or(first);
-    Decimal::from((next - first).num_days() * 24)
+    Decimal::from(crate::forecast::month_end(day).day() * 24)
 }
 
 fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
