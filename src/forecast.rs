@@ -104,6 +104,49 @@ pub fn month_end(day: NaiveDate) -> NaiveDate {
         .unwrap_or(day)
 }
 
+/// Daily costs as a forecast sees them: what accrues day by day, and the charges a billing file
+/// bills once for a period (a month's tax, a reservation's monthly fee, dated on the period's
+/// first day). Those are counted in their month as they are, never extrapolated: fitted as a
+/// day's cost, a monthly fee on the 1st would be expected again every week.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DailyCosts {
+    /// Costs that accrue day by day.
+    pub daily: BTreeMap<NaiveDate, Decimal>,
+    /// Charges billed once for a period, by the day they are dated.
+    pub period: BTreeMap<NaiveDate, Decimal>,
+}
+
+impl DailyCosts {
+    /// Both, summed by day: the actual cost of each day as the bill dates it.
+    pub fn all(&self) -> BTreeMap<NaiveDate, Decimal> {
+        let mut m = self.daily.clone();
+        for (d, c) in &self.period {
+            *m.entry(*d).or_default() += *c;
+        }
+        m
+    }
+
+    /// The period charges dated in the month that ends on `month_end`, up to that day.
+    pub fn period_in_month(&self, month_end: NaiveDate) -> Decimal {
+        self.period
+            .range(month_start(month_end)..=month_end)
+            .map(|(_, c)| *c)
+            .sum()
+    }
+}
+
+/// [`forecast_month`] of the daily costs, with the month's period charges added as they are to
+/// the month to date, the forecast and both ends of the band.
+pub fn forecast_costs(costs: &DailyCosts, month_end: NaiveDate) -> Forecast {
+    let mut f = forecast_month(&costs.daily, month_end);
+    let charges = costs.period_in_month(month_end);
+    f.month_to_date += charges;
+    f.forecast += charges;
+    f.p10 += charges;
+    f.p90 += charges;
+    f
+}
+
 /// Forecasts the total of the month that ends on `month_end` (the month of that day: its first
 /// day to `month_end`) from daily costs. Days after `month_end` are ignored. Never panics.
 pub fn forecast_month(daily: &BTreeMap<NaiveDate, Decimal>, month_end: NaiveDate) -> Forecast {
@@ -307,6 +350,23 @@ mod tests {
         assert_eq!((f.p10, f.p90), (f.forecast, f.forecast));
         assert_eq!(f.daily_expected.len(), 11);
         assert_eq!(f.daily_expected[0], (day(10, 21), dec!(123.45)));
+    }
+
+    #[test]
+    fn a_period_charge_counts_once_and_is_not_extrapolated() {
+        // 20 days at 10 a day, and a monthly fee of 300 dated on the 1st.
+        let costs = DailyCosts {
+            daily: series(1..=20, |_| dec!(10)),
+            period: [(day(10, 1), dec!(300)), (day(9, 1), dec!(999))].into(),
+        };
+        let f = forecast_costs(&costs, day(10, 31));
+        assert_eq!(f.month_to_date, dec!(500));
+        assert_eq!(f.forecast, dec!(610));
+        assert_eq!((f.p10, f.p90), (dec!(610), dec!(610)));
+        // Fitted as a day's cost, the fee would be expected again on later Thursdays.
+        let naive = forecast_month(&costs.all(), day(10, 31));
+        assert!(naive.forecast > dec!(700), "{naive:?}");
+        assert_eq!(costs.all()[&day(10, 1)], dec!(310));
     }
 
     #[test]

@@ -731,16 +731,13 @@ fn run(cli: Cli) -> Result<()> {
             let cat = catalog()?;
             let held = read_commitments(commitments.as_deref(), &cat)?;
             let (_, bill) = cloudcost::analysis::price_file(&cat, usage, held.as_ref())?;
-            let daily: std::collections::BTreeMap<chrono::NaiveDate, Decimal> = bill
-                .by_day()
-                .into_iter()
-                .map(|(d, m)| (d, m.amount()))
-                .collect();
             let Some((_, last)) = bill.period() else {
                 bail!("{}: no priced usage to forecast from", usage.display())
             };
-            let f =
-                cloudcost::forecast::forecast_month(&daily, cloudcost::forecast::month_end(last));
+            let f = cloudcost::forecast::forecast_costs(
+                &bill.daily_costs(|_| true),
+                cloudcost::forecast::month_end(last),
+            );
             let c = cloudcost::money::Currency::usd();
             let m = |d: Decimal| c.format(cloudcost::Money::usd(d));
             let month = cloudcost::forecast::month_start(last).format("%Y-%m");

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use cloudcost::bill::{Bill, PricingModel};
-use cloudcost::forecast::{Forecast, forecast_month, month_end, month_start};
+use cloudcost::forecast::{Forecast, forecast_costs, month_end, month_start};
 use cloudcost::money::Currency;
 use cloudcost::savings::Report;
 use rust_decimal::Decimal;
@@ -275,7 +275,7 @@ pub fn bill_text(bill: &Bill, month: Option<NaiveDate>, cur: &Currency) -> Strin
         for r in bill.rows.iter().filter(|r| r.day >= start && r.day <= to) {
             let i = match r.model {
                 PricingModel::Carried => 1,
-                PricingModel::Charge => 2,
+                PricingModel::Charge | PricingModel::PeriodCharge => 2,
                 _ => 0,
             };
             parts[i] += r.cost.amount();
@@ -360,7 +360,10 @@ pub fn today_text(bill: &Bill, cur: &Currency) -> String {
 /// The forecast of the month of the latest day of data.
 pub fn forecast_of(bill: &Bill) -> Option<(NaiveDate, Forecast)> {
     let (_, last) = bill.period()?;
-    Some((last, forecast_month(&daily(bill), month_end(last))))
+    Some((
+        last,
+        forecast_costs(&bill.daily_costs(|_| true), month_end(last)),
+    ))
 }
 
 /// `/forecast`.

@@ -235,7 +235,12 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
     // Per group and day: (usage valued at blended rates, actual cost).
     type Days = BTreeMap<NaiveDate, (Decimal, Decimal)>;
     let mut groups: BTreeMap<(Option<String>, &str, &str), Days> = BTreeMap::new();
-    for r in &bill.rows {
+    // A charge billed once for a period is no day's rise: the baseline leaves it out.
+    for r in bill
+        .rows
+        .iter()
+        .filter(|r| r.model != crate::bill::PricingModel::PeriodCharge)
+    {
         let e = groups
             .entry((account_of(r), r.service.as_str(), r.region.as_str()))
             .or_default()
@@ -456,6 +461,26 @@ mod tests {
             a.impact >= Decimal::from(398) && a.impact <= Decimal::from(402),
             "{a:?}"
         );
+    }
+
+    #[test]
+    fn a_charge_for_the_month_is_not_an_anomaly_but_a_daily_charge_is_seen() {
+        let mut rows: Vec<CostRow> = (1..=30)
+            .map(|d| row(day(d), "AmazonEC2", "i-1", "BoxUsage:m5.large", 100))
+            .collect();
+        let charge = |d: u32, model: PricingModel| CostRow {
+            component: "RIFee".into(),
+            model,
+            quantity: Decimal::ZERO,
+            ..row(day(d), "AmazonEC2", "arn:ri", "HeavyUsage:m5.large", 2000)
+        };
+        rows.push(charge(1, PricingModel::PeriodCharge));
+        assert!(detect(&bill(rows.clone()), &AnomalyOptions::default()).is_empty());
+        // The same amount as a one-day charge on a later day is a rise.
+        rows.push(charge(20, PricingModel::Charge));
+        let found = detect(&bill(rows), &AnomalyOptions::default());
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].day, day(20));
     }
 
     #[test]

@@ -20,15 +20,13 @@ pub mod anomaly;
 pub mod budgets;
 pub mod state;
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::bill::{Bill, CostRow};
 use crate::error::{Error, InputError};
-use crate::forecast::{forecast_month, month_end, month_start};
+use crate::forecast::{forecast_costs, forecast_month, month_end, month_start};
 use crate::savings::{Kind, Report};
 
 pub use anomaly::{Anomaly, AnomalyOptions};
@@ -288,14 +286,8 @@ fn evaluate_budget(
             .into());
         }
     }
-    let mut daily: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
-    for r in bill
-        .rows
-        .iter()
-        .filter(|r| matches_filter(&b.filter, r, bill))
-    {
-        *daily.entry(r.day).or_default() += r.cost.amount();
-    }
+    let costs = bill.daily_costs(|r| matches_filter(&b.filter, r, bill));
+    let daily = costs.all();
     let Some(last) = eval.as_of else {
         return Ok(());
     };
@@ -305,7 +297,7 @@ fn evaluate_budget(
     match b.period {
         budgets::Period::Monthly => {
             let actual: Decimal = daily.range(first_of_month..=last).map(|(_, c)| *c).sum();
-            let f = forecast_month(&daily, month_end(last));
+            let f = forecast_costs(&costs, month_end(last));
             let forecast = (!f.insufficient_data).then_some(f.forecast);
             eval.budgets.push(BudgetStatus {
                 name: b.name.clone(),
@@ -354,7 +346,7 @@ fn evaluate_budget(
         }
         budgets::Period::Daily => {
             let next = last.succ_opt().unwrap_or(last);
-            let f = forecast_month(&daily, next);
+            let f = forecast_month(&costs.daily, next);
             let expected_next = f
                 .daily_expected
                 .iter()

@@ -380,7 +380,7 @@ pub fn apply_commitments(
     let from_file = !c.reserved.is_empty() && c.reserved.iter().all(|r| r.id.starts_with("arn:"));
     let replaced = |r: &CostRow| {
         let kind = &*r.component;
-        r.model == PricingModel::Charge
+        r.model.is_charge()
             && if kind == "RIFee" {
                 ids.contains(r.resource_id.as_str()) || (!from_file && !c.reserved.is_empty())
             } else {

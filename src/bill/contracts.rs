@@ -369,11 +369,10 @@ fn held_from_file(r: &crate::usage::FileReservation, catalog: &Catalog) -> Resul
                 r.region, r.usage_type
             ))?,
     };
-    let os = match r.operation.as_deref() {
-        None | Some("RunInstances") => Os::Linux,
-        Some("RunInstances:0002") => Os::Windows,
-        Some(other) => return Err(format!("platform `{other}` not modelled")),
-    };
+    let os = crate::usage::usage_types::os_of(r.operation.as_deref());
+    let os: Os = os
+        .parse()
+        .map_err(|_| format!("platform not modelled: {os}"))?;
     catalog
         .ec2_price(&region, &itype, os, Ec2Model::OnDemand)
         .map_err(|e| format!("{e}"))?;

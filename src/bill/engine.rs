@@ -415,6 +415,7 @@ fn billed_row(d: &BilledDay) -> CostRow {
     };
     let (component, model) = match &d.reason {
         Some(reason) => (format!("as billed: {reason}"), PricingModel::Carried),
+        None if d.period_charge => (d.line_type.to_string(), PricingModel::PeriodCharge),
         None => (d.line_type.to_string(), PricingModel::Charge),
     };
     let cost = Money::usd(d.billed);

@@ -47,6 +47,9 @@ pub enum PricingModel {
     Carried,
     /// A charge of a billing file that is not usage (tax, credit, fee…), as billed.
     Charge,
+    /// A charge billed once for a period longer than a day (a month's tax, a reservation's
+    /// monthly fee), as billed on the period's first day: not a daily cost to extrapolate.
+    PeriodCharge,
 }
 
 impl PricingModel {
@@ -60,7 +63,13 @@ impl PricingModel {
             PricingModel::Free => "free",
             PricingModel::Carried => "as billed",
             PricingModel::Charge => "charge",
+            PricingModel::PeriodCharge => "period charge",
         }
+    }
+
+    /// A charge of a billing file (daily or for a period), not usage.
+    pub fn is_charge(self) -> bool {
+        matches!(self, PricingModel::Charge | PricingModel::PeriodCharge)
     }
 }
 
@@ -249,6 +258,21 @@ impl Bill {
     /// Cost by day.
     pub fn by_day(&self) -> BTreeMap<NaiveDate, Money> {
         self.sum_by(|r| r.day)
+    }
+
+    /// The daily cost of the rows `keep` keeps, with the charges billed once for a period apart
+    /// (what forecasts and anomaly baselines fit on is the rest).
+    pub fn daily_costs(&self, keep: impl Fn(&CostRow) -> bool) -> crate::forecast::DailyCosts {
+        let mut c = crate::forecast::DailyCosts::default();
+        for r in self.rows.iter().filter(|r| keep(r)) {
+            let m = if r.model == PricingModel::PeriodCharge {
+                &mut c.period
+            } else {
+                &mut c.daily
+            };
+            *m.entry(r.day).or_default() += r.cost.amount();
+        }
+        c
     }
 
     /// Cost by pricing model.

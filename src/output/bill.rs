@@ -404,16 +404,17 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         .ok();
     }
     let (od, total) = (sums.on_demand_equivalent, sums.total);
-    let as_billed = [
-        crate::bill::PricingModel::Carried,
-        crate::bill::PricingModel::Charge,
-    ]
-    .map(|m| {
+    let model_sum = |m: crate::bill::PricingModel| {
         sums.by_pricing_model
             .get(m.as_str())
             .copied()
             .unwrap_or(Money::ZERO)
-    });
+    };
+    let as_billed = [
+        model_sum(crate::bill::PricingModel::Carried),
+        model_sum(crate::bill::PricingModel::Charge)
+            + model_sum(crate::bill::PricingModel::PeriodCharge),
+    ];
     if b.billed.is_some() {
         writeln!(
             out,

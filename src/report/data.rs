@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::ReportInput;
 use crate::bill::{Bill, PricingModel};
-use crate::forecast::{Forecast, forecast_month, month_end, month_start};
+use crate::forecast::{Forecast, forecast_costs, month_end, month_start};
 use crate::metrics::InstanceSeries;
 use crate::money::{Currency, Money};
 use crate::savings::{Kind, Report};
@@ -287,12 +287,9 @@ fn chart_services(by_service: &[(String, Money)]) -> Vec<String> {
 fn forecast_view(bill: &Bill) -> Option<ForecastView> {
     let (_, last) = bill.period()?;
     let (first_of_month, end) = (month_start(last), month_end(last));
-    let daily: BTreeMap<NaiveDate, Decimal> = bill
-        .by_day()
-        .into_iter()
-        .map(|(d, m)| (d, m.amount()))
-        .collect();
-    let forecast = forecast_month(&daily, end);
+    let costs = bill.daily_costs(|_| true);
+    let daily = costs.all();
+    let forecast = forecast_costs(&costs, end);
     let mut actual = Vec::new();
     let mut running = Money::ZERO;
     for d in first_of_month.iter_days().take_while(|d| *d <= last) {
@@ -306,7 +303,7 @@ fn forecast_view(bill: &Bill) -> Option<ForecastView> {
             .daily_expected
             .iter()
             .map(|(d, _)| {
-                let f = forecast_month(&daily, *d);
+                let f = forecast_costs(&costs, *d);
                 (*d, f.forecast, f.p10, f.p90)
             })
             .collect()

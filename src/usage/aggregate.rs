@@ -48,9 +48,9 @@ use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::parquet_keys::KeyReader;
 use super::pregroup;
 use super::scan::{
-    MAX_PERIOD_MS, ONE, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, day_of, decimal_type,
-    detect_time_format, lower, one_of, price_attr, price_key, quantity_of, reason_of, resource_day,
-    started_hours, started_hours_of, text, timestamp_as, to_decimal,
+    MAX_PERIOD_MS, ONE, PriceCheck, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, day_of,
+    decimal_type, detect_time_format, lower, one_of, price_attr, price_key, quantity_of, reason_of,
+    resource_day, started_hours, started_hours_of, text, timestamp_as, to_decimal,
 };
 use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
@@ -256,12 +256,39 @@ fn combination_checks(combos: DataFrame, catalog: &Catalog) -> PolarsResult<Data
     ))?;
     both.vstack_mut_owned(without_id)?;
     let reason = reason_of(checks(catalog), true);
-    Ok(both
+    let mut checked = both
         .lazy()
         .with_column(reason.alias(REASON))
         .drop(cols(["resource_id"]))
         .collect_with_engine(Engine::InMemory)?
-        .unwrap_single())
+        .unwrap_single();
+    // The last test, the catalog's price, on each combination the others passed.
+    let mut prices = PriceCheck::new(catalog);
+    let reasons: Vec<Option<String>> = {
+        let text = |name: &str| -> PolarsResult<Vec<Option<&str>>> {
+            Ok(checked.column(name)?.str()?.iter().collect())
+        };
+        let (reason, service, region, usage_type, attr) = (
+            text(REASON)?,
+            text("service")?,
+            text("region")?,
+            text("usage_type")?,
+            text("attr")?,
+        );
+        (0..checked.height())
+            .map(|i| match reason[i] {
+                Some(r) => Some(r.to_string()),
+                None => prices.missing(
+                    service[i].unwrap_or_default(),
+                    region[i].unwrap_or_default(),
+                    usage_type[i].unwrap_or_default(),
+                    attr[i].unwrap_or_default(),
+                ),
+            })
+            .collect()
+    };
+    checked.with_column(Column::new(REASON.into(), reasons))?;
+    Ok(checked)
 }
 
 /// Adds the polars query's groups.
@@ -1131,7 +1158,7 @@ mod tests {
             .collect();
         allowed.extend(["attr".into(), "key".into()]);
         let read = polars_plan::utils::expr_to_leaf_column_names(&reason);
-        assert!(read.iter().any(|c| c.as_str() == "key"), "{read:?}");
+        assert!(read.iter().any(|c| c.as_str() == "service"), "{read:?}");
         for column in read {
             assert!(
                 allowed.iter().any(|a| a == column.as_str()),

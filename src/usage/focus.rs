@@ -16,73 +16,12 @@ use super::formats::find;
 use super::scan::{text, unreadable};
 use crate::catalog::Catalog;
 use crate::catalog::sku::{SkuCode, SkuRow};
-use crate::catalog::{Ec2Model, Os};
 
 /// The usage type found for a row (null when none was).
 pub(crate) const USAGE_TYPE: &str = "__focus_usage_type";
 /// The operation found for a row.
 pub(crate) const OPERATION: &str = "__focus_operation";
 const KEY: &str = "__focus_key";
-
-/// AWS's usage type (its region prefix aside) of each catalog rate a SKU can name.
-const RATE_USAGE_TYPES: &[(&str, &str, &str)] = &[
-    ("ebs", "storage/gp2", "EBS:VolumeUsage.gp2"),
-    ("ebs", "storage/gp3", "EBS:VolumeUsage.gp3"),
-    ("ebs", "storage/io1", "EBS:VolumeUsage.piops"),
-    ("ebs", "storage/io2", "EBS:VolumeUsage.io2"),
-    ("ebs", "storage/st1", "EBS:VolumeUsage.st1"),
-    ("ebs", "storage/sc1", "EBS:VolumeUsage.sc1"),
-    ("ebs", "storage/standard", "EBS:VolumeUsage"),
-    ("ebs", "iops/gp3", "EBS:VolumeP-IOPS.gp3"),
-    ("ebs", "iops/io1", "EBS:VolumeP-IOPS.piops"),
-    ("ebs", "iops/io2", "EBS:VolumeP-IOPS.io2"),
-    ("ebs", "throughput/gp3", "EBS:VolumeP-Throughput.gp3"),
-    ("ebs", "snapshot/standard", "EBS:SnapshotUsage"),
-    ("ebs", "io/standard", "EBS:VolumeIOUsage"),
-    ("s3", "storage/standard", "TimedStorage-ByteHrs"),
-    ("s3", "storage/standard-ia", "TimedStorage-SIA-ByteHrs"),
-    ("s3", "storage/onezone-ia", "TimedStorage-ZIA-ByteHrs"),
-    ("s3", "storage/glacier-ir", "TimedStorage-GIR-ByteHrs"),
-    (
-        "s3",
-        "storage/glacier-flexible",
-        "TimedStorage-GlacierByteHrs",
-    ),
-    ("s3", "storage/deep-archive", "TimedStorage-GDA-ByteHrs"),
-    (
-        "s3",
-        "storage/intelligent-tiering/frequent",
-        "TimedStorage-INT-FA-ByteHrs",
-    ),
-    ("s3", "requests/standard/put", "Requests-Tier1"),
-    ("s3", "requests/standard/get", "Requests-Tier2"),
-    ("s3", "requests/standard-ia/put", "Requests-SIA-Tier1"),
-    ("s3", "requests/standard-ia/get", "Requests-SIA-Tier2"),
-    ("s3", "requests/onezone-ia/put", "Requests-ZIA-Tier1"),
-    ("s3", "requests/onezone-ia/get", "Requests-ZIA-Tier2"),
-    ("s3", "requests/glacier-ir/put", "Requests-GIR-Tier1"),
-    ("s3", "requests/glacier-ir/get", "Requests-GIR-Tier2"),
-    (
-        "s3",
-        "requests/intelligent-tiering/put",
-        "Requests-INT-Tier1",
-    ),
-    (
-        "s3",
-        "requests/intelligent-tiering/get",
-        "Requests-INT-Tier2",
-    ),
-    ("s3", "retrieval/standard-ia", "Retrieval-SIA"),
-    ("s3", "retrieval/onezone-ia", "Retrieval-ZIA"),
-    ("lambda", "requests", "Request"),
-    ("lambda", "requests/arm64", "Request-ARM"),
-    ("lambda", "duration/x86_64", "Lambda-GB-Second"),
-    ("lambda", "duration/arm64", "Lambda-GB-Second-ARM"),
-    ("vpc", "public-ipv4/in-use", "PublicIPv4:InUseAddress"),
-    ("vpc", "public-ipv4/idle", "PublicIPv4:IdleAddress"),
-    ("vpc", "nat-gateway/hours", "NatGateway-Hours"),
-    ("vpc", "nat-gateway/data-processed", "NatGateway-Bytes"),
-];
 
 /// Charge descriptions of rows whose SKU the catalog does not hold, and their usage types:
 /// `{from}` is the row's region prefix, `{to}` the prefix of the region the pattern's `to`
@@ -122,25 +61,15 @@ pub(crate) fn without_null_text(lf: LazyFrame, schema: &Schema) -> LazyFrame {
     lf.with_columns(texts)
 }
 
-/// The usage type and operation of one catalog row.
+/// The usage type and operation of one catalog row (the usage-type table's, read backwards).
 fn of_row(row: &SkuRow) -> Option<(String, String)> {
     match row {
         SkuRow::Ec2(p) => {
-            let op = match (p.os, p.model) {
-                (Os::Linux, _) => "RunInstances",
-                (Os::Windows, _) => "RunInstances:0002",
-            };
-            let kind = match p.model {
-                Ec2Model::OnDemand | Ec2Model::Reserved(..) | Ec2Model::SavingsPlan(..) => {
-                    "BoxUsage"
-                }
-            };
-            Some((format!("{kind}:{}", p.instance_type), op.to_string()))
+            let op = super::usage_types::operation_of(p.os.as_str())?;
+            Some((format!("BoxUsage:{}", p.instance_type), op.to_string()))
         }
-        SkuRow::Rate(r) => RATE_USAGE_TYPES
-            .iter()
-            .find(|(s, k, _)| *s == r.service && *k == r.key)
-            .map(|(_, _, ut)| (ut.to_string(), String::new())),
+        SkuRow::Rate(r) => super::usage_types::of_rate(&r.service, &r.key)
+            .map(|ut| (ut.to_string(), String::new())),
     }
 }
 
@@ -280,6 +209,7 @@ pub(crate) fn with_usage_types(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{Ec2Model, Os};
 
     fn found(sku: Option<&str>, desc: &str, region: &str) -> Option<(String, String)> {
         let cat = Catalog::embedded().unwrap();

@@ -14,8 +14,10 @@
 
 use polars::prelude::*;
 
+use std::sync::Arc;
+
 use super::scan::{lower, quantity_of, text, timestamp};
-use crate::catalog::Catalog;
+use super::usage_types::Classifier;
 
 /// A usage file layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,30 +113,77 @@ fn txt(schema: &Schema, names: &[&str]) -> Expr {
     }
 }
 
-/// Columns a CUR or FOCUS file needs before [`billing_columns`]: the usage type without its
-/// region prefix, the prefix, and the second prefix of inter-region transfer. Materialized once:
-/// the canonical columns test them dozens of times, and each test would otherwise run the
-/// regular expressions again on every row.
-pub fn billing_prelude(layout: Layout, schema: &Schema) -> Vec<Expr> {
-    let s = schema;
-    let usage = match layout {
-        Layout::Cur1 => txt(s, &["lineItem/UsageType"]),
-        Layout::Cur2 => txt(s, &["line_item_usage_type"]),
-        Layout::Focus => txt(s, &["x_UsageType", super::focus::USAGE_TYPE]),
-        Layout::Cloudcost => lit(NULL).cast(DataType::String),
-    };
-    // Usage type without its region prefix (`APN2-BoxUsage:m5.large` → `BoxUsage:m5.large`),
-    // and the prefix itself.
-    let prefix_re = r"^([A-Z]{2,4}[0-9]?)-";
-    let base = usage.clone().str().replace(lit(prefix_re), lit(""), false);
-    vec![
-        base.clone().alias(UT_BASE),
-        usage.str().extract(lit(prefix_re), 1).alias(UT_PREFIX),
-        // A second prefix names the other region of inter-region transfer (`USE2-USE1-AWS-Out-Bytes`).
-        base.str()
-            .extract(lit(r"^([A-Z]{2,4}[0-9]?)-AWS-(?:Out|In)-Bytes"), 1)
-            .alias(UT_OTHER_PREFIX),
-    ]
+/// The product code, usage type and operation of a CUR or FOCUS row: what the usage-type table
+/// (`usage_types.rs`) reads.
+fn identity(layout: Layout, s: &Schema) -> [Expr; 3] {
+    match layout {
+        Layout::Cur1 => [
+            txt(s, &["lineItem/ProductCode"]),
+            txt(s, &["lineItem/UsageType"]),
+            txt(s, &["lineItem/Operation"]),
+        ],
+        Layout::Cur2 => [
+            txt(s, &["line_item_product_code"]),
+            txt(s, &["line_item_usage_type"]),
+            txt(s, &["line_item_operation"]),
+        ],
+        Layout::Focus => [
+            // Other providers' services under their provider's name (carried as billed).
+            when(aws_provider(txt(s, &["ProviderName"])))
+                .then(coalesce(&[
+                    txt(s, &["x_ServiceCode"]),
+                    service_code_from_name(txt(s, &["ServiceName"])),
+                ]))
+                .otherwise(concat_str(
+                    [
+                        txt(s, &["ProviderName"]),
+                        lit(": "),
+                        txt(s, &["ServiceName"]).fill_null(lit("?")),
+                    ],
+                    "",
+                    true,
+                )),
+            txt(s, &["x_UsageType", super::focus::USAGE_TYPE]),
+            txt(s, &["x_Operation", super::focus::OPERATION]),
+        ],
+        Layout::Cloudcost => std::array::from_fn(|_| lit(NULL).cast(DataType::String)),
+    }
+}
+
+/// The column a CUR or FOCUS file needs before [`billing_columns`]: the number of each row's
+/// meaning in the usage-type table, looked up once per distinct (product, usage type,
+/// operation) by `classifier` (the canonical columns then read the meaning's fields).
+pub fn billing_prelude(layout: Layout, schema: &Schema, classifier: &Arc<Classifier>) -> Vec<Expr> {
+    let c = classifier.clone();
+    let ids = map_multiple(
+        move |cols: &mut [Column]| {
+            let texts = |i: usize| -> PolarsResult<Vec<Option<&str>>> {
+                Ok(cols[i].str()?.iter().collect())
+            };
+            let (p, u, o) = (texts(0)?, texts(1)?, texts(2)?);
+            let ids = c.ids(&p, &u, &o);
+            Ok(UInt32Chunked::from_vec(MEANING.into(), ids).into_column())
+        },
+        identity(layout, schema),
+        |_, _| Ok(Field::new(MEANING.into(), DataType::UInt32)),
+    );
+    vec![ids.alias(MEANING)]
+}
+
+/// One field of each row's meaning (after [`billing_prelude`]).
+fn meaning_field(
+    classifier: &Arc<Classifier>,
+    f: fn(&super::usage_types::Meaning) -> Option<String>,
+) -> Expr {
+    let c = classifier.clone();
+    col(MEANING).map(
+        move |ids: Column| {
+            let values = StringChunked::from_iter_options("v".into(), c.field(f).into_iter());
+            let ids = ids.u32()?;
+            Ok(values.take(ids)?.into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
 }
 
 /// The reservation ARN column's spellings (CUR 1.0, CUR 2.0 and the legacy Parquet layout).
@@ -144,217 +193,56 @@ pub(crate) const RESERVATION_ARN: &[&str] = &[
     "reservation_reservation_arn",
 ];
 
-const UT_BASE: &str = "__usage_type_base";
-const UT_PREFIX: &str = "__usage_type_prefix";
-const UT_OTHER_PREFIX: &str = "__usage_type_other_prefix";
+/// The column of each row's meaning number (see [`billing_prelude`]).
+const MEANING: &str = "__meaning";
 
 /// The canonical columns for a CUR or FOCUS file (after [`billing_prelude`]).
-pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Vec<Expr> {
+pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classifier>) -> Vec<Expr> {
     let s = schema;
-    let (start, end, line_type, product, usage, operation, az, resource, qty, cost, region, itype) =
-        match layout {
-            Layout::Cur1 => (
-                "lineItem/UsageStartDate",
-                "lineItem/UsageEndDate",
-                txt(s, &["lineItem/LineItemType"]),
-                txt(s, &["lineItem/ProductCode"]),
-                txt(s, &["lineItem/UsageType"]),
-                txt(s, &["lineItem/Operation"]),
-                txt(s, &["lineItem/AvailabilityZone"]),
-                txt(s, &["lineItem/ResourceId"]),
-                "lineItem/UsageAmount",
-                "lineItem/UnblendedCost",
-                txt(s, &["product/regionCode", "product/region"]),
-                txt(s, &["product/instanceType"]),
-            ),
-            Layout::Cur2 => (
-                "line_item_usage_start_date",
-                "line_item_usage_end_date",
-                txt(s, &["line_item_line_item_type"]),
-                txt(s, &["line_item_product_code"]),
-                txt(s, &["line_item_usage_type"]),
-                txt(s, &["line_item_operation"]),
-                txt(s, &["line_item_availability_zone"]),
-                txt(s, &["line_item_resource_id"]),
-                "line_item_usage_amount",
-                "line_item_unblended_cost",
-                txt(s, &["product_region_code", "product_region"]),
-                txt(s, &["product_instance_type"]),
-            ),
-            _ => (
-                "ChargePeriodStart",
-                "ChargePeriodEnd",
-                // Usage rows keep the name `Usage`; every other category is a charge.
-                txt(s, &["ChargeCategory"]),
-                // Other providers' services under their provider's name (carried as billed).
-                when(aws_provider(txt(s, &["ProviderName"])))
-                    .then(coalesce(&[
-                        txt(s, &["x_ServiceCode"]),
-                        service_code_from_name(txt(s, &["ServiceName"])),
-                    ]))
-                    .otherwise(concat_str(
-                        [
-                            txt(s, &["ProviderName"]),
-                            lit(": "),
-                            txt(s, &["ServiceName"]).fill_null(lit("?")),
-                        ],
-                        "",
-                        true,
-                    )),
-                txt(s, &["x_UsageType", super::focus::USAGE_TYPE]),
-                txt(s, &["x_Operation", super::focus::OPERATION]),
-                txt(s, &["AvailabilityZone"]),
-                txt(s, &["ResourceId"]),
-                "ConsumedQuantity",
-                "BilledCost",
-                txt(s, &["RegionId"]),
-                lit(NULL).cast(DataType::String),
-            ),
-        };
+    let (start, end, line_type, az, resource, qty, cost, region, itype) = match layout {
+        Layout::Cur1 => (
+            "lineItem/UsageStartDate",
+            "lineItem/UsageEndDate",
+            txt(s, &["lineItem/LineItemType"]),
+            txt(s, &["lineItem/AvailabilityZone"]),
+            txt(s, &["lineItem/ResourceId"]),
+            "lineItem/UsageAmount",
+            "lineItem/UnblendedCost",
+            txt(s, &["product/regionCode", "product/region"]),
+            txt(s, &["product/instanceType"]),
+        ),
+        Layout::Cur2 => (
+            "line_item_usage_start_date",
+            "line_item_usage_end_date",
+            txt(s, &["line_item_line_item_type"]),
+            txt(s, &["line_item_availability_zone"]),
+            txt(s, &["line_item_resource_id"]),
+            "line_item_usage_amount",
+            "line_item_unblended_cost",
+            txt(s, &["product_region_code", "product_region"]),
+            txt(s, &["product_instance_type"]),
+        ),
+        _ => (
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            // Usage rows keep the name `Usage`; every other category is a charge.
+            txt(s, &["ChargeCategory"]),
+            txt(s, &["AvailabilityZone"]),
+            txt(s, &["ResourceId"]),
+            "ConsumedQuantity",
+            "BilledCost",
+            txt(s, &["RegionId"]),
+            lit(NULL).cast(DataType::String),
+        ),
+    };
+    let [product, usage, _] = identity(layout, s);
     let start_col = find(s, &[start]).unwrap_or_else(|| start.to_string());
     let end_col = find(s, &[end]).unwrap_or_else(|| end.to_string());
     let qty_col = find(s, &[qty]).unwrap_or_else(|| qty.to_string());
     let cost_col = find(s, &[cost]).unwrap_or_else(|| cost.to_string());
-
-    let base = col(UT_BASE);
-    let prefix = col(UT_PREFIX);
-    let other_prefix = col(UT_OTHER_PREFIX);
-    let mut prefix_region = lit(NULL).cast(DataType::String);
-    let mut other_region = lit(NULL).cast(DataType::String);
-    for r in catalog.regions() {
-        prefix_region = when(prefix.clone().eq(lit(r.usage_prefix.clone())))
-            .then(lit(r.code.clone()))
-            .otherwise(prefix_region);
-        other_region = when(other_prefix.clone().eq(lit(r.usage_prefix.clone())))
-            .then(lit(r.code.clone()))
-            .otherwise(other_region);
-    }
-    // `EU-` is Ireland's prefix; no prefix at all is us-east-1 (used only when the row has no region).
-    prefix_region = when(prefix.clone().eq(lit("EU")))
-        .then(lit("eu-west-1"))
-        .when(prefix.clone().is_null())
-        .then(lit("us-east-1"))
-        .otherwise(prefix_region);
-    let region = coalesce(&[region, prefix_region]);
-
-    let p = |code: &str| product.clone().eq(lit(code));
-    let b = |prefix: &str| base.clone().str().starts_with(lit(prefix));
-    let beq = |v: &str| base.clone().eq(lit(v));
-    let after_colon = base.clone().str().extract(lit(r":(.+)$"), 1);
-    let after_dot = base.clone().str().extract(lit(r"\.([a-z0-9]+)$"), 1);
-    let is_ec2 = p("AmazonEC2").and(b("BoxUsage:").or(b("SpotUsage:")));
-    let is_ebs = p("AmazonEC2").and(b("EBS:"));
-    let is_s3 = p("AmazonS3");
-    let is_lambda = p("AWSLambda");
-    let is_ip = b("PublicIPv4:");
-    let is_dt = base.clone().str().contains(
-        lit(r"^(DataTransfer-(Out|In|Regional)-Bytes|[A-Z]{2,4}[0-9]?-AWS-(Out|In)-Bytes)$"),
-        false,
-    );
-
-    let s3_class = when(base.clone().str().contains(lit("-SIA-"), false))
-        .then(lit("standard-ia"))
-        .when(base.clone().str().contains(lit("-ZIA-"), false))
-        .then(lit("onezone-ia"))
-        .when(base.clone().str().contains(lit("-GIR-"), false))
-        .then(lit("glacier-ir"))
-        .when(base.clone().str().contains(lit("-GDA-"), false))
-        .then(lit("deep-archive"))
-        .when(base.clone().str().contains(lit("Glacier|GLACIER"), false))
-        .then(lit("glacier-flexible"))
-        .when(base.clone().str().contains(lit("-INT-FA-|-INT-"), false))
-        .then(lit("intelligent-tiering"))
-        .otherwise(lit("standard"));
-    let s3_storage = base.clone().str().contains(lit(r"^TimedStorage-(ByteHrs|SIA-ByteHrs|ZIA-ByteHrs|GIR-ByteHrs|GlacierByteHrs|GDA-ByteHrs|INT-FA-ByteHrs)$"), false);
-    let s3_put = base.clone().str().contains(
-        lit(r"^Requests-(SIA-|ZIA-|GIR-|INT-|GLACIER-|GDA-)?Tier1$"),
-        false,
-    );
-    let s3_get = base.clone().str().contains(
-        lit(r"^Requests-(SIA-|ZIA-|GIR-|INT-|GLACIER-|GDA-)?Tier2$"),
-        false,
-    );
-    let s3_retrieval = base
-        .clone()
-        .str()
-        .contains(lit(r"^Retrieval-(SIA|ZIA)$"), false);
-
-    let service = when(is_ec2.clone())
-        .then(lit("ec2"))
-        .when(is_ip.clone())
-        .then(lit("public_ipv4"))
-        .when(is_dt.clone())
-        .then(lit("data_transfer"))
-        .when(is_ebs.clone().and(base.clone().str().contains(lit(r"^EBS:(VolumeUsage(\.(gp2|gp3|io1|io2|st1|sc1|piops))?|VolumeP-IOPS\.(gp3|io2|piops)|VolumeP-Throughput\.gp3|SnapshotUsage)$"), false)))
-        .then(lit("ebs"))
-        .when(is_s3.clone().and(s3_storage.clone().or(s3_put.clone()).or(s3_get.clone()).or(s3_retrieval.clone())))
-        .then(lit("s3"))
-        .when(is_lambda.clone().and(base.clone().str().contains(lit(r"^(Lambda-GB-Second|Request)(-ARM)?$"), false)))
-        .then(lit("lambda"))
-        .otherwise(lit("unpriced"));
-    let usage_type = when(is_ec2.clone())
-        .then(lit("instance-seconds"))
-        .when(is_ip.clone())
-        .then(lit("ip-hours"))
-        .when(is_dt.clone().and(beq("DataTransfer-Out-Bytes")))
-        .then(lit("internet-out-gb"))
-        .when(is_dt.clone().and(beq("DataTransfer-Regional-Bytes")))
-        .then(lit("regional-gb"))
-        .when(
-            is_dt
-                .clone()
-                .and(base.clone().str().contains(lit("-AWS-Out-Bytes$"), false)),
-        )
-        .then(lit("inter-region-gb"))
-        .when(is_dt.clone())
-        .then(lit("internet-in-gb"))
-        .when(is_ebs.clone().and(b("EBS:VolumeUsage")))
-        .then(lit("volume-gb-months"))
-        .when(is_ebs.clone().and(b("EBS:VolumeP-IOPS")))
-        .then(lit("volume-iops-months"))
-        .when(is_ebs.clone().and(b("EBS:VolumeP-Throughput")))
-        .then(lit("volume-throughput-months"))
-        .when(is_ebs.clone().and(beq("EBS:SnapshotUsage")))
-        .then(lit("snapshot-gb-months"))
-        .when(is_s3.clone().and(s3_storage))
-        .then(lit("storage-gb-months"))
-        .when(is_s3.clone().and(s3_put))
-        .then(lit("put-requests"))
-        .when(is_s3.clone().and(s3_get))
-        .then(lit("get-requests"))
-        .when(is_s3.clone().and(s3_retrieval))
-        .then(lit("retrieval-gb"))
-        .when(
-            is_lambda
-                .clone()
-                .and(base.clone().str().starts_with(lit("Lambda-GB-Second"))),
-        )
-        .then(lit("gb-seconds"))
-        .when(is_lambda.clone())
-        .then(lit("requests"))
-        .otherwise(base.clone());
-    let volume_type = when(after_dot.clone().eq(lit("piops")))
-        .then(lit("io1"))
-        .when(is_ebs.clone().and(beq("EBS:VolumeUsage")))
-        .then(lit("standard"))
-        .otherwise(after_dot);
-    let op = operation.clone();
-    let os = when(op.clone().str().starts_with(lit("RunInstances:0002")))
-        .then(lit("windows"))
-        .when(
-            op.clone()
-                .eq(lit("RunInstances"))
-                .or(op.clone().str().starts_with(lit("RunInstances:SV")))
-                .or(op.clone().is_null()),
-        )
-        .then(lit("linux"))
-        .otherwise(concat_str([lit("operation "), op.clone()], "", true));
-    let purchase = when(b("SpotUsage:"))
-        .then(lit("spot"))
-        .otherwise(lit("on-demand"));
-    let arch = when(base.clone().str().ends_with(lit("-ARM")))
-        .then(lit("arm64"))
-        .otherwise(lit("x86_64"));
+    let field = |f| meaning_field(classifier, f);
+    // The row's own region column first; else the region its usage type's prefix names.
+    let region = coalesce(&[region, field(|m| m.prefix_region.clone())]);
     let is_usage = line_type.clone().is_in(
         lit(Series::new(
             "u".into(),
@@ -369,8 +257,8 @@ pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Ve
         timestamp(s, &end_col).alias("end"),
         region.alias("region"),
         az.str().to_lowercase().fill_null(lit("")).alias("az"),
-        service.alias("service"),
-        usage_type.alias("usage_type"),
+        field(|m| Some(m.service.clone())).alias("service"),
+        field(|m| m.usage_type.clone()).alias("usage_type"),
         // A reservation's fee rows are known by its ARN (the bill replaces them by the
         // reservation's own fee when it applies it).
         coalesce(&[
@@ -385,13 +273,19 @@ pub fn billing_columns(layout: Layout, schema: &Schema, catalog: &Catalog) -> Ve
         text(s, &qty_col).alias("quantity_text"),
         text(s, &start_col).alias("start_text"),
         text(s, &end_col).alias("end_text"),
-        coalesce(&[itype, after_colon.clone()]).alias("instance_type"),
-        os.alias("os"),
-        purchase.alias("purchase"),
-        volume_type.alias("volume_type"),
-        s3_class.alias("storage_class"),
-        arch.alias("architecture"),
-        other_region.alias("destination_region"),
+        coalesce(&[itype, field(|m| m.instance_type.clone())]).alias("instance_type"),
+        field(|m| m.os.clone()).fill_null(lit("linux")).alias("os"),
+        field(|m| m.purchase.clone())
+            .fill_null(lit("on-demand"))
+            .alias("purchase"),
+        field(|m| m.volume_type.clone()).alias("volume_type"),
+        field(|m| m.storage_class.clone())
+            .fill_null(lit("standard"))
+            .alias("storage_class"),
+        field(|m| m.architecture.clone())
+            .fill_null(lit("x86_64"))
+            .alias("architecture"),
+        field(|m| m.destination_region.clone()).alias("destination_region"),
         when(is_usage)
             .then(lit("usage"))
             .otherwise(line_type.fill_null(lit("(no line item type)")))

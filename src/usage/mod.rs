@@ -22,8 +22,9 @@ mod parquet_keys;
 mod pregroup;
 mod reservations;
 mod scan;
+pub mod usage_types;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -214,6 +215,9 @@ pub struct BilledDay {
     pub billed: Decimal,
     /// Input rows summed here.
     pub rows: u64,
+    /// A charge billed once for a period longer than a day (a month's tax, a reservation's
+    /// monthly fee), dated on the period's first day.
+    pub period_charge: bool,
 }
 
 impl UsageRead {
@@ -275,96 +279,95 @@ pub enum UsageError {
     },
 }
 
-/// The price keys the catalog can price, as `service|region|usage_type|attribute` strings that the
-/// scan matches each row against.
-pub fn priceable_keys(catalog: &Catalog) -> BTreeSet<String> {
-    let mut keys = BTreeSet::new();
-    let regions: Vec<String> = catalog.regions().map(|r| r.code.clone()).collect();
-    // The prices held, not regions × types × systems: most of those have no price.
-    for p in catalog.ec2_prices() {
-        if p.model != Ec2Model::OnDemand {
-            continue;
-        }
-        let (region, t, os) = (&p.region, &p.instance_type, p.os);
-        keys.insert(format!("ec2|{region}|instance-seconds|{t}/{os}/on-demand"));
-        if catalog.spot_estimate(region, None, t, os).is_ok() {
-            keys.insert(format!("ec2|{region}|instance-seconds|{t}/{os}/spot"));
-        }
-    }
-    for region in &regions {
-        let has = |service: &str, key: &str| catalog.rate(service, region, key).is_ok();
-        for vt in ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"] {
-            if has("ebs", &format!("storage/{vt}")) {
-                keys.insert(format!("ebs|{region}|volume-gb-hours|{vt}"));
-                keys.insert(format!("ebs|{region}|volume-gb-months|{vt}"));
-            }
-            if has("ebs", &format!("iops/{vt}")) {
-                keys.insert(format!("ebs|{region}|volume-iops-hours|{vt}"));
-                keys.insert(format!("ebs|{region}|volume-iops-months|{vt}"));
-            }
-            if has("ebs", &format!("throughput/{vt}")) {
-                keys.insert(format!("ebs|{region}|volume-throughput-hours|{vt}"));
-                keys.insert(format!("ebs|{region}|volume-throughput-months|{vt}"));
-            }
-        }
-        if has("ebs", "io/standard") {
-            keys.insert(format!("ebs|{region}|volume-io-requests|standard"));
-        }
-        if has("ebs", "snapshot/standard") {
-            keys.insert(format!("ebs|{region}|snapshot-gb-hours|"));
-            keys.insert(format!("ebs|{region}|snapshot-gb-months|"));
-        }
-        for class in StorageClass::ALL {
-            let c = class.as_str();
-            if has("s3", &class.storage_key()) {
-                keys.insert(format!("s3|{region}|storage-gb-hours|{c}"));
-                keys.insert(format!("s3|{region}|storage-gb-months|{c}"));
-            }
-            for kind in ["put", "get"] {
-                if has("s3", &format!("requests/{c}/{kind}")) {
-                    keys.insert(format!("s3|{region}|{kind}-requests|{c}"));
+/// Whether the catalog prices a usage key: its service, region, canonical usage type and price
+/// attribute (as the scan's `price_attr` makes it: `m5.large/linux/spot`, `gp3`, `standard-ia`,
+/// `arm64`, a destination region, or empty). Asked once per distinct key of a file, so only the
+/// regions a file uses are read from the catalog.
+pub fn priceable(
+    catalog: &Catalog,
+    service: &str,
+    region: &str,
+    usage_type: &str,
+    attr: &str,
+) -> bool {
+    let has = |svc: &str, key: &str| catalog.rate(svc, region, key).is_ok();
+    let is = |a: &str, b: &str| usage_type == a || usage_type == b;
+    match service {
+        "ec2" => {
+            let parts: Vec<&str> = attr.split('/').collect();
+            let [t, os, purchase] = parts[..] else {
+                return false;
+            };
+            let Ok(os) = os.parse::<Os>() else {
+                return false;
+            };
+            usage_type == "instance-seconds"
+                && catalog.ec2_price(region, t, os, Ec2Model::OnDemand).is_ok()
+                && match purchase {
+                    "on-demand" => true,
+                    "spot" => catalog.spot_estimate(region, None, t, os).is_ok(),
+                    _ => false,
                 }
+        }
+        "ebs" => {
+            if is("snapshot-gb-hours", "snapshot-gb-months") {
+                return attr.is_empty() && has("ebs", "snapshot/standard");
             }
-            if !class.has_retrieval_fee() || has("s3", &format!("retrieval/{c}")) {
-                keys.insert(format!("s3|{region}|retrieval-gb|{c}"));
+            if usage_type == "volume-io-requests" {
+                return attr == "standard" && has("ebs", "io/standard");
             }
+            let kind = if is("volume-gb-hours", "volume-gb-months") {
+                "storage"
+            } else if is("volume-iops-hours", "volume-iops-months") {
+                "iops"
+            } else if is("volume-throughput-hours", "volume-throughput-months") {
+                "throughput"
+            } else {
+                return false;
+            };
+            !attr.is_empty() && has("ebs", &format!("{kind}/{attr}"))
         }
-        for arch in ["x86_64", "arm64"] {
-            if has("lambda", "requests") {
-                keys.insert(format!("lambda|{region}|requests|{arch}"));
-            }
-            if has("lambda", &format!("duration/{arch}")) {
-                keys.insert(format!("lambda|{region}|gb-seconds|{arch}"));
-            }
-            if has("lambda", "ephemeral-storage") {
-                keys.insert(format!("lambda|{region}|ephemeral-gb-seconds|{arch}"));
-            }
-        }
-        if has("data_transfer", "internet-out") {
-            keys.insert(format!("data_transfer|{region}|internet-out-gb|"));
-        }
-        if has("data_transfer", "inter-az") {
-            keys.insert(format!("data_transfer|{region}|inter-az-gb|"));
-            keys.insert(format!("data_transfer|{region}|regional-gb|"));
-        }
-        if has("data_transfer", "internet-in") {
-            keys.insert(format!("data_transfer|{region}|internet-in-gb|"));
-        }
-        // One price to every destination, or a price per destination (the feeds').
-        let flat = has("data_transfer", "inter-region");
-        if flat {
-            keys.insert(format!("data_transfer|{region}|inter-region-gb|"));
-        }
-        for dest in &regions {
-            if flat || has("data_transfer", &format!("inter-region/{dest}")) {
-                keys.insert(format!("data_transfer|{region}|inter-region-gb|{dest}"));
+        "s3" => {
+            let Some(class) = StorageClass::ALL.into_iter().find(|c| c.as_str() == attr) else {
+                return false;
+            };
+            match usage_type {
+                "storage-gb-hours" | "storage-gb-months" => has("s3", &class.storage_key()),
+                "put-requests" => has("s3", &format!("requests/{attr}/put")),
+                "get-requests" => has("s3", &format!("requests/{attr}/get")),
+                "retrieval-gb" => {
+                    !class.has_retrieval_fee() || has("s3", &format!("retrieval/{attr}"))
+                }
+                _ => false,
             }
         }
-        if has("vpc", "public-ipv4/in-use") {
-            keys.insert(format!("public_ipv4|{region}|ip-hours|"));
+        "lambda" => {
+            ["x86_64", "arm64"].contains(&attr)
+                && match usage_type {
+                    "requests" => has("lambda", "requests"),
+                    "gb-seconds" => has("lambda", &format!("duration/{attr}")),
+                    "ephemeral-gb-seconds" => has("lambda", "ephemeral-storage"),
+                    _ => false,
+                }
         }
+        "data_transfer" => match usage_type {
+            "internet-out-gb" => attr.is_empty() && has("data_transfer", "internet-out"),
+            "inter-az-gb" | "regional-gb" => attr.is_empty() && has("data_transfer", "inter-az"),
+            "internet-in-gb" => attr.is_empty() && has("data_transfer", "internet-in"),
+            // One price to every destination, or a price per destination (the feeds').
+            "inter-region-gb" => {
+                has("data_transfer", "inter-region")
+                    && (attr.is_empty() || catalog.region(attr).is_some())
+                    || catalog.region(attr).is_some()
+                        && has("data_transfer", &format!("inter-region/{attr}"))
+            }
+            _ => false,
+        },
+        "public_ipv4" => {
+            usage_type == "ip-hours" && attr.is_empty() && has("vpc", "public-ipv4/in-use")
+        }
+        _ => false,
     }
-    keys
 }
 
 /// The detected format of a usage file, from its columns.

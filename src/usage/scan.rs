@@ -15,7 +15,7 @@ use super::focus;
 use super::formats::{self, Layout};
 use super::{
     BilledDay, Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, USAGE_TYPES,
-    UsageError, UsageKey, UsageRead, is_parquet, priceable_keys,
+    UsageError, UsageKey, UsageRead, is_parquet,
 };
 use crate::catalog::{Catalog, Os};
 
@@ -25,9 +25,14 @@ pub(crate) const SCALE: usize = 18;
 pub(crate) const ONE: i128 = 10i128.pow(SCALE as u32);
 /// Milliseconds in an hour.
 pub(crate) const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
 type Fast = foldhash::fast::FixedState;
 const ROW: &str = "__row";
 pub(crate) const REASON: &str = "__reason";
+/// Whether a charge is billed once for a period longer than a day (a month's tax, a reservation's
+/// monthly fee) rather than accrued day by day: forecasts and anomaly baselines leave such
+/// charges out of their daily series.
+pub(crate) const PERIOD: &str = "__period_charge";
 /// Whether a row with a reason is carried at its billed cost (see [`carry_of`]).
 pub(crate) const CARRY: &str = "__carry";
 
@@ -361,8 +366,6 @@ pub(crate) struct Check {
 /// Every test a row must pass, in order: the first that holds gives the reason (on canonical
 /// columns, plus `attr` and `key`).
 pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
-    let keys: Vec<String> = priceable_keys(catalog).into_iter().collect();
-    let key_series = Series::new("k".into(), keys);
     let regions: Vec<String> = catalog.regions().map(|r| r.code.clone()).collect();
     let region_refs: Vec<&str> = regions.iter().map(String::as_str).collect();
     let services: Vec<&str> = USAGE_TYPES.iter().map(|(s, _)| *s).collect();
@@ -424,9 +427,9 @@ pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
             svc("ec2").and(col("os").str().starts_with(lit("operation "))),
             concat_str(
                 [
-                    lit("not priced by cloudcost: EC2 "),
+                    lit("missing price: the catalog has no EC2 price for "),
                     col("os"),
-                    lit(" (only Linux RunInstances and Windows RunInstances:0002)"),
+                    lit(" (it prices Linux, RunInstances, and Windows, RunInstances:0002)"),
                 ],
                 "",
                 true,
@@ -529,21 +532,62 @@ pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
             svc("lambda").and(one_of(col("architecture"), &["x86_64", "arm64"]).not()),
             reason_text("column `architecture`: expected x86_64 or arm64"),
         ),
-        key(
-            col("key")
-                .is_in(lit(key_series).implode(false), false)
-                .not(),
-            concat_str(
-                [
-                    lit("missing price: the catalog has no price for "),
-                    col("key"),
-                ],
-                "",
-                false,
-            ),
-        ),
+        // The last test, whether the catalog has the price, is `PriceCheck`'s: asked of each
+        // distinct key after these, not of each row.
     ]
 }
+
+/// The last test of the chain: whether the catalog has a price for a row's key. Asked of each
+/// distinct key (of the groups a file's rows sum into, or the fast path's combinations), so
+/// that the catalog reads only the regions the file uses.
+pub(crate) struct PriceCheck<'a> {
+    catalog: &'a Catalog,
+    known: HashMap<String, bool, foldhash::fast::FixedState>,
+}
+
+impl<'a> PriceCheck<'a> {
+    pub(crate) fn new(catalog: &'a Catalog) -> Self {
+        PriceCheck {
+            catalog,
+            known: HashMap::default(),
+        }
+    }
+
+    /// The reason a key's rows are not priced, when the catalog lacks its price.
+    pub(crate) fn missing(
+        &mut self,
+        service: &str,
+        region: &str,
+        usage_type: &str,
+        attr: &str,
+    ) -> Option<String> {
+        let key = format!("{service}|{region}|{usage_type}|{attr}");
+        let ok = match self.known.get(&key) {
+            Some(ok) => *ok,
+            None => {
+                let ok = super::priceable(self.catalog, service, region, usage_type, attr);
+                self.known.insert(key.clone(), ok);
+                ok
+            }
+        };
+        (!ok).then(|| format!("{MISSING_PRICE}{key}"))
+    }
+
+    /// The keys found missing (`service|region|usage_type|attr`).
+    fn missing_keys(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .known
+            .iter()
+            .filter(|(_, ok)| !**ok)
+            .map(|(k, _)| k.clone())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// How a missing price's reason begins (the key follows).
+const MISSING_PRICE: &str = "missing price: the catalog has no price for ";
 
 /// The longest period a row may cover: 31 days, in milliseconds.
 pub(crate) const MAX_PERIOD_MS: i64 = 31 * 24 * 3600 * 1000;
@@ -660,6 +704,7 @@ pub(crate) fn read_usage_with(
 
     // Canonical columns.
     let s = &schema;
+    let classifier = super::usage_types::Classifier::new(catalog);
     let (raw, canonical) = match layout {
         Layout::Cloudcost => (raw, formats::own_columns(s)),
         Layout::Focus => {
@@ -668,13 +713,13 @@ pub(crate) fn read_usage_with(
             let mut raw = raw;
             let s = &raw.collect_schema().map_err(|e| unreadable(&file, e))?;
             (
-                raw.with_columns(formats::billing_prelude(layout, s)),
-                formats::billing_columns(layout, s, catalog),
+                raw.with_columns(formats::billing_prelude(layout, s, &classifier)),
+                formats::billing_columns(layout, s, &classifier),
             )
         }
         other => (
-            raw.with_columns(formats::billing_prelude(other, s)),
-            formats::billing_columns(other, s, catalog),
+            raw.with_columns(formats::billing_prelude(other, s, &classifier)),
+            formats::billing_columns(other, s, &classifier),
         ),
     };
     let mut select = vec![col(ROW)];
@@ -703,6 +748,16 @@ pub(crate) fn read_usage_with(
         .with_column(key.alias("key"))
         .with_column(reason.alias(REASON))
         .with_column(carry.alias(CARRY))
+        .with_column(
+            col("line_type")
+                .neq(lit("usage"))
+                .and(
+                    (col("end").cast(DataType::Int64) - col("start").cast(DataType::Int64))
+                        .gt(lit(DAY_MS)),
+                )
+                .fill_null(lit(false))
+                .alias(PERIOD),
+        )
         // Evaluated once, shared by the branches below: faster, at the price of memory on very
         // large files (see BENCHMARKS.md).
         .cache();
@@ -820,6 +875,7 @@ pub(crate) fn read_usage_with(
             col("az"),
             col(REASON),
             col(CARRY),
+            col(PERIOD),
             col("product"),
             col("line_type"),
         ])
@@ -836,6 +892,7 @@ pub(crate) fn read_usage_with(
         ..Default::default()
     };
     let mut first_reject: Option<(u64, String)> = None;
+    let mut prices = PriceCheck::new(catalog);
     if per_row {
         // The streaming engine keeps memory bounded on big files (the EC2 window falls back to
         // in-memory for its own, smaller branch).
@@ -843,7 +900,7 @@ pub(crate) fn read_usage_with(
             .collect_with_engine(Engine::Streaming)
             .map_err(|e| unreadable(&file, e))?
             .unwrap_single();
-        add_groups(&df, &mut out, &mut first_reject, &file)?;
+        add_groups(&df, &mut out, &mut first_reject, &mut prices, &file)?;
     }
     if let Some(f) = &mut fast {
         // Each priced group's rows are read, and its service listed in the billed costs, as
@@ -909,8 +966,27 @@ pub(crate) fn read_usage_with(
             &file,
         )?;
     }
+    // Hours of EC2 keys the catalog has no price for are not priced (their rows were carried or
+    // rejected above).
+    out.ec2_hours.retain(|h| {
+        let k = &h.key;
+        let attr = format!(
+            "{}/{}/{}",
+            k.attr,
+            k.os,
+            if k.spot { "spot" } else { "on-demand" }
+        );
+        prices
+            .missing(&k.service, &k.region, &k.usage_type, &attr)
+            .is_none()
+    });
     if let Some(path) = &opts.rejects_path {
-        write_rejects(&checked, path, &file)?;
+        let missing = if out.has_billed {
+            Vec::new()
+        } else {
+            prices.missing_keys()
+        };
+        write_rejects(&checked, &missing, path, &file)?;
     }
     Ok(out)
 }
@@ -984,6 +1060,7 @@ fn add_groups(
     df: &DataFrame,
     out: &mut UsageRead,
     first_reject: &mut Option<(u64, String)>,
+    prices: &mut PriceCheck<'_>,
     file: &str,
 ) -> Result<(), UsageError> {
     let file = file.to_string();
@@ -1018,6 +1095,10 @@ fn add_groups(
         .column(CARRY)
         .and_then(|c| c.bool().cloned())
         .map_err(|e| unreadable(&file, e))?;
+    let period = df
+        .column(PERIOD)
+        .and_then(|c| c.bool().cloned())
+        .map_err(|e| unreadable(&file, e))?;
     let billed = decimals(df, "billed", &file)?;
     let q = decimals(df, "q", &file)?;
     let billable = decimals(df, "billable", &file)?;
@@ -1049,6 +1130,7 @@ fn add_groups(
             quantity: q[i].unwrap_or_default(),
             billed: billed_i,
             rows: nrows,
+            period_charge: period.get(i) == Some(true),
         };
         if lt != "usage" && days.get(i).is_none() {
             // A charge is a row of the bill, on its day: without a readable start it is
@@ -1069,13 +1151,28 @@ fn add_groups(
             out.billed_days.push(as_billed(None));
             continue;
         }
-        if let Some(r) = reason[i]
-            && carry.get(i) == Some(true)
+        // The last test: the catalog's price of the group's key (a key test, so a billing
+        // file carries the rows).
+        let missing = match reason[i] {
+            Some(_) => None,
+            None => prices.missing(
+                service[i].unwrap_or_default(),
+                region[i].unwrap_or_default(),
+                utype[i].unwrap_or_default(),
+                attr[i].unwrap_or_default(),
+            ),
+        };
+        let (reason_i, carry_i) = match &missing {
+            Some(m) => (Some(m.as_str()), out.has_billed),
+            None => (reason[i], carry.get(i) == Some(true)),
+        };
+        if let Some(r) = reason_i
+            && carry_i
         {
             out.billed_days.push(as_billed(Some(r)));
             continue;
         }
-        if let Some(r) = reason[i] {
+        if let Some(r) = reason_i {
             *out.rejected.entry(r.to_string()).or_default() += nrows;
             out.billed_rejected += billed_i;
             let fr = first_row.get(i).unwrap_or(0);
@@ -1268,6 +1365,7 @@ fn out_columns() -> Vec<Expr> {
         .chain([
             REASON,
             CARRY,
+            PERIOD,
             "product",
             "line_type",
             "q",
@@ -1578,13 +1676,31 @@ fn found_value(
     Ok(Some(v.unwrap_or_else(|| "(empty)".into())))
 }
 
-fn write_rejects(checked: &LazyFrame, path: &Path, file: &str) -> Result<(), UsageError> {
+fn write_rejects(
+    checked: &LazyFrame,
+    missing: &[String],
+    path: &Path,
+    file: &str,
+) -> Result<(), UsageError> {
+    let missing = one_of(
+        col("key"),
+        &missing.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let mut df = checked
         .clone()
-        .filter(col(REASON).is_not_null().and(col(CARRY).not()))
+        .filter(
+            col(REASON)
+                .is_not_null()
+                .and(col(CARRY).not())
+                .or(col(REASON).is_null().and(missing)),
+        )
         .select([
             col(ROW).alias("row"),
-            col(REASON).alias("reason"),
+            coalesce(&[
+                col(REASON),
+                concat_str([lit(MISSING_PRICE), col("key")], "", false),
+            ])
+            .alias("reason"),
             col("start_text").alias("usage_start"),
             col("end_text").alias("usage_end"),
             col("region"),

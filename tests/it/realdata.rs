@@ -146,7 +146,23 @@ fn the_lab_curs_apply_their_own_reserved_instances() {
             .filter(|l| l["component"] == "RIFee")
             .collect();
         assert_eq!(fees.len(), 1, "{file}: {fees:#?}");
+        // A monthly fee is billed once for its month, not a day's cost: forecasts and anomaly
+        // baselines leave it out of their daily series.
+        assert_eq!(fees[0]["pricing_model"], "period charge", "{file}");
     }
+}
+
+/// November's idle Elastic IP hours (`ElasticIP:IdleAddress`, the pre-2024 usage type) are
+/// re-priced as public IPv4 hours: 563.2 h × 0.005 = 2.816, against 2.811 billed (a few hours
+/// the file bills at 0).
+#[test]
+fn idle_elastic_ips_are_priced_as_public_ipv4() {
+    let v = estimate("Nov2018-WorkshopCUR-00001.snappy.parquet");
+    let r = &v["reconciliation"]["public_ipv4"];
+    assert_eq!(
+        (&r["total"], &r["billed"]),
+        (&"2.82".into(), &"2.81".into())
+    );
 }
 
 /// October's EC2 re-priced with its reservations equals AWS's amortized cost of the same usage
