@@ -134,16 +134,24 @@ def main() -> int:
     prices = ondemand_prices()
     cases = sorted(p.name[: -len(".cloudcost.time")] for p in res.glob("*.cloudcost.time"))
     # order: variant, rows, format
+    # usage-<variant>-<rows>.<format>, or <layout>-ondemand-<rows>.<format> for AWS's layouts
     def key(c):
-        m = re.match(r"usage-(\w+)-(\d+)([km]?)\.(\w+)", c)
-        mult = {"k": 1_000, "m": 1_000_000, "": 1}[m.group(3)]
-        return (m.group(1) != "ondemand", int(m.group(2)) * mult, m.group(4))
+        m = re.match(r"(usage|cur1|cur2|focus)-(\w+)-(\d+)([km]?)\.(\w+)", c)
+        mult = {"k": 1_000, "m": 1_000_000, "": 1}[m.group(4)]
+        return (m.group(1) != "usage", m.group(2) != "ondemand", int(m.group(3)) * mult, m.group(1), m.group(5))
     cases.sort(key=key)
+
+    def expected(c):
+        """The generator's expected total; a billing layout's is its source file's."""
+        if c.startswith("usage-"):
+            return load_json(data / f"{c}.expected.json") or {}
+        stem = "usage-" + c.split("-", 1)[1].rsplit(".", 1)[0]
+        return load_json(data / f"{stem}.parquet.expected.json") or load_json(data / f"{stem}.csv.expected.json") or {}
 
     rows_out = []
     facts = []
     for c in cases:
-        exp = load_json(data / f"{c}.expected.json") or {}
+        exp = expected(c)
         cc, dd = load_json(res / f"{c}.cloudcost.json"), load_json(res / f"{c}.duckdb.json")
         ct, dt = time_report(res / f"{c}.cloudcost.time"), time_report(res / f"{c}.duckdb.time")
         cmed, crange = median_seconds(res / f"{c}.cloudcost.hf.json")

@@ -23,8 +23,13 @@ is counted as rejected, not priced), text is trimmed (and lower-cased where clou
 per resource, day and price key. (Not done: row numbers for rejects, the 60-second-minimum run
 rule, which cannot apply to the benchmark's whole-hour rows.)
 
+--layout cur1|cur2|focus reads AWS's billing layouts instead (bench/to_billing.py writes them from
+the benchmark files): the same query over EC2 on-demand Linux usage, its instance type taken from
+the usage type (`APN2-BoxUsage:m5.large`) and its hours × 3600 as seconds.
+
 Usage:
   python3 bench/duckdb_estimate.py FILE.csv|FILE.parquet [--threads 2] [--all-services] [--validate] [--json]
+  python3 bench/duckdb_estimate.py FILE --layout cur1|cur2|focus [--json]
 """
 
 from __future__ import annotations
@@ -172,6 +177,33 @@ def source(path: str) -> str:
     return f"read_csv({lit}, header = true, types = {{'quantity': 'DECIMAL(38, 6)', 'account_id': 'VARCHAR'}})"
 
 
+# AWS's billing layouts (bench/to_billing.py writes them) as the columns the queries above read:
+# EC2 on-demand Linux instance usage (`[<prefix>-]BoxUsage:<type>`, operation `RunInstances`),
+# hours × 3600 as seconds. The plain price join on a CUR or FOCUS file, as a DuckDB user writes it.
+BILLING_COLUMNS = {
+    "cur1": ("lineItem/UsageType", "lineItem/Operation", "lineItem/LineItemType", "Usage",
+             "lineItem/UsageAmount", "product/regionCode"),
+    "cur2": ("line_item_usage_type", "line_item_operation", "line_item_line_item_type", "Usage",
+             "line_item_usage_amount", "product_region_code"),
+    "focus": ("x_UsageType", "x_Operation", "ChargeCategory", "Usage", "ConsumedQuantity", "RegionId"),
+}
+
+
+def billing_source(path: str, layout: str) -> str:
+    usage, op, kind, usage_kind, amount, region = (f'"{c}"' for c in BILLING_COLUMNS[layout])
+    usage_kind = usage_kind.replace('"', "'")
+    lit = "'" + path.replace("'", "''") + "'"
+    if path.endswith(".parquet"):
+        src = f"read_parquet({lit})"
+    else:
+        src = f"read_csv({lit}, header = true, types = {{{amount.replace(chr(34), chr(39))}: 'DECIMAL(38, 10)'}})"
+    return f"""(SELECT {region} AS region, 'ec2' AS service, 'instance-seconds' AS usage_type,
+        split_part({usage}, ':', 2) AS instance_type, 'linux' AS os,
+        'on-demand' AS purchase_option, CAST({amount} AS DECIMAL(38, 10)) * 3600 AS quantity
+      FROM {src}
+      WHERE {kind} = {usage_kind} AND {op} = 'RunInstances' AND {usage} LIKE '%BoxUsage:%')"""
+
+
 def frac(x) -> Fraction:
     return Fraction(Decimal(str(x)))
 
@@ -285,7 +317,12 @@ def main() -> int:
     ap.add_argument("--month", default="2026-10", help="billing month YYYY-MM (its hours price GB-months)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--show-groups", action="store_true", help="print the cost per (region, instance_type)")
+    ap.add_argument("--layout", choices=["own", *BILLING_COLUMNS], default="own",
+                    help="the file's layout: this project's (own), or AWS's CUR 1.0, CUR 2.0, FOCUS "
+                         "(EC2 on-demand Linux usage only)")
     args = ap.parse_args()
+    if args.layout != "own" and (args.validate or args.all_services):
+        ap.error("--layout cur1|cur2|focus takes the plain EC2 query only")
 
     t0 = time.perf_counter()
     con = duckdb.connect()
@@ -295,6 +332,8 @@ def main() -> int:
     if args.validate:
         src, count = validated_source(con, args.file), "SUM(u.n_rows)"
         rejected = con.execute("SELECT COALESCE(SUM(n_rows), 0) FROM validated WHERE reason IS NOT NULL").fetchone()[0]
+    elif args.layout != "own":
+        src, count = billing_source(args.file, args.layout), "COUNT(*)"
     else:
         src, count = source(args.file), "COUNT(*)"
     sql = (ALL_SQL if args.all_services else EC2_SQL).format(src=src, count=count)

@@ -14,6 +14,8 @@
 #    (bench/interleave.py: back-to-back repeats of one command can land in a fast or slow spell of
 #    the machine and skew the comparison by 20-30%); one more `--format csv` run of cloudcost for
 #    the exact-sum check,
+#    Then the on-demand files as AWS's billing layouts (CUR 1.0 CSV, CUR 2.0 and FOCUS Parquet,
+#    bench/to_billing.py): cloudcost and the same DuckDB query over the layout's columns,
 # 4. prints a table (bench/compare.py) and the issue's goals checked against the 10M-row files.
 #
 # Settings (environment):
@@ -23,6 +25,7 @@
 #   BENCH_VARIANTS  ondemand and/or mixed                   (default "ondemand mixed")
 #   BENCH_FORMATS   csv and/or parquet                      (default "csv parquet")
 #   BENCH_RUNS      timed rounds per file                   (default 7)
+#   BENCH_LAYOUTS   AWS billing layouts of the on-demand files (default "cur1 cur2 focus"; "" for none)
 #   BENCH_TIMEOUT   seconds before a single run is killed   (default 1800)
 #   BENCH_BUILD=0   skip the cargo build (use the binary already in $BENCH_TARGET)
 #   BENCH_REV       build this git revision (e.g. HEAD, a tag) from a clean `git archive` export
@@ -42,6 +45,7 @@ ROWS="${BENCH_ROWS:-1000000 10000000}"
 VARIANTS="${BENCH_VARIANTS:-ondemand mixed}"
 FORMATS="${BENCH_FORMATS:-csv parquet}"
 RUNS="${BENCH_RUNS:-7}"
+LAYOUTS="${BENCH_LAYOUTS:-cur1 cur2 focus}"
 TIMEOUT="${BENCH_TIMEOUT:-1800}"
 THREADS=2
 BIN="$TARGET/release/cloudcost"
@@ -161,6 +165,35 @@ for n in $ROWS; do
       timeout "$TIMEOUT" "$BIN" estimate "$file" --format csv > "$OUT/$case.cloudcost.lines.csv" 2>/dev/null \
         || echo "bench: cloudcost --format csv failed on $file" >&2
     done
+  done
+done
+
+# AWS's billing layouts: the on-demand files written as CUR 1.0 CSV, CUR 2.0 Parquet and FOCUS
+# Parquet (bench/to_billing.py), estimated by cloudcost and by the same plain DuckDB query over
+# the layout's own columns (bench/duckdb_estimate.py --layout).
+for n in $ROWS; do
+  label=$(PYTHONDONTWRITEBYTECODE=1 python3 -c "import sys; sys.path.insert(0, '$ROOT/bench'); import generate; print(generate.label($n))")
+  src="$DATA/usage-ondemand-$label.parquet"
+  [ -f "$src" ] || src="$DATA/usage-ondemand-$label.csv"
+  [ -f "$src" ] || { echo "bench: no on-demand file of $n rows for the billing layouts" >&2; continue; }
+  for l in $LAYOUTS; do
+    ext=parquet
+    [ "$l" = cur1 ] && ext=csv
+    file="$DATA/$l-ondemand-$label.$ext"
+    [ -f "$file" ] || python3 "$ROOT/bench/to_billing.py" "$src" --layout "$l" --out "$file"
+    case="$l-ondemand-$label.$ext"
+    plain=("$BIN" estimate "$file" --format json)
+    duck=(python3 "$ROOT/bench/duckdb_estimate.py" "$file" --layout "$l" --threads "$THREADS" --json)
+    timed=()
+    once "$case.cloudcost" "$OUT/$case.cloudcost.json" "${plain[@]}" \
+      && timed+=("$case.cloudcost=$(q "${plain[@]}")")
+    once "$case.duckdb" "$OUT/$case.duckdb.json" "${duck[@]}" \
+      && timed+=("$case.duckdb=$(q "${duck[@]}")")
+    log "$case: $RUNS interleaved rounds of the commands that ran"
+    [ ${#timed[@]} -eq 0 ] || python3 "$ROOT/bench/interleave.py" "$OUT" "$RUNS" "$TIMEOUT" "${timed[@]}" \
+      || echo "bench: some timed runs of $case failed" >&2
+    timeout "$TIMEOUT" "$BIN" estimate "$file" --format csv > "$OUT/$case.cloudcost.lines.csv" 2>/dev/null \
+      || echo "bench: cloudcost --format csv failed on $file" >&2
   done
 done
 

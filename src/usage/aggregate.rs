@@ -49,7 +49,7 @@ use super::parquet_keys::KeyReader;
 use super::pregroup;
 use super::scan::{
     MAX_PERIOD_MS, ONE, PriceCheck, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, day_of,
-    decimal_type, detect_time_format, lower, one_of, price_attr, price_key, quantity_of, reason_of,
+    decimal_type, detect_time_format, lower, one_of, price_attr, quantity_of, reason_of,
     resource_day, started_hours, started_hours_of, text, timestamp_as, to_decimal,
 };
 use super::{ResourceDay, UsageError};
@@ -228,7 +228,7 @@ pub(crate) fn aggregate(
     classify(frames, start_format, catalog, file)
 }
 
-/// The canonical columns, price attribute (`attr`), price key (`key`) and reason (`REASON`) of
+/// The canonical columns, price attribute (`attr`) and reason (`REASON`) of
 /// each combination of the key columns but the resource id, with the per-row path's own
 /// expressions: the combinations are a few hundred where the series are thousands (one or more
 /// per resource), and these expressions (a dozen text columns trimmed and lower-cased, some
@@ -243,7 +243,6 @@ fn combination_checks(combos: DataFrame, catalog: &Catalog) -> PolarsResult<Data
         .select(own_key_columns(&c_schema))
         .drop(cols(["resource_id"]))
         .with_column(price_attr().alias("attr"))
-        .with_column(price_key().alias("key"))
         .collect_with_engine(Engine::InMemory)?
         .unwrap_single();
     let mut both = canonical.clone();
@@ -1156,7 +1155,7 @@ mod tests {
             .iter_names()
             .map(|n| n.to_string())
             .collect();
-        allowed.extend(["attr".into(), "key".into()]);
+        allowed.push("attr".into());
         let read = polars_plan::utils::expr_to_leaf_column_names(&reason);
         assert!(read.iter().any(|c| c.as_str() == "service"), "{read:?}");
         for column in read {

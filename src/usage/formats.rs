@@ -4,17 +4,17 @@
 //! names), and FinOps FOCUS 1.x exports (with AWS's `x_UsageType`, `x_ServiceCode`,
 //! `x_Operation` columns).
 //!
-//! A CUR or FOCUS row is mapped by its product code and usage type (region prefix removed):
-//! `BoxUsage:m5.large` is on-demand EC2, `EBS:VolumeUsage.gp3` gp3 storage in GB-months,
-//! `TimedStorage-SIA-ByteHrs` Standard-IA storage (GB-months in the report despite the name),
-//! `DataTransfer-Out-Bytes` internet egress, and so on. A usage type cloudcost does not price is
-//! set aside with that reason (its billed cost stays in `billed_total`). Rows that are not usage
-//! (tax, credits, refunds, fees, savings plan negation, discounts) are never re-priced: they are
-//! carried as charges.
-
-use polars::prelude::*;
+//! A CUR or FOCUS row is mapped by its product code, usage type and operation through the table of
+//! AWS usage types (`usage_types.rs`): `BoxUsage:m5.large` is on-demand EC2, `EBS:VolumeUsage.gp3`
+//! gp3 storage in GB-months, `TimedStorage-SIA-ByteHrs` Standard-IA storage (GB-months in the
+//! report despite the name), `DataTransfer-Out-Bytes` internet egress, and so on. A usage type
+//! cloudcost does not price is carried at its billed cost. Rows that are not usage (tax, credits,
+//! refunds, fees, savings plan negation, discounts) are never re-priced: they are carried as
+//! charges.
 
 use std::sync::Arc;
+
+use polars::prelude::*;
 
 use super::scan::{lower, quantity_of, text, timestamp};
 use super::usage_types::Classifier;
@@ -291,17 +291,8 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
             .otherwise(line_type.fill_null(lit("(no line item type)")))
             .alias("line_type"),
         quantity_of(s, &cost_col).alias("billed"),
-        product.clone().fill_null(lit("?")).alias("product"),
-        concat_str(
-            [
-                product.fill_null(lit("?")),
-                lit(" "),
-                usage.fill_null(lit("?")),
-            ],
-            "",
-            true,
-        )
-        .alias("raw_usage"),
+        product.fill_null(lit("?")).alias("product"),
+        field(|m| Some(m.raw.clone())).alias("raw_usage"),
     ]
 }
 

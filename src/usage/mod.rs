@@ -1,15 +1,43 @@
-//! Usage files: reading a month of real usage (this project's format; AWS CUR and FOCUS to come)
-//! into aggregates the bill engine prices.
+//! Usage files: a month of real usage read into aggregates the bill engine prices. Three layouts
+//! (detected by their columns, `formats.rs`): this project's own (docs/usage-format.md), AWS's
+//! Cost and Usage Reports (CUR 1.0 CSV, CUR 2.0 and the legacy Athena Parquet layout) and FinOps
+//! FOCUS exports. This is the one place polars is used; what leaves the module is plain Rust with
+//! `Decimal` quantities (`UsageRead`): the engine never sees polars.
 //!
-//! This is the one place polars is used: it scans the file (CSV, gzipped CSV, Parquet), validates
-//! every row (a bad row is set aside with its reason, never dropped silently), applies the EC2
-//! billing rules that need row order (the 60-second minimum per run for Linux, whole hours for
-//! Windows), and sums quantities by day, resource and price key. The types it returns are plain
-//! Rust with `Decimal` quantities: the engine never sees polars.
+//! # A row's way through
 //!
-//! For files in this project's own format, `aggregate` sums first and validates the sums (far
-//! fewer than rows); only the resources that need row-by-row treatment (a bad row, a run that
-//! may be under the 60-second minimum, ...) go through the per-row path in `scan`.
+//! Take a CUR 2.0 row: `line_item_product_code = AmazonEC2`, `line_item_usage_type =
+//! APN2-BoxUsage:m5.large`, `line_item_operation = RunInstances`, 1.0 hour, resource `i-0abc`.
+//! 1. `scan::read_usage` opens the file (CSV, gzipped CSV, Parquet) and detects its layout
+//!    (`formats::Layout`).
+//! 2. `formats::billing_prelude` numbers the row's (product, usage type, operation) through the
+//!    usage-type table (`usage_types.rs`, data in `usage-types.toml`), asked once per distinct
+//!    triple of the file: `ec2`, `instance-seconds`, m5.large, Linux, on-demand, and the region
+//!    its prefix names (ap-northeast-2). `formats::billing_columns` then gives every layout the
+//!    same canonical columns (start, end, region, service, usage type, resource, quantity,
+//!    instance type, OS, ... and the billed cost). FOCUS files without AWS's `x_UsageType` get
+//!    theirs from their SKU or charge description first (`focus.rs`).
+//! 3. `scan::checks` tests the row in order (times, region, service, usage type, quantity,
+//!    instance type...): the first test that holds is its reason. A reason about what the row
+//!    is (a service cloudcost does not price) *carries* it at its billed cost; a reason about the
+//!    row itself (a time that does not parse) *rejects* it. Charges (tax, credits, fees) are
+//!    kept as billed. Whether the catalog has the price is asked last, once per distinct key
+//!    (`scan::PriceCheck`).
+//! 4. EC2 rules that need row order (the 60-second minimum per run, Windows' started hours) run
+//!    over the instance's rows; the rows are then summed by day, resource and price key into
+//!    `ResourceDay`s (and, for commitments, EC2 usage by clock hour: `Ec2Hour`).
+//! 5. `bill::engine` prices the resource-days; `reservations.rs` gives the file's own reserved
+//!    instances to `bill::contracts`.
+//!
+//! Files in this project's own format take a faster way to step 4 (`aggregate.rs`): rows are
+//! grouped by day and raw key columns first (`pregroup.rs`, reading Parquet dictionary codes with
+//! `parquet_keys.rs`, summing EC2 hours as it goes with `ec2_hours.rs`), the canonical columns and
+//! tests run once per combination of key values, and only resources that need their rows (a bad
+//! row, a run under the minimum...) take the per-row path of `scan.rs`. Billing files take the
+//! per-row path (BENCHMARKS.md measures both against DuckDB).
+//!
+//! Beside the bill: `attribution.rs` (accounts and tags), `inventory.rs` (the resources for
+//! recommendations), `metrics.rs` (utilization files).
 
 mod aggregate;
 pub mod attribution;

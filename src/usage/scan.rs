@@ -339,7 +339,8 @@ pub(crate) fn price_attr() -> Expr {
         .otherwise(lit(""))
 }
 
-/// The price key matched against the catalog's priceable keys (needs the `attr` column).
+/// The price key `service|region|usage_type|attr` (needs the `attr` column), as a missing
+/// price's reason names it.
 pub(crate) fn price_key() -> Expr {
     concat_str(
         [
@@ -740,12 +741,10 @@ pub(crate) fn read_usage_with(
     let carry = carry_of(&checks).and(lit(layout != Layout::Cloudcost));
     let reason = reason_of(checks, false);
     let attr = price_attr();
-    let key = price_key();
 
     let checked = base
         .clone()
         .with_column(attr.alias("attr"))
-        .with_column(key.alias("key"))
         .with_column(reason.alias(REASON))
         .with_column(carry.alias(CARRY))
         .with_column(
@@ -1688,6 +1687,7 @@ fn write_rejects(
     );
     let mut df = checked
         .clone()
+        .with_column(price_key().alias("key"))
         .filter(
             col(REASON)
                 .is_not_null()

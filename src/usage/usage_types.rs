@@ -82,6 +82,9 @@ pub struct Meaning {
     pub architecture: Option<String>,
     /// The other region of inter-region transfer.
     pub destination_region: Option<String>,
+    /// Product code and usage type as the row has them (`AmazonRDS USE2-RDS:ChargedBackupUsage`),
+    /// to name what is not priced.
+    pub raw: String,
 }
 
 /// A usage type's region prefix and the rest: `APN2-BoxUsage:m5.large` → (`APN2`,
@@ -128,10 +131,12 @@ pub fn meaning(
     prefixes: &HashMap<String, String>,
 ) -> Meaning {
     let t = &*TABLE;
+    let raw = format!("{} {}", product.unwrap_or("?"), usage_type.unwrap_or("?"));
     let Some(usage_type) = usage_type else {
         return Meaning {
             service: UNPRICED.into(),
             prefix_region: Some("us-east-1".into()),
+            raw,
             ..Meaning::default()
         };
     };
@@ -144,6 +149,7 @@ pub fn meaning(
         service: UNPRICED.into(),
         usage_type: Some(base.to_string()),
         prefix_region: region(prefix),
+        raw,
         ..Meaning::default()
     };
     let product_ok = |e: &Entry| {
