@@ -432,7 +432,8 @@ fn pricing_models(d: &ReportData<'_>) -> DrawResult<String> {
             if cost > 0.0 {
                 fill_bar(area, &chart, (x - 0.3, cost), (x + 0.3, 0.0), 2)?;
             }
-            let mut top = cost;
+            // A credit's negative cost is labelled on the axis.
+            let mut top = cost.max(0.0);
             if saved.amount() > Decimal::ZERO {
                 let od = coord(cur, m.on_demand_equivalent);
                 fill_bar(area, &chart, (x - 0.3, od), (x + 0.3, cost), 5)?;

@@ -22,13 +22,18 @@ pub(crate) const TOP_TABLE: usize = 20;
 /// Instances in the utilization chart.
 pub(crate) const MAX_INSTANCES: usize = 20;
 
-/// The pricing models always shown, in order.
-const MODELS: [PricingModel; 5] = [
+/// The pricing models shown, in order: the first four always, the others when they are worth
+/// something (a free allowance; a billing file's usage taken as billed and its charges, so that
+/// the bars add up to the whole bill).
+const MODELS: [PricingModel; 8] = [
     PricingModel::OnDemand,
     PricingModel::Reserved,
     PricingModel::SavingsPlan,
     PricingModel::Spot,
     PricingModel::Free,
+    PricingModel::Carried,
+    PricingModel::Charge,
+    PricingModel::PeriodCharge,
 ];
 
 /// Cost of one pricing model.
@@ -180,13 +185,14 @@ impl<'a> ReportData<'a> {
             .iter()
             .filter_map(|m| {
                 let (cost, odeq) = od.get(m).copied().unwrap_or_default();
-                // Free allowances only when they are worth something.
-                (*m != PricingModel::Free || !cost.amount().is_zero() || !odeq.amount().is_zero())
-                    .then_some(ModelRow {
+                let always = MODELS[..4].contains(m);
+                (always || !cost.amount().is_zero() || !odeq.amount().is_zero()).then_some(
+                    ModelRow {
                         model: *m,
                         cost,
                         on_demand_equivalent: odeq,
-                    })
+                    },
+                )
             })
             .collect();
         let resources = bill.by_resource();

@@ -206,6 +206,10 @@ fn recommend_and_report_take_a_billing_file() {
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert!(md.contains("| Billed in the file | $0.00 |"), "{md}");
     assert!(md.contains("taken as billed"), "{md}");
+    // The pricing models add up to the whole bill: the usage taken as billed and the credits
+    // beside the re-priced usage.
+    assert!(md.contains("| as billed | $32.14 |"), "{md}");
+    assert!(md.contains("| charge | -$47.68 |"), "{md}");
     assert!(dir.path().join("daily-cost.png").exists());
 }
 
