@@ -170,6 +170,37 @@ pub fn billing_prelude(layout: Layout, schema: &Schema, classifier: &Arc<Classif
     vec![ids.alias(MEANING)]
 }
 
+/// The region of the rows whose region column (the first input) is empty, from their product
+/// JSON, location name or transfer origin (`Classifier::region_of`); null for the others.
+fn region_fallback(classifier: &Arc<Classifier>, inputs: [Expr; 4]) -> Expr {
+    let c = classifier.clone();
+    map_multiple(
+        move |cols: &mut [Column]| {
+            let texts = |i: usize| -> PolarsResult<Vec<Option<&str>>> {
+                Ok(cols[i].str()?.iter().collect())
+            };
+            let (region, json, location, from) = (texts(0)?, texts(1)?, texts(2)?, texts(3)?);
+            let n = region
+                .len()
+                .max(json.len())
+                .max(location.len())
+                .max(from.len());
+            fn at<'a>(v: &[Option<&'a str>], i: usize) -> Option<&'a str> {
+                if v.len() == 1 { v[0] } else { v[i] }
+            }
+            let out: StringChunked = (0..n)
+                .map(|i| match at(&region, i) {
+                    Some(_) => None,
+                    None => c.region_of(at(&json, i), at(&location, i), at(&from, i)),
+                })
+                .collect();
+            Ok(out.into_column())
+        },
+        inputs,
+        |_, _| Ok(Field::new("region".into(), DataType::String)),
+    )
+}
+
 /// One field of each row's meaning (after [`billing_prelude`]).
 fn meaning_field(
     classifier: &Arc<Classifier>,
@@ -241,8 +272,34 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
     let qty_col = find(s, &[qty]).unwrap_or_else(|| qty.to_string());
     let cost_col = find(s, &[cost]).unwrap_or_else(|| cost.to_string());
     let field = |f| meaning_field(classifier, f);
-    // The row's own region column first; else the region its usage type's prefix names.
-    let region = coalesce(&[region, field(|m| m.prefix_region.clone())]);
+    // The row's own region column first; else its product attributes, location name or transfer
+    // origin; else the region its usage type's prefix names.
+    let (json, location, from) = match layout {
+        Layout::Cur1 => (
+            lit(NULL).cast(DataType::String),
+            txt(s, &["product/location"]),
+            txt(s, &["product/fromRegionCode"]),
+        ),
+        Layout::Cur2 => (
+            // The `product` map is JSON text in CUR 2.0 CSV (a map in Parquet: not read here).
+            match find(s, &["product"]) {
+                Some(n) if s.get(&n) == Some(&DataType::String) => col(n),
+                _ => lit(NULL).cast(DataType::String),
+            },
+            txt(s, &["product_location"]),
+            txt(s, &["product_from_region_code"]),
+        ),
+        _ => (
+            lit(NULL).cast(DataType::String),
+            txt(s, &["RegionName"]),
+            lit(NULL).cast(DataType::String),
+        ),
+    };
+    let region = coalesce(&[
+        region.clone(),
+        region_fallback(classifier, [region, json, location, from]),
+        field(|m| m.prefix_region.clone()),
+    ]);
     let is_usage = line_type.clone().is_in(
         lit(Series::new(
             "u".into(),

@@ -234,6 +234,8 @@ pub fn operation_of(os: &str) -> Option<&'static str> {
 #[derive(Debug)]
 pub(crate) struct Classifier {
     prefixes: HashMap<String, String>,
+    /// Region codes by price-list location name (`US East (N. Virginia)`) and other names.
+    locations: HashMap<String, String>,
     state: Mutex<Interned>,
 }
 
@@ -249,18 +251,50 @@ struct Interned {
 impl Classifier {
     /// A classifier for a catalog's region prefixes.
     pub(crate) fn new(catalog: &crate::catalog::Catalog) -> Arc<Classifier> {
-        let mut prefixes: HashMap<String, String> = catalog
-            .regions()
-            .map(|r| (r.usage_prefix.clone(), r.code.clone()))
-            .collect();
+        let mut prefixes = HashMap::new();
+        let mut locations = HashMap::new();
+        for r in catalog.regions() {
+            for p in std::iter::once(&r.usage_prefix).chain(&r.other_prefixes) {
+                if !p.is_empty() {
+                    prefixes.insert(p.clone(), r.code.clone());
+                }
+            }
+            for l in std::iter::once(&r.location).chain(&r.other_locations) {
+                locations.insert(l.clone(), r.code.clone());
+            }
+            locations.insert(r.code.clone(), r.code.clone());
+        }
         // Ireland's prefix is `EU` in AWS's usage types, `EUW1` in some feeds.
         prefixes
             .entry("EU".into())
             .or_insert_with(|| "eu-west-1".into());
         Arc::new(Classifier {
             prefixes,
+            locations,
             state: Mutex::new(Interned::default()),
         })
+    }
+
+    /// A row's region when its region-code column is empty: the `region` of its `product` column
+    /// (CUR 2.0 writes the product attributes as JSON text), else its location name
+    /// (`product/location`, FOCUS `RegionName`), else the region its transfer is from; none when
+    /// none names a region the catalog knows (the usage type's prefix decides then).
+    pub(crate) fn region_of(
+        &self,
+        product_json: Option<&str>,
+        location: Option<&str>,
+        from_region: Option<&str>,
+    ) -> Option<String> {
+        let known = |v: &str| self.locations.get(v.trim()).cloned();
+        let json_region = product_json.and_then(|j| {
+            let (_, rest) = j.split_once("\"region\":")?;
+            let rest = rest.trim_start().strip_prefix('"')?;
+            rest.split_once('"').map(|(v, _)| v)
+        });
+        json_region
+            .and_then(known)
+            .or_else(|| location.and_then(known))
+            .or_else(|| from_region.and_then(known))
     }
 
     /// The number of each row's meaning (rows given as three columns of equal length, or of
@@ -493,8 +527,31 @@ mod tests {
     fn a_classifier_numbers_each_triple_once() {
         let c = Classifier {
             prefixes: prefixes(),
+            locations: [
+                ("US East (N. Virginia)", "us-east-1"),
+                ("us-east-1", "us-east-1"),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
             state: Mutex::new(Interned::default()),
         };
+        let json = r#"{"transfer_type":"AWS Inbound","region":"us-east-1","servicename":"x"}"#;
+        assert_eq!(
+            c.region_of(Some(json), None, None).as_deref(),
+            Some("us-east-1")
+        );
+        let global = r#"{"region":"global"}"#;
+        assert_eq!(c.region_of(Some(global), None, None), None);
+        assert_eq!(
+            c.region_of(Some(global), Some("US East (N. Virginia)"), None)
+                .as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(
+            c.region_of(None, None, Some("us-east-1")).as_deref(),
+            Some("us-east-1")
+        );
         let ids = c.ids(
             &[Some("AmazonEC2")],
             &[

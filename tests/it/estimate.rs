@@ -815,3 +815,27 @@ fn summing_while_pricing_gives_the_sums_of_the_bill() {
         assert_eq!(format!("{summed:?}"), format!("{without_rows:?}"));
     }
 }
+
+/// A FOCUS row without a region code and whose usage type has lost its prefix (a converter's
+/// export) is priced in the region its `RegionName` names, not in us-east-1.
+#[test]
+fn a_billing_row_without_a_region_code_takes_its_location_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(format!("{FIX}/focus_2026-10.csv")).unwrap();
+    let mut lines = fixture.lines();
+    let header = format!("{},RegionName", lines.next().unwrap());
+    let row = lines
+        .next()
+        .unwrap()
+        .replace(",ap-northeast-2,i-", ",,i-")
+        .replace("APN2-BoxUsage:m5.large", "BoxUsage:m5.large");
+    let f = write(
+        dir.path(),
+        "f.csv",
+        &format!("{header}\n{row},Asia Pacific (Seoul)\n"),
+    );
+    let v = estimate_json(&[&f]);
+    // Seoul's m5.large: 24 h × 0.118 (us-east-1's would be 24 × 0.096 = 2.30).
+    assert_eq!(v["total"], "2.83", "{v}");
+    assert_eq!(v["rows"]["priced"], 1, "{v}");
+}
