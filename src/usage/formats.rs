@@ -113,6 +113,14 @@ fn txt(schema: &Schema, names: &[&str]) -> Expr {
     }
 }
 
+/// [`txt`], lower-cased.
+fn txt_lower(schema: &Schema, names: &[&str]) -> Expr {
+    match find(schema, names) {
+        Some(n) => lower(schema, &n),
+        None => lit(NULL).cast(DataType::String),
+    }
+}
+
 /// The product code, usage type and operation of a CUR or FOCUS row: what the usage-type table
 /// (`usage_types.rs`) reads.
 fn identity(layout: Layout, s: &Schema) -> [Expr; 3] {
@@ -235,7 +243,7 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
             "lineItem/UsageStartDate",
             "lineItem/UsageEndDate",
             txt(s, &["lineItem/LineItemType"]),
-            txt(s, &["lineItem/AvailabilityZone"]),
+            txt_lower(s, &["lineItem/AvailabilityZone"]),
             txt(s, &["lineItem/ResourceId"]),
             "lineItem/UsageAmount",
             "lineItem/UnblendedCost",
@@ -246,7 +254,7 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
             "line_item_usage_start_date",
             "line_item_usage_end_date",
             txt(s, &["line_item_line_item_type"]),
-            txt(s, &["line_item_availability_zone"]),
+            txt_lower(s, &["line_item_availability_zone"]),
             txt(s, &["line_item_resource_id"]),
             "line_item_usage_amount",
             "line_item_unblended_cost",
@@ -258,7 +266,7 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
             "ChargePeriodEnd",
             // Usage rows keep the name `Usage`; every other category is a charge.
             txt(s, &["ChargeCategory"]),
-            txt(s, &["AvailabilityZone"]),
+            txt_lower(s, &["AvailabilityZone"]),
             txt(s, &["ResourceId"]),
             "ConsumedQuantity",
             "BilledCost",
@@ -313,7 +321,7 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
         timestamp(s, &start_col).alias("start"),
         timestamp(s, &end_col).alias("end"),
         region.alias("region"),
-        az.str().to_lowercase().fill_null(lit("")).alias("az"),
+        az.fill_null(lit("")).alias("az"),
         field(|m| Some(m.service.clone())).alias("service"),
         field(|m| m.usage_type.clone()).alias("usage_type"),
         // A reservation's fee rows are known by its ARN (the bill replaces them by the

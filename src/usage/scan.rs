@@ -121,21 +121,46 @@ fn scan(source: &Path, parquet: bool, file: &str) -> Result<LazyFrame, UsageErro
 
 /// A column as trimmed text (null when absent or empty).
 pub(crate) fn text(schema: &Schema, name: &str) -> Expr {
-    if schema.contains(name) {
-        let s = col(name)
-            .cast(DataType::String)
-            .str()
-            .strip_chars(lit(NULL));
-        when(s.clone().eq(lit("")))
-            .then(lit(NULL).cast(DataType::String))
-            .otherwise(s)
-    } else {
-        lit(NULL).cast(DataType::String)
-    }
+    cleaned(schema, name, false)
 }
 
 pub(crate) fn lower(schema: &Schema, name: &str) -> Expr {
-    text(schema, name).str().to_lowercase()
+    cleaned(schema, name, true)
+}
+
+/// A column as text, trimmed, empty as null, and lower-cased when asked. Most files' values need
+/// none of it: a batch whose values are all clean is passed on as it is, not copied value by
+/// value (building every text column anew was most of the per-row path's time).
+fn cleaned(schema: &Schema, name: &str, lower: bool) -> Expr {
+    if !schema.contains(name) {
+        return lit(NULL).cast(DataType::String);
+    }
+    col(name).cast(DataType::String).map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let dirty = |s: &str| {
+                s.is_empty()
+                    || s.trim().len() != s.len()
+                    || (lower && s.chars().any(char::is_uppercase))
+            };
+            if !ca.iter().flatten().any(dirty) {
+                return Ok(c);
+            }
+            let out: StringChunked = ca
+                .iter()
+                .map(|v| {
+                    let t = v?.trim();
+                    match (t.is_empty(), lower) {
+                        (true, _) => None,
+                        (false, true) => Some(t.to_lowercase()),
+                        (false, false) => Some(t.to_string()),
+                    }
+                })
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
 }
 
 fn ms() -> DataType {
@@ -354,11 +379,31 @@ pub(crate) fn price_key() -> Expr {
     )
 }
 
+/// What a test's reason says.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reason {
+    /// No reason: the row is not usage (a charge), taken as billed.
+    Charge,
+    /// A fixed text.
+    Text(&'static str),
+    /// A text with the row's value of a column between its two parts; a null value is empty,
+    /// or, with `required`, makes the reason null.
+    With {
+        before: &'static str,
+        column: &'static str,
+        after: &'static str,
+        required: bool,
+    },
+}
+
+/// The columns [`Reason::With`] reads, in the order `reason_of` passes them.
+const REASON_COLUMNS: [&str; 3] = ["raw_usage", "os", "service"];
+
 /// One test of the validation chain: when `when` holds (and no earlier test did), the row is
 /// rejected with `reason`.
 pub(crate) struct Check {
     when: Expr,
-    reason: Expr,
+    reason: Reason,
     /// Whether the test looks at a row's own times or quantity (not only at the columns that
     /// identify what it prices).
     per_row: bool,
@@ -377,22 +422,19 @@ pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
     for (svc_name, kinds) in USAGE_TYPES {
         usage_type_ok = usage_type_ok.or(svc(svc_name).and(one_of(col("usage_type"), kinds)));
     }
-    let reason_text = |r: &str| lit(r.to_string());
-    let key = |when: Expr, reason: Expr| Check {
+    let reason_text = Reason::Text;
+    let key = |when: Expr, reason: Reason| Check {
         when,
         reason,
         per_row: false,
     };
-    let row = |when: Expr, reason: Expr| Check {
+    let row = |when: Expr, reason: Reason| Check {
         when,
         reason,
         per_row: true,
     };
     vec![
-        key(
-            col("line_type").neq(lit("usage")),
-            lit(NULL).cast(DataType::String),
-        ),
+        key(col("line_type").neq(lit("usage")), Reason::Charge),
         row(
             col("start").is_null(),
             reason_text(
@@ -418,23 +460,21 @@ pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
         // billing file carries such rows at their billed cost, wherever they are.
         key(
             col("service").eq(lit("unpriced")),
-            concat_str(
-                [lit("not priced by cloudcost: "), col("raw_usage")],
-                "",
-                true,
-            ),
+            Reason::With {
+                before: "not priced by cloudcost: ",
+                column: "raw_usage",
+                after: "",
+                required: false,
+            },
         ),
         key(
             svc("ec2").and(col("os").str().starts_with(lit("operation "))),
-            concat_str(
-                [
-                    lit("missing price: the catalog has no EC2 price for "),
-                    col("os"),
-                    lit(" (it prices Linux, RunInstances, and Windows, RunInstances:0002)"),
-                ],
-                "",
-                true,
-            ),
+            Reason::With {
+                before: "missing price: the catalog has no EC2 price for ",
+                column: "os",
+                after: " (it prices Linux, RunInstances, and Windows, RunInstances:0002)",
+                required: false,
+            },
         ),
         key(
             col("region").is_null(),
@@ -454,15 +494,12 @@ pub(crate) fn checks(catalog: &Catalog) -> Vec<Check> {
         ),
         key(
             usage_type_ok.not(),
-            concat_str(
-                [
-                    lit("column `usage_type`: not a usage type of service "),
-                    col("service"),
-                    lit(" (see docs/usage-format.md)"),
-                ],
-                "",
-                false,
-            ),
+            Reason::With {
+                before: "column `usage_type`: not a usage type of service ",
+                column: "service",
+                after: " (see docs/usage-format.md)",
+                required: true,
+            },
         ),
         key(
             col("resource_id").is_null(),
@@ -605,16 +642,63 @@ pub(crate) fn carry_of(checks: &[Check]) -> Expr {
 /// The reject reason (null when the row is priced) from the tests in order. With `keys_only`,
 /// only the tests of the identifying columns: enough for a group of rows that all passed the
 /// per-row tests, since the first test that holds is then among those.
+///
+/// The chain picks the number of the first test that holds (a chain of numbers is cheap per
+/// row; one of texts copied every row's text at each of its twenty steps), and the reason's text
+/// is written only for the rows that have one.
 pub(crate) fn reason_of(checks: Vec<Check>, keys_only: bool) -> Expr {
-    // Folded from the last test to the first: `when(a).then(x).otherwise(when(b)...)` is what a
-    // chained `when/then` builds too.
-    checks
+    let kept: Vec<Check> = checks
         .into_iter()
         .filter(|c| !keys_only || !c.per_row)
+        .collect();
+    let reasons: Vec<Reason> = kept.iter().map(|c| c.reason).collect();
+    // Folded from the last test to the first: `when(a).then(x).otherwise(when(b)...)` is what a
+    // chained `when/then` builds too.
+    let index = kept
+        .into_iter()
+        .enumerate()
         .rev()
-        .fold(lit(NULL).cast(DataType::String), |rest, c| {
-            when(c.when).then(c.reason).otherwise(rest)
-        })
+        .fold(lit(NULL).cast(DataType::UInt32), |rest, (i, c)| {
+            when(c.when).then(lit(i as u32)).otherwise(rest)
+        });
+    let mut inputs = vec![index];
+    inputs.extend(REASON_COLUMNS.iter().map(|c| col(*c)));
+    map_multiple(
+        move |cols: &mut [Column]| {
+            let index = cols[0].u32()?.clone();
+            let texts = |i: usize| -> PolarsResult<Vec<Option<&str>>> {
+                Ok(cols[i].str()?.iter().collect())
+            };
+            let values = [texts(1)?, texts(2)?, texts(3)?];
+            fn at<'a>(v: &[Option<&'a str>], i: usize) -> Option<&'a str> {
+                if v.len() == 1 { v[0] } else { v[i] }
+            }
+            let out: StringChunked = index
+                .iter()
+                .enumerate()
+                .map(|(row, k)| match reasons.get(k? as usize)? {
+                    Reason::Charge => None,
+                    Reason::Text(t) => Some(t.to_string()),
+                    Reason::With {
+                        before,
+                        column,
+                        after,
+                        required,
+                    } => {
+                        let c = REASON_COLUMNS.iter().position(|x| x == column)?;
+                        match at(&values[c], row) {
+                            Some(v) => Some(format!("{before}{v}{after}")),
+                            None if *required => None,
+                            None => Some(format!("{before}{after}")),
+                        }
+                    }
+                })
+                .collect();
+            Ok(out.into_column())
+        },
+        inputs,
+        |_, _| Ok(Field::new(REASON.into(), DataType::String)),
+    )
 }
 
 /// Reads, validates and aggregates a usage file.
