@@ -868,7 +868,11 @@ pub(crate) fn read_usage_with(
     // order-dependent window runs on those instances' rows alone (on none, for whole hours).
     // After the fast path, the rows here are few and include every such instance: the window runs
     // on all of them (on an instance without a short row it bills exactly the row's quantity).
+    // A billing file's EC2 usage is what AWS billed, the minimum and whole hours already
+    // applied: none of it takes the window (and no pass over the file looks for short rows).
+    let billed_file = layout != Layout::Cloudcost;
     let is_short = match &fast {
+        _ if billed_file => lit(false),
         Some(_) => lit(true),
         None => short_instances(&base, &file)?,
     };
@@ -876,7 +880,7 @@ pub(crate) fn read_usage_with(
         .clone()
         .filter(is_short.clone().not())
         .with_column(
-            when(col("os").eq(lit("windows")))
+            when(col("os").eq(lit("windows")).and(lit(!billed_file)))
                 .then(windows_hours.clone())
                 .otherwise(col("q"))
                 .alias("billable"),

@@ -839,3 +839,22 @@ fn a_billing_row_without_a_region_code_takes_its_location_name() {
     assert_eq!(v["total"], "2.83", "{v}");
     assert_eq!(v["rows"]["priced"], 1, "{v}");
 }
+
+/// A billing file's instance hours are what AWS billed, the 60-second minimum already applied:
+/// 36 seconds stay 36 seconds (this project's own format would bill a lone 36-second run 60).
+#[test]
+fn a_billing_file_s_short_instance_hours_are_taken_as_billed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(format!("{FIX}/cur1_2026-10.csv")).unwrap();
+    let mut lines = fixture.lines();
+    let header = lines.next().unwrap();
+    let row = lines
+        .next()
+        .unwrap()
+        .replacen(",24.0000000000,", ",0.0100000000,", 1);
+    let f = write(dir.path(), "c.csv", &format!("{header}\n{row}\n"));
+    let v = estimate_json(&[&f]);
+    let line = &v["lines"][0];
+    assert_eq!(line["quantity"], "0.01", "{v}");
+    assert_eq!(line["unit"], "hours", "{v}");
+}
