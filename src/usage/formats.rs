@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::scan::{lower, quantity_of, text, timestamp};
+use super::scan::{lower, quantity_of, row_of, text, timestamp, udf_texts};
 use super::usage_types::Classifier;
 
 /// A usage file layout.
@@ -165,11 +165,8 @@ pub fn billing_prelude(layout: Layout, schema: &Schema, classifier: &Arc<Classif
     let c = classifier.clone();
     let ids = map_multiple(
         move |cols: &mut [Column]| {
-            let texts = |i: usize| -> PolarsResult<Vec<Option<&str>>> {
-                Ok(cols[i].str()?.iter().collect())
-            };
-            let (p, u, o) = (texts(0)?, texts(1)?, texts(2)?);
-            let ids = c.ids(&p, &u, &o);
+            let v = udf_texts(cols)?;
+            let ids = c.ids(&v[0], &v[1], &v[2]);
             Ok(UInt32Chunked::from_vec(MEANING.into(), ids).into_column())
         },
         identity(layout, schema),
@@ -184,22 +181,12 @@ fn region_fallback(classifier: &Arc<Classifier>, inputs: [Expr; 4]) -> Expr {
     let c = classifier.clone();
     map_multiple(
         move |cols: &mut [Column]| {
-            let texts = |i: usize| -> PolarsResult<Vec<Option<&str>>> {
-                Ok(cols[i].str()?.iter().collect())
-            };
-            let (region, json, location, from) = (texts(0)?, texts(1)?, texts(2)?, texts(3)?);
-            let n = region
-                .len()
-                .max(json.len())
-                .max(location.len())
-                .max(from.len());
-            fn at<'a>(v: &[Option<&'a str>], i: usize) -> Option<&'a str> {
-                if v.len() == 1 { v[0] } else { v[i] }
-            }
+            let v = udf_texts(cols)?;
+            let n = v.iter().map(Vec::len).max().unwrap_or(0);
             let out: StringChunked = (0..n)
-                .map(|i| match at(&region, i) {
+                .map(|i| match row_of(&v[0], i) {
                     Some(_) => None,
-                    None => c.region_of(at(&json, i), at(&location, i), at(&from, i)),
+                    None => c.region_of(row_of(&v[1], i), row_of(&v[2], i), row_of(&v[3], i)),
                 })
                 .collect();
             Ok(out.into_column())

@@ -379,6 +379,20 @@ pub(crate) fn price_key() -> Expr {
     )
 }
 
+/// The text columns a polars function is given, as values.
+pub(crate) fn udf_texts(cols: &[Column]) -> PolarsResult<Vec<Vec<Option<&str>>>> {
+    cols.iter().map(|c| Ok(c.str()?.iter().collect())).collect()
+}
+
+/// Row `i` of a function's input; an input of one value is a constant (the same on every row).
+pub(crate) fn row_of<'a>(v: &[Option<&'a str>], i: usize) -> Option<&'a str> {
+    if v.len() == 1 {
+        v[0]
+    } else {
+        v.get(i).copied().flatten()
+    }
+}
+
 /// What a test's reason says.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Reason {
@@ -666,13 +680,7 @@ pub(crate) fn reason_of(checks: Vec<Check>, keys_only: bool) -> Expr {
     map_multiple(
         move |cols: &mut [Column]| {
             let index = cols[0].u32()?.clone();
-            let texts = |i: usize| -> PolarsResult<Vec<Option<&str>>> {
-                Ok(cols[i].str()?.iter().collect())
-            };
-            let values = [texts(1)?, texts(2)?, texts(3)?];
-            fn at<'a>(v: &[Option<&'a str>], i: usize) -> Option<&'a str> {
-                if v.len() == 1 { v[0] } else { v[i] }
-            }
+            let values = udf_texts(&cols[1..])?;
             let out: StringChunked = index
                 .iter()
                 .enumerate()
@@ -686,7 +694,7 @@ pub(crate) fn reason_of(checks: Vec<Check>, keys_only: bool) -> Expr {
                         required,
                     } => {
                         let c = REASON_COLUMNS.iter().position(|x| x == column)?;
-                        match at(&values[c], row) {
+                        match row_of(&values[c], row) {
                             Some(v) => Some(format!("{before}{v}{after}")),
                             None if *required => None,
                             None => Some(format!("{before}{after}")),

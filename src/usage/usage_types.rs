@@ -12,6 +12,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use serde::Deserialize;
 
+use super::scan::row_of;
+
 /// The table, as written in `usage-types.toml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -306,18 +308,11 @@ impl Classifier {
         operation: &[Option<&str>],
     ) -> Vec<u32> {
         let n = product.len().max(usage.len()).max(operation.len());
-        fn at<'a>(v: &[Option<&'a str>], i: usize) -> Option<&'a str> {
-            if v.len() == 1 {
-                v[0]
-            } else {
-                v.get(i).copied().flatten()
-            }
-        }
         let mut local: HashMap<TripleRef<'_>, u32, foldhash::fast::FixedState> = HashMap::default();
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         (0..n)
             .map(|i| {
-                let k = (at(product, i), at(usage, i), at(operation, i));
+                let k = (row_of(product, i), row_of(usage, i), row_of(operation, i));
                 *local.entry(k).or_insert_with(|| {
                     let owned = (
                         k.0.map(str::to_string),
