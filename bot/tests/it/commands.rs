@@ -163,3 +163,28 @@ async fn long_replies_are_split_at_lines_in_the_configured_currency() {
     assert_eq!(rows, 100);
     bot.stop().await;
 }
+
+/// The replies on a real bill (the October 2018 lab CUR in `../shared/realdata/`): the whole bill
+/// AWS billed (Glue and RDS taken as billed), with what was re-priced and what taken as billed
+/// said beside it; the forecast and the digest on the same totals.
+#[test]
+fn replies_on_a_real_cur_show_the_whole_bill() {
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/realdata/Oct2018-WorkshopCUR-00001.snappy.parquet"
+    ));
+    let cat = cloudcost::catalog::Catalog::embedded().unwrap();
+    let (_, bill) = cloudcost::analysis::price_file(&cat, path, None).unwrap();
+    let usd = cloudcost::money::Currency::usd();
+    let b = cloudcost_bot::commands::bill_text(&bill, None, &usd);
+    assert!(b.contains("Total: <b>$4,153.19</b>"), "{b}");
+    assert!(
+        b.contains("re-priced $623.22 · usage as billed $3,467.91 · charges $62.06"),
+        "{b}"
+    );
+    assert!(b.contains("AWSGlue"), "{b}");
+    let f = cloudcost_bot::commands::forecast_text(&bill, None, &usd);
+    assert!(f.contains("$4,153.19"), "{f}");
+    let d = cloudcost_bot::commands::digest_text(&bill, &[], &usd);
+    assert!(d.contains("2018-10-31"), "{d}");
+}
