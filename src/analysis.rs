@@ -108,8 +108,9 @@ pub fn analyse(
         let inv = if read.has_billed {
             report.notes.push(format!(
                 "{}: a billing file does not say what volumes and addresses are attached to: \
-                 unattached volumes, unassociated addresses and volumes of stopped instances \
-                 need this project's usage format (docs/usage-format.md)",
+                 unassociated addresses are found from the hours it bills as idle; unattached \
+                 volumes and volumes of stopped instances need this project's usage format \
+                 (docs/usage-format.md)",
                 u.display()
             ));
             crate::usage::inventory::Inventory::from_read(&read)

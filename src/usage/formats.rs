@@ -338,6 +338,7 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
             .fill_null(lit("x86_64"))
             .alias("architecture"),
         field(|m| m.destination_region.clone()).alias("destination_region"),
+        field(|m| m.idle.then(|| "idle".to_string())).alias(super::scan::IDLE),
         when(is_usage)
             .then(lit("usage"))
             .otherwise(line_type.fill_null(lit("(no line item type)")))
@@ -435,6 +436,7 @@ pub fn own_columns(s: &Schema) -> Vec<Expr> {
         lit(NULL)
             .cast(DataType::Decimal(38, super::scan::SCALE))
             .alias("billed"),
+        lit(NULL).cast(DataType::String).alias(super::scan::IDLE),
     ];
     cols.extend(own_key_columns(s));
     cols

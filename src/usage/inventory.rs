@@ -117,6 +117,23 @@ impl Inventory {
             inv.last_day = Some(inv.last_day.map_or(d.day, |l| l.max(d.day)));
         }
         inv.resources = by.into_values().collect();
+        // A billing file does not say what an address is associated with, but bills the hours
+        // it was associated with nothing as idle: an address idle for at least half the hours
+        // from its first day to the end of the data is one to release (not one idle for the
+        // minute between its allocation and its association).
+        let last = inv.last_day;
+        for r in &mut inv.resources {
+            let Some(last) = last else { break };
+            let hours = Decimal::from(((last - r.first_day).num_days() + 1) * 24);
+            if r.service == "public_ipv4"
+                && let Some(idle) = read
+                    .idle_address_hours
+                    .get(&(r.resource_id.as_str().into(), r.region.as_str().into()))
+                && *idle * Decimal::TWO >= hours
+            {
+                r.attached_to = "none".into();
+            }
+        }
         inv
     }
 }

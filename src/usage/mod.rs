@@ -199,6 +199,9 @@ pub struct UsageRead {
     pub days: Vec<ResourceDay>,
     /// EC2 usage by clock hour (filled when commitments or hourly spot prices need it).
     pub ec2_hours: Vec<Ec2Hour>,
+    /// Address-hours a billing file bills as idle (associated with nothing), by address and
+    /// region.
+    pub idle_address_hours: BTreeMap<(CompactString, CompactString), Decimal>,
     /// Rejected rows by reason.
     pub rejected: BTreeMap<String, u64>,
     /// The first rejected row: (row number, reason, the offending value when the reason names a

@@ -33,6 +33,9 @@ pub(crate) const REASON: &str = "__reason";
 /// monthly fee) rather than accrued day by day: forecasts and anomaly baselines leave such
 /// charges out of their daily series.
 pub(crate) const PERIOD: &str = "__period_charge";
+/// `idle` for an address billed as associated with nothing (a billing file's
+/// `PublicIPv4:IdleAddress`), else null: recommendations release such addresses.
+pub(crate) const IDLE: &str = "__idle_address";
 /// Whether a row with a reason is carried at its billed cost (see [`carry_of`]).
 pub(crate) const CARRY: &str = "__carry";
 
@@ -971,6 +974,7 @@ pub(crate) fn read_usage_with(
             col(REASON),
             col(CARRY),
             col(PERIOD),
+            col(IDLE),
             col("product"),
             col("line_type"),
         ])
@@ -1194,6 +1198,7 @@ fn add_groups(
         .column(PERIOD)
         .and_then(|c| c.bool().cloned())
         .map_err(|e| unreadable(&file, e))?;
+    let idle = get_str(IDLE)?;
     let billed = decimals(df, "billed", &file)?;
     let q = decimals(df, "q", &file)?;
     let billable = decimals(df, "billable", &file)?;
@@ -1278,6 +1283,13 @@ fn add_groups(
         }
         let svc_name = service[i].unwrap_or_default();
         add_billed(out, svc_name, billed_i);
+        if idle[i].is_some() {
+            let k = (
+                resource[i].unwrap_or_default().into(),
+                region[i].unwrap_or_default().into(),
+            );
+            *out.idle_address_hours.entry(k).or_default() += q[i].unwrap_or_default();
+        }
         let key = [
             resource[i],
             service[i],
@@ -1461,6 +1473,7 @@ fn out_columns() -> Vec<Expr> {
             REASON,
             CARRY,
             PERIOD,
+            IDLE,
             "product",
             "line_type",
             "q",

@@ -54,6 +54,8 @@ struct Entry {
     destination: bool,
     rate: Option<String>,
     rate_service: Option<String>,
+    #[serde(default)]
+    idle: bool,
 }
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
@@ -84,6 +86,8 @@ pub struct Meaning {
     pub architecture: Option<String>,
     /// The other region of inter-region transfer.
     pub destination_region: Option<String>,
+    /// An address billed as associated with nothing.
+    pub idle: bool,
     /// Product code and usage type as the row has them (`AmazonRDS USE2-RDS:ChargedBackupUsage`),
     /// to name what is not priced.
     pub raw: String,
@@ -168,6 +172,7 @@ pub fn meaning(
         m.volume_type = e.volume_type.clone();
         m.storage_class = e.storage_class.clone();
         m.architecture = e.architecture.clone();
+        m.idle = e.idle;
         if e.destination {
             m.destination_region = other.and_then(|o| prefixes.get(o).cloned());
         }
@@ -480,6 +485,7 @@ mod tests {
             (m.service.as_str(), m.usage_type.as_deref()),
             ("public_ipv4", Some("ip-hours"))
         );
+        assert!(m.idle);
 
         let m = meaning(
             Some("AmazonS3GlacierDeepArchive"),

@@ -247,3 +247,40 @@ fn a_commitments_file_replaces_the_file_s_reservation_fees() {
     assert_eq!(v["commitments"].as_array().unwrap().len(), 1);
     assert_eq!(v["billed_total"], "408.38");
 }
+
+/// Addresses a billing file bills as idle are ones to release when idle for most of the month
+/// (November's lab CUR: 563 idle hours), not when idle for the minute between allocation and
+/// association (the CUR 2.0 export's four Elastic IPs, one minute each).
+#[test]
+fn addresses_billed_as_idle_are_recommended_for_release() {
+    let kinds = |file: &str| -> Vec<(String, String)> {
+        let path = format!("{REALDATA}/{file}");
+        let o = super::cloudcost(&["recommend", "--usage", &path, "--format", "json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["opportunities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["kind"].as_str().unwrap().to_string(),
+                    o["resource"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let nov = kinds("Nov2018-WorkshopCUR-00001.snappy.parquet");
+    assert!(
+        nov.contains(&(
+            "unassociated-address".into(),
+            "ElasticIP:IdleAddress".into()
+        )),
+        "{nov:?}"
+    );
+    let cur2 = kinds("ha-project-CUR-daily-1-00001.csv");
+    assert!(
+        !cur2.iter().any(|(k, _)| k == "unassociated-address"),
+        "{cur2:?}"
+    );
+}
