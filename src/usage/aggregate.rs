@@ -43,15 +43,16 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::checks::{PriceCheck, REASON, checks, price_attr, reason_of};
+use super::columns::{
+    MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE, decimal_type, detect_time_format, lower, one_of,
+    quantity_of, text, timestamp_as,
+};
 use super::ec2_hours::{ClassHours, HOURLY_KEYS, HourSum, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::parquet_keys::KeyReader;
 use super::pregroup;
-use super::scan::{
-    MAX_PERIOD_MS, ONE, PriceCheck, REASON, RFC3339_UTC, SCALE, USAGE_KEY, checks, day_of,
-    decimal_type, detect_time_format, lower, one_of, price_attr, quantity_of, reason_of,
-    resource_day, started_hours, started_hours_of, text, timestamp_as, to_decimal,
-};
+use super::scan::{USAGE_KEY, day_of, resource_day, started_hours, started_hours_of, to_decimal};
 use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
 use rust_decimal::Decimal;
@@ -1294,7 +1295,7 @@ mod tests {
     /// A usage file opened as the aggregate path opens it: its frame, schema, time formats and
     /// key column names.
     struct Probe {
-        opened: super::super::scan::Opened,
+        opened: super::super::columns::Opened,
         lf: polars::prelude::LazyFrame,
         schema: polars::prelude::Schema,
         formats: (Option<usize>, Option<usize>),
@@ -1303,7 +1304,7 @@ mod tests {
 
     impl Probe {
         fn new(path: &Path) -> Self {
-            let opened = super::super::scan::open(path).unwrap();
+            let opened = super::super::columns::open(path).unwrap();
             let mut lf = opened.lf.clone();
             let schema = (*lf.collect_schema().unwrap()).clone();
             let formats = (

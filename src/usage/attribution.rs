@@ -17,8 +17,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::UsageError;
+use super::columns::{open, text};
 use super::formats::{Layout, find};
-use super::scan::{open, text};
 
 /// Accounts and tags of each resource of a usage file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

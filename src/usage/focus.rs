@@ -12,8 +12,8 @@ use polars::prelude::*;
 use regex::Regex;
 
 use super::UsageError;
+use super::columns::{text, unreadable};
 use super::formats::find;
-use super::scan::{text, unreadable};
 use crate::catalog::Catalog;
 use crate::catalog::sku::{SkuCode, SkuRow};
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::scan::{lower, quantity_of, row_of, text, timestamp, udf_texts};
+use super::columns::{lower, quantity_of, row_of, text, timestamp, udf_texts};
 use super::usage_types::Classifier;
 
 /// A usage file layout.
@@ -219,6 +219,10 @@ pub(crate) const RESERVATION_ARN: &[&str] = &[
     "reservation_reservation_arn",
 ];
 
+/// `idle` for an address billed as associated with nothing (a billing file's
+/// `PublicIPv4:IdleAddress`), else null: recommendations release such addresses.
+pub(crate) const IDLE: &str = "__idle_address";
+
 /// The column of each row's meaning number (see [`billing_prelude`]).
 const MEANING: &str = "__meaning";
 
@@ -338,7 +342,7 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
             .fill_null(lit("x86_64"))
             .alias("architecture"),
         field(|m| m.destination_region.clone()).alias("destination_region"),
-        field(|m| m.idle.then(|| "idle".to_string())).alias(super::scan::IDLE),
+        field(|m| m.idle.then(|| "idle".to_string())).alias(IDLE),
         when(is_usage)
             .then(lit("usage"))
             .otherwise(line_type.fill_null(lit("(no line item type)")))
@@ -434,9 +438,9 @@ pub fn own_columns(s: &Schema) -> Vec<Expr> {
         text(s, "usage_start").alias("start_text"),
         text(s, "usage_end").alias("end_text"),
         lit(NULL)
-            .cast(DataType::Decimal(38, super::scan::SCALE))
+            .cast(DataType::Decimal(38, super::columns::SCALE))
             .alias("billed"),
-        lit(NULL).cast(DataType::String).alias(super::scan::IDLE),
+        lit(NULL).cast(DataType::String).alias(IDLE),
     ];
     cols.extend(own_key_columns(s));
     cols

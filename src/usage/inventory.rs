@@ -11,7 +11,7 @@ use polars::prelude::*;
 use rust_decimal::Decimal;
 
 use super::UsageError;
-use super::scan::{lower, quantity_of, text, timestamp};
+use super::columns::{lower, quantity_of, text, timestamp};
 
 /// One resource's usage of one type over the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,7 +155,7 @@ fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
 /// left to `estimate` to report; they are not counted here).
 pub fn read_inventory(path: &Path) -> Result<Inventory, UsageError> {
     let file = path.display().to_string();
-    let opened = super::scan::open(path)?;
+    let opened = super::columns::open(path)?;
     let mut lf = opened.lf.clone();
     let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
     let s = &schema;

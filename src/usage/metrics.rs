@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
 use super::UsageError;
-use super::scan::{text, timestamp};
+use super::columns::{text, timestamp};
 use crate::metrics::{HourSample, InstanceSeries};
 
 /// Required columns of a metrics file.
@@ -66,7 +66,7 @@ fn number(schema: &Schema, name: &str) -> Expr {
 /// Reads a metrics file, keeping the last `lookback_days` days before its newest sample.
 pub fn read_metrics(path: &Path, lookback_days: u32) -> Result<MetricsRead, UsageError> {
     let file = path.display().to_string();
-    let opened = super::scan::open(path)?;
+    let opened = super::columns::open(path)?;
     let mut lf = opened.lf.clone();
     let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
     let missing: Vec<String> = REQUIRED

@@ -8,7 +8,8 @@
 //!
 //! Take a CUR 2.0 row: `line_item_product_code = AmazonEC2`, `line_item_usage_type =
 //! APN2-BoxUsage:m5.large`, `line_item_operation = RunInstances`, 1.0 hour, resource `i-0abc`.
-//! 1. `scan::read_usage` opens the file (CSV, gzipped CSV, Parquet) and detects its layout
+//! 1. `scan::read_usage` opens the file (CSV, gzipped CSV, Parquet: `columns.rs`, which also
+//!    reads text, times and quantities for every layout) and detects its layout
 //!    (`formats::Layout`).
 //! 2. `formats::billing_prelude` numbers the row's (product, usage type, operation) through the
 //!    usage-type table (`usage_types.rs`, data in `usage-types.toml`), asked once per distinct
@@ -17,12 +18,12 @@
 //!    same canonical columns (start, end, region, service, usage type, resource, quantity,
 //!    instance type, OS, ... and the billed cost). FOCUS files without AWS's `x_UsageType` get
 //!    theirs from their SKU or charge description first (`focus.rs`).
-//! 3. `scan::checks` tests the row in order (times, region, service, usage type, quantity,
+//! 3. `checks.rs` tests the row in order (times, region, service, usage type, quantity,
 //!    instance type...): the first test that holds is its reason. A reason about what the row
 //!    is (a service cloudcost does not price) *carries* it at its billed cost; a reason about the
 //!    row itself (a time that does not parse) *rejects* it. Charges (tax, credits, fees) are
 //!    kept as billed. Whether the catalog has the price is asked last, once per distinct key
-//!    (`scan::PriceCheck`).
+//!    (`checks::PriceCheck`).
 //! 4. EC2 rules that need row order (the 60-second minimum per run, Windows' started hours) run
 //!    over the instance's rows; the rows are then summed by day, resource and price key into
 //!    `ResourceDay`s (and, for commitments, EC2 usage by clock hour: `Ec2Hour`).
@@ -41,6 +42,8 @@
 
 mod aggregate;
 pub mod attribution;
+mod checks;
+mod columns;
 mod ec2_hours;
 mod focus;
 mod formats;

@@ -38,9 +38,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::columns::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE};
 use super::ec2_hours::{ClassHours, Hourly, HourlySpec};
 use super::parquet_keys::{ChunkPages, KeyCodes};
-use super::scan::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE};
 use polars_parquet::parquet::schema::types::PhysicalType;
 
 /// The key column that names a resource (one value per resource, where the others repeat).

@@ -9,8 +9,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::UsageError;
+use super::columns::{open, text, unreadable};
 use super::formats::{self, Layout};
-use super::scan::{open, text, unreadable};
 
 /// One reservation, as the file's `RIFee` rows of it give it (texts, as written).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use serde::Deserialize;
 
-use super::scan::row_of;
+use super::columns::row_of;
 
 /// The table, as written in `usage-types.toml`.
 #[derive(Debug, Deserialize)]
