@@ -46,13 +46,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::checks::{PriceCheck, REASON, checks, price_attr, reason_of};
 use super::columns::{
     MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE, decimal_type, detect_time_format, lower, one_of,
-    quantity_of, text, timestamp_as,
+    quantity_of, text, timestamp_as, to_decimal,
 };
+use super::days::{USAGE_KEY, day_of, resource_day, started_hours, started_hours_of};
 use super::ec2_hours::{ClassHours, HOURLY_KEYS, HourSum, HourlySpec};
 use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
 use super::parquet_keys::KeyReader;
 use super::pregroup;
-use super::scan::{USAGE_KEY, day_of, resource_day, started_hours, started_hours_of, to_decimal};
 use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
 use rust_decimal::Decimal;

@@ -17,8 +17,9 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::UsageError;
+use super::columns::find;
 use super::columns::{open, text};
-use super::formats::{Layout, find};
+use super::formats::Layout;
 
 /// Accounts and tags of each resource of a usage file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rust_decimal::Decimal;
 
 use super::{UsageError, is_parquet};
 
@@ -301,3 +302,69 @@ pub(crate) fn row_of<'a>(v: &[Option<&'a str>], i: usize) -> Option<&'a str> {
 
 /// The longest period a row may cover: 31 days, in milliseconds.
 pub(crate) const MAX_PERIOD_MS: i64 = 31 * 24 * 3600 * 1000;
+
+/// A polars decimal as a normalized `Decimal` (no trailing zeros), rounded half away from zero
+/// when it has more digits than a `Decimal` holds. The trailing zeros go first, a few digits at a
+/// time (`rounded` alone gives the same, but `Decimal::normalize` strips them one by one).
+pub(crate) fn to_decimal(mantissa: i128, scale: u32) -> Decimal {
+    let (mantissa, scale) = without_trailing_zeros(mantissa, scale);
+    rounded(mantissa, scale)
+}
+
+/// A polars decimal as a `Decimal`, rounded half away from zero at the last digit until it fits,
+/// then normalized.
+pub(crate) fn rounded(mut mantissa: i128, mut scale: u32) -> Decimal {
+    loop {
+        if let Ok(d) = Decimal::try_from_i128_with_scale(mantissa, scale) {
+            return d.normalize();
+        }
+        if scale == 0 {
+            return if mantissa < 0 {
+                Decimal::MIN
+            } else {
+                Decimal::MAX
+            };
+        }
+        // Round half away from zero at the last digit.
+        let rem = mantissa % 10;
+        mantissa /= 10;
+        if rem.abs() >= 5 {
+            mantissa += mantissa.signum().max(if rem < 0 { -1 } else { 1 });
+        }
+        scale -= 1;
+    }
+}
+
+/// The same number with its trailing fractional zeros removed, a few digits at a time (what
+/// `Decimal::normalize` does a digit at a time: a sum at 18 places had up to 18 to remove).
+fn without_trailing_zeros(mut mantissa: i128, mut scale: u32) -> (i128, u32) {
+    if mantissa == 0 {
+        return (0, 0);
+    }
+    for (digits, power) in [
+        (16, 10i128.pow(16)),
+        (8, 100_000_000),
+        (4, 10_000),
+        (2, 100),
+        (1, 10),
+    ] {
+        while scale >= digits && mantissa % power == 0 {
+            mantissa /= power;
+            scale -= digits;
+        }
+    }
+    (mantissa, scale)
+}
+
+/// The actual name of a column, matched case-insensitively (CUR 1.0 spellings vary).
+pub fn find(schema: &Schema, names: &[&str]) -> Option<String> {
+    for n in names {
+        if let Some(actual) = schema
+            .iter_names()
+            .find(|c| c.as_str().eq_ignore_ascii_case(n))
+        {
+            return Some(actual.to_string());
+        }
+    }
+    None
+}

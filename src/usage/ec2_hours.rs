@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::columns::HOUR_MS;
+use super::days::started_hours_of;
 use super::pregroup::{decode_fields, encode_fields};
-use super::scan::started_hours_of;
 
 /// A series without a class.
 const NO_CLASS: u32 = u32::MAX;

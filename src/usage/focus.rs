@@ -12,8 +12,8 @@ use polars::prelude::*;
 use regex::Regex;
 
 use super::UsageError;
+use super::columns::find;
 use super::columns::{text, unreadable};
-use super::formats::find;
 use crate::catalog::Catalog;
 use crate::catalog::sku::{SkuCode, SkuRow};
 

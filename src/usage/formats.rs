@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::columns::{lower, quantity_of, row_of, text, timestamp, udf_texts};
+use super::columns::{find, lower, quantity_of, row_of, text, timestamp, udf_texts};
 use super::usage_types::Classifier;
 
 /// A usage file layout.
@@ -91,19 +91,6 @@ impl Layout {
             None
         }
     }
-}
-
-/// The actual name of a column, matched case-insensitively (CUR 1.0 spellings vary).
-pub fn find(schema: &Schema, names: &[&str]) -> Option<String> {
-    for n in names {
-        if let Some(actual) = schema
-            .iter_names()
-            .find(|c| c.as_str().eq_ignore_ascii_case(n))
-        {
-            return Some(actual.to_string());
-        }
-    }
-    None
 }
 
 fn txt(schema: &Schema, names: &[&str]) -> Expr {

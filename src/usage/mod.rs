@@ -25,8 +25,9 @@
 //!    kept as billed. Whether the catalog has the price is asked last, once per distinct key
 //!    (`checks::PriceCheck`).
 //! 4. EC2 rules that need row order (the 60-second minimum per run, Windows' started hours) run
-//!    over the instance's rows; the rows are then summed by day, resource and price key into
-//!    `ResourceDay`s (and, for commitments, EC2 usage by clock hour: `Ec2Hour`).
+//!    over the instance's rows (a billing file's hours are taken as AWS billed them); the rows
+//!    are then summed by day, resource and price key into `ResourceDay`s (`days.rs`; and, for
+//!    commitments, EC2 usage by clock hour: `Ec2Hour`).
 //! 5. `bill::engine` prices the resource-days; `reservations.rs` gives the file's own reserved
 //!    instances to `bill::contracts`.
 //!
@@ -44,6 +45,7 @@ mod aggregate;
 pub mod attribution;
 mod checks;
 mod columns;
+mod days;
 mod ec2_hours;
 mod focus;
 mod formats;

@@ -115,13 +115,13 @@ pub fn reservations(path: &Path) -> Result<Vec<FileReservation>, UsageError> {
     let exprs: Vec<Expr> = COLUMNS
         .iter()
         .map(
-            |(name, spellings)| match formats::find(&schema, spellings) {
+            |(name, spellings)| match super::columns::find(&schema, spellings) {
                 Some(actual) => text(&schema, &actual).alias(*name),
                 None => lit(NULL).cast(DataType::String).alias(*name),
             },
         )
         .collect();
-    if formats::find(&schema, COLUMNS[1].1).is_none() {
+    if super::columns::find(&schema, COLUMNS[1].1).is_none() {
         return Ok(Vec::new());
     }
     let df = lf

@@ -14,7 +14,9 @@ use super::aggregate;
 use super::checks::{
     CARRY, MISSING_PRICE, PriceCheck, REASON, carry_of, checks, price_attr, price_key, reason_of,
 };
+use super::columns::to_decimal;
 use super::columns::{HOUR_MS, ONE, SCALE, decimal_type, one_of, open, unreadable};
+use super::days::{USAGE_KEY, day_of, resource_day, windows_billable};
 use super::ec2_hours::HourSum;
 use super::focus;
 use super::formats::IDLE;
@@ -103,7 +105,7 @@ pub(crate) fn read_usage_with(
         .required()
         .iter()
         .copied()
-        .filter(|c| formats::find(&schema, &[c]).is_none())
+        .filter(|c| super::columns::find(&schema, &[c]).is_none())
         .collect();
     if !missing.is_empty() {
         return Err(UsageError::Layout {
@@ -676,64 +678,6 @@ pub(crate) fn add_billed(out: &mut UsageRead, service: &str, billed: Decimal) {
     }
 }
 
-/// The UTC day of a day's first millisecond (`NaiveDate::MIN` for none).
-pub(crate) fn day_of(day: Option<i64>) -> NaiveDate {
-    day.and_then(DateTime::<Utc>::from_timestamp_millis)
-        .map(|d| d.date_naive())
-        .unwrap_or(NaiveDate::MIN)
-}
-
-/// A priced group as a resource-day: its day (the first millisecond, UTC), its canonical
-/// `USAGE_KEY` texts (in that order), quantity, billable quantity and rows.
-pub(crate) fn resource_day(
-    day: Option<i64>,
-    [
-        resource,
-        service,
-        usage_type,
-        region,
-        attr,
-        os,
-        purchase,
-        az,
-    ]: [Option<&str>; 8],
-    quantity: Decimal,
-    billable: Decimal,
-    rows: u64,
-) -> ResourceDay {
-    let service = service.unwrap_or_default();
-    let attr = attr.unwrap_or_default();
-    let (attr, os, spot) = if service == "ec2" {
-        (
-            attr.split('/').next().unwrap_or_default(),
-            if os == Some("windows") {
-                Os::Windows
-            } else {
-                Os::Linux
-            },
-            purchase == Some("spot"),
-        )
-    } else {
-        (attr, Os::Linux, false)
-    };
-    ResourceDay {
-        day: day_of(day),
-        resource_id: resource.unwrap_or_default().into(),
-        key: std::sync::Arc::new(UsageKey {
-            service: service.into(),
-            usage_type: usage_type.unwrap_or_default().into(),
-            region: region.unwrap_or_default().into(),
-            attr: attr.into(),
-            os,
-            spot,
-            az: az.unwrap_or_default().into(),
-        }),
-        quantity,
-        billable,
-        rows,
-    }
-}
-
 /// The non-null values of a text column.
 pub(crate) fn texts(df: &DataFrame, name: &str, file: &str) -> Result<Vec<String>, UsageError> {
     Ok(df
@@ -769,56 +713,6 @@ fn short_instances(base: &LazyFrame, file: &str) -> Result<Expr, UsageError> {
     let is_short = one_of(col("resource_id"), &short_refs);
     Ok(is_short)
 }
-
-/// Windows bills each row's started hours in full: the row's billable seconds.
-pub(crate) fn windows_billable(q: Expr) -> Expr {
-    (started_hours(q) * lit(3600i64)).cast(decimal_type())
-}
-
-/// The hours a row of `q` instance-seconds (a decimal, not negative) started: ⌈q ÷ 3600⌉, exactly
-/// (in integers: ⌈q⌉ whole seconds, then whole hours; a division in floating point would round
-/// a quantity just over an hour, such as 3600.000000000000000001 seconds, down to one hour).
-pub(crate) fn started_hours(q: Expr) -> Expr {
-    let whole = q.clone().cast(DataType::Int64);
-    let seconds = whole.clone()
-        + when(q.gt(whole.cast(decimal_type())))
-            .then(lit(1i64))
-            .otherwise(lit(0i64));
-    (seconds + lit(3599i64)).floor_div(lit(3600i64))
-}
-
-/// `started_hours` of one quantity of instance-seconds at `SCALE` places: ⌈q ÷ 3600⌉ in integers
-/// (the same count: ⌈⌈q⌉ ÷ 3600⌉ = ⌈q ÷ 3600⌉ for a whole divisor).
-pub(crate) fn started_hours_of(q: i128) -> i128 {
-    /// An hour of instance-seconds at `SCALE` places: 2^22 × `ODD` (3,600 × 10^18 =
-    /// 2^4 × 225 × 2^18 × 5^18).
-    const SECONDS_PER_HOUR: i128 = 3600 * ONE;
-    const TWOS: u32 = 22;
-    const ODD: u64 = 225 * 5u64.pow(18);
-    const _: () = assert!(SCALE == 18 && (ODD as i128) << TWOS == SECONDS_PER_HOUR);
-    // The first pass counts this for every EC2 row: a quantity below 2^86 (about 77 million
-    // seconds) is divided in 64 bits (a multiplication), not by a 128-bit division. The same
-    // count: ⌊q ÷ 2^22k⌋ = ⌊⌊q ÷ 2^22⌋ ÷ k⌋, with no remainder only when neither has one.
-    if let Ok(high) = u64::try_from(q >> TWOS)
-        && q >= 0
-    {
-        let low = q & ((1 << TWOS) - 1);
-        return i128::from(high / ODD) + i128::from(low != 0 || high % ODD != 0);
-    }
-    q.div_euclid(SECONDS_PER_HOUR) + i128::from(q.rem_euclid(SECONDS_PER_HOUR) != 0)
-}
-
-/// The canonical columns a priced usage line is keyed by (a resource-day's, with its day).
-pub(crate) const USAGE_KEY: [&str; 8] = [
-    "resource_id",
-    "service",
-    "usage_type",
-    "region",
-    "attr",
-    "os",
-    "purchase",
-    "az",
-];
 
 fn out_columns() -> Vec<Expr> {
     std::iter::once("start")
@@ -1055,59 +949,6 @@ fn decimals(df: &DataFrame, name: &str, file: &str) -> Result<Vec<Option<Decimal
         .collect())
 }
 
-/// A polars decimal as a normalized `Decimal` (no trailing zeros), rounded half away from zero
-/// when it has more digits than a `Decimal` holds. The trailing zeros go first, a few digits at a
-/// time (`rounded` alone gives the same, but `Decimal::normalize` strips them one by one).
-pub(crate) fn to_decimal(mantissa: i128, scale: u32) -> Decimal {
-    let (mantissa, scale) = without_trailing_zeros(mantissa, scale);
-    rounded(mantissa, scale)
-}
-
-/// A polars decimal as a `Decimal`, rounded half away from zero at the last digit until it fits,
-/// then normalized.
-fn rounded(mut mantissa: i128, mut scale: u32) -> Decimal {
-    loop {
-        if let Ok(d) = Decimal::try_from_i128_with_scale(mantissa, scale) {
-            return d.normalize();
-        }
-        if scale == 0 {
-            return if mantissa < 0 {
-                Decimal::MIN
-            } else {
-                Decimal::MAX
-            };
-        }
-        // Round half away from zero at the last digit.
-        let rem = mantissa % 10;
-        mantissa /= 10;
-        if rem.abs() >= 5 {
-            mantissa += mantissa.signum().max(if rem < 0 { -1 } else { 1 });
-        }
-        scale -= 1;
-    }
-}
-
-/// The same number with its trailing fractional zeros removed, a few digits at a time (what
-/// `Decimal::normalize` does a digit at a time: a sum at 18 places had up to 18 to remove).
-fn without_trailing_zeros(mut mantissa: i128, mut scale: u32) -> (i128, u32) {
-    if mantissa == 0 {
-        return (0, 0);
-    }
-    for (digits, power) in [
-        (16, 10i128.pow(16)),
-        (8, 100_000_000),
-        (4, 10_000),
-        (2, 100),
-        (1, 10),
-    ] {
-        while scale >= digits && mantissa % power == 0 {
-            mantissa /= power;
-            scale -= digits;
-        }
-    }
-    (mantissa, scale)
-}
-
 /// The raw value of the column a reject reason names, in the given row.
 fn found_value(
     checked: &LazyFrame,
@@ -1190,6 +1031,8 @@ fn write_rejects(
 
 #[cfg(test)]
 mod tests {
+    use super::super::columns::rounded;
+    use super::super::days::{started_hours, started_hours_of};
     use super::*;
 
     /// The 64-bit shortcut of `started_hours_of` counts what the 128-bit division counts.
