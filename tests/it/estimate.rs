@@ -858,3 +858,96 @@ fn a_billing_file_s_short_instance_hours_are_taken_as_billed() {
     assert_eq!(line["quantity"], "0.01", "{v}");
     assert_eq!(line["unit"], "hours", "{v}");
 }
+
+/// FOCUS 1.1 and 1.2 add columns (commitments, capacity reservations, invoice, pricing currency,
+/// SKU meter, tags...): an export with the 1.2 column set, times written without `T` and `Z`,
+/// gives the 1.0 export's bill.
+#[test]
+fn a_focus_1_2_export_gives_the_same_bill() {
+    const FOCUS_1_2: &[&str] = &[
+        "AvailabilityZone",
+        "BilledCost",
+        "BillingAccountId",
+        "BillingAccountName",
+        "BillingAccountType",
+        "BillingCurrency",
+        "BillingPeriodEnd",
+        "BillingPeriodStart",
+        "CapacityReservationId",
+        "CapacityReservationStatus",
+        "ChargeCategory",
+        "ChargeClass",
+        "ChargeDescription",
+        "ChargeFrequency",
+        "ChargePeriodEnd",
+        "ChargePeriodStart",
+        "CommitmentDiscountCategory",
+        "CommitmentDiscountId",
+        "CommitmentDiscountName",
+        "CommitmentDiscountQuantity",
+        "CommitmentDiscountStatus",
+        "CommitmentDiscountType",
+        "CommitmentDiscountUnit",
+        "ConsumedQuantity",
+        "ConsumedUnit",
+        "ContractedCost",
+        "ContractedUnitPrice",
+        "EffectiveCost",
+        "InvoiceId",
+        "InvoiceIssuerName",
+        "ListCost",
+        "ListUnitPrice",
+        "PricingCategory",
+        "PricingCurrency",
+        "PricingQuantity",
+        "PricingUnit",
+        "ProviderName",
+        "PublisherName",
+        "RegionId",
+        "RegionName",
+        "ResourceId",
+        "ResourceName",
+        "ResourceType",
+        "ServiceCategory",
+        "ServiceName",
+        "ServiceSubcategory",
+        "SkuId",
+        "SkuMeter",
+        "SkuPriceDetails",
+        "SkuPriceId",
+        "SubAccountId",
+        "SubAccountName",
+        "SubAccountType",
+        "Tags",
+        "x_Operation",
+        "x_ServiceCode",
+        "x_UsageType",
+    ];
+    let fixture = std::fs::read_to_string(format!("{FIX}/focus_2026-10.csv")).unwrap();
+    let mut lines = fixture.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let extra: Vec<&str> = FOCUS_1_2
+        .iter()
+        .copied()
+        .filter(|c| !header.contains(c))
+        .collect();
+    let mut body = format!("{},{}\n", header.join(","), extra.join(","));
+    for row in lines {
+        // 2026-10-01T00:00:00Z → 2026-10-01 00:00:00, as the FOCUS sample writes times.
+        let row = row.replace("T00:00:00Z", " 00:00:00");
+        body.push_str(&format!("{row}{}\n", ",".repeat(extra.len())));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "focus12.csv", &body);
+    let a = estimate_json(&[&format!("{FIX}/focus_2026-10.csv")]);
+    let b = estimate_json(&[&f]);
+    for key in [
+        "total",
+        "billed_total",
+        "rows",
+        "by_service",
+        "reconciliation",
+    ] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+}
