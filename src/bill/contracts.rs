@@ -344,21 +344,17 @@ fn held_from_file(r: &crate::usage::FileReservation, catalog: &Catalog) -> Resul
             .map(|d| d.with_timezone(&Utc))
             .map_err(|_| format!("{what} `{t}` is not an RFC 3339 time"))
     };
-    let itype = r
-        .usage_type
-        .split_once("HeavyUsage:")
-        .map(|(_, t)| t.to_string())
+    let (prefix, base, _) = crate::usage::usage_types::split_prefix(&r.usage_type);
+    let itype = base
+        .strip_prefix("HeavyUsage:")
+        .map(str::to_string)
         .ok_or(format!(
             "fee usage type `{}` is not HeavyUsage:<type>",
             r.usage_type
         ))?;
-    // The region column, else the fee's usage type prefix (none at all: us-east-1); a prefix
-    // the catalog does not know (GovCloud) is no region, never us-east-1.
-    let prefix = r
-        .usage_type
-        .split_once("HeavyUsage:")
-        .map(|(p, _)| p.trim_end_matches('-'))
-        .unwrap_or_default();
+    // The region column, else the fee's usage type prefix (none at all: us-east-1's, the empty
+    // prefix); a prefix the catalog does not know (GovCloud) is no region, never us-east-1.
+    let prefix = prefix.unwrap_or_default();
     let region = match &r.region {
         Some(code) if catalog.region(code).is_some() => code.clone(),
         _ => catalog

@@ -64,8 +64,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use compact_str::CompactString;
 use rust_decimal::Decimal;
 
-use crate::catalog::{Catalog, Ec2Model, Os};
-use crate::pricing::StorageClass;
+use crate::catalog::Os;
 
 pub use reservations::{FileReservation, reservations};
 pub use scan::read_usage;
@@ -313,97 +312,6 @@ pub enum UsageError {
         /// What is missing or wrong, and what was expected.
         message: String,
     },
-}
-
-/// Whether the catalog prices a usage key: its service, region, canonical usage type and price
-/// attribute (as the scan's `price_attr` makes it: `m5.large/linux/spot`, `gp3`, `standard-ia`,
-/// `arm64`, a destination region, or empty). Asked once per distinct key of a file, so only the
-/// regions a file uses are read from the catalog.
-pub fn priceable(
-    catalog: &Catalog,
-    service: &str,
-    region: &str,
-    usage_type: &str,
-    attr: &str,
-) -> bool {
-    let has = |svc: &str, key: &str| catalog.rate(svc, region, key).is_ok();
-    let is = |a: &str, b: &str| usage_type == a || usage_type == b;
-    match service {
-        "ec2" => {
-            let parts: Vec<&str> = attr.split('/').collect();
-            let [t, os, purchase] = parts[..] else {
-                return false;
-            };
-            let Ok(os) = os.parse::<Os>() else {
-                return false;
-            };
-            usage_type == "instance-seconds"
-                && catalog.ec2_price(region, t, os, Ec2Model::OnDemand).is_ok()
-                && match purchase {
-                    "on-demand" => true,
-                    "spot" => catalog.spot_estimate(region, None, t, os).is_ok(),
-                    _ => false,
-                }
-        }
-        "ebs" => {
-            if is("snapshot-gb-hours", "snapshot-gb-months") {
-                return attr.is_empty() && has("ebs", "snapshot/standard");
-            }
-            if usage_type == "volume-io-requests" {
-                return attr == "standard" && has("ebs", "io/standard");
-            }
-            let kind = if is("volume-gb-hours", "volume-gb-months") {
-                "storage"
-            } else if is("volume-iops-hours", "volume-iops-months") {
-                "iops"
-            } else if is("volume-throughput-hours", "volume-throughput-months") {
-                "throughput"
-            } else {
-                return false;
-            };
-            !attr.is_empty() && has("ebs", &format!("{kind}/{attr}"))
-        }
-        "s3" => {
-            let Some(class) = StorageClass::ALL.into_iter().find(|c| c.as_str() == attr) else {
-                return false;
-            };
-            match usage_type {
-                "storage-gb-hours" | "storage-gb-months" => has("s3", &class.storage_key()),
-                "put-requests" => has("s3", &format!("requests/{attr}/put")),
-                "get-requests" => has("s3", &format!("requests/{attr}/get")),
-                "retrieval-gb" => {
-                    !class.has_retrieval_fee() || has("s3", &format!("retrieval/{attr}"))
-                }
-                _ => false,
-            }
-        }
-        "lambda" => {
-            ["x86_64", "arm64"].contains(&attr)
-                && match usage_type {
-                    "requests" => has("lambda", "requests"),
-                    "gb-seconds" => has("lambda", &format!("duration/{attr}")),
-                    "ephemeral-gb-seconds" => has("lambda", "ephemeral-storage"),
-                    _ => false,
-                }
-        }
-        "data_transfer" => match usage_type {
-            "internet-out-gb" => attr.is_empty() && has("data_transfer", "internet-out"),
-            "inter-az-gb" | "regional-gb" => attr.is_empty() && has("data_transfer", "inter-az"),
-            "internet-in-gb" => attr.is_empty() && has("data_transfer", "internet-in"),
-            // One price to every destination, or a price per destination (the feeds').
-            "inter-region-gb" => {
-                has("data_transfer", "inter-region")
-                    && (attr.is_empty() || catalog.region(attr).is_some())
-                    || catalog.region(attr).is_some()
-                        && has("data_transfer", &format!("inter-region/{attr}"))
-            }
-            _ => false,
-        },
-        "public_ipv4" => {
-            usage_type == "ip-hours" && attr.is_empty() && has("vpc", "public-ipv4/in-use")
-        }
-        _ => false,
-    }
 }
 
 /// The detected format of a usage file, from its columns.

@@ -70,7 +70,8 @@ pub struct Meaning {
     pub service: String,
     /// The usage format's usage type; for an unpriced row, its usage type without the prefix.
     pub usage_type: Option<String>,
-    /// The region the usage type's prefix names (no prefix: us-east-1), when the row has one.
+    /// The region the usage type's prefix names (no prefix: the region whose prefix is empty,
+    /// us-east-1), when the catalog knows it.
     pub prefix_region: Option<String>,
     /// Instance type (instance usage).
     pub instance_type: Option<String>,
@@ -138,19 +139,17 @@ pub fn meaning(
 ) -> Meaning {
     let t = &*TABLE;
     let raw = format!("{} {}", product.unwrap_or("?"), usage_type.unwrap_or("?"));
+    // No prefix is the region whose prefix is empty (us-east-1's, in regions.toml).
+    let region = |p: Option<&str>| prefixes.get(p.unwrap_or_default()).cloned();
     let Some(usage_type) = usage_type else {
         return Meaning {
             service: UNPRICED.into(),
-            prefix_region: Some("us-east-1".into()),
+            prefix_region: region(None),
             raw,
             ..Meaning::default()
         };
     };
     let (prefix, base, other) = split_prefix(usage_type);
-    let region = |p: Option<&str>| match p {
-        None => Some("us-east-1".to_string()),
-        Some(p) => prefixes.get(p).cloned(),
-    };
     let mut m = Meaning {
         service: UNPRICED.into(),
         usage_type: Some(base.to_string()),
@@ -261,20 +260,15 @@ impl Classifier {
         let mut prefixes = HashMap::new();
         let mut locations = HashMap::new();
         for r in catalog.regions() {
+            // Every prefix, the empty one too (a usage type without one is us-east-1's).
             for p in std::iter::once(&r.usage_prefix).chain(&r.other_prefixes) {
-                if !p.is_empty() {
-                    prefixes.insert(p.clone(), r.code.clone());
-                }
+                prefixes.insert(p.clone(), r.code.clone());
             }
             for l in std::iter::once(&r.location).chain(&r.other_locations) {
                 locations.insert(l.clone(), r.code.clone());
             }
             locations.insert(r.code.clone(), r.code.clone());
         }
-        // Ireland's prefix is `EU` in AWS's usage types, `EUW1` in some feeds.
-        prefixes
-            .entry("EU".into())
-            .or_insert_with(|| "eu-west-1".into());
         Arc::new(Classifier {
             prefixes,
             locations,
@@ -349,6 +343,7 @@ mod tests {
 
     fn prefixes() -> HashMap<String, String> {
         [
+            ("", "us-east-1"),
             ("APN2", "ap-northeast-2"),
             ("EUW2", "eu-west-2"),
             ("USE1", "us-east-1"),
