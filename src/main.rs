@@ -731,13 +731,9 @@ fn run(cli: Cli) -> Result<()> {
             let cat = catalog()?;
             let held = read_commitments(commitments.as_deref(), &cat)?;
             let (_, bill) = cloudcost::analysis::price_file(&cat, usage, held.as_ref())?;
-            let Some((_, last)) = bill.period() else {
+            let Some((last, f)) = bill.month_forecast() else {
                 bail!("{}: no priced usage to forecast from", usage.display())
             };
-            let f = cloudcost::forecast::forecast_costs(
-                &bill.daily_costs(|_| true),
-                cloudcost::forecast::month_end(last),
-            );
             let c = cloudcost::money::Currency::usd();
             let m = |d: Decimal| c.format(cloudcost::Money::usd(d));
             let month = cloudcost::forecast::month_start(last).format("%Y-%m");

@@ -3,14 +3,14 @@
 //! Parsing is strict: an argument that does not fit (`/top abc`, `/bill 2026-13`, `/mute -1`)
 //! is answered with the reason and the expected form. Replies are HTML (see [`crate::format`]):
 //! money in the configured currency, tables in `<pre>`, every dynamic text escaped. The figures
-//! come from the library (`Bill`, `forecast_month`, `savings::Report`); these functions only
+//! come from the library (`Bill`, `Bill::month_forecast`, `savings::Report`); these functions only
 //! present them.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use cloudcost::bill::{Bill, PricingModel};
-use cloudcost::forecast::{Forecast, forecast_costs, month_end, month_start};
+use cloudcost::forecast::{month_end, month_start};
 use cloudcost::money::Currency;
 use cloudcost::savings::Report;
 use rust_decimal::Decimal;
@@ -195,14 +195,6 @@ fn by_day_service(bill: &Bill) -> BTreeMap<(NaiveDate, String), Decimal> {
         .collect()
 }
 
-/// Daily totals, exact.
-pub fn daily(bill: &Bill) -> BTreeMap<NaiveDate, Decimal> {
-    bill.by_day()
-        .into_iter()
-        .map(|(d, m)| (d, m.amount()))
-        .collect()
-}
-
 /// "+12.3%" from `old` to `new` (None when `old` is zero).
 fn change(old: Decimal, new: Decimal) -> Option<String> {
     if old.is_zero() {
@@ -357,18 +349,9 @@ pub fn today_text(bill: &Bill, cur: &Currency) -> String {
     s
 }
 
-/// The forecast of the month of the latest day of data.
-pub fn forecast_of(bill: &Bill) -> Option<(NaiveDate, Forecast)> {
-    let (_, last) = bill.period()?;
-    Some((
-        last,
-        forecast_costs(&bill.daily_costs(|_| true), month_end(last)),
-    ))
-}
-
 /// `/forecast`.
 pub fn forecast_text(bill: &Bill, budget: Option<Decimal>, cur: &Currency) -> String {
-    let Some((last, f)) = forecast_of(bill) else {
+    let Some((last, f)) = bill.month_forecast() else {
         return no_data();
     };
     let mut s = format!(
@@ -521,7 +504,7 @@ pub fn alarms_text(alerts: &[AlertView]) -> String {
 
 /// The daily digest: the latest day, month to date, forecast, top services and budgets.
 pub fn digest_text(bill: &Bill, budgets: &[BudgetView], cur: &Currency) -> String {
-    let Some((last, f)) = forecast_of(bill) else {
+    let Some((last, f)) = bill.month_forecast() else {
         return format!("<b>Daily digest</b>\n{}", no_data());
     };
     let cells = by_day_service(bill);

@@ -275,6 +275,17 @@ impl Bill {
         c
     }
 
+    /// The month-end forecast of the month of the last day of data, and that day (none when
+    /// the bill has no rows).
+    pub fn month_forecast(&self) -> Option<(NaiveDate, crate::forecast::Forecast)> {
+        let (_, last) = self.period()?;
+        let f = crate::forecast::forecast_costs(
+            &self.daily_costs(|_| true),
+            crate::forecast::month_end(last),
+        );
+        Some((last, f))
+    }
+
     /// Cost by pricing model.
     pub fn by_pricing_model(&self) -> BTreeMap<String, Money> {
         owned_keys(self.sum_by(|r| r.model.as_str()))

@@ -145,10 +145,17 @@ fn identity(layout: Layout, s: &Schema) -> [Expr; 3] {
     }
 }
 
-/// The column a CUR or FOCUS file needs before [`billing_columns`]: the number of each row's
-/// meaning in the usage-type table, looked up once per distinct (product, usage type,
-/// operation) by `classifier` (the canonical columns then read the meaning's fields).
-pub fn billing_prelude(layout: Layout, schema: &Schema, classifier: &Arc<Classifier>) -> Vec<Expr> {
+/// A CUR or FOCUS file's rows with what [`billing_columns`] reads first: their product code,
+/// usage type and operation (read once), and the number of each row's meaning in the usage-type
+/// table, looked up once per distinct (product, usage type, operation) by `classifier` (the
+/// canonical columns then read the meaning's fields).
+pub fn with_billing_prelude(
+    lf: LazyFrame,
+    layout: Layout,
+    schema: &Schema,
+    classifier: &Arc<Classifier>,
+) -> LazyFrame {
+    let [product, usage, operation] = identity(layout, schema);
     let c = classifier.clone();
     let ids = map_multiple(
         move |cols: &mut [Column]| {
@@ -156,10 +163,15 @@ pub fn billing_prelude(layout: Layout, schema: &Schema, classifier: &Arc<Classif
             let ids = c.ids(&v[0], &v[1], &v[2]);
             Ok(UInt32Chunked::from_vec(MEANING.into(), ids).into_column())
         },
-        identity(layout, schema),
+        [col(PRODUCT), col(USAGE), col(OPERATION)],
         |_, _| Ok(Field::new(MEANING.into(), DataType::UInt32)),
     );
-    vec![ids.alias(MEANING)]
+    lf.with_columns([
+        product.alias(PRODUCT),
+        usage.alias(USAGE),
+        operation.alias(OPERATION),
+    ])
+    .with_column(ids.alias(MEANING))
 }
 
 /// The region of the rows whose region column (the first input) is empty, from their product
@@ -183,7 +195,7 @@ fn region_fallback(classifier: &Arc<Classifier>, inputs: [Expr; 4]) -> Expr {
     )
 }
 
-/// One field of each row's meaning (after [`billing_prelude`]).
+/// One field of each row's meaning (after [`with_billing_prelude`]).
 fn meaning_field(
     classifier: &Arc<Classifier>,
     f: fn(&super::usage_types::Meaning) -> Option<String>,
@@ -210,10 +222,14 @@ pub(crate) const RESERVATION_ARN: &[&str] = &[
 /// `PublicIPv4:IdleAddress`), else null: recommendations release such addresses.
 pub(crate) const IDLE: &str = "__idle_address";
 
-/// The column of each row's meaning number (see [`billing_prelude`]).
+/// The column of each row's meaning number (see [`with_billing_prelude`]).
 const MEANING: &str = "__meaning";
+/// A billing row's product code, usage type and operation, as [`identity`] reads them.
+const PRODUCT: &str = "__product";
+const USAGE: &str = "__usage_type";
+const OPERATION: &str = "__operation";
 
-/// The canonical columns for a CUR or FOCUS file (after [`billing_prelude`]).
+/// The canonical columns for a CUR or FOCUS file (after [`with_billing_prelude`]).
 pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classifier>) -> Vec<Expr> {
     let s = schema;
     let (start, end, line_type, az, resource, qty, cost, region, itype) = match layout {
@@ -252,7 +268,7 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
             lit(NULL).cast(DataType::String),
         ),
     };
-    let [product, usage, _] = identity(layout, s);
+    let (product, usage) = (col(PRODUCT), col(USAGE));
     let start_col = find(s, &[start]).unwrap_or_else(|| start.to_string());
     let end_col = find(s, &[end]).unwrap_or_else(|| end.to_string());
     let qty_col = find(s, &[qty]).unwrap_or_else(|| qty.to_string());

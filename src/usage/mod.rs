@@ -11,7 +11,7 @@
 //! 1. `scan::read_usage` opens the file (CSV, gzipped CSV, Parquet: `columns.rs`, which also
 //!    reads text, times and quantities for every layout) and detects its layout
 //!    (`formats::Layout`).
-//! 2. `formats::billing_prelude` numbers the row's (product, usage type, operation) through the
+//! 2. `formats::with_billing_prelude` numbers the row's (product, usage type, operation) through the
 //!    usage-type table (`usage_types.rs`, data in `usage-types.toml`), asked once per distinct
 //!    triple of the file: `ec2`, `instance-seconds`, m5.large, Linux, on-demand, and the region
 //!    its prefix names (ap-northeast-2). `formats::billing_columns` then gives every layout the

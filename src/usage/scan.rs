@@ -165,12 +165,12 @@ pub(crate) fn read_usage_with(
             let mut raw = raw;
             let s = &raw.collect_schema().map_err(|e| unreadable(&file, e))?;
             (
-                raw.with_columns(formats::billing_prelude(layout, s, &classifier)),
+                formats::with_billing_prelude(raw, layout, s, &classifier),
                 formats::billing_columns(layout, s, &classifier),
             )
         }
         other => (
-            raw.with_columns(formats::billing_prelude(other, s, &classifier)),
+            formats::with_billing_prelude(raw, other, s, &classifier),
             formats::billing_columns(other, s, &classifier),
         ),
     };
@@ -247,10 +247,14 @@ pub(crate) fn read_usage_with(
         .clone()
         .filter(is_short.clone().not())
         .with_column(
-            when(col("os").eq(lit("windows")).and(lit(!billed_file)))
-                .then(windows_hours.clone())
-                .otherwise(col("q"))
-                .alias("billable"),
+            if billed_file {
+                col("q")
+            } else {
+                when(col("os").eq(lit("windows")))
+                    .then(windows_hours.clone())
+                    .otherwise(col("q"))
+            }
+            .alias("billable"),
         )
         .select(out_columns());
     let ec2 = ec2_all
@@ -423,17 +427,19 @@ pub(crate) fn read_usage_with(
     }
     // Hours of EC2 keys the catalog has no price for are not priced (their rows were carried or
     // rejected above).
+    // Asked once per key (the key's hours share it), not per hour.
+    let mut priced: HashMap<*const UsageKey, bool, Fast> = HashMap::default();
     out.ec2_hours.retain(|h| {
-        let k = &h.key;
-        let attr = format!(
-            "{}/{}/{}",
-            k.attr,
-            k.os,
-            if k.spot { "spot" } else { "on-demand" }
-        );
-        prices
-            .missing(&k.service, &k.region, &k.usage_type, &attr)
-            .is_none()
+        *priced
+            .entry(std::sync::Arc::as_ptr(&h.key))
+            .or_insert_with(|| {
+                let k = &h.key;
+                let purchase = if k.spot { "spot" } else { "on-demand" };
+                let attr = format!("{}/{}/{purchase}", k.attr, k.os);
+                prices
+                    .missing(&k.service, &k.region, &k.usage_type, &attr)
+                    .is_none()
+            })
     });
     if let Some(path) = &opts.rejects_path {
         let missing = if out.has_billed {

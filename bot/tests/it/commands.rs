@@ -60,8 +60,10 @@ async fn every_command_replies_in_html() {
     assert!(r[0].contains(&usd.format(day_total)), "{r:?}");
 
     let r = ask(&server, CHAT_A, USER, "/forecast", 1).await;
-    let daily = cloudcost_bot::commands::daily(&bill);
-    let f = cloudcost::forecast::forecast_month(&daily, cloudcost::forecast::month_end(last));
+    let f = cloudcost::forecast::forecast_costs(
+        &bill.daily_costs(|_| true),
+        cloudcost::forecast::month_end(last),
+    );
     assert!(
         r[0].contains(&format!(
             "Month-end forecast: <b>{}</b>",
