@@ -1,4 +1,5 @@
-//! Aggregate first, validate after: the fast path for usage files in this project's own format.
+//! Aggregate first, validate after: the fast path for usage files, in this project's own format
+//! and AWS's billing layouts (CUR 1.0, CUR 2.0, FOCUS).
 //!
 //! Checking every row (trimming and lower-casing a dozen text columns, about 25 tests, a price key
 //! built per row) is what made reading big files slow. But whether a row is priced, and at which
@@ -33,6 +34,18 @@
 //!
 //! On a clean file of whole hours none does, and the file is read once.
 //!
+//! A billing file (`FirstPass::billing`) is grouped alike: its key columns are the columns its
+//! canonical columns read (product code, usage type, operation, line item type, region, zone,
+//! resource id, ...: `formats::billing_key_columns`, read off the expressions), its combinations
+//! go through the usage-type table as its rows would, and each series also sums its billed cost
+//! (its service's billed cost beside the re-priced one). Its EC2 hours are as AWS billed them (no
+//! minimum, no started hours: counted in seconds). Its charges (tax, fees, credits: a period to
+//! keep), idle addresses, usage without a resource id and rows carried at their billed cost take
+//! the per-row path, as do the whole file when EC2 hours by clock hour are asked for (the sums of
+//! `ec2_hours.rs` read this project's columns) and a FOCUS file without AWS's `x_UsageType` (its
+//! usage types come from its SKUs). On an hourly CUR of instances, volumes and transfer almost
+//! every row is priced from sums.
+//!
 //! Commitments and hourly spot prices also need EC2 usage by clock hour (`hourly_ec2`). For plain
 //! CSV and Parquet files it is summed as their rows are added (`ec2_hours.rs`); otherwise, or when
 //! a resource left to the per-row path shares the sums, it is one more polars query over the file.
@@ -50,9 +63,13 @@ use super::columns::{
 };
 use super::days::{USAGE_KEY, day_of, resource_day, started_hours, started_hours_of};
 use super::ec2_hours::{ClassHours, HOURLY_KEYS, HourSum, HourlySpec};
-use super::formats::{OWN_KEY_COLUMNS, own_key_columns};
+use super::formats::{
+    IDLE, Layout, OWN_KEY_COLUMNS, billing_columns, billing_key_columns, billing_numbers,
+    billing_resource, own_key_columns, with_billing_prelude,
+};
 use super::parquet_keys::KeyReader;
-use super::pregroup;
+use super::pregroup::{self, Roles};
+use super::usage_types::Classifier;
 use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
 use rust_decimal::Decimal;
@@ -77,6 +94,10 @@ pub(crate) struct Aggregated {
     /// EC2 usage by clock hour of the resources priced from sums, when the first pass summed it
     /// (`ec2_hours.rs`).
     hourly: Option<ClassHours>,
+    /// The column naming a row's resource.
+    resource: String,
+    /// A billing file's billed cost of the usage priced from sums, by service.
+    pub billed: Vec<(String, Decimal)>,
 }
 
 impl Aggregated {
@@ -91,7 +112,7 @@ impl Aggregated {
         if !self.has_slow() {
             return None;
         }
-        let id = text(schema, "resource_id");
+        let id = text(schema, &self.resource);
         let mut e = self.is_slow(id.clone());
         if self.slow_null {
             e = e.or(id.is_null());
@@ -105,26 +126,84 @@ impl Aggregated {
     }
 }
 
-/// The quantity as it is in the file: text is parsed without trimming (a value that needs it
-/// is null here, and takes the per-row path).
-pub(crate) fn raw_quantity(schema: &Schema) -> Expr {
-    match schema.get("quantity") {
-        Some(DataType::String) => col("quantity").str().to_decimal(SCALE),
-        _ => quantity_of(schema, "quantity"),
+/// A quantity (or cost) as it is in the file: text is parsed without trimming (a value that
+/// needs it is null here, and takes the per-row path).
+pub(crate) fn raw_quantity(schema: &Schema, name: &str) -> Expr {
+    match schema.get(name) {
+        Some(DataType::String) => col(name).str().to_decimal(SCALE),
+        _ => quantity_of(schema, name),
     }
 }
 
-/// The key columns present in the file.
-fn key_columns(schema: &Schema) -> Vec<Expr> {
-    OWN_KEY_COLUMNS
-        .iter()
-        .filter(|c| schema.contains(c))
-        .map(|c| col(*c))
-        .collect()
+/// What the first pass reads of a file: its key columns (what a row is), where its times,
+/// quantity, cost and resource are, and how its key columns become canonical columns (this
+/// project's format, or a billing layout's through the usage-type table).
+pub(crate) struct FirstPass {
+    names: Vec<String>,
+    roles: Roles,
+    billing: Option<Layout>,
 }
 
-/// Reads a file of this project's format in one pass, grouped by day and raw key columns, then
-/// validates and prices the groups (see the module doc).
+impl FirstPass {
+    /// A file of this project's format.
+    pub(crate) fn own(schema: &Schema) -> Self {
+        FirstPass {
+            names: key_names(schema).into_iter().map(str::to_string).collect(),
+            roles: Roles::own(),
+            billing: None,
+        }
+    }
+
+    /// A CUR or FOCUS file's; `None` when its rows are not read so: a key column that is not
+    /// text, no resource id column, or a FOCUS file without AWS's `x_UsageType` (its usage types
+    /// come from its SKUs, row by row).
+    pub(crate) fn billing(layout: Layout, schema: &Schema, catalog: &Catalog) -> Option<Self> {
+        if layout == Layout::Cloudcost
+            || (layout == Layout::Focus && super::columns::find(schema, &["x_UsageType"]).is_none())
+        {
+            return None;
+        }
+        let names = billing_key_columns(layout, schema, &Classifier::new(catalog));
+        let resource = billing_resource(layout, schema);
+        if !names.contains(&resource)
+            || names
+                .iter()
+                .any(|n| schema.get(n) != Some(&DataType::String))
+        {
+            return None;
+        }
+        let [start, end, quantity, cost] = billing_numbers(layout, schema);
+        if [&start, &end, &quantity, &cost]
+            .iter()
+            .any(|c| !schema.contains(c))
+        {
+            return None;
+        }
+        Some(FirstPass {
+            names,
+            roles: Roles {
+                start,
+                end,
+                quantity,
+                cost: Some(cost),
+                resource,
+            },
+            billing: Some(layout),
+        })
+    }
+
+    fn names(&self) -> Vec<&str> {
+        self.names.iter().map(String::as_str).collect()
+    }
+}
+
+/// The key columns of a pass, as polars expressions.
+fn key_columns(names: &[&str]) -> Vec<Expr> {
+    names.iter().map(|c| col(*c)).collect()
+}
+
+/// Reads a file in one pass, grouped by day and raw key columns, then validates and prices the
+/// groups (see the module doc).
 pub(crate) fn aggregate(
     source: Option<(&Path, bool)>,
     lf: &LazyFrame,
@@ -132,19 +211,23 @@ pub(crate) fn aggregate(
     catalog: &Catalog,
     file: &str,
     hourly: bool,
+    pass: &FirstPass,
 ) -> Result<Aggregated, UsageError> {
-    let start_format = detect_time_format(lf, schema, "usage_start");
-    let end_format = detect_time_format(lf, schema, "usage_end");
+    let roles = &pass.roles;
+    let costed = roles.cost.is_some();
+    let start_format = detect_time_format(lf, schema, &roles.start);
+    let end_format = detect_time_format(lf, schema, &roles.end);
     // The groups from hash maps: a plain CSV file's lines, or a Parquet file's rows decoded a
     // slice of row groups at a time (the memory is one slice's); else from the polars query, over
     // the whole file or the Parquet slice, the groups added up in the same hash maps.
-    let names: Vec<&str> = key_names(schema);
+    let names: Vec<&str> = pass.names();
     let pregrouped = source.and_then(|(path, parquet)| {
         pregroup::group(
             path,
             parquet,
             schema,
             &names,
+            roles,
             (start_format, end_format),
             hourly,
         )
@@ -165,9 +248,9 @@ pub(crate) fn aggregate(
             let spec = (hourly && !slices.is_empty())
                 .then(|| HourlySpec::new(&names))
                 .flatten();
-            let mut groups = pregroup::Groups::new(names.len(), spec.clone());
+            let mut groups = pregroup::Groups::new(names.len(), spec.clone()).with_cost(costed);
             if slices.is_empty() {
-                let df = grouped_plan(lf, schema, start_format, end_format)
+                let df = grouped_plan(lf, schema, &names, roles, start_format, end_format)
                     .collect_with_engine(Engine::Streaming)
                     .map_err(|e| unreadable(file, e))?
                     .unwrap_single();
@@ -187,10 +270,11 @@ pub(crate) fn aggregate(
                     lf,
                     schema,
                     names: &names,
+                    roles,
                     formats: (start_format, end_format),
                     file,
                 };
-                let mut second = pregroup::Groups::new(names.len(), spec);
+                let mut second = pregroup::Groups::new(names.len(), spec).with_cost(costed);
                 let (first, other) = std::thread::scope(|s| {
                     let (reader, slices, next) = (&reader, &slices, &next);
                     let helper = s.spawn(|| reader.add_slices(&mut second, slices, next));
@@ -215,18 +299,20 @@ pub(crate) fn aggregate(
     // one thread but for one pass). Its result is not used: an error would come again.
     let frames = std::thread::scope(|s| {
         let warm = s.spawn(|| {
-            let none = pregroup::Groups::new(names.len(), None).into_series_frames(&names);
-            none.map(|frames| classify(frames, start_format, catalog, file).is_ok())
+            let none = pregroup::Groups::new(names.len(), None)
+                .with_cost(costed)
+                .into_series_frames(&names, &roles.resource);
+            none.map(|frames| classify(frames, start_format, catalog, file, pass).is_ok())
         });
         if let Some(second) = second {
             grouped.merge(second);
         }
-        let frames = grouped.into_series_frames(&names);
+        let frames = grouped.into_series_frames(&names, &roles.resource);
         let _ = warm.join();
         frames
     })
     .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
-    classify(frames, start_format, catalog, file)
+    classify(frames, start_format, catalog, file, pass)
 }
 
 /// The canonical columns, price attribute (`attr`) and reason (`REASON`) of
@@ -236,12 +322,31 @@ pub(crate) fn aggregate(
 /// twenty tests) cost per row. The reason chain reads the resource id only as null or not, so
 /// each combination is checked twice: with an id (the first `combos.height()` rows of the
 /// result) and without (the next as many).
-fn combination_checks(combos: DataFrame, catalog: &Catalog) -> PolarsResult<DataFrame> {
+fn combination_checks(
+    combos: DataFrame,
+    catalog: &Catalog,
+    billing: Option<Layout>,
+) -> PolarsResult<DataFrame> {
     let n = combos.height();
     let c_schema = combos.schema().clone();
-    let canonical = combos
-        .lazy()
-        .select(own_key_columns(&c_schema))
+    let canonical = match billing {
+        None => combos.lazy().select(own_key_columns(&c_schema)),
+        Some(layout) => {
+            // A billing file's combinations read as its rows are (`scan.rs`): the times,
+            // quantity and cost are not among them, and read as null.
+            let classifier = Classifier::new(catalog);
+            let mut lf = combos.lazy();
+            if layout == Layout::Focus {
+                lf = super::focus::without_null_text(lf, &c_schema);
+            }
+            with_billing_prelude(lf, layout, &c_schema, &classifier).select(billing_columns(
+                layout,
+                &c_schema,
+                &classifier,
+            ))
+        }
+    };
+    let canonical = canonical
         .drop(cols(["resource_id"]))
         .with_column(price_attr().alias("attr"))
         .collect_with_engine(Engine::InMemory)?
@@ -349,6 +454,7 @@ struct SliceReader<'a> {
     lf: &'a LazyFrame,
     schema: &'a Schema,
     names: &'a [&'a str],
+    roles: &'a Roles,
     formats: (Option<usize>, Option<usize>),
     file: &'a str,
 }
@@ -391,7 +497,19 @@ impl SliceReader<'_> {
                 .map_err(|e| unreadable(file, e))
                 .map(|df| df.unwrap_single())
         };
-        let numbers = || vec![col("usage_start"), col("usage_end"), col("quantity")];
+        // Typed times in milliseconds, as the per-row path casts them.
+        let numbers = || -> Vec<Expr> {
+            self.roles
+                .numbers()
+                .into_iter()
+                .map(|c| match schema.get(c) {
+                    Some(DataType::Datetime(unit, tz)) if *unit != TimeUnit::Milliseconds => {
+                        col(c).cast(DataType::Datetime(TimeUnit::Milliseconds, tz.clone()))
+                    }
+                    _ => col(c),
+                })
+                .collect()
+        };
         let mut keys = keys;
         if let Some(reader) = keys.as_deref_mut()
             && self.add_paged(groups, reader, slice)?
@@ -400,15 +518,18 @@ impl SliceReader<'_> {
         }
         if let Some(codes) = keys.and_then(|k| k.read(slice.groups.clone(), names)) {
             let df = read(numbers())?;
-            if groups.add_coded(&df, codes, text_times).is_some() {
+            if groups
+                .add_coded(&df, codes, self.roles, text_times)
+                .is_some()
+            {
                 return Ok(false);
             }
         }
         let mut needed = numbers();
-        needed.extend(key_columns(schema));
+        needed.extend(key_columns(names));
         let df = read(needed)?;
         if groups
-            .add_rows(&df, names, 0..df.height(), text_times)
+            .add_rows(&df, names, self.roles, 0..df.height(), text_times)
             .is_some()
         {
             return Ok(false);
@@ -417,9 +538,16 @@ impl SliceReader<'_> {
         // `hourly_ec2` sums the EC2 hours with its own query.
         groups.drop_hours();
         let (start_format, end_format) = self.formats;
-        let grouped = grouped_plan(&df.lazy(), schema, start_format, end_format)
-            .collect()
-            .map_err(|e| unreadable(file, e))?;
+        let grouped = grouped_plan(
+            &df.lazy(),
+            schema,
+            names,
+            self.roles,
+            start_format,
+            end_format,
+        )
+        .collect()
+        .map_err(|e| unreadable(file, e))?;
         add_grouped(groups, &grouped, names, file)?;
         Ok(true)
     }
@@ -435,12 +563,16 @@ impl SliceReader<'_> {
         reader: &mut KeyReader,
         slice: &Slice,
     ) -> Result<bool, UsageError> {
-        let types = ["usage_start", "usage_end", "quantity"].map(|c| self.schema.get(c));
-        let [Some(start), Some(end), Some(quantity)] = types else {
+        let numbers = self.roles.numbers();
+        let Some(types) = numbers
+            .iter()
+            .map(|c| self.schema.get(c))
+            .collect::<Option<Vec<_>>>()
+        else {
             return Ok(false);
         };
         let mut columns = self.names.to_vec();
-        columns.extend(["usage_start", "usage_end", "quantity"]);
+        columns.extend(numbers);
         let Some(pages) = slice
             .groups
             .clone()
@@ -452,7 +584,7 @@ impl SliceReader<'_> {
         let text_times = self.formats == (Some(RFC3339_UTC), Some(RFC3339_UTC));
         let Some(paged) = pages
             .iter()
-            .map(|p| pregroup::PagedGroup::new(p, [start, end, quantity], text_times))
+            .map(|p| pregroup::PagedGroup::new(p, &types, text_times))
             .collect::<Option<Vec<_>>>()
         else {
             return Ok(false);
@@ -486,21 +618,26 @@ fn key_names(schema: &Schema) -> Vec<&'static str> {
 fn grouped_plan(
     lf: &LazyFrame,
     schema: &Schema,
+    names: &[&str],
+    roles: &Roles,
     start_format: Option<usize>,
     end_format: Option<usize>,
 ) -> LazyFrame {
-    let keys = key_columns(schema);
+    let keys = key_columns(names);
 
     let mut select = vec![
-        timestamp_as(schema, "usage_start", start_format).alias("start"),
-        timestamp_as(schema, "usage_end", end_format).alias("end"),
-        raw_quantity(schema).alias("q"),
+        timestamp_as(schema, &roles.start, start_format).alias("start"),
+        timestamp_as(schema, &roles.end, end_format).alias("end"),
+        raw_quantity(schema, &roles.quantity).alias("q"),
     ];
+    if let Some(cost) = &roles.cost {
+        select.push(raw_quantity(schema, cost).alias("cost"));
+    }
     select.extend(keys.iter().cloned());
     // The per-row tests of the reason chain, all at once: a group with any failing row takes the
     // per-row path, which gives each row its own reason.
     let (start, end, q) = (col("start"), col("end"), col("q"));
-    let bad = start
+    let mut bad = start
         .clone()
         .is_null()
         .or(end.clone().is_null())
@@ -510,21 +647,26 @@ fn grouped_plan(
                 .gt(lit(MAX_PERIOD_MS)),
         )
         .or(q.clone().is_null())
-        .or(q.clone().lt(lit(0)))
-        .fill_null(lit(true));
+        .or(q.clone().lt(lit(0)));
+    let mut sums = vec![
+        len().alias("rows"),
+        q.clone().sum().alias("q"),
+        q.clone().min().alias("q_min"),
+        q.max().alias("q_max"),
+        col("bad").sum().alias("bad"),
+    ];
+    if roles.cost.is_some() {
+        bad = bad.or(col("cost").is_null());
+        sums.push(col("cost").sum().alias("cost"));
+    }
+    let bad = bad.fill_null(lit(true));
     let mut by = vec![start.dt().truncate(lit("1d")).alias("day")];
     by.extend(keys);
     lf.clone()
         .select(select)
         .with_column(bad.cast(DataType::UInt32).alias("bad"))
         .group_by(by)
-        .agg([
-            len().alias("rows"),
-            q.clone().sum().alias("q"),
-            q.clone().min().alias("q_min"),
-            q.max().alias("q_max"),
-            col("bad").sum().alias("bad"),
-        ])
+        .agg(sums)
 }
 
 /// Validates and prices the groups (the second half of the module doc): the combinations of raw
@@ -541,15 +683,20 @@ fn classify(
     start_format: Option<usize>,
     catalog: &Catalog,
     file: &str,
+    pass: &FirstPass,
 ) -> Result<Aggregated, UsageError> {
     let failed = |e: PolarsError| unreadable(file, e);
     let n = combos.height();
-    let combos = combination_checks(combos, catalog).map_err(failed)?;
+    let billing = pass.billing.is_some();
+    let combos = combination_checks(combos, catalog, pass.billing).map_err(failed)?;
     // Each series with its combination's row, and its own canonical resource id.
     let s_schema = series.schema().clone();
     let mut own = vec![col("sid"), col("bad"), col("q_min"), col("uneven")];
     if hourly.is_some() {
         own.push(col("hourly"));
+    }
+    if billing {
+        own.push(col("cost"));
     }
     own.extend([
         col("combo"),
@@ -590,10 +737,13 @@ fn classify(
         .map_err(failed)?;
     // Only the columns read below: whether a series needs its rows, and the key of those that
     // do not.
-    let used: Vec<&str> = [REASON, "volume_type", KEY_NO]
+    let mut used: Vec<&str> = [REASON, "volume_type", KEY_NO]
         .into_iter()
         .chain(other_keys)
         .collect();
+    if billing {
+        used.extend(["line_type", IDLE]);
+    }
     let of_combo = combos
         .select(used)
         .and_then(|c| c.take(&rows))
@@ -606,10 +756,23 @@ fn classify(
     // different lengths, or gp3 IOPS or throughput.
     let svc = |name: &str| col("service").eq(lit(name));
     let ec2_os = |os: &str| svc("ec2").and(col("os").eq(lit(os)));
+    // A billing file's charges, idle addresses and usage without a resource id are summed by
+    // the per-row path (they are few, and it keeps what they need: the charge's period, the
+    // address-hours, the usage type as the resource). Its EC2 hours are as AWS billed them: no
+    // minimum per run, no started hours.
+    let by_layout = if billing {
+        col("line_type")
+            .neq(lit("usage"))
+            .or(col(IDLE).is_not_null())
+            .or(col("resource_id").is_null())
+    } else {
+        ec2_os("linux")
+            .and(col("q_min").lt(lit(60)))
+            .or(ec2_os("windows").and(col("uneven")))
+    };
     let needs_rows = col("bad")
+        .or(by_layout)
         .or(col(REASON).is_not_null())
-        .or(ec2_os("linux").and(col("q_min").lt(lit(60))))
-        .or(ec2_os("windows").and(col("uneven")))
         .or(svc("ebs")
             .and(col("volume_type").eq(lit("gp3")))
             .and(one_of(
@@ -677,14 +840,30 @@ fn classify(
     // and that number, and the key's columns joined back.
     let mut fast_columns = vec![col("sid")];
     fast_columns.extend(USAGE_KEY.iter().map(|c| col(*c)));
-    fast_columns.push(ec2_os("windows").fill_null(lit(false)).alias("windows"));
+    // Windows bills started hours (this project's format); a billing file's EC2 usage is in
+    // hours, counted here in seconds as the per-row path counts it.
+    let (windows, hours) = if billing {
+        (lit(false), svc("ec2").fill_null(lit(false)))
+    } else {
+        (ec2_os("windows").fill_null(lit(false)), lit(false))
+    };
+    fast_columns.push(windows.alias("windows"));
+    fast_columns.push(hours.alias("hours"));
     fast_columns.push(col(KEY_NO));
+    if billing {
+        fast_columns.push(col("cost"));
+    }
     let fast = classified
         .lazy()
         .filter(col("slow").not())
         .select(fast_columns)
         .collect()
         .map_err(|e| unreadable(file, e))?;
+    let billed = if billing {
+        billed_by_service(&fast).ok_or_else(|| unreadable(file, "a billed cost out of range"))?
+    } else {
+        Vec::new()
+    };
     let (cids, firsts) = numbered_keys(&fast).map_err(failed)?;
     let days = fast_days(&fast, &cids, &firsts, &days)
         .ok_or_else(|| unreadable(file, "a sum out of range, or unexpected column types"))?;
@@ -694,7 +873,30 @@ fn classify(
         slow_null,
         start_format,
         hourly,
+        resource: pass.roles.resource.clone(),
+        billed,
     })
+}
+
+/// The billed cost of the series priced from sums (`cost`), by service.
+fn billed_by_service(fast: &DataFrame) -> Option<Vec<(String, Decimal)>> {
+    let service = fast.column("service").ok()?.str().ok()?;
+    let cost = fast.column("cost").ok()?.decimal().ok()?;
+    let scale = cost.scale() as u32;
+    let mut sums: Vec<(String, i128)> = Vec::new();
+    for (s, c) in service.iter().zip(cost.physical().iter()) {
+        let s = s.unwrap_or_default();
+        let c = c.unwrap_or(0);
+        match sums.iter_mut().find(|(name, _)| name == s) {
+            Some((_, sum)) => *sum = sum.checked_add(c)?,
+            None => sums.push((s.to_string(), c)),
+        }
+    }
+    Some(
+        sums.into_iter()
+            .map(|(s, sum)| (s, to_decimal(sum, scale)))
+            .collect(),
+    )
 }
 
 /// The days of the series priced from sums, summed by day and canonical key, as resource-days.
@@ -713,6 +915,7 @@ fn fast_days(
 ) -> Option<Vec<ResourceDay>> {
     let sids = fast.column("sid").ok()?.u32().ok()?;
     let windows = fast.column("windows").ok()?.bool().ok()?;
+    let hours = fast.column("hours").ok()?.bool().ok()?;
     let texts = USAGE_KEY
         .iter()
         .map(|c| Some(fast.column(c).ok()?.str().ok()?.rechunk().into_owned()))
@@ -751,10 +954,17 @@ fn fast_days(
     // Each series' rank and whether it is Windows (`None`: a slow resource's).
     // (A day of a series not in `fast`, a slow resource's, is out of range or `None`.)
     let n_sids = sids.iter().flatten().max().map_or(0, |s| s as usize + 1);
-    let mut rank_of: Vec<Option<(u32, bool)>> = vec![None; n_sids];
-    for ((sid, windows), &cid) in sids.iter().zip(windows.iter()).zip(cids) {
+    let mut rank_of: Vec<Option<(u32, Billable)>> = vec![None; n_sids];
+    for (((sid, windows), hours), &cid) in
+        sids.iter().zip(windows.iter()).zip(hours.iter()).zip(cids)
+    {
+        let billable = match (windows, hours) {
+            (Some(true), _) => Billable::StartedHours,
+            (_, Some(true)) => Billable::Hours,
+            _ => Billable::Quantity,
+        };
         if let Some(r) = rank_of.get_mut(sid? as usize) {
-            *r = Some((*rank.get(cid as usize)?, windows.unwrap_or(false)));
+            *r = Some((*rank.get(cid as usize)?, billable));
         }
     }
     type Buckets = Vec<(Option<i64>, Vec<DayEntry>)>;
@@ -770,19 +980,25 @@ fn fast_days(
             let mut last: Option<(Option<i64>, usize)> = None;
             for d in stretch.iter().flat_map(|chunk| chunk.iter()) {
                 // A slow resource's series.
-                let Some((r, windows)) = rank_of.get(d.sid as usize).copied().flatten() else {
+                let Some((r, how)) = rank_of.get(d.sid as usize).copied().flatten() else {
                     continue;
                 };
-                let billable = if windows {
-                    match d.q_min() {
-                        Some(q) => started_hours_of(q)
-                            .checked_mul(3600 * ONE)?
-                            .checked_mul(i128::from(d.rows()))?,
-                        // As polars sums a null: nothing.
-                        None => 0,
+                let (q, billable) = match how {
+                    Billable::StartedHours => (
+                        d.q(),
+                        match d.q_min() {
+                            Some(q) => started_hours_of(q)
+                                .checked_mul(3600 * ONE)?
+                                .checked_mul(i128::from(d.rows()))?,
+                            // As polars sums a null: nothing.
+                            None => 0,
+                        },
+                    ),
+                    Billable::Hours => {
+                        let seconds = d.q().checked_mul(3600)?;
+                        (seconds, seconds)
                     }
-                } else {
-                    d.q()
+                    Billable::Quantity => (d.q(), d.q()),
                 };
                 let b = match last {
                     Some((day, b)) if day == d.day() => b,
@@ -804,7 +1020,7 @@ fn fast_days(
                         b
                     }
                 };
-                buckets[b].1.push((r, d.q(), billable, d.rows()));
+                buckets[b].1.push((r, q, billable, d.rows()));
             }
             Some(buckets)
         })
@@ -920,6 +1136,17 @@ fn fast_days(
         },
     ));
     Some(out)
+}
+
+/// How a series' billable quantity follows from its sums.
+#[derive(Clone, Copy)]
+enum Billable {
+    /// The quantity itself.
+    Quantity,
+    /// Windows EC2: each row's started hours (`scan::windows_billable`).
+    StartedHours,
+    /// A billing file's EC2 hours, as seconds (quantity and billable alike).
+    Hours,
 }
 
 /// A resource-day's part as `fast_days` sums it: the canonical key's rank, the quantity and the
@@ -1094,7 +1321,7 @@ fn hourly_query(
             .truncate(lit("1h"))
             .alias("hour"),
         when(spot).then(id).otherwise(lit("")).alias("rid"),
-        raw_quantity(schema).alias("q"),
+        raw_quantity(schema, "quantity").alias("q"),
     ];
     select.extend(raw_keys.iter().cloned());
     let mut by = vec![col("hour"), col("rid")];
@@ -1167,6 +1394,7 @@ mod tests {
         }
     }
 
+    use super::super::formats::Layout;
     use super::super::scan::read_usage_with;
     use super::super::{ReadOptions, UsageRead};
     use crate::catalog::Catalog;
@@ -1284,12 +1512,263 @@ mod tests {
         assert_eq!(fast_rejects, slow_rejects, "{}", path.display());
     }
 
+    /// A billing file read with and without the first pass (no EC2 hours asked for: with them, a
+    /// billing file takes the per-row path): the same read, and whether the first pass took it.
+    fn assert_same_billing(path: &Path) -> bool {
+        let catalog = Catalog::embedded().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let read = |fast: bool| {
+            let rejects = dir.path().join(format!("{fast}.csv"));
+            let opts = ReadOptions {
+                hourly_ec2: false,
+                rejects_path: Some(rejects.clone()),
+            };
+            let mut r = read_usage_with(path, &catalog, &opts, fast).unwrap();
+            // The carried days come in the order of the per-row path's groups, which depends on
+            // the rows it reads.
+            r.billed_days.sort_by_cached_key(|d| format!("{d:?}"));
+            // (and so do the per-row path's resource-days of one key and day, which are sorted
+            // by key only).
+            r.days.sort_by_cached_key(|d| format!("{d:?}"));
+            // Sums of decimals keep the places of their terms (0.64 + 0.0000000080): equal
+            // values, written alike.
+            for v in r.billed_priced.values_mut() {
+                *v = v.normalize();
+            }
+            (format!("{r:#?}"), std::fs::read_to_string(rejects).unwrap())
+        };
+        let (fast, slow) = (read(true), read(false));
+        if fast.0 != slow.0 {
+            let name = path.file_name().unwrap().to_string_lossy();
+            let out = std::env::temp_dir();
+            std::fs::write(out.join(format!("{name}.fast.txt")), &fast.0).unwrap();
+            std::fs::write(out.join(format!("{name}.slow.txt")), &slow.0).unwrap();
+            panic!(
+                "{} read differently from sums (both reads in {})",
+                path.display(),
+                out.display()
+            );
+        }
+        assert_eq!(fast.1, slow.1, "{}", path.display());
+        let p = Probe::new(path);
+        let layout = super::super::formats::Layout::detect(
+            &p.schema
+                .iter_names()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        super::FirstPass::billing(layout, &p.schema, &catalog).is_some()
+    }
+
+    /// The real billing files (`../shared/realdata/`) read alike with and without the first pass.
+    #[test]
+    fn billing_files_read_alike_from_sums() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realdata");
+        let mut taken = Vec::new();
+        for name in [
+            "Oct2018-WorkshopCUR-00001.snappy.parquet",
+            "ha-project-CUR-daily-1-00001.csv",
+            "sample-anonymous-aws-export-dataset.csv",
+            "focus_sample.csv",
+        ] {
+            if assert_same_billing(&dir.join(name)) {
+                taken.push(name);
+            }
+        }
+        // The FOCUS sample has no `x_UsageType` (its usage types come from its SKUs, per row),
+        // the focus_converters CUR no resource id.
+        assert_eq!(
+            taken,
+            [
+                "Oct2018-WorkshopCUR-00001.snappy.parquet",
+                "ha-project-CUR-daily-1-00001.csv",
+            ]
+        );
+    }
+
+    /// CUR rows of every kind the first pass must leave to the per-row path or sum exactly as it
+    /// would, as CUR 1.0 CSV text: (start, end, line item type, product, usage type, operation,
+    /// zone, resource, amount, cost, region).
+    fn tricky_cur_rows() -> Vec<[String; 11]> {
+        // Every hour of three days.
+        const HOURLY: &[&str] = &[
+            "Usage,AmazonEC2,BoxUsage:m5.large,RunInstances,us-east-1a,i-linux,1,0.096,us-east-1",
+            "Usage,AmazonEC2,BoxUsage:m5.large,RunInstances:0002,us-east-1a,i-win,1,0.188,us-east-1",
+            "Usage,AmazonEC2,APN2-BoxUsage:m5.large,RunInstances,,i-seoul,1,0.118,",
+            "Usage,AmazonEC2,EBS:VolumeUsage.gp3,CreateVolume-Gp3,,vol-1,0.1344086,0.0107527,us-east-1",
+            "Usage,AmazonEC2,DataTransfer-Out-Bytes,RunInstances,,i-linux,0.5,0.045,us-east-1",
+            // An amount whose shortest text as a float has an exponent.
+            "Usage,AmazonEC2,DataTransfer-Out-Bytes,RunInstances,,i-tiny,0.0000001,0,us-east-1",
+            // Not priced by cloudcost, and a price the catalog lacks (RHEL): carried as billed.
+            "Usage,AmazonRDS,InstanceUsage:db.r4.large,CreateDBInstance,,db-1,1,0.29,us-east-1",
+            "Usage,AmazonEC2,BoxUsage:m5.large,RunInstances:0010,,i-rhel,1,0.156,us-east-1",
+            // An idle address, and usage without a resource id.
+            "Usage,AmazonEC2,ElasticIP:IdleAddress,AssociateAddressVPC,,eip-1,1,0.005,us-east-1",
+            "Usage,AmazonEC2,DataTransfer-Out-Bytes,RunInstances,,,0.25,0.0225,us-east-1",
+        ];
+        // (start, end, the rest).
+        const ONCE: &[(&str, &str, &str)] = &[
+            // Charges, one over the month.
+            (
+                "2026-10-01T00:00:00Z",
+                "2026-11-01T00:00:00Z",
+                "Tax,AmazonEC2,,,,,0,12.34,",
+            ),
+            (
+                "2026-10-01T00:00:00Z",
+                "2026-10-02T00:00:00Z",
+                "Credit,AmazonEC2,BoxUsage:m5.large,RunInstances,,i-linux,0,-5,us-east-1",
+            ),
+            // A bad row among a resource's good ones, a row without a cost, a start that is no time.
+            (
+                "2026-10-01T00:00:00Z",
+                "2026-10-01T01:00:00Z",
+                "Usage,AmazonEC2,BoxUsage:m5.large,RunInstances,,i-linux,-1,0,us-east-1",
+            ),
+            (
+                "2026-10-02T00:00:00Z",
+                "2026-10-02T01:00:00Z",
+                "Usage,AmazonEC2,BoxUsage:c5.large,RunInstances,,i-nocost,1,,us-east-1",
+            ),
+            (
+                "yesterday",
+                "2026-10-02T01:00:00Z",
+                "Usage,AmazonEC2,BoxUsage:c5.large,RunInstances,,i-when,1,0.085,us-east-1",
+            ),
+        ];
+        let row = |s: &str, e: &str, rest: &str| -> [String; 11] {
+            let mut fields = vec![s.to_string(), e.to_string()];
+            fields.extend(rest.split(',').map(str::to_string));
+            <[String; 11]>::try_from(fields).unwrap()
+        };
+        let hour = |d: u32, h: u32| format!("2026-10-{d:02}T{h:02}:00:00Z");
+        let mut rows = Vec::new();
+        for d in 1..=3 {
+            for h in 0..24 {
+                let (s, e) = (hour(d, h), hour(d + h / 23, (h + 1) % 24));
+                rows.extend(HOURLY.iter().map(|r| row(&s, &e, r)));
+                // Partial hours, billed per second.
+                let part = format!(
+                    "Usage,AmazonEC2,BoxUsage:t3.micro,RunInstances,,i-part,0.{},0.001,us-east-1",
+                    25 + h
+                );
+                rows.push(row(&s, &e, &part));
+            }
+        }
+        rows.extend(ONCE.iter().map(|(s, e, r)| row(s, e, r)));
+        rows
+    }
+
+    /// The first pass on a CUR 1.0 CSV and a CUR 2.0 Parquet file (microsecond times, float
+    /// amounts and costs, small row groups read in slices by two threads) of `tricky_cur_rows`:
+    /// the same read as the per-row path's, some of it from sums.
+    #[test]
+    fn cur_files_read_alike_from_sums() {
+        use polars::prelude::*;
+        let rows = tricky_cur_rows();
+        let dir = tempfile::tempdir().unwrap();
+        let cur1 = [
+            "lineItem/UsageStartDate",
+            "lineItem/UsageEndDate",
+            "lineItem/LineItemType",
+            "lineItem/ProductCode",
+            "lineItem/UsageType",
+            "lineItem/Operation",
+            "lineItem/AvailabilityZone",
+            "lineItem/ResourceId",
+            "lineItem/UsageAmount",
+            "lineItem/UnblendedCost",
+            "product/regionCode",
+        ];
+        let mut text = cur1.join(",") + "\n";
+        for r in &rows {
+            text += &(r.join(",") + "\n");
+        }
+        let csv = dir.path().join("cur1.csv");
+        std::fs::write(&csv, text).unwrap();
+        assert!(assert_same_billing(&csv));
+        let a = split(&csv);
+        assert!(!a.days.is_empty() && a.has_slow());
+
+        let column = |i: usize| rows.iter().map(move |r| r[i].as_str());
+        let time = |i: usize| {
+            let us: Vec<Option<i64>> = column(i)
+                .map(|t| {
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .ok()
+                        .map(|t| t.timestamp_micros())
+                })
+                .collect();
+            Int64Chunked::from_iter_options("t".into(), us.into_iter())
+                .into_datetime(TimeUnit::Microseconds, None)
+                .into_series()
+        };
+        let text = |i: usize| -> Series {
+            column(i)
+                .map(|v| (!v.is_empty()).then_some(v))
+                .collect::<StringChunked>()
+                .into_series()
+        };
+        let float = |i: usize| -> Series {
+            column(i)
+                .map(|v| v.parse::<f64>().ok())
+                .collect::<Float64Chunked>()
+                .into_series()
+        };
+        let names = [
+            "line_item_usage_start_date",
+            "line_item_usage_end_date",
+            "line_item_line_item_type",
+            "line_item_product_code",
+            "line_item_usage_type",
+            "line_item_operation",
+            "line_item_availability_zone",
+            "line_item_resource_id",
+            "line_item_usage_amount",
+            "line_item_unblended_cost",
+            "product_region_code",
+        ];
+        let columns: Vec<Column> = (0..names.len())
+            .map(|i| {
+                let s = match i {
+                    0 | 1 => time(i),
+                    8 | 9 => float(i),
+                    _ => text(i),
+                };
+                s.with_name(names[i].into()).into_column()
+            })
+            .collect();
+        let mut df = DataFrame::new_infer_height(columns).unwrap();
+        let pq = dir.path().join("cur2.parquet");
+        write_parquet(&mut df, &pq, Some(100));
+        assert!(assert_same_billing(&pq));
+        let a = split(&pq);
+        assert!(!a.days.is_empty() && a.has_slow());
+    }
+
     /// The fast path's split: resources it prices from sums, and those it leaves to the per-row path.
     fn split(path: &Path) -> super::Aggregated {
         let catalog = Catalog::embedded().unwrap();
         let p = Probe::new(path);
         let parquet = super::super::is_parquet(path);
-        super::aggregate(Some((path, parquet)), &p.lf, &p.schema, &catalog, "u", true).unwrap()
+        let names: Vec<String> = p.schema.iter_names().map(|n| n.to_string()).collect();
+        let pass = match super::super::formats::Layout::detect(&names) {
+            Some(layout @ (Layout::Cur1 | Layout::Cur2 | Layout::Focus)) => {
+                super::FirstPass::billing(layout, &p.schema, &catalog).unwrap()
+            }
+            _ => super::FirstPass::own(&p.schema),
+        };
+        super::aggregate(
+            Some((path, parquet)),
+            &p.lf,
+            &p.schema,
+            &catalog,
+            "u",
+            true,
+            &pass,
+        )
+        .unwrap()
     }
 
     /// A usage file opened as the aggregate path opens it: its frame, schema, time formats and
@@ -1332,15 +1811,22 @@ mod tests {
             use polars::prelude::*;
             // Whether a group's quantities differ and whether a row is bad, as
             // `Groups::into_frame` gives them.
-            let plan = super::grouped_plan(&self.lf, &self.schema, self.formats.0, self.formats.1)
-                .with_column(
-                    col("q_min")
-                        .neq(col("q_max"))
-                        .fill_null(lit(false))
-                        .alias("uneven"),
-                )
-                .with_column(col("bad").gt(lit(0)).alias("bad"))
-                .drop(cols(["q_max"]));
+            let plan = super::grouped_plan(
+                &self.lf,
+                &self.schema,
+                &self.names,
+                &super::Roles::own(),
+                self.formats.0,
+                self.formats.1,
+            )
+            .with_column(
+                col("q_min")
+                    .neq(col("q_max"))
+                    .fill_null(lit(false))
+                    .alias("uneven"),
+            )
+            .with_column(col("bad").gt(lit(0)).alias("bad"))
+            .drop(cols(["q_max"]));
             let types = (*plan.clone().collect_schema().unwrap()).clone();
             let mut by = vec!["day"];
             by.extend(self.names.iter().copied());
@@ -1379,6 +1865,7 @@ mod tests {
             parquet,
             &p.schema,
             &p.names,
+            &super::Roles::own(),
             p.formats,
             false,
         )?
@@ -1435,9 +1922,10 @@ mod tests {
             super::pregroup::Groups::new(names.len(), None),
         ];
         let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
-        halves[0].add_rows(&read, names, 0..n / 3, text_times)?;
+        let own = super::Roles::own();
+        halves[0].add_rows(&read, names, &own, 0..n / 3, text_times)?;
         halves[1]
-            .add_rows(&read, names, n / 3..n, text_times)
+            .add_rows(&read, names, &own, n / 3..n, text_times)
             .unwrap();
         let [mut got, second] = halves;
         got.merge(second);
@@ -1462,7 +1950,7 @@ mod tests {
                 .unwrap();
         let mut got = super::pregroup::Groups::new(names.len(), None);
         let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
-        got.add_coded(&read, codes, text_times)?;
+        got.add_coded(&read, codes, &super::Roles::own(), text_times)?;
         let got = got.into_frame(names).unwrap();
         Some(assert_same_rows(got, expected, &types, &by, path))
     }
@@ -1484,7 +1972,7 @@ mod tests {
             .map(|g| reader.read_pages(g, &columns, names.len()))
             .collect::<Option<Vec<_>>>()?;
         for pages in &pages {
-            let group = super::pregroup::PagedGroup::new(pages, numbers, text_times)?;
+            let group = super::pregroup::PagedGroup::new(pages, &numbers, text_times)?;
             got.add_paged(&group).unwrap();
         }
         let got = got.into_frame(names).unwrap();
@@ -1504,15 +1992,22 @@ mod tests {
         // Rows whose start does not parse in the file's format are a slow resource's: the query
         // sums them under a null hour, `pregroup` leaves them out.
         let expected = plan.filter(col("hour").is_not_null()).collect().unwrap();
-        let got =
-            super::pregroup::group(p.opened.source_path(), false, schema, names, formats, true)
-                .unwrap()
-                .into_series_frames(names)
-                .unwrap()
-                .hourly
-                .unwrap()
-                .to_frame()
-                .unwrap();
+        let got = super::pregroup::group(
+            p.opened.source_path(),
+            false,
+            schema,
+            names,
+            &super::Roles::own(),
+            formats,
+            true,
+        )
+        .unwrap()
+        .into_series_frames(names, "resource_id")
+        .unwrap()
+        .hourly
+        .unwrap()
+        .to_frame()
+        .unwrap();
         assert_same_rows(got, expected, &types, &by, path)
     }
 
@@ -1780,9 +2275,11 @@ mod tests {
             .unwrap();
         let micros_pq = dir.path().join("micros.parquet");
         write_parquet(&mut micros, &micros_pq, None);
+        // Microsecond times: the decoded rows are left to the query (the first pass casts them
+        // to milliseconds when it reads them), the dictionaries are read as polars casts them.
         assert_eq!(rows_grouped(&micros_pq), None);
         assert_eq!(rows_coded(&micros_pq), None);
-        assert_eq!(rows_paged(&micros_pq), None);
+        assert!(rows_paged(&micros_pq).unwrap() > 10);
         assert_same(&micros_pq);
     }
 }

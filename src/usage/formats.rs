@@ -229,50 +229,93 @@ const PRODUCT: &str = "__product";
 const USAGE: &str = "__usage_type";
 const OPERATION: &str = "__operation";
 
+/// A billing layout's start, end, quantity and billed cost columns, as the file spells them.
+pub(crate) fn billing_numbers(layout: Layout, schema: &Schema) -> [String; 4] {
+    let names = match layout {
+        Layout::Cur1 => [
+            "lineItem/UsageStartDate",
+            "lineItem/UsageEndDate",
+            "lineItem/UsageAmount",
+            "lineItem/UnblendedCost",
+        ],
+        Layout::Cur2 => [
+            "line_item_usage_start_date",
+            "line_item_usage_end_date",
+            "line_item_usage_amount",
+            "line_item_unblended_cost",
+        ],
+        _ => [
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            "ConsumedQuantity",
+            "BilledCost",
+        ],
+    };
+    names.map(|n| find(schema, &[n]).unwrap_or_else(|| n.to_string()))
+}
+
+/// A billing layout's resource id column, as the file spells it.
+pub(crate) fn billing_resource(layout: Layout, schema: &Schema) -> String {
+    let name = match layout {
+        Layout::Cur1 => "lineItem/ResourceId",
+        Layout::Cur2 => "line_item_resource_id",
+        _ => "ResourceId",
+    };
+    find(schema, &[name]).unwrap_or_else(|| name.to_string())
+}
+
+/// The columns of a billing file that say what a row is (every column the canonical columns
+/// read but the times, the quantity and the cost): rows alike in these are priced alike, so the
+/// first pass groups rows by them (`aggregate.rs`). Read off the expressions themselves, so the
+/// list cannot drift from them.
+pub(crate) fn billing_key_columns(
+    layout: Layout,
+    schema: &Schema,
+    classifier: &Arc<Classifier>,
+) -> Vec<String> {
+    let numbers = billing_numbers(layout, schema);
+    let mut exprs: Vec<Expr> = identity(layout, schema).into();
+    exprs.extend(billing_columns(layout, schema, classifier));
+    let mut out: Vec<String> = Vec::new();
+    for e in &exprs {
+        for name in polars_plan::utils::expr_to_leaf_column_names(e) {
+            let name = name.to_string();
+            if schema.contains(&name) && !numbers.contains(&name) && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
 /// The canonical columns for a CUR or FOCUS file (after [`with_billing_prelude`]).
 pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classifier>) -> Vec<Expr> {
     let s = schema;
-    let (start, end, line_type, az, resource, qty, cost, region, itype) = match layout {
+    let [start, end, qty, cost] = billing_numbers(layout, s);
+    let resource = txt(s, &[billing_resource(layout, s).as_str()]);
+    let (line_type, az, region, itype) = match layout {
         Layout::Cur1 => (
-            "lineItem/UsageStartDate",
-            "lineItem/UsageEndDate",
             txt(s, &["lineItem/LineItemType"]),
             txt_lower(s, &["lineItem/AvailabilityZone"]),
-            txt(s, &["lineItem/ResourceId"]),
-            "lineItem/UsageAmount",
-            "lineItem/UnblendedCost",
             txt(s, &["product/regionCode", "product/region"]),
             txt(s, &["product/instanceType"]),
         ),
         Layout::Cur2 => (
-            "line_item_usage_start_date",
-            "line_item_usage_end_date",
             txt(s, &["line_item_line_item_type"]),
             txt_lower(s, &["line_item_availability_zone"]),
-            txt(s, &["line_item_resource_id"]),
-            "line_item_usage_amount",
-            "line_item_unblended_cost",
             txt(s, &["product_region_code", "product_region"]),
             txt(s, &["product_instance_type"]),
         ),
         _ => (
-            "ChargePeriodStart",
-            "ChargePeriodEnd",
             // Usage rows keep the name `Usage`; every other category is a charge.
             txt(s, &["ChargeCategory"]),
             txt_lower(s, &["AvailabilityZone"]),
-            txt(s, &["ResourceId"]),
-            "ConsumedQuantity",
-            "BilledCost",
             txt(s, &["RegionId"]),
             lit(NULL).cast(DataType::String),
         ),
     };
     let (product, usage) = (col(PRODUCT), col(USAGE));
-    let start_col = find(s, &[start]).unwrap_or_else(|| start.to_string());
-    let end_col = find(s, &[end]).unwrap_or_else(|| end.to_string());
-    let qty_col = find(s, &[qty]).unwrap_or_else(|| qty.to_string());
-    let cost_col = find(s, &[cost]).unwrap_or_else(|| cost.to_string());
+    let (start_col, end_col, qty_col, cost_col) = (start, end, qty, cost);
     let field = |f| meaning_field(classifier, f);
     // The row's own region column first; else its product attributes, location name or transfer
     // origin; else the region its usage type's prefix names.

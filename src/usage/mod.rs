@@ -31,12 +31,14 @@
 //! 5. `bill::engine` prices the resource-days; `reservations.rs` gives the file's own reserved
 //!    instances to `bill::contracts`.
 //!
-//! Files in this project's own format take a faster way to step 4 (`aggregate.rs`): rows are
-//! grouped by day and raw key columns first (`pregroup.rs`, reading Parquet dictionary codes with
-//! `parquet_keys.rs`, summing EC2 hours as it goes with `ec2_hours.rs`), the canonical columns and
-//! tests run once per combination of key values, and only resources that need their rows (a bad
-//! row, a run under the minimum...) take the per-row path of `scan.rs`. Billing files take the
-//! per-row path (BENCHMARKS.md measures both against DuckDB).
+//! Big files take a faster way to step 4 (`aggregate.rs`): rows are grouped by day and raw key
+//! columns first (`pregroup.rs`, reading Parquet dictionary codes with `parquet_keys.rs`, summing
+//! EC2 hours as it goes with `ec2_hours.rs`), the canonical columns and tests of steps 2 and 3 run
+//! once per combination of key values, and only resources that need their rows (a bad row, a run
+//! under the minimum, a billing file's charges...) take the per-row path of `scan.rs`. The
+//! `FirstPass` of a layout says which columns are its keys, times, quantity, cost and resource:
+//! the same pass reads this project's files and AWS's (BENCHMARKS.md measures both against
+//! DuckDB).
 //!
 //! Beside the bill: `attribution.rs` (accounts and tags), `inventory.rs` (the resources for
 //! recommendations), `metrics.rs` (utilization files).

@@ -1,5 +1,7 @@
 //! The aggregate path's first pass (rows grouped by day and raw key columns, see `aggregate.rs`)
-//! for plain CSV files, read and grouped here instead of by polars.
+//! for plain CSV files, read and grouped here instead of by polars. Which columns are the times,
+//! the quantity, the billed cost (billing files) and the resource is the layout's (`Roles`); the
+//! text below names this project's columns.
 //!
 //! On a 10-million-row CSV, polars' reader and its group-by over a dozen text columns took most of
 //! `estimate`'s time and held 2.8 GB (every chunk of text a group's key first appeared in stays
@@ -51,6 +53,44 @@ const DAY_MS: i64 = 86_400_000;
 const NULL_LEN: u16 = u16::MAX;
 /// The CSV block read at a time by each thread.
 const BLOCK: usize = 8 << 20;
+
+/// Where a layout keeps what the first pass reads besides its key columns: the two times, the
+/// quantity, the billed cost (billing files: summed per series, for the billed cost of what is
+/// re-priced) and the column naming the resource (its values are split from the other key
+/// fields: one series per resource, where the other fields repeat).
+#[derive(Clone, Debug)]
+pub(crate) struct Roles {
+    pub start: String,
+    pub end: String,
+    pub quantity: String,
+    pub cost: Option<String>,
+    pub resource: String,
+}
+
+impl Roles {
+    /// This project's own format.
+    pub(crate) fn own() -> Self {
+        Roles {
+            start: "usage_start".into(),
+            end: "usage_end".into(),
+            quantity: "quantity".into(),
+            cost: None,
+            resource: RESOURCE_ID.into(),
+        }
+    }
+
+    /// The number columns, in the order the first pass reads them: start, end, quantity and the
+    /// cost when there is one.
+    pub(crate) fn numbers(&self) -> Vec<&str> {
+        let mut out = vec![
+            self.start.as_str(),
+            self.end.as_str(),
+            self.quantity.as_str(),
+        ];
+        out.extend(self.cost.as_deref());
+        out
+    }
+}
 
 /// One group's sums (48 bytes). `min` is `i128::MAX` until a quantity is added (quantities read
 /// are below 10^38, far from it); `bad` is set when a row fails a per-row test, and `uneven` when
@@ -175,6 +215,8 @@ pub(crate) struct Groups {
     hourly: Option<Hourly>,
     /// The texts of the Parquet dictionaries read so far, numbered (`add_paged`).
     interned: Interned,
+    /// Each series' billed cost at `SCALE` places, when the rows have one (`with_cost`).
+    costs: Option<Vec<i128>>,
     /// Set when a sum overflows or a field is too long to encode: the caller gives up.
     failed: bool,
     /// The index of the first day parked in the current part (`begin_part`): rows are not added
@@ -237,9 +279,16 @@ impl Groups {
             buf: Vec::with_capacity(256),
             hourly: hourly.map(|spec| Hourly::new(spec, keys)),
             interned: Interned::default(),
+            costs: None,
             failed: false,
             part_from: 0,
         }
+    }
+
+    /// Sums each series' billed cost too: a row without one fails a per-row test.
+    pub(crate) fn with_cost(mut self, cost: bool) -> Self {
+        self.costs = cost.then(Vec::new);
+        self
     }
 
     /// The series of the key fields, added when new.
@@ -259,6 +308,9 @@ impl Groups {
     fn new_series(&mut self, key: Vec<u8>) -> usize {
         let i = self.series.len();
         self.series.push(Series::default());
+        if let Some(costs) = &mut self.costs {
+            costs.push(0);
+        }
         if let Some(h) = &mut self.hourly {
             h.add_series(&key);
         }
@@ -268,7 +320,7 @@ impl Groups {
 
     /// Adds one row: its times (milliseconds, null when they do not parse), quantity (at `SCALE`
     /// places, null when it does not parse) and key fields (null when empty).
-    #[inline]
+    #[cfg(test)]
     fn add<'a>(
         &mut self,
         start: Option<i64>,
@@ -276,24 +328,53 @@ impl Groups {
         q: Option<i128>,
         fields: impl Iterator<Item = Option<&'a [u8]>>,
     ) {
+        self.add_costed(start, end, q, None, fields);
+    }
+
+    /// [`Groups::add`] with the row's billed cost (ignored unless `with_cost`).
+    #[inline]
+    fn add_costed<'a>(
+        &mut self,
+        start: Option<i64>,
+        end: Option<i64>,
+        q: Option<i128>,
+        cost: Option<i128>,
+        fields: impl Iterator<Item = Option<&'a [u8]>>,
+    ) {
         let Some(i) = self.series_of(fields) else {
             self.failed = true;
             return;
         };
-        self.add_to(i, start, end, q);
+        self.add_to(i, start, end, q, cost);
     }
 
     /// Adds one row to series `i`.
     #[inline]
-    fn add_to(&mut self, i: usize, start: Option<i64>, end: Option<i64>, q: Option<i128>) {
+    fn add_to(
+        &mut self,
+        i: usize,
+        start: Option<i64>,
+        end: Option<i64>,
+        q: Option<i128>,
+        cost: Option<i128>,
+    ) {
         let Some(day) = day_of(start) else {
             self.failed = true;
             return;
         };
-        let bad = match (start, end, q) {
+        let mut bad = match (start, end, q) {
             (Some(s), Some(e), Some(q)) => e <= s || e - s > MAX_PERIOD_MS || q < 0,
             _ => true,
         };
+        if let Some(costs) = &mut self.costs {
+            match cost {
+                Some(c) => match costs[i].checked_add(c) {
+                    Some(sum) => costs[i] = sum,
+                    None => self.failed = true,
+                },
+                None => bad = true,
+            }
+        }
         if !self.day(i, day).add(bad, q) {
             self.failed = true;
         }
@@ -403,6 +484,10 @@ impl Groups {
             _ => self.failed = true,
         }
         let days = other.all_days();
+        let their_costs = other.costs.take();
+        if self.costs.is_some() != their_costs.is_some() {
+            self.failed = true;
+        }
         let mut theirs: Vec<(Vec<u8>, usize)> = other.map.into_iter().collect();
         theirs.sort_by_key(|(_, i)| *i);
         let mut mine = vec![0u32; theirs.len()];
@@ -411,6 +496,12 @@ impl Groups {
                 Some(&j) => j,
                 None => self.new_series(k),
             };
+            if let (Some(costs), Some(theirs)) = (&mut self.costs, &their_costs) {
+                match costs[j].checked_add(theirs[i]) {
+                    Some(sum) => costs[j] = sum,
+                    None => self.failed = true,
+                }
+            }
             let Ok(j) = u32::try_from(j) else {
                 self.failed = true;
                 return;
@@ -502,6 +593,11 @@ impl Groups {
             (d.scale() == SCALE).then(|| d.physical().rechunk().into_owned())
         };
         let (q, q_min, q_max) = (decimal("q")?, decimal("q_min")?, decimal("q_max")?);
+        // The groups' billed cost (nulls skipped: a row without one is counted in `bad`).
+        let cost = match g.costs {
+            Some(_) => Some(decimal("cost")?),
+            None => None,
+        };
         let mut keys = Vec::with_capacity(names.len());
         for n in names {
             let c = df.column(n).ok()?.cast(&DataType::String).ok()?;
@@ -514,6 +610,9 @@ impl Groups {
                 .map(|it| it.next().flatten().map(str::as_bytes))
                 .collect();
             let series = g.series_of(fields.into_iter())?;
+            if let (Some(costs), Some(cost)) = (&mut g.costs, &cost) {
+                costs[series] = costs[series].checked_add(cost.get(i).unwrap_or(0))?;
+            }
             let (min, max) = (q_min.get(i), q_max.get(i));
             let acc = Acc {
                 sum: q.get(i)?,
@@ -545,6 +644,7 @@ impl Groups {
         &mut self,
         df: &DataFrame,
         names: &[&str],
+        roles: &Roles,
         rows: std::ops::Range<usize>,
         text_times: bool,
     ) -> Option<()> {
@@ -552,7 +652,7 @@ impl Groups {
         if rows.end > n {
             return None;
         }
-        let numbers = Numbers::of(df, text_times)?;
+        let numbers = Numbers::of(df, roles, text_times)?;
         let mut keys = Vec::with_capacity(names.len());
         for name in names {
             keys.push(df.column(name).ok()?.str().ok()?.rechunk().into_owned());
@@ -560,14 +660,15 @@ impl Groups {
         if n == 0 {
             return Some(());
         }
-        let (mut start, mut end, q) = numbers.readers()?;
+        let (mut start, mut end, q, cost) = numbers.readers()?;
         let keys = keys
             .iter()
             .map(|k| k.downcast_get(0))
             .collect::<Option<Vec<_>>>()?;
         for i in rows {
             let (s, e, q) = (start.at(i), end.at(i), q.at(i));
-            self.add(s, e, q, keys.iter().map(|k| k.get(i).map(str::as_bytes)));
+            let c = cost.as_ref().and_then(|c| c.at(i));
+            self.add_costed(s, e, q, c, keys.iter().map(|k| k.get(i).map(str::as_bytes)));
         }
         Some(())
     }
@@ -581,6 +682,7 @@ impl Groups {
         &mut self,
         df: &DataFrame,
         keys: &[KeyCodes],
+        roles: &Roles,
         text_times: bool,
     ) -> Option<()> {
         let n = df.height();
@@ -588,11 +690,11 @@ impl Groups {
         {
             return None;
         }
-        let numbers = Numbers::of(df, text_times)?;
+        let numbers = Numbers::of(df, roles, text_times)?;
         if n == 0 {
             return Some(());
         }
-        let (mut start, mut end, q) = numbers.readers()?;
+        let (mut start, mut end, q, cost) = numbers.readers()?;
         let texts: Vec<&[Box<str>]> = keys.iter().map(|k| &k.texts[..]).collect();
         let mut cache = CodeSeries::new(&texts)?;
         let mut row = CodeRow([0; CODES]);
@@ -604,7 +706,8 @@ impl Groups {
                 self.failed = true;
                 return Some(());
             };
-            self.add_to(series, start.at(i), end.at(i), q.at(i));
+            let c = cost.as_ref().and_then(|c| c.at(i));
+            self.add_to(series, start.at(i), end.at(i), q.at(i), c);
         }
         Some(())
     }
@@ -641,8 +744,10 @@ impl Groups {
                 }
             }
             let (key_codes, numbers) = window.split_at(keys);
-            let [start, end, quantity] = numbers else {
-                return Err(keys);
+            let (start, end, quantity, cost) = match numbers {
+                [start, end, quantity] => (start, end, quantity, None),
+                [start, end, quantity, cost] => (start, end, quantity, Some(cost)),
+                _ => return Err(keys),
             };
             let mut base = 0u64;
             for ((constant, _), &(shift, bits)) in key_codes.iter().zip(&g.packing) {
@@ -681,15 +786,15 @@ impl Groups {
             };
             let time =
                 |table: &[Option<i64>], code: u32| table.get(code as usize).copied().flatten();
+            let value =
+                |table: &[Option<i128>], code: u32| table.get(code as usize).copied().flatten();
             for (i, &series) in ids.iter().enumerate() {
                 self.add_to(
                     series as usize,
                     time(&g.start, code(start, i)),
                     time(&g.end, code(end, i)),
-                    g.quantity
-                        .get(code(quantity, i) as usize)
-                        .copied()
-                        .flatten(),
+                    value(&g.quantity, code(quantity, i)),
+                    cost.and_then(|c| value(&g.cost, code(c, i))),
                 );
             }
             done += n;
@@ -710,7 +815,11 @@ impl Groups {
     /// combinations (the key columns `names` but `resource_id`), the days (`SeriesDay`), and the
     /// EC2 hours when asked for (`Hourly::into_class_hours`); `None` when a key is not UTF-8 or a
     /// count overflows.
-    pub(crate) fn into_series_frames(mut self, names: &[&str]) -> Option<SeriesFrames> {
+    pub(crate) fn into_series_frames(
+        mut self,
+        names: &[&str],
+        resource: &str,
+    ) -> Option<SeriesFrames> {
         if self.failed {
             return None;
         }
@@ -722,7 +831,7 @@ impl Groups {
         // Over each series' days: a bad row, the least quantity, and whether a day's quantities
         // differ or are null; beside (on another thread) each series' resource id and the
         // number of its combination of the other key fields, whose values are kept once each.
-        let id_at = names.iter().position(|n| *n == RESOURCE_ID);
+        let id_at = names.iter().position(|n| *n == resource);
         let (stats, keyed) = rayon::join(
             || -> Option<Vec<(bool, i128, bool)>> {
                 let mut stats = vec![(false, i128::MAX, false); n_series];
@@ -758,11 +867,16 @@ impl Groups {
             s_min.push((min != i128::MAX).then_some(min));
             s_uneven.push(uneven);
         }
-        let other_names = names.iter().filter(|n| **n != RESOURCE_ID);
+        let other_names = names.iter().filter(|n| **n != resource);
         let combo_columns: Vec<Column> = other_names
             .zip(combo_fields)
             .map(|(name, values)| Column::new((*name).into(), values))
             .collect();
+        let costs: Option<Vec<Option<i128>>> = self.costs.as_ref().map(|costs| {
+            sids.iter()
+                .map(|&i| costs.get(i as usize).copied())
+                .collect()
+        });
         let mut series: Vec<Column> = vec![Column::new("sid".into(), sids)];
         if id_at.is_some() {
             series.push(Column::new(RESOURCE_ID.into(), ids));
@@ -771,6 +885,9 @@ impl Groups {
         series.push(Column::new("bad".into(), s_bad));
         series.push(decimal_column("q_min", s_min));
         series.push(Column::new("uneven".into(), s_uneven));
+        if let Some(cost) = costs {
+            series.push(decimal_column("cost", cost));
+        }
         let hourly = match self.hourly {
             Some(h) => {
                 let flags: Vec<bool> = (0..n_series).map(|i| h.has_class(i)).collect();
@@ -1107,20 +1224,25 @@ pub(crate) struct PagedGroup<'a> {
     start: Vec<Option<i64>>,
     end: Vec<Option<i64>>,
     quantity: Vec<Option<i128>>,
+    /// The billed costs by code, when the rows have one (empty otherwise).
+    cost: Vec<Option<i128>>,
 }
 
 impl<'a> PagedGroup<'a> {
-    /// `pages`: the key columns' chunks then `usage_start`'s, `usage_end`'s and `quantity`'s,
-    /// whose polars types are `types`; `None` when a column is of a type not read so.
+    /// `pages`: the key columns' chunks then the number columns' (`Roles::numbers`: start, end,
+    /// quantity and the cost when `types` has four), whose polars types are `types`; `None` when
+    /// a column is of a type not read so.
     pub(crate) fn new(
         pages: &'a [ChunkPages],
-        types: [&DataType; 3],
+        types: &[&DataType],
         text_times: bool,
     ) -> Option<Self> {
-        let [keys @ .., start, end, quantity] = pages else {
+        let numbers = types.len();
+        if !(3..=4).contains(&numbers) || pages.len() < numbers {
             return None;
-        };
-        let rows = start.rows();
+        }
+        let (keys, number_pages) = pages.split_at(pages.len() - numbers);
+        let rows = number_pages[0].rows();
         if pages.iter().any(|p| p.rows() != rows) {
             return None;
         }
@@ -1145,9 +1267,13 @@ impl<'a> PagedGroup<'a> {
             texts,
             packing,
             pivot,
-            start: time_table(start, types[0], text_times)?,
-            end: time_table(end, types[1], text_times)?,
-            quantity: quantity_table(quantity, types[2])?,
+            start: time_table(&number_pages[0], types[0], text_times)?,
+            end: time_table(&number_pages[1], types[1], text_times)?,
+            quantity: quantity_table(&number_pages[2], types[2])?,
+            cost: match number_pages.get(3) {
+                Some(p) => quantity_table(p, types[3])?,
+                None => Vec::new(),
+            },
         })
     }
 }
@@ -1168,12 +1294,19 @@ fn fixed_values<T>(pages: &ChunkPages, width: usize, value: impl Fn(&[u8]) -> T)
 /// The times a chunk's codes name, as milliseconds by code (0: null): typed milliseconds, or
 /// RFC 3339 text when `text_times`.
 fn time_table(pages: &ChunkPages, dtype: &DataType, text_times: bool) -> Option<Vec<Option<i64>>> {
+    let int64 = |b: &[u8]| {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(b);
+        i64::from_le_bytes(le)
+    };
     let values: Vec<Option<i64>> = match (dtype, pages.physical()) {
         (DataType::Datetime(TimeUnit::Milliseconds, _), PhysicalType::Int64) => {
+            fixed_values(pages, 8, |b| Some(int64(b)))?
+        }
+        // As polars casts them to milliseconds (times before 1970 are left to polars).
+        (DataType::Datetime(TimeUnit::Microseconds, _), PhysicalType::Int64) => {
             fixed_values(pages, 8, |b| {
-                let mut le = [0u8; 8];
-                le.copy_from_slice(b);
-                Some(i64::from_le_bytes(le))
+                Some(int64(b)).filter(|v| *v >= 0).map(|v| v / 1000)
             })?
         }
         (DataType::String, PhysicalType::ByteArray) if text_times => pages
@@ -1195,6 +1328,11 @@ fn quantity_table(pages: &ChunkPages, dtype: &DataType) -> Option<Vec<Option<i12
             .iter()
             .map(|t| decimal(t.as_bytes()))
             .collect(),
+        (DataType::Float64, PhysicalType::Double) => fixed_values(pages, 8, |b| {
+            let mut le = [0u8; 8];
+            le.copy_from_slice(b);
+            float_decimal(f64::from_le_bytes(le))
+        })?,
         (&DataType::Decimal(_, scale), physical) => {
             let factor = 10i128.checked_pow(u32::try_from(SCALE.checked_sub(scale)?).ok()?)?;
             let (width, little_endian) = match physical {
@@ -1223,19 +1361,59 @@ fn quantity_table(pages: &ChunkPages, dtype: &DataType) -> Option<Vec<Option<i12
     Some(std::iter::once(None).chain(values).collect())
 }
 
-/// A Parquet slice's times and quantities, as `Groups::add_rows` reads them: times in
-/// milliseconds (or RFC 3339 text when `text_times`), the quantity text or a decimal of at most
-/// `SCALE` places (with the factor that brings it to `SCALE`).
+/// A float as polars reads it as a quantity: its shortest text (polars writes it with `zmij`),
+/// read as an exact decimal at `SCALE` places; `None` where that text is not a plain decimal
+/// (an exponent, `NaN`): such a row fails a per-row test and takes the per-row path.
+#[inline]
+fn float_decimal(v: f64) -> Option<i128> {
+    let mut buf = zmij::Buffer::new();
+    decimal(buf.format(v).as_bytes())
+}
+
+/// A Parquet slice's times and quantities (and billed costs), as `Groups::add_rows` reads them:
+/// times in milliseconds (or RFC 3339 text when `text_times`), the quantity text, a float or a
+/// decimal of at most `SCALE` places.
 struct Numbers {
     start: Column,
     end: Column,
-    quantity: Column,
-    factor: Option<i128>,
+    quantity: Amounts,
+    cost: Option<Amounts>,
+}
+
+/// A column of quantities or costs: text, floats, or decimals with the factor that brings them
+/// to `SCALE` places.
+enum Amounts {
+    Text(Column),
+    Float(Column),
+    Scaled(Column, i128),
+}
+
+impl Amounts {
+    fn of(c: &Column) -> Option<Self> {
+        Some(match c.dtype() {
+            DataType::String => Amounts::Text(c.rechunk()),
+            DataType::Float64 => Amounts::Float(c.rechunk()),
+            _ => {
+                let d = c.decimal().ok()?;
+                let places = SCALE.checked_sub(d.scale())?;
+                let factor = 10i128.pow(u32::try_from(places).ok()?);
+                Amounts::Scaled(d.physical().rechunk().into_owned().into_column(), factor)
+            }
+        })
+    }
+
+    fn reader(&self) -> Option<QuantityReader<'_>> {
+        Some(match self {
+            Amounts::Text(c) => QuantityReader::Text(c.str().ok()?.downcast_get(0)?),
+            Amounts::Float(c) => QuantityReader::Float(c.f64().ok()?.downcast_get(0)?),
+            Amounts::Scaled(c, f) => QuantityReader::Scaled(c.i128().ok()?.downcast_get(0)?, *f),
+        })
+    }
 }
 
 impl Numbers {
     /// `None` when a column has another type.
-    fn of(df: &DataFrame, text_times: bool) -> Option<Self> {
+    fn of(df: &DataFrame, roles: &Roles, text_times: bool) -> Option<Self> {
         let times = |name: &str| -> Option<Column> {
             let c = df.column(name).ok()?;
             match c.dtype() {
@@ -1251,38 +1429,39 @@ impl Numbers {
                 _ => None,
             }
         };
-        let (start, end) = (times("usage_start")?, times("usage_end")?);
-        let quantity = df.column("quantity").ok()?;
-        let (quantity, factor) = match quantity.dtype() {
-            DataType::String => (quantity.rechunk(), None),
-            _ => {
-                let d = quantity.decimal().ok()?;
-                let places = SCALE.checked_sub(d.scale())?;
-                let factor = 10i128.pow(u32::try_from(places).ok()?);
-                (
-                    d.physical().rechunk().into_owned().into_column(),
-                    Some(factor),
-                )
-            }
+        let (start, end) = (times(&roles.start)?, times(&roles.end)?);
+        let quantity = Amounts::of(df.column(&roles.quantity).ok()?)?;
+        let cost = match &roles.cost {
+            Some(name) => Some(Amounts::of(df.column(name).ok()?)?),
+            None => None,
         };
         Some(Numbers {
             start,
             end,
             quantity,
-            factor,
+            cost,
         })
     }
 
     /// Readers of the (non-empty) columns.
-    fn readers(&self) -> Option<(TimeReader<'_>, TimeReader<'_>, QuantityReader<'_>)> {
-        let q = match self.factor {
-            None => QuantityReader::Text(self.quantity.str().ok()?.downcast_get(0)?),
-            Some(f) => QuantityReader::Scaled(self.quantity.i128().ok()?.downcast_get(0)?, f),
+    #[allow(clippy::type_complexity)]
+    fn readers(
+        &self,
+    ) -> Option<(
+        TimeReader<'_>,
+        TimeReader<'_>,
+        QuantityReader<'_>,
+        Option<QuantityReader<'_>>,
+    )> {
+        let cost = match &self.cost {
+            Some(c) => Some(c.reader()?),
+            None => None,
         };
         Some((
             TimeReader::new(&self.start)?,
             TimeReader::new(&self.end)?,
-            q,
+            self.quantity.reader()?,
+            cost,
         ))
     }
 }
@@ -1317,6 +1496,7 @@ impl<'a> TimeReader<'a> {
 /// places.
 enum QuantityReader<'a> {
     Text(&'a <StringType as PolarsDataType>::Array),
+    Float(&'a <Float64Type as PolarsDataType>::Array),
     Scaled(&'a <Int128Type as PolarsDataType>::Array, i128),
 }
 
@@ -1325,6 +1505,7 @@ impl QuantityReader<'_> {
     fn at(&self, i: usize) -> Option<i128> {
         match self {
             QuantityReader::Text(a) => a.get(i).and_then(|v| decimal(v.as_bytes())),
+            QuantityReader::Float(a) => a.get(i).and_then(float_decimal),
             QuantityReader::Scaled(a, factor) => a.get(i).and_then(|v| v.checked_mul(*factor)),
         }
     }
@@ -1587,6 +1768,7 @@ pub(crate) fn group(
     parquet: bool,
     schema: &Schema,
     keys: &[&str],
+    roles: &Roles,
     formats: (Option<usize>, Option<usize>),
     hourly: bool,
 ) -> Option<Groups> {
@@ -1597,7 +1779,7 @@ pub(crate) fn group(
         return None;
     }
     if !parquet && formats == (Some(RFC3339_UTC), Some(RFC3339_UTC)) {
-        group_csv(path, schema, keys, hourly)
+        group_csv(path, schema, keys, roles, hourly)
     } else {
         None
     }
@@ -1611,10 +1793,17 @@ struct CsvLayout {
     start: usize,
     end: usize,
     quantity: usize,
+    cost: Option<usize>,
     keys: Vec<usize>,
 }
 
-fn group_csv(path: &Path, schema: &Schema, keys: &[&str], hourly: bool) -> Option<Groups> {
+fn group_csv(
+    path: &Path,
+    schema: &Schema,
+    keys: &[&str],
+    roles: &Roles,
+    hourly: bool,
+) -> Option<Groups> {
     let mut f = File::open(path).ok()?;
     let len = f.metadata().ok()?.len();
     // The header: the same names, in the same order, as polars read.
@@ -1638,9 +1827,13 @@ fn group_csv(path: &Path, schema: &Schema, keys: &[&str], hourly: bool) -> Optio
     let pos = |c: &str| names.iter().position(|n| *n == c);
     let layout = CsvLayout {
         width: names.len(),
-        start: pos("usage_start")?,
-        end: pos("usage_end")?,
-        quantity: pos("quantity")?,
+        start: pos(&roles.start)?,
+        end: pos(&roles.end)?,
+        quantity: pos(&roles.quantity)?,
+        cost: match &roles.cost {
+            Some(c) => Some(pos(c)?),
+            None => None,
+        },
         keys: keys.iter().map(|k| pos(k)).collect::<Option<Vec<_>>>()?,
     };
     let body = nl as u64 + 1;
@@ -1711,7 +1904,7 @@ fn csv_range(
     let mut f = File::open(path).ok()?;
     f.seek(SeekFrom::Start(from)).ok()?;
     let mut f = f.take(to - from);
-    let mut groups = Groups::new(layout.keys.len(), hourly);
+    let mut groups = Groups::new(layout.keys.len(), hourly).with_cost(layout.cost.is_some());
     let mut buf = vec![0u8; BLOCK];
     let mut filled = 0;
     let mut times = (TimeCache::default(), TimeCache::default());
@@ -1847,10 +2040,11 @@ fn add_row(
         let f = fields[i];
         (!f.is_empty()).then_some(f)
     };
-    groups.add(
+    groups.add_costed(
         field(layout.start).and_then(|t| start.parse(t)),
         field(layout.end).and_then(|t| end.parse(t)),
         field(layout.quantity).and_then(decimal),
+        layout.cost.and_then(field).and_then(decimal),
         layout.keys.iter().map(|&i| field(i)),
     );
     true
@@ -2100,7 +2294,7 @@ mod tests {
             row(&mut g, "b", day.max(0) + 10, q);
         }
         g.add(None, None, Some(8), [Some(&b"a"[..])].into_iter());
-        let frames = g.into_series_frames(&["k"]).unwrap();
+        let frames = g.into_series_frames(&["k"], RESOURCE_ID).unwrap();
         assert_eq!(
             days_of(&frames, "a"),
             vec![
@@ -2156,7 +2350,7 @@ mod tests {
         assert!(first.days.chunks.len() > 1);
         // The second part overlaps the first by 10 days.
         first.merge(part(days - 10));
-        let frames = first.into_series_frames(&["k"]).unwrap();
+        let frames = first.into_series_frames(&["k"], RESOURCE_ID).unwrap();
         let a = days_of(&frames, "a");
         assert_eq!(a.len(), 2 * days as usize);
         assert_eq!(a.iter().map(|d| d.1).sum::<u64>(), 2 * days as u64 + 2);
@@ -2221,7 +2415,7 @@ mod tests {
         for (day, q) in [(2, 7), (1, 4), (3, 7), (1, 4)] {
             hour_row(&mut g, "a", day, q);
         }
-        let frames = g.into_series_frames(&["k"]).unwrap();
+        let frames = g.into_series_frames(&["k"], RESOURCE_ID).unwrap();
         assert_eq!(
             days_of(&frames, "a"),
             vec![
@@ -2248,7 +2442,7 @@ mod tests {
         first.merge(second);
         hour_row(&mut first, "a", 1, 2);
         hour_row(&mut first, "b", 2, 3);
-        let frames = first.into_series_frames(&["k"]).unwrap();
+        let frames = first.into_series_frames(&["k"], RESOURCE_ID).unwrap();
         assert_eq!(
             days_of(&frames, "a"),
             vec![
@@ -2275,7 +2469,7 @@ mod tests {
         // Day 2 is read by both parts, its rows alike within each.
         let mut first = part(&[(1, 5), (2, 5), (2, 5)]);
         first.merge(part(&[(2, 7), (3, 7)]));
-        let frames = first.into_series_frames(&["k"]).unwrap();
+        let frames = first.into_series_frames(&["k"], RESOURCE_ID).unwrap();
         assert_eq!(
             days_of(&frames, "a"),
             vec![

@@ -130,17 +130,25 @@ pub(crate) fn read_usage_with(
     // rows of the resources that cannot be priced from sums (a bad row, an EC2 run that may be
     // under the 60-second minimum, ...) go through the per-row path below; when there are none,
     // the per-row path reads nothing.
-    let mut fast = if fast_path && layout == Layout::Cloudcost {
-        Some(aggregate::aggregate(
+    // A billing file takes the same first pass, for its usage rows of resources; its EC2 hours by
+    // clock hour (commitments, spot prices) are summed by the per-row path.
+    let pass = match layout {
+        _ if !fast_path => None,
+        Layout::Cloudcost => Some(aggregate::FirstPass::own(&schema)),
+        _ if opts.hourly_ec2 => None,
+        billing => aggregate::FirstPass::billing(billing, &schema, catalog),
+    };
+    let mut fast = match &pass {
+        Some(pass) => Some(aggregate::aggregate(
             Some((opened.source_path(), parquet)),
             &lf,
             &schema,
             catalog,
             &file,
             opts.hourly_ec2,
-        )?)
-    } else {
-        None
+            pass,
+        )?),
+        None => None,
     };
     let offset = Some(if parquet { 1 } else { 2 });
     // Row numbers are counted before any row is set aside.
@@ -393,6 +401,9 @@ pub(crate) fn read_usage_with(
         out.rows_read += rows;
         for s in services {
             add_billed(&mut out, s, Decimal::ZERO);
+        }
+        for (s, billed) in std::mem::take(&mut f.billed) {
+            add_billed(&mut out, &s, billed);
         }
         if out.days.is_empty() {
             // Most files have no per-row days: the fast path's are taken as they are, not copied.
