@@ -19,7 +19,7 @@ use polars::prelude::*;
 use super::UsageError;
 use super::columns::find;
 use super::columns::{open, text};
-use super::formats::Layout;
+use super::layouts::Layout;
 
 /// Accounts and tags of each resource of a usage file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -160,7 +160,7 @@ const TIME_FORMATS: [(&str, bool); 6] = [
     ("%Y-%m-%dT%H:%M:%S", false),
 ];
 
-/// The position in `TIME_FORMATS` of `2026-10-01T00:00:00Z`, the format `pregroup.rs` reads itself.
+/// The position in `TIME_FORMATS` of `2026-10-01T00:00:00Z`, the format `groups.rs` reads itself.
 pub(crate) const RFC3339_UTC: usize = 0;
 
 /// Text parsed with one of `TIME_FORMATS` as naive UTC milliseconds; null where it does not parse.
@@ -367,4 +367,21 @@ pub fn find(schema: &Schema, names: &[&str]) -> Option<String> {
         }
     }
     None
+}
+
+/// A column of naive UTC milliseconds.
+#[cfg(test)]
+pub(crate) fn day_column_named(name: &str, days: Vec<Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), days.into_iter())
+        .into_datetime(TimeUnit::Milliseconds, None)
+        .into_series()
+        .into()
+}
+
+/// A Decimal(38, `SCALE`) column of integers at `SCALE` places.
+pub(crate) fn decimal_column(name: &str, values: Vec<Option<i128>>) -> Column {
+    Int128Chunked::from_iter_options(name.into(), values.into_iter())
+        .into_decimal_unchecked(38, SCALE)
+        .into_series()
+        .into()
 }

@@ -1,8 +1,8 @@
-//! EC2 usage by clock hour, summed as `pregroup.rs` adds the rows of a CSV or Parquet file, so
+//! EC2 usage by clock hour, summed as `groups.rs` adds the rows of a CSV or Parquet file, so
 //! that `--commitments` and `--spot-prices` do not need a query over the whole file
-//! (`aggregate::hourly_ec2`'s took 9 of a 10-million-row CSV file's 15 seconds).
+//! (`first_pass::hourly_ec2`'s took 9 of a 10-million-row CSV file's 15 seconds).
 //!
-//! Each series (one combination of raw key fields, see `pregroup.rs`) that is EC2 with a resource
+//! Each series (one combination of raw key fields, see `groups.rs`) that is EC2 with a resource
 //! id has a *class*: the raw fields `hourly_ec2` groups by (region, instance type, OS, purchase
 //! option, availability zone) and, for spot usage, the resource id. A row of such a series adds its
 //! quantity, and its started hours (for Windows), to its class's sum for its clock hour. The result
@@ -11,7 +11,7 @@
 //! The query sums only the rows priced from sums: not those of resources left to the per-row path.
 //! A class may hold several resources (on-demand usage is summed over instances), so a slow
 //! resource's hours cannot be taken back out of it; when any series of a slow resource has a class,
-//! these sums are dropped and the query runs as before (`aggregate::classify`). On a clean file
+//! these sums are dropped and the query runs as before (`first_pass::classify`). On a clean file
 //! none does.
 
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ use polars::prelude::*;
 
 use super::columns::HOUR_MS;
 use super::days::started_hours_of;
-use super::pregroup::{decode_fields, encode_fields};
+use super::keys::{decode_fields, encode_fields};
 
 /// A series without a class.
 const NO_CLASS: u32 = u32::MAX;
@@ -74,7 +74,7 @@ pub(crate) struct HourSum {
 /// The EC2 hours summed in the first pass: the classes, one row each (`rid`, the resource id for
 /// spot usage and empty otherwise, and the raw `HOURLY_KEYS` present), and their hourly sums. The
 /// classes are few (a few hundred where the sums are a few hundred thousand), so the keys are made
-/// canonical once per class (`aggregate::hourly_ec2`).
+/// canonical once per class (`first_pass::hourly_ec2`).
 pub(crate) struct ClassHours {
     pub(crate) classes: DataFrame,
     pub(crate) sums: Vec<HourSum>,
@@ -96,10 +96,10 @@ impl ClassHours {
         let q = self.sums.iter().map(|s| Some(s.q)).collect();
         let started: Vec<i64> = self.sums.iter().map(|s| s.started).collect();
         frame
-            .with_column(super::pregroup::day_column_named("hour", hours))
+            .with_column(super::columns::day_column_named("hour", hours))
             .ok()?;
         frame
-            .with_column(super::pregroup::decimal_column("q", q))
+            .with_column(super::columns::decimal_column("q", q))
             .ok()?;
         frame
             .with_column(Column::new("started_hours".into(), started))
@@ -141,7 +141,7 @@ impl Hourly {
         }
     }
 
-    /// Records the class of the next series, from its key (as `pregroup` encodes it).
+    /// Records the class of the next series, from its key (as `groups` encodes it).
     pub(crate) fn add_series(&mut self, key: &[u8]) {
         let class = self.class_key(key).map_or(NO_CLASS, |k| self.class_id(k));
         self.class_of.push(class);

@@ -1,5 +1,5 @@
 //! Usage files: a month of real usage read into aggregates the bill engine prices. Three layouts
-//! (detected by their columns, `formats.rs`): this project's own (docs/usage-format.md), AWS's
+//! (detected by their columns, `layouts.rs`): this project's own (docs/usage-format.md), AWS's
 //! Cost and Usage Reports (CUR 1.0 CSV, CUR 2.0 and the legacy Athena Parquet layout) and FinOps
 //! FOCUS exports. This is the one place polars is used; what leaves the module is plain Rust with
 //! `Decimal` quantities (`UsageRead`): the engine never sees polars.
@@ -8,55 +8,56 @@
 //!
 //! Take a CUR 2.0 row: `line_item_product_code = AmazonEC2`, `line_item_usage_type =
 //! APN2-BoxUsage:m5.large`, `line_item_operation = RunInstances`, 1.0 hour, resource `i-0abc`.
-//! 1. `scan::read_usage` opens the file (CSV, gzipped CSV, Parquet: `columns.rs`, which also
-//!    reads text, times and quantities for every layout) and detects its layout
-//!    (`formats::Layout`).
-//! 2. `formats::with_billing_prelude` numbers the row's (product, usage type, operation) through the
-//!    usage-type table (`usage_types.rs`, data in `usage-types.toml`), asked once per distinct
-//!    triple of the file: `ec2`, `instance-seconds`, m5.large, Linux, on-demand, and the region
-//!    its prefix names (ap-northeast-2). `formats::billing_columns` then gives every layout the
-//!    same canonical columns (start, end, region, service, usage type, resource, quantity,
-//!    instance type, OS, ... and the billed cost). FOCUS files without AWS's `x_UsageType` get
-//!    theirs from their SKU or charge description first (`focus.rs`).
-//! 3. `checks.rs` tests the row in order (times, region, service, usage type, quantity,
-//!    instance type...): the first test that holds is its reason. A reason about what the row
-//!    is (a service cloudcost does not price) *carries* it at its billed cost; a reason about the
-//!    row itself (a time that does not parse) *rejects* it. Charges (tax, credits, fees) are
-//!    kept as billed. Whether the catalog has the price is asked last, once per distinct key
-//!    (`checks::PriceCheck`).
-//! 4. EC2 rules that need row order (the 60-second minimum per run, Windows' started hours) run
-//!    over the instance's rows (a billing file's hours are taken as AWS billed them); the rows
-//!    are then summed by day, resource and price key into `ResourceDay`s (`days.rs`; and, for
-//!    commitments, EC2 usage by clock hour: `Ec2Hour`).
+//! 1. `read::read_usage` opens the file (CSV, gzipped CSV, Parquet: `columns.rs`, which also
+//!    reads text, times and quantities for every layout), detects its layout (`layouts::Layout`)
+//!    and takes the layout's `first_pass::FirstPass`: which columns say what a row is (its key
+//!    columns: product, usage type, operation, line item type, region, zone, resource, instance
+//!    type...) and where its times, quantity and billed cost are.
+//! 2. `first_pass::aggregate` reads the file once (`groups.rs`: CSV lines split by hand, Parquet
+//!    key columns as dictionary codes with `parquet_keys.rs`). The row's key fields name its
+//!    series (in a hash map: `keys.rs` encodes them), and its hour is added to the series' day;
+//!    its cost to the series' cost. Parsing its times and amount is all the per-row work.
+//! 3. Each distinct combination of key fields (a few hundred in a file of millions of rows) is
+//!    made canonical as a row would be. `layouts::with_billing_prelude` numbers (product, usage
+//!    type, operation) through the usage-type table (`usage_types.rs`, data in
+//!    `usage-types.toml`): `ec2`, `instance-seconds`, m5.large, Linux, on-demand, and the region
+//!    the prefix names (ap-northeast-2). `layouts::billing_columns` gives every layout the same
+//!    canonical columns (this project's format: `layouts::own_key_columns`). `checks.rs` then
+//!    tests it in order (region, service, usage type, instance type...): the first test that
+//!    holds is its reason. A reason about what the row is (a service cloudcost does not price)
+//!    *carries* it at its billed cost; a reason about the row itself (a time that does not
+//!    parse) *rejects* it; charges (tax, credits, fees) are kept as billed. Whether the catalog
+//!    has the price is asked last, once per key (`checks::PriceCheck`).
+//! 4. The series that pass are summed by day, resource and canonical key into `ResourceDay`s
+//!    (`first_pass::fast_days`; a billing file's EC2 hours in seconds, `days.rs`). A resource
+//!    with a row that needs more (a bad row, a charge, a row carried at its billed cost, an EC2
+//!    run under the 60-second minimum or Windows' started hours in this project's format...)
+//!    takes the per-row path instead (`read.rs`): all of its rows, through the same expressions
+//!    of step 3 row by row, in order, with their row numbers for the rejects. EC2 usage by clock
+//!    hour (commitments, spot prices) is summed in step 2 (`ec2_hours.rs`) or by a query.
 //! 5. `bill::engine` prices the resource-days; `reservations.rs` gives the file's own reserved
 //!    instances to `bill::contracts`.
 //!
-//! Big files take a faster way to step 4 (`aggregate.rs`): rows are grouped by day and raw key
-//! columns first (`pregroup.rs`, reading Parquet dictionary codes with `parquet_keys.rs`, summing
-//! EC2 hours as it goes with `ec2_hours.rs`), the canonical columns and tests of steps 2 and 3 run
-//! once per combination of key values, and only resources that need their rows (a bad row, a run
-//! under the minimum, a billing file's charges...) take the per-row path of `scan.rs`. The
-//! `FirstPass` of a layout says which columns are its keys, times, quantity, cost and resource:
-//! the same pass reads this project's files and AWS's (BENCHMARKS.md measures both against
-//! DuckDB).
+//! BENCHMARKS.md measures the whole against DuckDB on each layout.
 //!
 //! Beside the bill: `attribution.rs` (accounts and tags), `inventory.rs` (the resources for
 //! recommendations), `metrics.rs` (utilization files).
 
-mod aggregate;
 pub mod attribution;
 mod checks;
 mod columns;
 mod days;
 mod ec2_hours;
+mod first_pass;
 mod focus;
-mod formats;
+mod groups;
 pub mod inventory;
+mod keys;
+mod layouts;
 pub mod metrics;
 mod parquet_keys;
-mod pregroup;
+mod read;
 mod reservations;
-mod scan;
 pub mod usage_types;
 
 use std::collections::BTreeMap;
@@ -68,8 +69,8 @@ use rust_decimal::Decimal;
 
 use crate::catalog::Os;
 
+pub use read::read_usage;
 pub use reservations::{FileReservation, reservations};
-pub use scan::read_usage;
 
 /// The services of the usage format, and each one's usage types.
 pub const USAGE_TYPES: &[(&str, &[&str])] = &[

@@ -1,4 +1,4 @@
-//! A Parquet file's key columns read as numbers: the first pass (`aggregate.rs`, `pregroup.rs`)
+//! A Parquet file's key columns read as numbers: the first pass (`first_pass.rs`, `groups.rs`)
 //! groups rows by a dozen text columns, and most Parquet writers store such columns
 //! dictionary-encoded: each column chunk holds its distinct texts once (the dictionary page) and,
 //! for each row, the position of its text. Here those positions are read as they are stored, so
@@ -8,7 +8,7 @@
 //! Writers dictionary-encode times and quantities too, when they repeat (hourly rows have a few
 //! dozen distinct starts per row group): `ChunkPages` reads any flat column so, and `Positions`
 //! gives its codes a window of rows at a time, which the first pass turns into values through a
-//! table made once per dictionary (`pregroup::PagedGroup`). A row group's columns are then
+//! table made once per dictionary (`groups::PagedGroup`). A row group's columns are then
 //! decoded a few thousand rows at a time into buffers that stay in the cache, instead of a
 //! million rows' worth of codes and polars arrays being written to memory and read back.
 //!

@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use super::UsageError;
 use super::columns::{open, text, unreadable};
-use super::formats::{self, Layout};
+use super::layouts::{self, Layout};
 
 /// One reservation, as the file's `RIFee` rows of it give it (texts, as written).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -47,7 +47,7 @@ const COLUMNS: [(&str, &[&str]); 13] = [
         "line_type",
         &["lineItem/LineItemType", "line_item_line_item_type"],
     ),
-    ("arn", formats::RESERVATION_ARN),
+    ("arn", layouts::RESERVATION_ARN),
     (
         "region",
         &[

@@ -1,5 +1,5 @@
 //! The layouts a usage file can have, detected by its columns, and how each maps onto the
-//! canonical columns the scan validates and prices: this project's format, AWS Cost and Usage
+//! canonical columns that are checked and priced: this project's format, AWS Cost and Usage
 //! Reports (CUR 1.0 `lineItem/UsageType` names and CUR 2.0 / Athena `line_item_usage_type`
 //! names), and FinOps FOCUS 1.x exports (with AWS's `x_UsageType`, `x_ServiceCode`,
 //! `x_Operation` columns).
@@ -266,7 +266,7 @@ pub(crate) fn billing_resource(layout: Layout, schema: &Schema) -> String {
 
 /// The columns of a billing file that say what a row is (every column the canonical columns
 /// read but the times, the quantity and the cost): rows alike in these are priced alike, so the
-/// first pass groups rows by them (`aggregate.rs`). Read off the expressions themselves, so the
+/// first pass groups rows by them (`first_pass.rs`). Read off the expressions themselves, so the
 /// list cannot drift from them.
 pub(crate) fn billing_key_columns(
     layout: Layout,
@@ -423,7 +423,7 @@ fn service_code_from_name(name: Expr) -> Expr {
 
 /// The columns of this project's format that identify what a row prices (everything but the
 /// times and the quantity), as they are in the file: the fast path groups rows by these before
-/// it canonicalizes anything (see `aggregate.rs`).
+/// it canonicalizes anything (see `first_pass.rs`).
 pub const OWN_KEY_COLUMNS: &[&str] = &[
     "region",
     "availability_zone",

@@ -1,6 +1,8 @@
-//! The per-row path: a file's rows in canonical columns (`formats.rs`), checked (`checks.rs`),
-//! EC2's row-order rules applied, summed by day, resource and price key into what the bill
-//! prices; the fast path's (`aggregate.rs`) resources that need their rows come through here.
+//! Reading a usage file (`read_usage`): the file opened and its layout detected, its first pass
+//! (`first_pass.rs`), then the per-row path for the resources that need their rows (or for the
+//! whole file when it has no first pass): rows in canonical columns (`layouts.rs`), checked
+//! (`checks.rs`), EC2's row-order rules applied, summed by day, resource and price key into what
+//! the bill prices, beside the first pass's sums.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -10,7 +12,6 @@ use compact_str::CompactString;
 use polars::prelude::*;
 use rust_decimal::Decimal;
 
-use super::aggregate;
 use super::checks::{
     CARRY, MISSING_PRICE, PriceCheck, REASON, carry_of, checks, price_attr, price_key, reason_of,
 };
@@ -18,9 +19,10 @@ use super::columns::to_decimal;
 use super::columns::{HOUR_MS, ONE, SCALE, decimal_type, one_of, open, unreadable};
 use super::days::{USAGE_KEY, day_of, resource_day, windows_billable};
 use super::ec2_hours::HourSum;
+use super::first_pass;
 use super::focus;
-use super::formats::IDLE;
-use super::formats::{self, Layout};
+use super::layouts::IDLE;
+use super::layouts::{self, Layout};
 use super::{
     BilledDay, Ec2Hour, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ReadOptions, ResourceDay, UsageError,
     UsageKey, UsageRead, is_parquet,
@@ -77,7 +79,7 @@ pub fn read_usage(
     read_usage_with(path, catalog, opts, true)
 }
 
-/// `read_usage`, with the fast path for this project's format (`aggregate.rs`) or without it (every
+/// `read_usage`, with the fast path for this project's format (`first_pass.rs`) or without it (every
 /// row through the per-row path: the reference the fast path is tested against).
 pub(crate) fn read_usage_with(
     path: &Path,
@@ -126,7 +128,7 @@ pub(crate) fn read_usage_with(
         check_types(&schema, &file)?;
     }
 
-    // This project's own format: aggregate first, validate after (see `aggregate.rs`). Only the
+    // This project's own format: aggregate first, validate after (see `first_pass.rs`). Only the
     // rows of the resources that cannot be priced from sums (a bad row, an EC2 run that may be
     // under the 60-second minimum, ...) go through the per-row path below; when there are none,
     // the per-row path reads nothing.
@@ -134,12 +136,12 @@ pub(crate) fn read_usage_with(
     // clock hour (commitments, spot prices) are summed by the per-row path.
     let pass = match layout {
         _ if !fast_path => None,
-        Layout::Cloudcost => Some(aggregate::FirstPass::own(&schema)),
+        Layout::Cloudcost => Some(first_pass::FirstPass::own(&schema)),
         _ if opts.hourly_ec2 => None,
-        billing => aggregate::FirstPass::billing(billing, &schema, catalog),
+        billing => first_pass::FirstPass::billing(billing, &schema, catalog),
     };
     let mut fast = match &pass {
-        Some(pass) => Some(aggregate::aggregate(
+        Some(pass) => Some(first_pass::aggregate(
             Some((opened.source_path(), parquet)),
             &lf,
             &schema,
@@ -166,20 +168,20 @@ pub(crate) fn read_usage_with(
     let s = &schema;
     let classifier = super::usage_types::Classifier::new(catalog);
     let (raw, canonical) = match layout {
-        Layout::Cloudcost => (raw, formats::own_columns(s)),
+        Layout::Cloudcost => (raw, layouts::own_columns(s)),
         Layout::Focus => {
             // AWS rows known only by SKU and description get their usage types first.
             let raw = focus::with_usage_types(focus::without_null_text(raw, s), s, catalog, &file)?;
             let mut raw = raw;
             let s = &raw.collect_schema().map_err(|e| unreadable(&file, e))?;
             (
-                formats::with_billing_prelude(raw, layout, s, &classifier),
-                formats::billing_columns(layout, s, &classifier),
+                layouts::with_billing_prelude(raw, layout, s, &classifier),
+                layouts::billing_columns(layout, s, &classifier),
             )
         }
         other => (
-            formats::with_billing_prelude(raw, other, s, &classifier),
-            formats::billing_columns(other, s, &classifier),
+            layouts::with_billing_prelude(raw, other, s, &classifier),
+            layouts::billing_columns(other, s, &classifier),
         ),
     };
     let mut select = vec![col(ROW)];
@@ -425,9 +427,9 @@ pub(crate) fn read_usage_with(
         }
         let mut classes = None;
         if let Some(f) = &fast {
-            match aggregate::hourly_ec2(&lf, &schema, f, &file)? {
-                aggregate::Ec2Hours::Rows(rows) => parts.push(*rows),
-                aggregate::Ec2Hours::Classes(frame, sums) => classes = Some((frame, sums)),
+            match first_pass::hourly_ec2(&lf, &schema, f, &file)? {
+                first_pass::Ec2Hours::Rows(rows) => parts.push(*rows),
+                first_pass::Ec2Hours::Classes(frame, sums) => classes = Some((frame, sums)),
             }
         }
         out.ec2_hours = hourly(

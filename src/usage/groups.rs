@@ -1,5 +1,6 @@
-//! The aggregate path's first pass (rows grouped by day and raw key columns, see `aggregate.rs`)
-//! for plain CSV files, read and grouped here instead of by polars. Which columns are the times,
+//! The first pass's grouping (rows grouped by day and raw key columns, see `first_pass.rs`):
+//! hash maps of series and days, filled from plain CSV text read here instead of by polars, from
+//! Parquet dictionary codes, or from rows polars decodes. Which columns are the times,
 //! the quantity, the billed cost (billing files) and the resource is the layout's (`Roles`); the
 //! text below names this project's columns.
 //!
@@ -40,8 +41,11 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::columns::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE};
+#[cfg(test)]
+use super::columns::day_column_named;
+use super::columns::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE, decimal_column};
 use super::ec2_hours::{ClassHours, Hourly, HourlySpec};
+use super::keys::{decode_key, encode_into, field_at};
 use super::parquet_keys::{ChunkPages, KeyCodes};
 use polars_parquet::parquet::schema::types::PhysicalType;
 
@@ -49,8 +53,6 @@ use polars_parquet::parquet::schema::types::PhysicalType;
 const RESOURCE_ID: &str = "resource_id";
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
-/// The length written for a null field in a key.
-const NULL_LEN: u16 = u16::MAX;
 /// The CSV block read at a time by each thread.
 const BLOCK: usize = 8 << 20;
 
@@ -969,28 +971,9 @@ fn series_keys(map: &Map, keys: usize, id_at: Option<usize>) -> Option<SeriesKey
     Some(out)
 }
 
-/// Field `at` of a key, as `encode_into` wrote it: the bytes it takes (its length's and its
-/// own) and its value; `None` when the key is shorter.
-fn field_at(key: &[u8], at: usize) -> Option<(std::ops::Range<usize>, Option<&[u8]>)> {
-    let mut from = 0;
-    for f in 0..=at {
-        let len = u16::from_le_bytes([*key.get(from)?, *key.get(from + 1)?]);
-        let (start, end) = if len == NULL_LEN {
-            (from + 2, from + 2)
-        } else {
-            (from + 2, from + 2 + len as usize)
-        };
-        let value = key.get(start..end)?;
-        if f == at {
-            return Some((from..end, (len != NULL_LEN).then_some(value)));
-        }
-        from = end;
-    }
-    None
-}
-
-/// Key columns at most (`formats::OWN_KEY_COLUMNS`).
-const CODES: usize = super::formats::OWN_KEY_COLUMNS.len();
+/// Key columns read as codes at most (this project's format has 12; a CUR's identity columns are
+/// about as many); a file with more is read from its decoded rows.
+const CODES: usize = 16;
 
 /// A row's key columns as codes (`parquet_keys.rs`), unused places 0. Compared and hashed
 /// without a call to `memcmp`, which a 48-byte array's `==` makes (a sixth of the first pass).
@@ -1689,78 +1672,13 @@ impl SeriesDay {
     }
 }
 
-/// Appends fields as a key (for each, its length in two bytes, `NULL_LEN` for null, and its
-/// bytes); false when one is too long.
-fn encode_into<'a>(buf: &mut Vec<u8>, fields: impl Iterator<Item = Option<&'a [u8]>>) -> bool {
-    for f in fields {
-        match f {
-            None => buf.extend_from_slice(&NULL_LEN.to_le_bytes()),
-            Some(b) if b.len() < NULL_LEN as usize => {
-                buf.extend_from_slice(&(b.len() as u16).to_le_bytes());
-                buf.extend_from_slice(b);
-            }
-            Some(_) => return false,
-        }
-    }
-    true
-}
-
-/// Fields as a key; `None` when one is too long.
-pub(crate) fn encode_fields<'a>(fields: impl Iterator<Item = Option<&'a [u8]>>) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    encode_into(&mut buf, fields).then_some(buf)
-}
-
-/// A key's `n` fields, as `encode_into` wrote them; `None` when the key is shorter.
-pub(crate) fn decode_fields(key: &[u8], n: usize) -> Option<Vec<Option<&[u8]>>> {
-    let mut rest = key;
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let len = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
-        rest = &rest[2..];
-        if len == NULL_LEN {
-            out.push(None);
-        } else {
-            let (field, tail) = rest.split_at_checked(len as usize)?;
-            out.push(Some(field));
-            rest = tail;
-        }
-    }
-    Some(out)
-}
-
-/// A key's fields, as `Groups::series_of` encoded them; `None` when one is not UTF-8.
-fn decode_key(key: &[u8], fields: usize) -> Option<Vec<Option<&str>>> {
-    decode_fields(key, fields)?
-        .into_iter()
-        .map(|f| f.map(std::str::from_utf8).transpose().ok())
-        .collect()
-}
-
 /// A `day` column of naive UTC milliseconds, as the polars query's.
 #[cfg(test)]
 fn day_column(days: Vec<Option<i64>>) -> Column {
     day_column_named("day", days)
 }
 
-/// A column of naive UTC milliseconds.
-#[cfg(test)]
-pub(crate) fn day_column_named(name: &str, days: Vec<Option<i64>>) -> Column {
-    Int64Chunked::from_iter_options(name.into(), days.into_iter())
-        .into_datetime(TimeUnit::Milliseconds, None)
-        .into_series()
-        .into()
-}
-
-/// A Decimal(38, `SCALE`) column of integers at `SCALE` places.
-pub(crate) fn decimal_column(name: &str, values: Vec<Option<i128>>) -> Column {
-    Int128Chunked::from_iter_options(name.into(), values.into_iter())
-        .into_decimal_unchecked(38, SCALE)
-        .into_series()
-        .into()
-}
-
-/// The rows of `path` grouped as `aggregate.rs`' first pass groups them, or `None` when this
+/// The rows of `path` grouped as `first_pass.rs`' first pass groups them, or `None` when this
 /// module does not read the file's layout exactly (polars then groups it). `formats` are the
 /// formats `detect_time_format` found for the start and end columns.
 pub(crate) fn group(

@@ -16,12 +16,12 @@
 //! millions), with the same expressions as the per-row path; the groups are only summed, by day
 //! and canonical key.
 //!
-//! The grouping itself is done by `pregroup.rs`: for plain CSV files from the text; for Parquet
+//! The grouping itself is done by `groups.rs`: for plain CSV files from the text; for Parquet
 //! files a slice of row groups at a time, two threads each taking the next unread slice, with
 //! the key columns read as their dictionary codes (`parquet_keys.rs`) and the times and
 //! quantities decoded by polars, else from the rows polars decodes. Other CSV files (quotes,
 //! another time format, ...) and Parquet slices of other column types are grouped by a polars
-//! query, whose groups are then split into series and days by `pregroup.rs` too. The days of
+//! query, whose groups are then split into series and days by `groups.rs` too. The days of
 //! the series priced from sums are summed by day and canonical key in Rust (`fast_days`) and
 //! made resource-days directly, in the order the bill sorts them.
 //!
@@ -36,7 +36,7 @@
 //!
 //! A billing file (`FirstPass::billing`) is grouped alike: its key columns are the columns its
 //! canonical columns read (product code, usage type, operation, line item type, region, zone,
-//! resource id, ...: `formats::billing_key_columns`, read off the expressions), its combinations
+//! resource id, ...: `layouts::billing_key_columns`, read off the expressions), its combinations
 //! go through the usage-type table as its rows would, and each series also sums its billed cost
 //! (its service's billed cost beside the re-priced one). Its EC2 hours are as AWS billed them (no
 //! minimum, no started hours: counted in seconds). Its charges (tax, fees, credits: a period to
@@ -63,12 +63,12 @@ use super::columns::{
 };
 use super::days::{USAGE_KEY, day_of, resource_day, started_hours, started_hours_of};
 use super::ec2_hours::{ClassHours, HOURLY_KEYS, HourSum, HourlySpec};
-use super::formats::{
+use super::groups::{self, Roles};
+use super::layouts::{
     IDLE, Layout, OWN_KEY_COLUMNS, billing_columns, billing_key_columns, billing_numbers,
     billing_resource, own_key_columns, with_billing_prelude,
 };
 use super::parquet_keys::KeyReader;
-use super::pregroup::{self, Roles};
 use super::usage_types::Classifier;
 use super::{ResourceDay, UsageError};
 use crate::catalog::Catalog;
@@ -222,7 +222,7 @@ pub(crate) fn aggregate(
     // the whole file or the Parquet slice, the groups added up in the same hash maps.
     let names: Vec<&str> = pass.names();
     let pregrouped = source.and_then(|(path, parquet)| {
-        pregroup::group(
+        groups::group(
             path,
             parquet,
             schema,
@@ -248,7 +248,7 @@ pub(crate) fn aggregate(
             let spec = (hourly && !slices.is_empty())
                 .then(|| HourlySpec::new(&names))
                 .flatten();
-            let mut groups = pregroup::Groups::new(names.len(), spec.clone()).with_cost(costed);
+            let mut groups = groups::Groups::new(names.len(), spec.clone()).with_cost(costed);
             if slices.is_empty() {
                 let df = grouped_plan(lf, schema, &names, roles, start_format, end_format)
                     .collect_with_engine(Engine::Streaming)
@@ -274,7 +274,7 @@ pub(crate) fn aggregate(
                     formats: (start_format, end_format),
                     file,
                 };
-                let mut second = pregroup::Groups::new(names.len(), spec).with_cost(costed);
+                let mut second = groups::Groups::new(names.len(), spec).with_cost(costed);
                 let (first, other) = std::thread::scope(|s| {
                     let (reader, slices, next) = (&reader, &slices, &next);
                     let helper = s.spawn(|| reader.add_slices(&mut second, slices, next));
@@ -299,7 +299,7 @@ pub(crate) fn aggregate(
     // one thread but for one pass). Its result is not used: an error would come again.
     let frames = std::thread::scope(|s| {
         let warm = s.spawn(|| {
-            let none = pregroup::Groups::new(names.len(), None)
+            let none = groups::Groups::new(names.len(), None)
                 .with_cost(costed)
                 .into_series_frames(&names, &roles.resource);
             none.map(|frames| classify(frames, start_format, catalog, file, pass).is_ok())
@@ -332,7 +332,7 @@ fn combination_checks(
     let canonical = match billing {
         None => combos.lazy().select(own_key_columns(&c_schema)),
         Some(layout) => {
-            // A billing file's combinations read as its rows are (`scan.rs`): the times,
+            // A billing file's combinations read as its rows are (`read.rs`): the times,
             // quantity and cost are not among them, and read as null.
             let classifier = Classifier::new(catalog);
             let mut lf = combos.lazy();
@@ -398,7 +398,7 @@ fn combination_checks(
 
 /// Adds the polars query's groups.
 fn add_grouped(
-    groups: &mut pregroup::Groups,
+    groups: &mut groups::Groups,
     df: &DataFrame,
     names: &[&str],
     file: &str,
@@ -465,7 +465,7 @@ impl SliceReader<'_> {
     /// hours could not be summed (its columns were grouped by the polars query).
     fn add_slices(
         &self,
-        groups: &mut pregroup::Groups,
+        groups: &mut groups::Groups,
         slices: &[Slice],
         next: &AtomicUsize,
     ) -> Result<bool, UsageError> {
@@ -482,7 +482,7 @@ impl SliceReader<'_> {
     /// all its columns from polars (`Groups::add_rows`), else grouped by the polars query (true).
     fn add_slice(
         &self,
-        groups: &mut pregroup::Groups,
+        groups: &mut groups::Groups,
         keys: Option<&mut KeyReader>,
         slice: &Slice,
     ) -> Result<bool, UsageError> {
@@ -555,11 +555,11 @@ impl SliceReader<'_> {
 
 impl SliceReader<'_> {
     /// Adds a slice whose row groups' columns are all dictionary-encoded, read a window of rows
-    /// at a time (`pregroup::PagedGroup`); false, before any row is added, when a row group is
+    /// at a time (`groups::PagedGroup`); false, before any row is added, when a row group is
     /// not so or a column is of a type not read so.
     fn add_paged(
         &self,
-        groups: &mut pregroup::Groups,
+        groups: &mut groups::Groups,
         reader: &mut KeyReader,
         slice: &Slice,
     ) -> Result<bool, UsageError> {
@@ -584,7 +584,7 @@ impl SliceReader<'_> {
         let text_times = self.formats == (Some(RFC3339_UTC), Some(RFC3339_UTC));
         let Some(paged) = pages
             .iter()
-            .map(|p| pregroup::PagedGroup::new(p, &types, text_times))
+            .map(|p| groups::PagedGroup::new(p, &types, text_times))
             .collect::<Option<Vec<_>>>()
         else {
             return Ok(false);
@@ -674,12 +674,12 @@ fn grouped_plan(
 /// per combination of raw key values, a few thousand) take their combination's results, and the
 /// days (one per series and day, a few hundred thousand) are only summed.
 fn classify(
-    pregroup::SeriesFrames {
+    groups::SeriesFrames {
         series,
         combos,
         days,
         hourly,
-    }: pregroup::SeriesFrames,
+    }: groups::SeriesFrames,
     start_format: Option<usize>,
     catalog: &Catalog,
     file: &str,
@@ -903,15 +903,15 @@ fn billed_by_service(fast: &DataFrame) -> Option<Vec<(String, Decimal)>> {
 /// `fast` has the series (`sid`, the `USAGE_KEY`
 /// columns, `windows`), `cids` numbers them by canonical key and `firsts` is the first series
 /// of each number. `days` may hold a series' day in two parts (the rows each reading thread
-/// summed, see `pregroup::Groups`); they are summed here. A Windows day's part bills its rows'
-/// started hours (`scan::windows_billable`) at the part's least quantity: a Windows series is
+/// summed, see `groups::Groups`); they are summed here. A Windows day's part bills its rows'
+/// started hours (`read::windows_billable`) at the part's least quantity: a Windows series is
 /// priced from sums only when each part's rows are alike, which makes that exact.
 /// `None` when a sum overflows or a column has another type.
 fn fast_days(
     fast: &DataFrame,
     cids: &[u32],
     firsts: &[IdxSize],
-    days: &pregroup::Days,
+    days: &groups::Days,
 ) -> Option<Vec<ResourceDay>> {
     let sids = fast.column("sid").ok()?.u32().ok()?;
     let windows = fast.column("windows").ok()?.bool().ok()?;
@@ -921,7 +921,7 @@ fn fast_days(
         .map(|c| Some(fast.column(c).ok()?.str().ok()?.rechunk().into_owned()))
         .collect::<Option<Vec<StringChunked>>>()?;
     // Each canonical key's resource-day (its day and sums are set per day), and its rank in the
-    // order of `scan::sort_days` (resource id, then key): the days are made in that order, which
+    // order of `read::sort_days` (resource id, then key): the days are made in that order, which
     // sorting them then only has to check.
     let template = |cid: usize| {
         let row = firsts[cid] as usize;
@@ -1143,7 +1143,7 @@ fn fast_days(
 enum Billable {
     /// The quantity itself.
     Quantity,
-    /// Windows EC2: each row's started hours (`scan::windows_billable`).
+    /// Windows EC2: each row's started hours (`read::windows_billable`).
     StartedHours,
     /// A billing file's EC2 hours, as seconds (quantity and billable alike).
     Hours,
@@ -1241,7 +1241,7 @@ fn number_rows<K: std::hash::Hash + Eq>(
 /// The column of `classify`'s series that numbers their canonical key but the resource id.
 const KEY_NO: &str = "key_no";
 
-/// EC2 usage by clock hour of the resources priced from sums, as `scan::hourly` takes it.
+/// EC2 usage by clock hour of the resources priced from sums, as `read::hourly` takes it.
 pub(crate) enum Ec2Hours<'a> {
     /// Hour-sums with canonical columns (`start`, the key columns, `billable`).
     Rows(Box<LazyFrame>),
@@ -1281,7 +1281,7 @@ pub(crate) fn hourly_ec2<'a>(
 }
 
 /// EC2 hours or classes (`rid` and the raw `HOURLY_KEYS` present) with the canonical key columns
-/// `scan::hourly` reads, and the columns `keep`.
+/// `read::hourly` reads, and the columns `keep`.
 fn canonical_ec2(raw: &DataFrame, keep: Vec<Expr>) -> LazyFrame {
     let mut canonical = keep;
     canonical.push(col("rid"));
@@ -1394,8 +1394,8 @@ mod tests {
         }
     }
 
-    use super::super::formats::Layout;
-    use super::super::scan::read_usage_with;
+    use super::super::layouts::Layout;
+    use super::super::read::read_usage_with;
     use super::super::{ReadOptions, UsageRead};
     use crate::catalog::Catalog;
 
@@ -1551,7 +1551,7 @@ mod tests {
         }
         assert_eq!(fast.1, slow.1, "{}", path.display());
         let p = Probe::new(path);
-        let layout = super::super::formats::Layout::detect(
+        let layout = super::super::layouts::Layout::detect(
             &p.schema
                 .iter_names()
                 .map(|n| n.to_string())
@@ -1753,7 +1753,7 @@ mod tests {
         let p = Probe::new(path);
         let parquet = super::super::is_parquet(path);
         let names: Vec<String> = p.schema.iter_names().map(|n| n.to_string()).collect();
-        let pass = match super::super::formats::Layout::detect(&names) {
+        let pass = match super::super::layouts::Layout::detect(&names) {
             Some(layout @ (Layout::Cur1 | Layout::Cur2 | Layout::Focus)) => {
                 super::FirstPass::billing(layout, &p.schema, &catalog).unwrap()
             }
@@ -1854,13 +1854,13 @@ mod tests {
             .unwrap();
     }
 
-    /// The groups `pregroup` builds for `path` (`None` when it leaves the file to polars), checked
+    /// The groups `groups` builds for `path` (`None` when it leaves the file to polars), checked
     /// equal to the polars query's.
     fn pregrouped(path: &Path) -> Option<usize> {
         let p = Probe::new(path);
         let parquet = super::super::is_parquet(path);
         let (expected, types, by) = p.query_groups();
-        let got = super::pregroup::group(
+        let got = super::groups::group(
             p.opened.source_path(),
             parquet,
             &p.schema,
@@ -1918,8 +1918,8 @@ mod tests {
         let read = p.lf.clone().collect().unwrap();
         let n = read.height();
         let mut halves = [
-            super::pregroup::Groups::new(names.len(), None),
-            super::pregroup::Groups::new(names.len(), None),
+            super::groups::Groups::new(names.len(), None),
+            super::groups::Groups::new(names.len(), None),
         ];
         let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
         let own = super::Roles::own();
@@ -1948,7 +1948,7 @@ mod tests {
                 .select([col("usage_start"), col("usage_end"), col("quantity")])
                 .collect()
                 .unwrap();
-        let mut got = super::pregroup::Groups::new(names.len(), None);
+        let mut got = super::groups::Groups::new(names.len(), None);
         let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
         got.add_coded(&read, codes, &super::Roles::own(), text_times)?;
         let got = got.into_frame(names).unwrap();
@@ -1966,20 +1966,20 @@ mod tests {
         columns.extend(["usage_start", "usage_end", "quantity"]);
         let numbers = ["usage_start", "usage_end", "quantity"].map(|c| p.schema.get(c).unwrap());
         let text_times = formats == (Some(super::RFC3339_UTC), Some(super::RFC3339_UTC));
-        let mut got = super::pregroup::Groups::new(names.len(), None);
+        let mut got = super::groups::Groups::new(names.len(), None);
         let groups = reader.row_group_rows().len();
         let pages = (0..groups)
             .map(|g| reader.read_pages(g, &columns, names.len()))
             .collect::<Option<Vec<_>>>()?;
         for pages in &pages {
-            let group = super::pregroup::PagedGroup::new(pages, &numbers, text_times)?;
+            let group = super::groups::PagedGroup::new(pages, &numbers, text_times)?;
             got.add_paged(&group).unwrap();
         }
         let got = got.into_frame(names).unwrap();
         Some(assert_same_rows(got, expected, &types, &by, path))
     }
 
-    /// The EC2 hours `pregroup` sums for `path` (every resource's, as if none were slow), checked
+    /// The EC2 hours `groups` sums for `path` (every resource's, as if none were slow), checked
     /// equal to the polars query's; their number.
     fn pregrouped_hours(path: &Path) -> usize {
         use polars::prelude::*;
@@ -1990,9 +1990,9 @@ mod tests {
         let mut by = vec!["hour", "rid"];
         by.extend(super::HOURLY_KEYS);
         // Rows whose start does not parse in the file's format are a slow resource's: the query
-        // sums them under a null hour, `pregroup` leaves them out.
+        // sums them under a null hour, `groups` leaves them out.
         let expected = plan.filter(col("hour").is_not_null()).collect().unwrap();
-        let got = super::pregroup::group(
+        let got = super::groups::group(
             p.opened.source_path(),
             false,
             schema,
