@@ -9,7 +9,23 @@ use rust_decimal::Decimal;
 use crate::Error;
 use crate::bill::{Bill, Commitments};
 use crate::catalog::Catalog;
+use crate::usage::costs::CostView;
 use crate::usage::{ReadOptions, UsageRead};
+
+/// The cost view to show of a usage file: the one asked for, else the invoice (unblended) for a
+/// billing file and cloudcost's prices for this project's format (which has no billed cost).
+pub fn cost_view(usage: &Path, asked: Option<CostView>) -> Result<CostView, Error> {
+    let own = crate::usage::attribution::is_own_format(usage)?;
+    match asked {
+        Some(v) if own && v != CostView::Repriced => Err(Error::Request(format!(
+            "{}: --cost {v} reads a billing file's own costs; this project's usage format has none (its view is `repriced`)",
+            usage.display()
+        ))),
+        Some(v) => Ok(v),
+        None if own => Ok(CostView::Repriced),
+        None => Ok(CostView::Unblended),
+    }
+}
 
 /// Reads a usage file and prices it, with the commitments applied when given: the bill that
 /// `estimate`, `forecast` and `alarms` start from.

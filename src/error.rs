@@ -25,6 +25,9 @@ pub enum Error {
     /// `cloudcost pricing update` could not download or check a pricing feed.
     #[error(transparent)]
     Update(#[from] crate::catalog::update::UpdateError),
+    /// A request the input cannot answer (an option that does not apply to the file given).
+    #[error("{0}")]
+    Request(String),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

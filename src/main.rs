@@ -31,6 +31,7 @@ fn no_transparent_huge_pages() {
 use cloudcost::catalog::{Catalog, feeds, import, update};
 use cloudcost::output::{self, Format};
 use cloudcost::quote::{Plan, build_quote, compare_plan};
+use cloudcost::usage::costs::CostView;
 
 /// Exact, offline AWS cost answers: quote a plan, list catalog prices, import AWS price files.
 #[derive(Parser, Debug)]
@@ -72,9 +73,18 @@ enum Command {
     Estimate {
         /// The usage file. See docs/usage-format.md.
         usage: PathBuf,
-        /// Extra breakdowns (service and pricing model are always shown).
-        #[arg(long, value_enum, value_delimiter = ',')]
-        by: Vec<output::bill::Dimension>,
+        /// Sums by these, combined (comma-separated): account, payer-account, service, component,
+        /// region, usage-type, month, day, resource, pricing-model, tag:KEY, cost-category:NAME.
+        /// On a billing file `service` is its own (AmazonEC2...) and `component` cloudcost's (ec2,
+        /// ebs...). The re-priced view sums by service, resource, day, pricing-model and region.
+        #[arg(long, value_delimiter = ',', value_name = "DIMENSIONS")]
+        by: Vec<cloudcost::usage::costs::Dimension>,
+        /// The cost view: unblended (the invoice), amortized (reservations and savings plans
+        /// spread over what they cover), net-unblended, net-amortized (after discounts), list
+        /// (public on-demand), repriced (cloudcost's catalog prices). Default: unblended for a
+        /// billing file, repriced for this project's usage format.
+        #[arg(long, value_name = "VIEW")]
+        cost: Option<cloudcost::usage::costs::CostView>,
         /// The account's reserved instances and savings plans (TOML; see docs/commitments-format.md).
         #[arg(long, value_name = "FILE")]
         commitments: Option<PathBuf>,
@@ -551,6 +561,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Estimate {
             usage,
             by,
+            cost,
             commitments,
             spot_prices,
             strict,
@@ -559,6 +570,7 @@ fn run(cli: Cli) -> Result<()> {
             format,
         } => {
             let cat = catalog()?;
+            let cost_view = cloudcost::analysis::cost_view(usage, *cost)?;
             let given = read_commitments(commitments.as_deref(), &cat)?;
             let (own, notes) = cloudcost::analysis::file_commitments(&cat, usage, given.as_ref())?;
             let held = given.or(own);
@@ -613,16 +625,34 @@ fn run(cli: Cli) -> Result<()> {
             }
             let currency = cloudcost::money::Currency::usd();
             let file = usage.display().to_string();
+            let repriced_by = if cost_view == CostView::Repriced {
+                output::bill::dimensions(by)?
+            } else {
+                Vec::new()
+            };
             let view = output::bill::BillView {
                 bill: &bill,
                 sums: sums.as_ref(),
                 file: &file,
                 currency: &currency,
-                by,
+                by: &repriced_by,
                 top: *top,
                 rejects: rejects.as_deref(),
             };
-            let printed = print(&output::bill::render(&view, *format));
+            let printed = if cost_view == CostView::Repriced {
+                print(&output::bill::render(&view, *format))
+            } else {
+                let table = cloudcost::usage::costs::billed_costs(usage, &cat, cost_view, by)?;
+                print(&output::costs::render(
+                    &output::costs::CostsView {
+                        table: &table,
+                        format: &bill.format,
+                        repriced: &view,
+                        top: *top,
+                    },
+                    *format,
+                ))
+            };
             // A big file's bill holds hundreds of thousands of rows of strings, and the process
             // ends here: they are left to the exit instead of freed one by one.
             std::mem::forget(bill);

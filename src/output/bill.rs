@@ -25,6 +25,25 @@ pub enum Dimension {
     Region,
 }
 
+/// The re-priced bill's dimensions of `--by`; an error names one it does not sum by.
+pub fn dimensions(by: &[crate::usage::costs::Dimension]) -> Result<Vec<Dimension>, crate::Error> {
+    use crate::usage::costs::Dimension as D;
+    by.iter()
+        .map(|d| match d {
+            D::Service => Ok(Dimension::Service),
+            D::Resource => Ok(Dimension::Resource),
+            D::Day => Ok(Dimension::Day),
+            D::PricingModel => Ok(Dimension::PricingModel),
+            D::Region => Ok(Dimension::Region),
+            other => Err(crate::Error::Request(format!(
+                "--by {}: the re-priced view sums by service, resource, day, pricing-model and region; a billing file's own views (--cost unblended, amortized...) sum by {} too",
+                other.name(),
+                other.name()
+            ))),
+        })
+        .collect()
+}
+
 /// What to render.
 pub struct BillView<'a> {
     /// The bill.

@@ -8,6 +8,7 @@
 pub mod alarms;
 pub mod bill;
 pub mod compare;
+pub mod costs;
 pub mod prices;
 pub mod quote;
 pub mod recommend;

@@ -59,7 +59,9 @@ fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {
 /// that resource inventories (waste, idle resources) are read from. Reads the schema only.
 pub fn is_own_format(path: &Path) -> Result<bool, UsageError> {
     let file = path.display().to_string();
-    let mut lf = open(path)?.lf;
+    // (A gzipped file's inflated copy lives as long as `opened`.)
+    let opened = open(path)?;
+    let mut lf = opened.lf.clone();
     let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     Ok(Layout::detect(&names) == Some(Layout::Cloudcost))
@@ -160,7 +162,8 @@ fn parse_tags(cell: &str, out: &mut BTreeSet<String>) {
 /// [`Attribution`]; a file that is not a usage file is an error.
 pub fn read_attribution(path: &Path) -> Result<Attribution, UsageError> {
     let file = path.display().to_string();
-    let mut lf = open(path)?.lf;
+    let opened = open(path)?;
+    let mut lf = opened.lf.clone();
     let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
     let Some(c) = columns(&schema) else {
         return Ok(Attribution::default());

@@ -37,10 +37,26 @@ impl Layout {
     pub fn name(self) -> &'static str {
         match self {
             Layout::Cloudcost => "cloudcost",
-            Layout::Cur1 => "aws-cur-1.0",
+            Layout::Cur1 => "aws-legacy-cur",
             Layout::Cur2 => "aws-cur-2.0",
             Layout::Focus => "focus",
         }
+    }
+
+    /// Whether a CUR in snake_case is a CUR 2.0 Data Export rather than the legacy CUR in its
+    /// Athena (Parquet) form: CUR 2.0 keeps tags, product attributes and cost categories in map
+    /// columns (`resource_tags`, `product`, `cost_category`) and names accounts.
+    fn is_cur2_export(schema: &Schema) -> bool {
+        find(
+            schema,
+            &[
+                "resource_tags",
+                "product",
+                "cost_category",
+                "line_item_usage_account_name",
+            ],
+        )
+        .is_some()
     }
 
     /// The columns this layout needs, by canonical role.
@@ -397,6 +413,15 @@ pub fn billing_columns(layout: Layout, schema: &Schema, classifier: &Arc<Classif
         product.fill_null(lit("?")).alias("product"),
         field(|m| Some(m.raw.clone())).alias("raw_usage"),
     ]
+}
+
+/// The name of a file's layout as AWS names it: the legacy CUR (1.0, in CSV or in its Athena
+/// Parquet form), CUR 2.0 (Data Exports), FOCUS.
+pub fn format_name(layout: Layout, schema: &Schema) -> &'static str {
+    match layout {
+        Layout::Cur2 if !Layout::is_cur2_export(schema) => Layout::Cur1.name(),
+        other => other.name(),
+    }
 }
 
 /// Whether a FOCUS row's provider is AWS (or not said).

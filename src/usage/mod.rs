@@ -46,6 +46,7 @@
 pub mod attribution;
 mod checks;
 mod columns;
+pub mod costs;
 mod days;
 mod ec2_hours;
 mod first_pass;

@@ -356,7 +356,7 @@ pub(crate) fn read_usage_with(
             col(ROW).min().alias("first_row"),
         ]);
     let mut out = UsageRead {
-        format: layout.name().into(),
+        format: layouts::format_name(layout, &schema).into(),
         has_billed: layout != Layout::Cloudcost,
         ..Default::default()
     };

@@ -15,10 +15,14 @@ fn write(dir: &Path, name: &str, body: &str) -> String {
     p.display().to_string()
 }
 
+/// The re-priced bill (unless `args` ask for another view).
 fn estimate_json(args: &[&str]) -> Value {
     let mut a = vec!["estimate"];
     a.extend_from_slice(args);
     a.extend_from_slice(&["--format", "json"]);
+    if !args.contains(&"--cost") {
+        a.extend_from_slice(&["--cost", "repriced"]);
+    }
     let o = run(&a);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
@@ -558,7 +562,7 @@ fn a_billing_file_without_its_key_columns_says_which() {
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
-        e.contains("aws-cur-1.0")
+        e.contains("aws-legacy-cur")
             && e.contains("`lineItem/UsageStartDate`")
             && e.contains("`lineItem/UnblendedCost`"),
         "{e}"
@@ -693,9 +697,24 @@ fn example_bill_golden() {
         ),
         "--format",
         "json",
+        "--cost",
+        "repriced",
     ]);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     insta::assert_snapshot!("cur1_bill_json", text);
+    // The same file's invoice (its default view), by account and service.
+    let o = run(&[
+        "estimate",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/usage/cur1_2026-10.csv"
+        ),
+        "--by",
+        "account,service",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout).replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+    insta::assert_snapshot!("cur1_unblended_table", text);
 }
 
 /// `price_with_commitments` gives the bill of `price_usage` then `apply_commitments` (it only

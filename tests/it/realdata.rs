@@ -7,9 +7,10 @@ use serde_json::Value;
 
 const REALDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/realdata");
 
+/// The re-priced bill of a file (a billing file's default view is its invoice: `views` below).
 fn estimate(file: &str) -> Value {
     let path = format!("{REALDATA}/{file}");
-    let o = super::cloudcost(&["estimate", &path, "--format", "json"]);
+    let o = super::cloudcost(&["estimate", &path, "--format", "json", "--cost", "repriced"]);
     assert!(
         o.status.success(),
         "{file}: {}",
@@ -234,6 +235,8 @@ fn a_commitments_file_replaces_the_file_s_reservation_fees() {
         c.to_str().unwrap(),
         "--format",
         "json",
+        "--cost",
+        "repriced",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -283,4 +286,180 @@ fn addresses_billed_as_idle_are_recommended_for_release() {
         !cur2.iter().any(|(k, _)| k == "unassociated-address"),
         "{cur2:?}"
     );
+}
+
+/// `estimate --cost VIEW --format json` on a real file (`Err`: what it said on failing).
+fn view(file: &str, args: &[&str]) -> Result<Value, String> {
+    let path = format!("{REALDATA}/{file}");
+    let mut a = vec!["estimate", path.as_str(), "--format", "json"];
+    a.extend_from_slice(args);
+    let o = super::cloudcost(&a);
+    if !o.status.success() {
+        return Err(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice(&o.stdout).unwrap())
+}
+
+/// Each view's total is the file's own sum, as DuckDB sums it (every cost cast to DECIMAL(38,10),
+/// or (38,12) for the text files, summed, rounded to the cent): unblended is the sum of
+/// `line_item_unblended_cost` (FOCUS `BilledCost`); amortized takes DiscountedUsage rows at
+/// `reservation_effective_cost`, RIFee rows at their unused amortized upfront fee plus unused
+/// recurring fee, SavingsPlanCoveredUsage rows at the plan's effective cost, SavingsPlanRecurringFee
+/// rows at the commitment to date less the used commitment, SavingsPlanNegation rows at zero, and
+/// every other row at its unblended cost (FOCUS `EffectiveCost`); net-unblended is the sum of
+/// `line_item_net_unblended_cost`, list of `pricing_public_on_demand_cost` (FOCUS `ListCost`).
+#[test]
+fn each_cost_view_is_the_file_s_own_sum() {
+    let cases = [
+        (
+            "Oct2018-WorkshopCUR-00001.snappy.parquet",
+            "unblended",
+            "4064.48",
+        ),
+        (
+            "Oct2018-WorkshopCUR-00001.snappy.parquet",
+            "amortized",
+            "4195.96",
+        ),
+        (
+            "Oct2018-WorkshopCUR-00001.snappy.parquet",
+            "list",
+            "4237.68",
+        ),
+        (
+            "Nov2018-WorkshopCUR-00001.snappy.parquet",
+            "unblended",
+            "3505.33",
+        ),
+        (
+            "Nov2018-WorkshopCUR-00001.snappy.parquet",
+            "amortized",
+            "3632.56",
+        ),
+        (
+            "Nov2018-WorkshopCUR-00001.snappy.parquet",
+            "list",
+            "3671.20",
+        ),
+        (
+            "Dec2018-WorkshopCUR-00001.snappy.parquet",
+            "unblended",
+            "408.38",
+        ),
+        (
+            "Dec2018-WorkshopCUR-00001.snappy.parquet",
+            "amortized",
+            "539.85",
+        ),
+        ("Dec2018-WorkshopCUR-00001.snappy.parquet", "list", "580.76"),
+        ("ha-project-CUR-daily-1-00001.csv", "unblended", "0.00"),
+        ("ha-project-CUR-daily-1-00001.csv", "amortized", "0.00"),
+        ("ha-project-CUR-daily-1-00001.csv", "net-unblended", "0.00"),
+        ("ha-project-CUR-daily-1-00001.csv", "net-amortized", "0.00"),
+        ("ha-project-CUR-daily-1-00001.csv", "list", "49.56"),
+        (
+            "sample-anonymous-aws-export-dataset.csv",
+            "unblended",
+            "1.68",
+        ),
+        (
+            "sample-anonymous-aws-export-dataset.csv",
+            "amortized",
+            "1.68",
+        ),
+        ("sample-anonymous-aws-export-dataset.csv", "list", "3.36"),
+        ("focus_sample.csv", "unblended", "20.52"),
+        ("focus_sample.csv", "amortized", "14.98"),
+        ("focus_sample.csv", "list", "20.39"),
+    ];
+    for (file, cost, total) in cases {
+        let v = view(file, &["--cost", cost]).unwrap_or_else(|e| panic!("{file} {cost}: {e}"));
+        assert_eq!(v["total"], total, "{file} {cost}");
+        assert_eq!(v["cost_view"], cost);
+        // The re-priced bill is beside it, with its reconciliation.
+        assert!(v["reconciliation"].is_object(), "{file}");
+        let by_service: f64 = v["by_service"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|x| x.as_str().unwrap().parse::<f64>().unwrap())
+            .sum();
+        let total: f64 = total.parse().unwrap();
+        assert!((by_service - total).abs() < 0.01 * 20.0, "{file} {cost}");
+    }
+    // The invoice is the default; a view the file has no columns for names them.
+    let v = view("Oct2018-WorkshopCUR-00001.snappy.parquet", &[]).unwrap();
+    assert_eq!(
+        (&v["cost_view"], &v["total"]),
+        (&"unblended".into(), &"4064.48".into())
+    );
+    assert_eq!(v["format"], "aws-legacy-cur");
+    let e = view(
+        "Oct2018-WorkshopCUR-00001.snappy.parquet",
+        &["--cost", "net-unblended"],
+    )
+    .unwrap_err();
+    assert!(e.contains("`line_item_net_unblended_cost`"), "{e}");
+    let e = view("focus_sample.csv", &["--cost", "net-amortized"]).unwrap_err();
+    assert!(e.contains("net-amortized") && e.contains("focus"), "{e}");
+    assert_eq!(
+        view("ha-project-CUR-daily-1-00001.csv", &[]).unwrap()["format"],
+        "aws-cur-2.0"
+    );
+}
+
+/// Showback on the October lab CUR: by account and cost-center tag (DuckDB: `group by
+/// line_item_usage_account_id, resource_tags_user_cost_center`), the untagged share, the file's
+/// own service names, and the CSV a spreadsheet opens.
+#[test]
+fn the_lab_cur_by_account_and_tag() {
+    let file = "Oct2018-WorkshopCUR-00001.snappy.parquet";
+    let v = view(file, &["--by", "account,tag:cost_center"]).unwrap();
+    let rows = v["by"]["rows"].as_array().unwrap();
+    let find = |account: &str, tag: Option<&str>| {
+        rows.iter()
+            .find(|r| r["account"] == account && r["tag:cost_center"].as_str() == tag)
+            .map(|r| r["cost"].as_str().unwrap().to_string())
+    };
+    assert_eq!(rows.len(), 8);
+    assert_eq!(find("836060457634", None).as_deref(), Some("3650.08"));
+    assert_eq!(
+        find("836060457634", Some("Cost001")).as_deref(),
+        Some("174.80")
+    );
+    assert_eq!(
+        find("011254002932", Some("Cost006")).as_deref(),
+        Some("37.24")
+    );
+    assert_eq!(
+        find("011254002932", Some("Cost005")).as_deref(),
+        Some("1.33")
+    );
+    assert_eq!(v["untagged"]["tag:cost_center"]["cost"], "3682.97");
+    assert_eq!(v["untagged"]["tag:cost_center"]["share"], "0.9061");
+    assert_eq!(v["by_service"]["AWSGlue"], "2389.33");
+    assert_eq!(v["by_service"]["AmazonRDS"], "920.75");
+    assert_eq!(v["by_service"]["AmazonEC2"], "737.50");
+
+    let path = format!("{REALDATA}/{file}");
+    let o = super::cloudcost(&[
+        "estimate",
+        &path,
+        "--by",
+        "account,tag:cost_center",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "account,tag:cost_center,cost,currency,cost_view");
+    assert_eq!(lines.len(), 9, "{csv}");
+    assert!(
+        lines.contains(&"836060457634,(untagged),3650.08,USD,unblended"),
+        "{csv}"
+    );
+    // The re-priced view sums by what it prices; an account is the file's own.
+    let e = view(file, &["--cost", "repriced", "--by", "account"]).unwrap_err();
+    assert!(e.contains("--by account"), "{e}");
 }
