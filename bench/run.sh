@@ -170,7 +170,9 @@ done
 
 # AWS's billing layouts: the on-demand files written as CUR 1.0 CSV, CUR 2.0 Parquet and FOCUS
 # Parquet (bench/to_billing.py), estimated by cloudcost and by the same plain DuckDB query over
-# the layout's own columns (bench/duckdb_estimate.py --layout).
+# the layout's own columns (bench/duckdb_estimate.py --layout). cloudcost is asked for its
+# re-priced view (`--cost repriced`, the price join DuckDB's query does; a billing file's default
+# view is its invoice, which would add the file's own cost sums).
 for n in $ROWS; do
   label=$(PYTHONDONTWRITEBYTECODE=1 python3 -c "import sys; sys.path.insert(0, '$ROOT/bench'); import generate; print(generate.label($n))")
   src="$DATA/usage-ondemand-$label.parquet"
@@ -182,7 +184,7 @@ for n in $ROWS; do
     file="$DATA/$l-ondemand-$label.$ext"
     [ -f "$file" ] || python3 "$ROOT/bench/to_billing.py" "$src" --layout "$l" --out "$file"
     case="$l-ondemand-$label.$ext"
-    plain=("$BIN" estimate "$file" --format json)
+    plain=("$BIN" estimate "$file" --format json --cost repriced)
     duck=(python3 "$ROOT/bench/duckdb_estimate.py" "$file" --layout "$l" --threads "$THREADS" --json)
     timed=()
     once "$case.cloudcost" "$OUT/$case.cloudcost.json" "${plain[@]}" \
@@ -192,7 +194,7 @@ for n in $ROWS; do
     log "$case: $RUNS interleaved rounds of the commands that ran"
     [ ${#timed[@]} -eq 0 ] || python3 "$ROOT/bench/interleave.py" "$OUT" "$RUNS" "$TIMEOUT" "${timed[@]}" \
       || echo "bench: some timed runs of $case failed" >&2
-    timeout "$TIMEOUT" "$BIN" estimate "$file" --format csv > "$OUT/$case.cloudcost.lines.csv" 2>/dev/null \
+    timeout "$TIMEOUT" "$BIN" estimate "$file" --format csv --cost repriced > "$OUT/$case.cloudcost.lines.csv" 2>/dev/null \
       || echo "bench: cloudcost --format csv failed on $file" >&2
   done
 done

@@ -27,6 +27,148 @@ pub fn cost_view(usage: &Path, asked: Option<CostView>) -> Result<CostView, Erro
     }
 }
 
+/// The budgets with each one's cost view settled (on a billing file, a budget that names none
+/// takes `asked`, else the invoice: unblended, as AWS Budgets measures by default), and the
+/// daily costs of those measured in the file's own views (`budget_costs`). On this project's
+/// format a budget can only measure cloudcost's prices.
+pub fn budgets_in_views(
+    cat: &Catalog,
+    usage: &Path,
+    mut budgets: crate::alarms::Budgets,
+    asked: Option<CostView>,
+) -> Result<
+    (
+        crate::alarms::Budgets,
+        std::collections::BTreeMap<String, crate::forecast::DailyCosts>,
+    ),
+    Error,
+> {
+    let default = cost_view(usage, asked)?;
+    let own = crate::usage::attribution::is_own_format(usage)?;
+    for b in &mut budgets.budgets {
+        match b.cost {
+            Some(v) if own && v != CostView::Repriced => {
+                return Err(Error::Request(format!(
+                    "budget `{}`: cost = \"{v}\" reads a billing file's own costs; {} is in this project's usage format, whose only view is `repriced`",
+                    b.name,
+                    usage.display()
+                )));
+            }
+            None if !own => b.cost = Some(default),
+            _ => {}
+        }
+    }
+    let costs = budget_costs(cat, usage, &budgets, default)?;
+    Ok((budgets, costs))
+}
+
+/// The daily costs of each budget measured in a billing file's own cost view (its `cost`, or
+/// `default` when it names none), from the file's cost columns, filtered as the budget says (its
+/// `service` is the file's own service name, e.g. `AmazonEC2`; `tag` is `key=value`). A charge
+/// that is not usage (tax, fees, credits) is a period charge: counted on its day, never
+/// extrapolated by the forecast.
+pub fn budget_costs(
+    cat: &Catalog,
+    usage: &Path,
+    budgets: &crate::alarms::Budgets,
+    default: CostView,
+) -> Result<std::collections::BTreeMap<String, crate::forecast::DailyCosts>, Error> {
+    let mut out = std::collections::BTreeMap::new();
+    for b in &budgets.budgets {
+        let view = b.cost.unwrap_or(default);
+        if view != CostView::Repriced {
+            out.insert(
+                b.name.clone(),
+                view_daily_costs(cat, usage, view, &b.filter)?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A billing file's daily costs in one of its own views, of the part `f` selects (`service` is
+/// the file's own service name, `tag` is `key=value`): usage day by day, and the charges that are
+/// not usage (tax, fees, credits) as period charges, counted on their day and never
+/// extrapolated by the forecast.
+pub fn view_daily_costs(
+    cat: &Catalog,
+    usage: &Path,
+    view: CostView,
+    f: &crate::alarms::Filter,
+) -> Result<crate::forecast::DailyCosts, Error> {
+    use crate::usage::costs::Dimension;
+    let tag = match f.tag.as_deref().map(|t| t.split_once('=')) {
+        Some(Some((k, v))) => Some((k.trim().to_string(), v.trim().to_string())),
+        _ => None,
+    };
+    let mut dims = vec![Dimension::Day, Dimension::PricingModel];
+    let mut wanted: Vec<(usize, String)> = Vec::new();
+    for (d, value) in [
+        (Dimension::Service, f.service.clone()),
+        (Dimension::Region, f.region.clone()),
+        (Dimension::Account, f.account.clone()),
+        (
+            Dimension::Tag(tag.as_ref().map(|t| t.0.clone()).unwrap_or_default()),
+            tag.as_ref().map(|t| t.1.clone()),
+        ),
+    ] {
+        if let Some(v) = value {
+            wanted.push((dims.len(), v));
+            dims.push(d);
+        }
+    }
+    let table = crate::usage::costs::billed_costs(usage, cat, view, &dims)?;
+    let mut costs = crate::forecast::DailyCosts::default();
+    for r in &table.rows {
+        let matches = wanted.iter().all(|(i, v)| match (&dims[*i], &r.keys[*i]) {
+            // An account is its id, with its name beside it where the file has one.
+            (Dimension::Account, Some(k)) => k == v || k.starts_with(&format!("{v} (")),
+            (_, Some(k)) => k == v,
+            (_, None) => false,
+        });
+        let day = r.keys[0]
+            .as_deref()
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
+        let (true, Some(day)) = (matches, day) else {
+            continue;
+        };
+        let usage_row = matches!(
+            r.keys[1].as_deref(),
+            Some("on-demand" | "spot" | "reserved" | "savings plan")
+        );
+        let series = if usage_row {
+            &mut costs.daily
+        } else {
+            &mut costs.period
+        };
+        *series.entry(day).or_default() += r.cost;
+    }
+    Ok(costs)
+}
+
+/// [`price_file`], its rows in the cost view `asked` (default: a billing file's invoice,
+/// unblended; cloudcost's prices for this project's format): the bill the bot and the alarms
+/// show. A billing file's own view keeps the re-priced total beside it (`Bill::view`).
+pub fn price_file_in_view(
+    cat: &Catalog,
+    usage: &Path,
+    held: Option<&Commitments>,
+    asked: Option<CostView>,
+) -> Result<(UsageRead, Bill), Error> {
+    let view = cost_view(usage, asked)?;
+    let (read, bill) = price_file(cat, usage, held)?;
+    if view == CostView::Repriced {
+        return Ok((read, bill));
+    }
+    let dims: Vec<crate::usage::costs::Dimension> = Bill::VIEW_DIMENSIONS
+        .iter()
+        .map(|d| d.parse().map_err(Error::Request))
+        .collect::<Result<_, _>>()?;
+    let table = crate::usage::costs::billed_costs(usage, cat, view, &dims)?;
+    let viewed = bill.in_view(&table);
+    Ok((read, viewed))
+}
+
 /// Reads a usage file and prices it, with the commitments applied when given: the bill that
 /// `estimate`, `forecast` and `alarms` start from.
 pub fn price_file(

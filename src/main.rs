@@ -172,6 +172,10 @@ enum Command {
         /// The account's reserved instances and savings plans.
         #[arg(long, value_name = "FILE")]
         commitments: Option<PathBuf>,
+        /// The cost view forecast (see `estimate --cost`; default: unblended for a billing
+        /// file, repriced for this project's format).
+        #[arg(long, value_name = "VIEW")]
+        cost: Option<CostView>,
         /// Output format (table or json).
         #[arg(long, short, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -202,6 +206,11 @@ enum Command {
         /// No idle-resource alerts.
         #[arg(long)]
         no_idle: bool,
+        /// The cost view budgets measure when they name none (`cost = ...` in budgets.toml): a
+        /// billing file's unblended (default), amortized, net-unblended, net-amortized or list
+        /// cost, or repriced (cloudcost's prices, the only view of this project's format).
+        #[arg(long, value_name = "VIEW")]
+        cost: Option<CostView>,
         /// Output format: table, json (the alert list), csv or markdown.
         #[arg(long, short, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -223,6 +232,10 @@ enum Command {
         /// Directory to write into (default: reports/<month>/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The cost view of the totals, the daily chart and the forecast (see `estimate --cost`;
+        /// default: unblended for a billing file, repriced for this project's format).
+        #[arg(long, value_name = "VIEW")]
+        cost: Option<CostView>,
         /// The report's title.
         #[arg(long)]
         title: Option<String>,
@@ -482,6 +495,7 @@ fn read_commitments(
 }
 
 /// Writes the chart report; returns the path of its `index.html`.
+#[allow(clippy::too_many_arguments)]
 fn write_report(
     bill: &cloudcost::bill::Bill,
     recommendations: &cloudcost::savings::Report,
@@ -490,9 +504,11 @@ fn write_report(
     budget: Option<Decimal>,
     out: &Path,
     headroom_pct: u32,
+    view: Option<cloudcost::report::ViewInput<'_>>,
 ) -> Result<PathBuf> {
     let currency = cloudcost::money::Currency::usd();
     let mut input = cloudcost::report::ReportInput::new(title.to_string(), bill, &currency);
+    input.view = view;
     input.budget = budget;
     input.recommendations = Some(recommendations);
     input.series = metrics.map(|m| m.series.as_slice());
@@ -756,12 +772,29 @@ fn run(cli: Cli) -> Result<()> {
         Command::Forecast {
             usage,
             commitments,
+            cost,
             format,
         } => {
             let cat = catalog()?;
-            let held = read_commitments(commitments.as_deref(), &cat)?;
-            let (_, bill) = cloudcost::analysis::price_file(&cat, usage, held.as_ref())?;
-            let Some((last, f)) = bill.month_forecast() else {
+            let view = cloudcost::analysis::cost_view(usage, *cost)?;
+            let forecast = if view == CostView::Repriced {
+                let held = read_commitments(commitments.as_deref(), &cat)?;
+                let (_, bill) = cloudcost::analysis::price_file(&cat, usage, held.as_ref())?;
+                bill.month_forecast()
+            } else {
+                let costs =
+                    cloudcost::analysis::view_daily_costs(&cat, usage, view, &Default::default())?;
+                costs.all().keys().last().map(|&last| {
+                    (
+                        last,
+                        cloudcost::forecast::forecast_costs(
+                            &costs,
+                            cloudcost::forecast::month_end(last),
+                        ),
+                    )
+                })
+            };
+            let Some((last, f)) = forecast else {
                 bail!("{}: no priced usage to forecast from", usage.display())
             };
             let c = cloudcost::money::Currency::usd();
@@ -770,6 +803,7 @@ fn run(cli: Cli) -> Result<()> {
             if *format == Format::Json {
                 let v = serde_json::json!({
                     "currency": c.code,
+                    "cost_view": view.name(),
                     "month": month.to_string(),
                     "month_to_date": c.decimal(cloudcost::Money::usd(f.month_to_date)).to_string(),
                     "forecast": c.decimal(cloudcost::Money::usd(f.forecast)).to_string(),
@@ -788,7 +822,7 @@ fn run(cli: Cli) -> Result<()> {
                 ))
             } else {
                 print(&format!(
-                    "{month}: month to date {} (through {last}); forecast for the month {} (P10 {} – P90 {}), from {} days of data\n",
+                    "{month} ({view} cost): month to date {} (through {last}); forecast for the month {} (P10 {} – P90 {}), from {} days of data\n",
                     m(f.month_to_date),
                     m(f.forecast),
                     m(f.p10),
@@ -806,6 +840,7 @@ fn run(cli: Cli) -> Result<()> {
             min_impact,
             min_impact_pct,
             no_idle,
+            cost,
             format,
         } => {
             if min_impact.is_sign_negative() || min_impact_pct.is_sign_negative() {
@@ -819,6 +854,8 @@ fn run(cli: Cli) -> Result<()> {
                 None => cloudcost::alarms::Budgets::default(),
             };
             let cat = catalog()?;
+            let (budgets, costs) =
+                cloudcost::analysis::budgets_in_views(&cat, usage, budgets, *cost)?;
             let held = read_commitments(commitments.as_deref(), &cat)?;
             let idle_possible = cloudcost::usage::attribution::is_own_format(usage)?;
             if !*no_idle && !idle_possible {
@@ -850,6 +887,7 @@ fn run(cli: Cli) -> Result<()> {
                     min_impact_pct: *min_impact_pct,
                     ..Default::default()
                 },
+                costs,
                 ..Default::default()
             };
             let eval = cloudcost::alarms::evaluate(&bill, &budgets, idle.as_ref(), &opts)
@@ -879,8 +917,24 @@ fn run(cli: Cli) -> Result<()> {
             budget,
             out,
             title,
+            cost,
         } => {
             let cat = catalog()?;
+            let view = cloudcost::analysis::cost_view(usage, *cost)?;
+            let viewed = if view == CostView::Repriced {
+                None
+            } else {
+                use cloudcost::usage::costs::Dimension;
+                Some((
+                    cloudcost::usage::costs::billed_costs(
+                        usage,
+                        &cat,
+                        view,
+                        &[Dimension::Day, Dimension::Service],
+                    )?,
+                    cloudcost::analysis::view_daily_costs(&cat, usage, view, &Default::default())?,
+                ))
+            };
             let held = read_commitments(commitments.as_deref(), &cat)?;
             let opts = cloudcost::recommend::RightsizingOptions::default();
             let a = cloudcost::analysis::analyse(
@@ -906,6 +960,9 @@ fn run(cli: Cli) -> Result<()> {
                 *budget,
                 &out,
                 opts.headroom_pct,
+                viewed
+                    .as_ref()
+                    .map(|(table, costs)| cloudcost::report::ViewInput { table, costs }),
             )?;
             println!("{}", written.display());
             Ok(())
@@ -958,6 +1015,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(Decimal::from(20000)),
                 out,
                 opts.headroom_pct,
+                None,
             )?;
             println!("{}", written.display());
             Ok(())

@@ -610,7 +610,8 @@ pub async fn start(
         cfg.usage.clone(),
         cfg.metrics.clone(),
         cfg.commitments.as_deref(),
-    )?;
+    )?
+    .with_cost(cfg.cost);
     let store = Store::open(&cfg.database)?;
     let api = telegram::connect(token, api_url, &cfg.tuning);
     let me = get_me(&api, &cfg, &mut shutdown.clone()).await?;

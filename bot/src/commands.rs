@@ -252,17 +252,26 @@ pub fn bill_text(bill: &Bill, month: Option<NaiveDate>, cur: &Currency) -> Strin
     let total: Decimal = services.values().copied().sum();
     let complete = to == end && from == start;
     let mut s = format!(
-        "<b>Bill {label}</b> ({})\nTotal: <b>{}</b>\n",
+        "<b>Bill {label}</b> ({}{})\nTotal: <b>{}</b>\n",
         if complete {
             "whole month".to_string()
         } else {
             format!("{from} to {to}, month to date")
         },
+        bill.view
+            .map(|(v, _)| format!(", {v} cost"))
+            .unwrap_or_default(),
         money(cur, total)
     );
-    // A billing file's bill is the whole bill: say what cloudcost re-priced and what it took as
-    // the file billed it.
-    if bill.billed.is_some() {
+    // A billing file's own view: the re-priced bill beside it.
+    if let Some((_, repriced)) = bill.view {
+        s.push_str(&format!(
+            "re-priced by cloudcost: {} (all of the file's data)\n",
+            money(cur, repriced.amount())
+        ));
+    } else if bill.billed.is_some() {
+        // A billing file's bill is the whole bill: say what cloudcost re-priced and what it
+        // took as the file billed it.
         let mut parts = [Decimal::ZERO; 3];
         for r in bill.rows.iter().filter(|r| r.day >= start && r.day <= to) {
             let i = match r.model {
@@ -513,7 +522,10 @@ pub fn digest_text(bill: &Bill, budgets: &[BudgetView], cur: &Currency) -> Strin
     let mut ranked: Vec<(&String, &Decimal)> = month.iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     let mut s = format!(
-        "<b>Daily digest</b> — data through {last}\n{last}: <b>{}</b>\nMonth to date: <b>{}</b>\n",
+        "<b>Daily digest</b> — data through {last}{}\n{last}: <b>{}</b>\nMonth to date: <b>{}</b>\n",
+        bill.view
+            .map(|(v, _)| format!(" ({v} cost)"))
+            .unwrap_or_default(),
         money(cur, day_total),
         money(cur, f.month_to_date)
     );

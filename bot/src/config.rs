@@ -64,6 +64,7 @@ struct Raw {
     fx_rate: Option<toml::Value>,
     api_url: Option<String>,
     pricing_data: Option<PathBuf>,
+    cost: Option<String>,
     #[serde(default)]
     tuning: RawTuning,
 }
@@ -110,6 +111,9 @@ pub struct Config {
     pub api_url: Option<url::Url>,
     /// Another price catalog directory (default: the built-in one).
     pub pricing_data: Option<PathBuf>,
+    /// The cost view the bill is shown in (`cost` in bot.toml, as `estimate --cost`); `None`:
+    /// a billing file's invoice (unblended), cloudcost's prices for this project's format.
+    pub cost: Option<cloudcost::usage::costs::CostView>,
     /// Timing and rate knobs.
     pub tuning: Tuning,
 }
@@ -275,6 +279,10 @@ impl Config {
             .map(|u| parse_api_url(&u).map_err(|m| bad("api_url", m)))
             .transpose()?;
         let pricing_data = raw.pricing_data.map(abs);
+        let cost = raw
+            .cost
+            .map(|c| c.parse().map_err(|m| bad("cost", m)))
+            .transpose()?;
         let t = raw.tuning;
         let d = Tuning::default();
         let positive = |key: &'static str, v: Option<u32>, default: u32| match v {
@@ -334,6 +342,7 @@ impl Config {
             currency,
             api_url,
             pricing_data,
+            cost,
             tuning,
         })
     }
@@ -418,6 +427,10 @@ database = "bot.sqlite"
         assert!(err("currency = \"dollars\"").contains("key `currency`"));
         assert!(err("api_url = \"not a url\"").contains("key `api_url`"));
         assert!(err("colour = \"blue\"").contains("colour"));
+        assert!(err("cost = \"blended\"").contains("key `cost`"));
+        let d = dir();
+        let c = Config::parse("bot.toml", &format!("{OK}cost = \"amortized\""), d.path()).unwrap();
+        assert_eq!(c.cost, Some(cloudcost::usage::costs::CostView::Amortized));
         let d = dir();
         let e = Config::parse("bot.toml", "usage = \"nope.csv\"", d.path())
             .unwrap_err()

@@ -139,6 +139,8 @@ pub struct Source {
     metrics: Option<PathBuf>,
     commitments: Option<Commitments>,
     catalog: Catalog,
+    /// The cost view the bill is shown in (see `Config::cost`).
+    cost: Option<cloudcost::usage::costs::CostView>,
     cache: Mutex<Option<Arc<Data>>>,
 }
 
@@ -158,8 +160,15 @@ impl Source {
             metrics,
             commitments,
             catalog,
+            cost: None,
             cache: Mutex::new(None),
         })
+    }
+
+    /// The bill shown in cost view `cost` (default: a billing file's invoice).
+    pub fn with_cost(mut self, cost: Option<cloudcost::usage::costs::CostView>) -> Source {
+        self.cost = cost;
+        self
     }
 
     /// The files the data would be read from now.
@@ -184,10 +193,11 @@ impl Source {
         {
             return Ok(d.clone());
         }
-        let (_, bill) = cloudcost::analysis::price_file(
+        let (_, bill) = cloudcost::analysis::price_file_in_view(
             &self.catalog,
             &snapshot.usage.path,
             self.commitments.as_ref(),
+            self.cost,
         )?;
         let data = Arc::new(Data {
             snapshot,

@@ -18,6 +18,8 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::usage::costs::CostView;
+
 use crate::error::{Error, InputError};
 
 /// The largest amount a budget (or an absolute threshold) may have, in USD.
@@ -156,8 +158,21 @@ pub struct Budget {
     pub amount: Decimal,
     /// Which part of the bill it covers.
     pub filter: Filter,
+    /// The cost it measures (a billing file's own view, or cloudcost's prices); `None`: the
+    /// view `alarms` is run with.
+    pub cost: Option<CostView>,
     /// Its thresholds, in file order.
     pub thresholds: Vec<Threshold>,
+}
+
+impl Budget {
+    /// What it covers, for people: the filter and, when it names one, its cost view.
+    pub fn covers(&self) -> String {
+        match self.cost {
+            Some(v) => format!("{}, {v} cost", self.filter.describe()),
+            None => self.filter.describe(),
+        }
+    }
 }
 
 /// The budgets of a budgets.toml.
@@ -182,6 +197,9 @@ struct FileBudget {
     amount: toml::Value,
     #[serde(default, skip_serializing_if = "Filter::is_empty")]
     filter: Filter,
+    /// The cost view, as AWS Budgets names one (`unblended`, `amortized`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cost: Option<String>,
     #[serde(default)]
     thresholds: Vec<FileThreshold>,
 }
@@ -302,6 +320,13 @@ impl Budgets {
                     b.filter.tag.as_deref().unwrap_or_default()
                 )));
             }
+            let cost = match &b.cost {
+                Some(c) => Some(
+                    c.parse::<CostView>()
+                        .map_err(|m| err(format!("{at}: `cost`: {m}")))?,
+                ),
+                None => None,
+            };
             if b.thresholds.is_empty() {
                 return Err(err(format!(
                     "{at}: `thresholds` is empty; expected e.g. [ {{ percent = 100, on = \"actual\" }} ]"
@@ -346,6 +371,7 @@ impl Budgets {
                 period: b.period,
                 amount,
                 filter: b.filter,
+                cost,
                 thresholds,
             });
         }
@@ -405,6 +431,7 @@ impl Budgets {
                     period: b.period,
                     amount: num(b.amount),
                     filter: b.filter.clone(),
+                    cost: b.cost.map(|c| c.name().to_string()),
                     thresholds: b
                         .thresholds
                         .iter()
@@ -435,7 +462,7 @@ impl fmt::Display for Budget {
             self.name,
             self.period.as_str(),
             self.amount,
-            self.filter.describe()
+            self.covers()
         )
     }
 }

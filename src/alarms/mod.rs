@@ -20,13 +20,15 @@ pub mod anomaly;
 pub mod budgets;
 pub mod state;
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::bill::{Bill, CostRow};
 use crate::error::{Error, InputError};
-use crate::forecast::{forecast_costs, forecast_month, month_end, month_start};
+use crate::forecast::{DailyCosts, forecast_costs, forecast_month, month_end, month_start};
 use crate::savings::{Kind, Report};
 
 pub use anomaly::{Anomaly, AnomalyOptions};
@@ -112,6 +114,9 @@ pub struct Alert {
 pub struct AlarmOptions {
     /// When a rise is an anomaly.
     pub anomaly: AnomalyOptions,
+    /// The daily costs of the budgets measured in a billing file's own cost view (by budget
+    /// name: `analysis::budget_costs`); the others are measured on the re-priced bill.
+    pub costs: BTreeMap<String, DailyCosts>,
     /// The currency the alert messages show money in (`amount`, `threshold` and `details` stay
     /// USD decimal strings).
     pub currency: crate::money::Currency,
@@ -121,6 +126,7 @@ impl Default for AlarmOptions {
     fn default() -> Self {
         AlarmOptions {
             anomaly: AnomalyOptions::default(),
+            costs: BTreeMap::new(),
             currency: crate::money::Currency::usd(),
         }
     }
@@ -189,7 +195,7 @@ pub fn evaluate(
         ..Default::default()
     };
     for b in &budgets.budgets {
-        evaluate_budget(bill, b, &opts.currency, &mut eval)?;
+        evaluate_budget(bill, b, opts, &mut eval)?;
     }
     for a in anomaly::detect(bill, &opts.anomaly) {
         eval.alerts
@@ -255,9 +261,29 @@ fn matches_filter(f: &Filter, r: &CostRow, bill: &Bill) -> bool {
 fn evaluate_budget(
     bill: &Bill,
     b: &Budget,
-    currency: &crate::money::Currency,
+    opts: &AlarmOptions,
     eval: &mut Evaluation,
 ) -> Result<(), Error> {
+    let currency = &opts.currency;
+    let viewed = opts.costs.get(&b.name);
+    // A budget that names a view is measured in it: from `opts.costs`, or on a bill in that view.
+    if let (None, Some(v)) = (viewed, b.cost) {
+        let shown = bill
+            .view
+            .map_or(crate::usage::costs::CostView::Repriced, |(v, _)| v);
+        if v != shown {
+            return Err(InputError {
+                file: "budgets".into(),
+                line: None,
+                column: Some("cost".into()),
+                context: Some(format!("budget `{}`", b.name)),
+                message: format!(
+                    "the budget measures {v} cost, and the bill here is in the {shown} view: show the bill in the {v} view (`cost` in bot.toml, `--cost` on the command line) or remove the budget's `cost`"
+                ),
+            }
+            .into());
+        }
+    }
     let lacks = [
         (
             "account",
@@ -275,7 +301,7 @@ fn evaluate_budget(
         ),
     ];
     for (key, value, present, needs) in lacks {
-        if value.is_some() && !present {
+        if value.is_some() && !present && viewed.is_none() {
             return Err(InputError {
                 file: "budgets".into(),
                 line: None,
@@ -286,7 +312,10 @@ fn evaluate_budget(
             .into());
         }
     }
-    let costs = bill.daily_costs(|r| matches_filter(&b.filter, r, bill));
+    let costs = match viewed {
+        Some(c) => c.clone(),
+        None => bill.daily_costs(|r| matches_filter(&b.filter, r, bill)),
+    };
     let daily = costs.all();
     let Some(last) = eval.as_of else {
         return Ok(());
@@ -303,7 +332,7 @@ fn evaluate_budget(
                 name: b.name.clone(),
                 period_kind: "monthly".into(),
                 period: month.clone(),
-                filter: b.filter.describe(),
+                filter: b.covers(),
                 amount: b.amount,
                 actual,
                 forecast,
@@ -357,7 +386,7 @@ fn evaluate_budget(
                 name: b.name.clone(),
                 period_kind: "daily".into(),
                 period: last.to_string(),
-                filter: b.filter.describe(),
+                filter: b.covers(),
                 amount: b.amount,
                 actual: daily.get(&last).copied().unwrap_or_default(),
                 forecast: expected_next,
@@ -435,6 +464,9 @@ fn budget_alert(
         "on": t.on.as_str(),
         "percent_of_budget": pct.to_string(),
     });
+    if let (Some(obj), Some(v)) = (details.as_object_mut(), b.cost) {
+        obj.insert("cost_view".into(), v.name().into());
+    }
     if let (Some(obj), Some(serde_json::Value::Object(more))) = (details.as_object_mut(), extra) {
         obj.extend(more);
     }
@@ -448,7 +480,7 @@ fn budget_alert(
         message: format!(
             "Budget `{}` ({}) {period}: {what} {} is {pct}% of the {} budget, at or over its threshold {}",
             b.name,
-            b.filter.describe(),
+            b.covers(),
             show(currency, amount),
             show(currency, b.amount),
             match t.level {

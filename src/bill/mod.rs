@@ -133,6 +133,10 @@ pub struct Bill {
     /// [`crate::analysis::price_file`]; empty otherwise).
     #[serde(skip)]
     pub attribution: crate::usage::attribution::Attribution,
+    /// When the rows are a billing file's own cost view ([`Bill::in_view`]) rather than
+    /// cloudcost's prices: the view, and the re-priced bill's total.
+    #[serde(skip)]
+    pub view: Option<(crate::usage::costs::CostView, Money)>,
 }
 
 /// What a CUR or FOCUS file billed, beside our price of the same usage.
@@ -218,6 +222,66 @@ impl Bill {
             rows_carried: usage.rows_carried(),
             notes: Vec::new(),
             attribution: Default::default(),
+            view: None,
+        }
+    }
+
+    /// The dimensions a cost table must have for [`Bill::in_view`].
+    pub const VIEW_DIMENSIONS: [&'static str; 6] = [
+        "day",
+        "service",
+        "region",
+        "resource",
+        "usage-type",
+        "pricing-model",
+    ];
+
+    /// This bill with its rows replaced by a billing file's own cost view (a table by
+    /// [`Bill::VIEW_DIMENSIONS`]): by day, the file's service, region, resource and usage type,
+    /// at the view's cost; usage as its pricing model, and a charge (tax, fee, credit) as a
+    /// period charge. What everything that reads a bill (the bot's replies, budgets, anomalies)
+    /// then shows is the view; the re-priced total is kept beside it.
+    pub fn in_view(&self, table: &crate::usage::costs::CostTable) -> Bill {
+        let component: std::sync::Arc<str> = format!("as billed ({})", table.view).into();
+        let unit: std::sync::Arc<str> = "".into();
+        let text =
+            |k: &Option<String>| -> CompactString { k.as_deref().unwrap_or_default().into() };
+        let rows = table
+            .rows
+            .iter()
+            .filter_map(|r| {
+                let day = r.keys.first()?.as_deref()?.parse().ok()?;
+                let model = match r.keys.get(5)?.as_deref() {
+                    Some("on-demand") => PricingModel::OnDemand,
+                    Some("spot") => PricingModel::Spot,
+                    Some("reserved") => PricingModel::Reserved,
+                    Some("savings plan") => PricingModel::SavingsPlan,
+                    _ => PricingModel::PeriodCharge,
+                };
+                let resource = match (&r.keys[3], &r.keys[4]) {
+                    (Some(id), _) => id.as_str().into(),
+                    (None, usage_type) => text(usage_type),
+                };
+                Some(CostRow {
+                    day,
+                    service: r.keys[1].as_deref().unwrap_or("(none)").into(),
+                    region: text(&r.keys[2]),
+                    resource_id: resource,
+                    usage_type: text(&r.keys[4]),
+                    component: component.clone(),
+                    model,
+                    quantity: Decimal::ZERO,
+                    unit: unit.clone(),
+                    cost: Money::usd(r.cost),
+                    on_demand_equivalent: Money::usd(r.cost),
+                    confidence: Confidence::Published,
+                })
+            })
+            .collect();
+        Bill {
+            rows,
+            view: Some((table.view, self.total())),
+            ..self.clone()
         }
     }
 

@@ -116,8 +116,9 @@ fn daily_cost(d: &ReportData<'_>) -> DrawResult<String> {
     let cur = &d.currency;
     let subtitle = match d.period {
         Some((a, b)) => format!(
-            "{a} to {b} (UTC) · total {} · bars: daily cost (left axis) · line: month-to-date total (right axis)",
-            d.fmt(d.total)
+            "{a} to {b} (UTC) · total {}{} · bars: daily cost (left axis) · line: month-to-date total (right axis)",
+            d.fmt(d.total),
+            d.view.map(|v| format!(" ({v})")).unwrap_or_default()
         ),
         None => "The bill has no cost rows".to_string(),
     };
@@ -377,7 +378,7 @@ fn pricing_models(d: &ReportData<'_>) -> DrawResult<String> {
     let cur = &d.currency;
     let subtitle = format!(
         "Total {} against {} on demand · commitments (reserved + savings plans) saved {} · spot saved {}",
-        d.fmt(d.total),
+        d.fmt(d.repriced_total),
         d.fmt(d.on_demand_equivalent),
         d.fmt(d.commitments_saved()),
         d.fmt(d.spot_saved()),

@@ -103,7 +103,12 @@ pub(crate) struct ReportData<'a> {
     pub currency: Currency,
     pub bill: &'a Bill,
     pub period: Option<(NaiveDate, NaiveDate)>,
+    /// The total in the report's cost view (the re-priced bill's, or the file's own view's).
     pub total: Money,
+    /// The re-priced bill's total (the pricing models' table and chart).
+    pub repriced_total: Money,
+    /// The billing file's own cost view shown, when one is.
+    pub view: Option<crate::usage::costs::CostView>,
     pub on_demand_equivalent: Money,
     /// Cost by service, most expensive first.
     pub by_service: Vec<(String, Money)>,
@@ -135,8 +140,23 @@ impl<'a> ReportData<'a> {
     /// Sums everything the report shows.
     pub fn new(input: &ReportInput<'a>) -> ReportData<'a> {
         let bill = input.bill;
-        let period = bill.period();
-        let mut by_service: Vec<(String, Money)> = bill.by_service().into_iter().collect();
+        let view = input.view.as_ref();
+        let period = match view {
+            Some(v) => match (v.table.by_day.keys().next(), v.table.by_day.keys().last()) {
+                (Some(a), Some(b)) => Some((*a, *b)),
+                _ => None,
+            },
+            None => bill.period(),
+        };
+        let mut by_service: Vec<(String, Money)> = match view {
+            Some(v) => v
+                .table
+                .by_service
+                .iter()
+                .map(|(s, c)| (s.clone(), Money::usd(*c)))
+                .collect(),
+            None => bill.by_service().into_iter().collect(),
+        };
         by_service.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let chart_services = chart_services(&by_service);
         let days = match period {
@@ -153,17 +173,34 @@ impl<'a> ReportData<'a> {
         let other = chart_services.len().saturating_sub(1);
         let mut daily_by_service = vec![vec![Money::ZERO; chart_services.len()]; days.len()];
         let mut od: BTreeMap<PricingModel, (Money, Money)> = BTreeMap::new();
-        for r in &bill.rows {
-            let s = service_index
-                .get(r.service.as_str())
-                .copied()
-                .unwrap_or(other);
+        let mut add = |day: NaiveDate, service: &str, cost: Money| {
+            let s = service_index.get(service).copied().unwrap_or(other);
             if let Some(cell) = day_index
-                .get(&r.day)
+                .get(&day)
                 .and_then(|d| daily_by_service.get_mut(*d))
                 .and_then(|row| row.get_mut(s))
             {
-                *cell += r.cost;
+                *cell += cost;
+            }
+        };
+        if let Some(v) = view {
+            // The view's rows are by day and service (see `ViewInput`).
+            for r in &v.table.rows {
+                let day = r
+                    .keys
+                    .first()
+                    .cloned()
+                    .flatten()
+                    .and_then(|d| d.parse().ok());
+                let service = r.keys.get(1).cloned().flatten().unwrap_or_default();
+                if let Some(day) = day {
+                    add(day, &service, Money::usd(r.cost));
+                }
+            }
+        }
+        for r in &bill.rows {
+            if view.is_none() {
+                add(r.day, r.service.as_str(), r.cost);
             }
             let e = od.entry(r.model).or_default();
             e.0 += r.cost;
@@ -216,7 +253,12 @@ impl<'a> ReportData<'a> {
             currency: input.currency.clone(),
             bill,
             period,
-            total: bill.total(),
+            total: match view {
+                Some(v) => Money::usd(v.table.total),
+                None => bill.total(),
+            },
+            repriced_total: bill.total(),
+            view: view.map(|v| v.table.view),
             on_demand_equivalent: bill.on_demand_equivalent(),
             by_service,
             chart_services,
@@ -226,7 +268,12 @@ impl<'a> ReportData<'a> {
             by_model,
             top_resources,
             resource_count,
-            forecast: forecast_view(bill),
+            forecast: match view {
+                Some(v) => period.and_then(|(_, last)| forecast_view(v.costs, last)),
+                None => bill
+                    .period()
+                    .and_then(|(_, last)| forecast_view(&bill.daily_costs(|_| true), last)),
+            },
             budget: input.budget.map(Money::usd),
             recommendations: input.recommendations,
             savings_by_kind,
@@ -289,13 +336,11 @@ fn chart_services(by_service: &[(String, Money)]) -> Vec<String> {
     v
 }
 
-/// The forecast of the month of the bill's last day, with its cone day by day.
-fn forecast_view(bill: &Bill) -> Option<ForecastView> {
-    let (_, last) = bill.period()?;
+/// The forecast of the month of the last day of data, with its cone day by day.
+fn forecast_view(costs: &crate::forecast::DailyCosts, last: NaiveDate) -> Option<ForecastView> {
     let (first_of_month, end) = (month_start(last), month_end(last));
-    let costs = bill.daily_costs(|_| true);
     let daily = costs.all();
-    let forecast = forecast_costs(&costs, end);
+    let forecast = forecast_costs(costs, end);
     let mut actual = Vec::new();
     let mut running = Money::ZERO;
     for d in first_of_month.iter_days().take_while(|d| *d <= last) {
@@ -309,7 +354,7 @@ fn forecast_view(bill: &Bill) -> Option<ForecastView> {
             .daily_expected
             .iter()
             .map(|(d, _)| {
-                let f = forecast_costs(&costs, *d);
+                let f = forecast_costs(costs, *d);
                 (*d, f.forecast, f.p10, f.p90)
             })
             .collect()

@@ -92,6 +92,19 @@ pub struct ReportInput<'a> {
     /// The right-sizing headroom, percent: the utilization chart's limit line is at
     /// 100 / (1 + headroom/100) % CPU.
     pub headroom_pct: u32,
+    /// A billing file's own cost view: the totals, the daily chart by service and the forecast
+    /// show it; the pricing models, top resources and savings stay cloudcost's re-pricing.
+    /// `None`: everything is the re-priced bill.
+    pub view: Option<ViewInput<'a>>,
+}
+
+/// A billing file's own cost view, for the report.
+#[derive(Clone, Debug)]
+pub struct ViewInput<'a> {
+    /// Its sums by day and the file's service (`--by day,service`).
+    pub table: &'a crate::usage::costs::CostTable,
+    /// Its daily costs (usage and period charges), for the forecast.
+    pub costs: &'a crate::forecast::DailyCosts,
 }
 
 impl<'a> ReportInput<'a> {
@@ -106,6 +119,7 @@ impl<'a> ReportInput<'a> {
             recommendations: None,
             series: None,
             headroom_pct: 20,
+            view: None,
         }
     }
 }

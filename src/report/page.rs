@@ -71,7 +71,19 @@ fn summary(d: &ReportData<'_>) -> Table {
             d.bill.rows_rejected()
         ),
     );
-    row("Total cost", d.fmt(d.total));
+    match d.view {
+        Some(v) => {
+            row(
+                "Cost view",
+                format!(
+                    "{v}: the file's own costs (totals, cost by service, the daily chart and the forecast); pricing models, top resources and savings are cloudcost's re-pricing"
+                ),
+            );
+            row(&format!("Total cost ({v})"), d.fmt(d.total));
+            row("Re-priced by cloudcost", d.fmt(d.repriced_total));
+        }
+        None => row("Total cost", d.fmt(d.total)),
+    }
     if let Some(b) = &d.bill.billed {
         row("Billed in the file", d.fmt(b.total()));
     }
@@ -134,7 +146,10 @@ fn summary(d: &ReportData<'_>) -> Table {
 fn by_service(d: &ReportData<'_>) -> Table {
     Table {
         id: "by-service",
-        title: "Cost by service".into(),
+        title: match d.view {
+            Some(v) => format!("Cost by service ({v}, as the invoice names it)"),
+            None => "Cost by service".into(),
+        },
         headers: vec!["Service", "Cost", "Share"],
         numeric: vec![false, true, true],
         rows: d
@@ -168,7 +183,7 @@ fn by_model(d: &ReportData<'_>) -> Table {
             .collect(),
         footer: Some(vec![
             "Total".into(),
-            d.fmt(d.total),
+            d.fmt(d.repriced_total),
             d.fmt(d.on_demand_equivalent),
             d.fmt(saved),
         ]),

@@ -370,7 +370,6 @@ pub fn find(schema: &Schema, names: &[&str]) -> Option<String> {
 }
 
 /// A column of naive UTC milliseconds.
-#[cfg(test)]
 pub(crate) fn day_column_named(name: &str, days: Vec<Option<i64>>) -> Column {
     Int64Chunked::from_iter_options(name.into(), days.into_iter())
         .into_datetime(TimeUnit::Milliseconds, None)

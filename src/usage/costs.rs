@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::UsageError;
-use super::columns::{find, open, quantity_of, rounded, text, timestamp, unreadable};
+use super::columns::{find, open, quantity_of, rounded, timestamp, unreadable};
 use super::layouts::{Layout, RESERVATION_ARN};
 use super::usage_types::Classifier;
 use crate::catalog::Catalog;
@@ -278,7 +278,7 @@ fn dim_columns(layout: Layout) -> DimColumns {
             account: &["SubAccountId"],
             account_name: &["SubAccountName"],
             payer: &["BillingAccountId"],
-            service: &["ServiceName"],
+            service: &["ServiceName", "x_ServiceCode"],
             region: &["RegionId"],
             usage_type: &["x_UsageType"],
             resource: &["ResourceId"],
@@ -306,12 +306,23 @@ fn tag_key(k: &str) -> String {
         .collect()
 }
 
-/// A text column, or null when the file has none of `names`.
+/// A text column, trimmed, empty as null; null when the file has none of `names`. (Plain
+/// expressions, not `columns::text`'s function: polars streams these over a big file.)
 fn text_of(schema: &Schema, names: &[&str]) -> Expr {
     match find(schema, names) {
-        Some(n) => text(schema, &n),
+        Some(n) => trimmed(&n),
         None => lit(NULL).cast(DataType::String),
     }
+}
+
+fn trimmed(name: &str) -> Expr {
+    let t = col(name)
+        .cast(DataType::String)
+        .str()
+        .strip_chars(lit(NULL));
+    when(t.clone().eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(t)
 }
 
 /// The value of key `key` (compared as [`tag_key`]) in each row's JSON object; each distinct
@@ -365,12 +376,12 @@ fn keyed(
                 && n[..p.len()].eq_ignore_ascii_case(p)
                 && tag_key(&n[p.len()..]) == wanted
         }) {
-            return Ok(text(schema, name));
+            return Ok(trimmed(name));
         }
     }
     if let Some(j) = find(schema, json) {
         return match schema.get(&j) {
-            Some(DataType::String) => Ok(json_value(text(schema, &j), wanted)),
+            Some(DataType::String) => Ok(json_value(trimmed(&j), wanted)),
             _ => Err(format!(
                 "its {what} column `{j}` is not JSON text (a Parquet map is not read)"
             )),
@@ -425,6 +436,18 @@ pub fn billed_costs(
     catalog: &Catalog,
     view: CostView,
     dims: &[Dimension],
+) -> Result<CostTable, UsageError> {
+    billed_costs_with(path, catalog, view, dims, true)
+}
+
+/// [`billed_costs`], with the first pass's grouping where it applies or always with the polars
+/// query (the reference the first pass is tested against).
+fn billed_costs_with(
+    path: &Path,
+    catalog: &Catalog,
+    view: CostView,
+    dims: &[Dimension],
+    first_pass: bool,
 ) -> Result<CostTable, UsageError> {
     let file = path.display().to_string();
     let layout_error = |message: String| UsageError::Layout {
@@ -507,8 +530,11 @@ pub fn billed_costs(
     }
     let amount = |c: &str| -> (Expr, Expr) {
         let name = find(&schema, &c.split('|').collect::<Vec<_>>()).unwrap_or_default();
-        let raw = text(&schema, &name);
-        let value = quantity_of(&schema, &name);
+        let raw = trimmed(&name);
+        let value = match schema.get(&name) {
+            Some(DataType::String) => raw.clone().str().to_decimal(super::columns::SCALE),
+            _ => quantity_of(&schema, &name),
+        };
         // A cell that has text but no number.
         (
             value.clone().fill_null(lit(0)),
@@ -536,10 +562,28 @@ pub fn billed_costs(
             .otherwise(cost);
     }
 
+    // A view of one column, by dimensions that are columns: the first pass's grouping reads
+    // the file (`first_pass::read_groups`), as fast as re-pricing does; else the polars query
+    // below.
+    if first_pass
+        && def.by_type.is_empty()
+        && let Some(grouped) = grouped_by_columns(
+            &opened,
+            &lf,
+            &schema,
+            layout,
+            &cols,
+            &def.column,
+            dims,
+            &file,
+        )?
+    {
+        return table(view, dims, grouped, &file);
+    }
+
     // The dimensions.
     let usage_type = text_of(&schema, cols.usage_type);
     let mut exprs: Vec<Expr> = Vec::new();
-    let mut untagged_dims = Vec::new();
     let classifier = Classifier::new(catalog);
     let mut needs_component = false;
     for (i, d) in dims.iter().enumerate() {
@@ -547,9 +591,9 @@ pub fn billed_costs(
             Dimension::Account => {
                 let id = text_of(&schema, cols.account);
                 match find(&schema, cols.account_name) {
-                    Some(n) => when(text(&schema, &n).is_not_null())
+                    Some(n) => when(trimmed(&n).is_not_null())
                         .then(concat_str(
-                            [id.clone(), lit(" ("), text(&schema, &n), lit(")")],
+                            [id.clone(), lit(" ("), trimmed(&n), lit(")")],
                             "",
                             true,
                         ))
@@ -565,35 +609,36 @@ pub fn billed_costs(
             }
             Dimension::Region => text_of(&schema, cols.region),
             Dimension::UsageType => usage_type.clone(),
-            Dimension::Month | Dimension::Day => col("__day"),
+            // From `__day`, after the sums.
+            Dimension::Month | Dimension::Day => continue,
             Dimension::Resource => text_of(&schema, cols.resource),
             Dimension::PricingModel => {
                 pricing_model(layout, &schema, line_type.clone(), usage_type.clone())
             }
-            Dimension::Tag(k) => {
-                untagged_dims.push(i);
-                keyed(&schema, k, cols.tag_prefixes, cols.tag_json, "tag")
-                    .map_err(|m| layout_error(format!("cannot sum by tag `{k}`: {m}")))?
-            }
-            Dimension::CostCategory(k) => {
-                untagged_dims.push(i);
-                keyed(
-                    &schema,
-                    k,
-                    cols.category_prefixes,
-                    cols.category_json,
-                    "cost category",
-                )
-                .map_err(|m| layout_error(format!("cannot sum by cost category `{k}`: {m}")))?
-            }
+            Dimension::Tag(k) => keyed(&schema, k, cols.tag_prefixes, cols.tag_json, "tag")
+                .map_err(|m| layout_error(format!("cannot sum by tag `{k}`: {m}")))?,
+            Dimension::CostCategory(k) => keyed(
+                &schema,
+                k,
+                cols.category_prefixes,
+                cols.category_json,
+                "cost category",
+            )
+            .map_err(|m| layout_error(format!("cannot sum by cost category `{k}`: {m}")))?,
         };
         exprs.push(e.alias(format!("__d{i}")));
     }
     let start = find(&schema, &[cols.start]).unwrap_or_else(|| cols.start.to_string());
-    let day = timestamp(&schema, &start)
-        .dt()
-        .truncate(lit("1d"))
-        .cast(DataType::Int64);
+    // The file's one time format (detected on its first rows), else every format.
+    let format = super::columns::detect_time_format(&lf, &schema, &start);
+    let parsed = match format {
+        Some(f) => coalesce(&[
+            super::columns::timestamp_as(&schema, &start, Some(f)),
+            timestamp(&schema, &start),
+        ]),
+        None => timestamp(&schema, &start),
+    };
+    let day = parsed.dt().truncate(lit("1d")).cast(DataType::Int64);
     let mut lf = lf;
     if needs_component {
         let c = classifier.clone();
@@ -624,7 +669,11 @@ pub fn billed_costs(
     }
     let lf = lf.select(select.into_iter().chain(exprs).collect::<Vec<_>>());
     let mut by: Vec<Expr> = vec![col("__day"), col("__service")];
-    by.extend((0..dims.len()).map(|i| col(format!("__d{i}"))));
+    by.extend(
+        (0..dims.len())
+            .filter(|&i| !matches!(dims[i], Dimension::Day | Dimension::Month))
+            .map(|i| col(format!("__d{i}"))),
+    );
     let grouped = lf
         .group_by(by)
         .agg([col("__cost").sum(), col("__bad").sum()])
@@ -679,6 +728,47 @@ pub fn billed_costs(
         })
         .collect::<Result<_, _>>()?;
 
+    let grouped = Grouped {
+        days: days.into_iter().map(Option::unwrap_or_default).collect(),
+        services,
+        dim_values,
+        costs,
+        scale,
+    };
+    table(view, dims, grouped, &file)
+}
+
+/// A file's costs grouped by day, service and the dimensions' values, at `scale` places.
+struct Grouped {
+    /// Each group's day (UTC milliseconds).
+    days: Vec<i64>,
+    services: Vec<Option<String>>,
+    /// By dimension (empty for day and month, which come from `days`), each group's value.
+    dim_values: Vec<Vec<Option<String>>>,
+    costs: Vec<i128>,
+    scale: u32,
+}
+
+/// The cost table of the groups.
+fn table(
+    view: CostView,
+    dims: &[Dimension],
+    g: Grouped,
+    file: &str,
+) -> Result<CostTable, UsageError> {
+    let untagged_dims: Vec<usize> = dims
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| matches!(d, Dimension::Tag(_) | Dimension::CostCategory(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let Grouped {
+        days,
+        services,
+        dim_values,
+        costs,
+        scale,
+    } = g;
     let date_of = |ms: i64| {
         chrono::DateTime::from_timestamp_millis(ms)
             .map(|t| t.date_naive())
@@ -689,9 +779,9 @@ pub fn billed_costs(
     let mut by_day: BTreeMap<NaiveDate, i128> = BTreeMap::new();
     let mut untagged = vec![0i128; untagged_dims.len()];
     let mut total = 0i128;
-    let overflow = || unreadable(&file, "a sum of costs out of range");
+    let overflow = || unreadable(file, "a sum of costs out of range");
     for (g, &c) in costs.iter().enumerate() {
-        let day = date_of(days[g].unwrap_or_default());
+        let day = date_of(days[g]);
         let keys: Vec<Option<String>> = dims
             .iter()
             .enumerate()
@@ -739,10 +829,266 @@ pub fn billed_costs(
     })
 }
 
+/// The costs of one column grouped by the first pass's hash maps, when every dimension is a
+/// column of the file (not JSON tags, cloudcost's component or the pricing model, which are
+/// expressions) and every cost parses: `None` otherwise (the polars query then sums them, and
+/// says what is wrong).
+#[allow(clippy::too_many_arguments)]
+fn grouped_by_columns(
+    opened: &super::columns::Opened,
+    lf: &LazyFrame,
+    schema: &Schema,
+    layout: Layout,
+    cols: &DimColumns,
+    cost: &str,
+    dims: &[Dimension],
+    file: &str,
+) -> Result<Option<Grouped>, UsageError> {
+    let path = opened.source_path();
+    let Some(cost) = find(schema, &[cost]) else {
+        return Ok(None);
+    };
+    let start = find(schema, &[cols.start]);
+    let end = find(
+        schema,
+        &[match layout {
+            Layout::Cur1 => "lineItem/UsageEndDate",
+            Layout::Cur2 => "line_item_usage_end_date",
+            _ => "ChargePeriodEnd",
+        }],
+    );
+    let (Some(start), Some(end)) = (start, end) else {
+        return Ok(None);
+    };
+    // Each dimension's columns (an account's id and name), found in the file or not (null).
+    let mut names: Vec<String> = Vec::new();
+    let add = |names: &mut Vec<String>, n: Option<String>| -> Option<usize> {
+        let n = n?;
+        Some(match names.iter().position(|x| *x == n) {
+            Some(i) => i,
+            None => {
+                names.push(n);
+                names.len() - 1
+            }
+        })
+    };
+    let service = add(&mut names, find(schema, cols.service));
+    let mut of_dim: Vec<Vec<Option<usize>>> = Vec::new();
+    for d in dims {
+        let at = |names: &mut Vec<String>, list: &[&str]| add(names, find(schema, list));
+        let c = match d {
+            Dimension::Account => vec![
+                at(&mut names, cols.account),
+                at(&mut names, cols.account_name),
+            ],
+            Dimension::PayerAccount => vec![at(&mut names, cols.payer)],
+            Dimension::Service => vec![service],
+            Dimension::Region => vec![at(&mut names, cols.region)],
+            Dimension::UsageType => vec![at(&mut names, cols.usage_type)],
+            Dimension::Resource => vec![at(&mut names, cols.resource)],
+            Dimension::Day | Dimension::Month => Vec::new(),
+            Dimension::Tag(k) | Dimension::CostCategory(k) => {
+                let prefixes = if matches!(d, Dimension::Tag(_)) {
+                    cols.tag_prefixes
+                } else {
+                    cols.category_prefixes
+                };
+                let wanted = tag_key(k);
+                let column = prefixes.iter().find_map(|p| {
+                    schema
+                        .iter_names()
+                        .find(|n| {
+                            n.len() > p.len()
+                                && n[..p.len()].eq_ignore_ascii_case(p)
+                                && tag_key(&n[p.len()..]) == wanted
+                        })
+                        .map(|n| n.to_string())
+                });
+                match column {
+                    Some(c) => vec![add(&mut names, Some(c))],
+                    // A JSON column, or no such column: the polars query.
+                    None => return Ok(None),
+                }
+            }
+            Dimension::Component | Dimension::PricingModel => return Ok(None),
+        };
+        of_dim.push(c);
+    }
+    if names.is_empty()
+        || names
+            .iter()
+            .any(|n| schema.get(n) != Some(&DataType::String))
+    {
+        return Ok(None);
+    }
+    let roles = super::groups::Roles {
+        start: start.clone(),
+        end: end.clone(),
+        quantity: cost,
+        cost: None,
+        resource: names[0].clone(),
+    };
+    let formats = (
+        super::columns::detect_time_format(lf, schema, &start),
+        super::columns::detect_time_format(lf, schema, &end),
+    );
+    let keys: Vec<&str> = names.iter().map(String::as_str).collect();
+    let parquet = super::is_parquet(path);
+    let (mut g, second) = super::first_pass::read_groups(
+        Some((path, parquet)),
+        lf,
+        schema,
+        &keys,
+        &roles,
+        formats,
+        false,
+        file,
+    )?;
+    if let Some(second) = second {
+        g.merge(second);
+    }
+    if g.unparsed() > 0 {
+        return Ok(None);
+    }
+    let Some(df) = g.into_frame(&keys) else {
+        return Ok(None);
+    };
+    let days: Vec<Option<i64>> = match df.column("day").and_then(|c| c.cast(&DataType::Int64)) {
+        Ok(c) => c.i64().map_err(|e| unreadable(file, e))?.iter().collect(),
+        Err(e) => return Err(unreadable(file, e)),
+    };
+    // A start that did not parse: the polars query reads every format, and says which row.
+    if days.iter().any(Option::is_none) {
+        return Ok(None);
+    }
+    let focus = layout == Layout::Focus;
+    let key_texts: Vec<Vec<Option<String>>> = keys
+        .iter()
+        .map(|k| {
+            let c = df.column(k).map_err(|e| unreadable(file, e))?;
+            let ca = c.str().map_err(|e| unreadable(file, e))?;
+            Ok(ca
+                .iter()
+                .map(|v| {
+                    let v = v?.trim();
+                    // FOCUS samples write a literal NULL for an empty cell.
+                    let null = v.is_empty() || (focus && v == "NULL");
+                    (!null).then(|| v.to_string())
+                })
+                .collect())
+        })
+        .collect::<Result<_, UsageError>>()?;
+    let n = df.height();
+    let column = |at: Option<usize>| -> Vec<Option<String>> {
+        match at {
+            Some(i) => key_texts[i].clone(),
+            None => vec![None; n],
+        }
+    };
+    let dim_values: Vec<Vec<Option<String>>> = dims
+        .iter()
+        .zip(&of_dim)
+        .map(|(d, at)| match d {
+            Dimension::Day | Dimension::Month => Vec::new(),
+            Dimension::Account => {
+                let (ids, names) = (column(at[0]), column(at[1]));
+                ids.into_iter()
+                    .zip(names)
+                    .map(|(id, name)| match (id, name) {
+                        (Some(id), Some(name)) => Some(format!("{id} ({name})")),
+                        (id, _) => id,
+                    })
+                    .collect()
+            }
+            _ => column(at[0]),
+        })
+        .collect();
+    let q = df
+        .column("q")
+        .and_then(|c| c.decimal().cloned())
+        .map_err(|e| unreadable(file, e))?;
+    let scale = q.scale() as u32;
+    Ok(Some(Grouped {
+        days: days.into_iter().map(Option::unwrap_or_default).collect(),
+        services: column(service),
+        dim_values,
+        costs: q.physical().iter().map(|v| v.unwrap_or(0)).collect(),
+        scale,
+    }))
+}
+
 /// The output name of an expression (`alias`), when it has one.
 fn expr_name(e: &Expr) -> Option<&str> {
     match e {
         Expr::Alias(_, name) => Some(name.as_str()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first pass's grouping and the polars query give the same table, on the real files
+    /// whose dimensions are columns (per-key tags in the lab CUR) and on those read by the query
+    /// (JSON tags).
+    #[test]
+    fn the_first_pass_sums_as_the_query_does() {
+        let catalog = Catalog::embedded().unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realdata");
+        let dims: Vec<Dimension> = [
+            "account",
+            "service",
+            "day",
+            "region",
+            "usage-type",
+            "resource",
+        ]
+        .iter()
+        .map(|d| d.parse().unwrap())
+        .collect();
+        for (file, extra) in [
+            (
+                "Oct2018-WorkshopCUR-00001.snappy.parquet",
+                Some("tag:cost_center"),
+            ),
+            ("ha-project-CUR-daily-1-00001.csv", None),
+            ("sample-anonymous-aws-export-dataset.csv", None),
+            ("focus_sample.csv", None),
+        ] {
+            let mut dims = dims.clone();
+            dims.extend(extra.map(|d| d.parse().unwrap()));
+            for view in [CostView::Unblended, CostView::List] {
+                let path = dir.join(file);
+                let fast = billed_costs_with(&path, &catalog, view, &dims, true).unwrap();
+                let slow = billed_costs_with(&path, &catalog, view, &dims, false).unwrap();
+                assert_eq!(fast, slow, "{file} {view}");
+                assert!(fast.rows.len() > 5, "{file}");
+            }
+        }
+    }
+
+    #[test]
+    fn dimensions_and_views_parse() {
+        assert_eq!(
+            "tag:team".parse::<Dimension>(),
+            Ok(Dimension::Tag("team".into()))
+        );
+        assert_eq!(Dimension::Tag("team".into()).name(), "tag:team");
+        assert_eq!("usage-type".parse::<Dimension>(), Ok(Dimension::UsageType));
+        assert!("tag:".parse::<Dimension>().is_err());
+        assert!(
+            "colour"
+                .parse::<Dimension>()
+                .unwrap_err()
+                .contains("expected")
+        );
+        assert_eq!(
+            "net-amortized".parse::<CostView>(),
+            Ok(CostView::NetAmortized)
+        );
+        assert!("blended".parse::<CostView>().is_err());
+        assert_eq!(tag_key("user:Cost Center"), "cost_center");
+        assert_eq!(tag_key("user_cost_center"), "cost_center");
     }
 }

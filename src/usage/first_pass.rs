@@ -217,82 +217,17 @@ pub(crate) fn aggregate(
     let costed = roles.cost.is_some();
     let start_format = detect_time_format(lf, schema, &roles.start);
     let end_format = detect_time_format(lf, schema, &roles.end);
-    // The groups from hash maps: a plain CSV file's lines, or a Parquet file's rows decoded a
-    // slice of row groups at a time (the memory is one slice's); else from the polars query, over
-    // the whole file or the Parquet slice, the groups added up in the same hash maps.
     let names: Vec<&str> = pass.names();
-    let pregrouped = source.and_then(|(path, parquet)| {
-        groups::group(
-            path,
-            parquet,
-            schema,
-            &names,
-            roles,
-            (start_format, end_format),
-            hourly,
-        )
-    });
-    // The groups, and those of the second reading thread (merged below).
-    let (mut grouped, second) = match pregrouped {
-        Some(groups) => (groups, None),
-        None => {
-            // A Parquet file's metadata, read once (when it cannot be, the file is grouped in one
-            // query, whose error says why).
-            let parquet = match source {
-                Some((path, true)) => KeyReader::open(path),
-                _ => None,
-            };
-            let slices = parquet.as_ref().map(row_group_slices).unwrap_or_default();
-            // A Parquet file is read a slice of row groups at a time (the memory is one slice's),
-            // and EC2 hours are summed from the same slices.
-            let spec = (hourly && !slices.is_empty())
-                .then(|| HourlySpec::new(&names))
-                .flatten();
-            let mut groups = groups::Groups::new(names.len(), spec.clone()).with_cost(costed);
-            if slices.is_empty() {
-                let df = grouped_plan(lf, schema, &names, roles, start_format, end_format)
-                    .collect_with_engine(Engine::Streaming)
-                    .map_err(|e| unreadable(file, e))?
-                    .unwrap_single();
-                add_grouped(&mut groups, &df, &names, file)?;
-                (groups, None)
-            } else {
-                // Two threads, each reading and grouping the next unread slice in groups of its
-                // own (a thread the machine runs slower reads fewer); each slice's rows are parts
-                // of days of their own, whichever thread reads it (`Groups::begin_part`).
-                let next = AtomicUsize::new(0);
-                // Key columns read as dictionary codes when they are text (`parquet_keys.rs`).
-                let text_keys = names
-                    .iter()
-                    .all(|k| matches!(schema.get(k), Some(DataType::String)));
-                let reader = SliceReader {
-                    keys: parquet.as_ref().filter(|_| text_keys),
-                    lf,
-                    schema,
-                    names: &names,
-                    roles,
-                    formats: (start_format, end_format),
-                    file,
-                };
-                let mut second = groups::Groups::new(names.len(), spec).with_cost(costed);
-                let (first, other) = std::thread::scope(|s| {
-                    let (reader, slices, next) = (&reader, &slices, &next);
-                    let helper = s.spawn(|| reader.add_slices(&mut second, slices, next));
-                    let first = reader.add_slices(&mut groups, slices, next);
-                    let other = helper
-                        .join()
-                        .unwrap_or_else(|_| Err(unreadable(file, "a reading thread failed")));
-                    (first, other)
-                });
-                if first? | other? {
-                    // A slice's EC2 hours were not summed: `hourly_ec2` runs its own query.
-                    groups.drop_hours();
-                    second.drop_hours();
-                }
-                (groups, Some(second))
-            }
-        }
-    };
+    let (mut grouped, second) = read_groups(
+        source,
+        lf,
+        schema,
+        &names,
+        roles,
+        (start_format, end_format),
+        hourly,
+        file,
+    )?;
     // The process's first polars queries pay for what polars sets up once (~4 ms of 6 in the
     // first combination query on the 10M-row file): `classify` is run once on no groups on
     // another thread while this one merges the groups and makes the series frames (steps on
@@ -313,6 +248,91 @@ pub(crate) fn aggregate(
     })
     .ok_or_else(|| unreadable(file, "a key that is not UTF-8, or a count out of range"))?;
     classify(frames, start_format, catalog, file, pass)
+}
+
+/// Reads a file's rows into groups by day and the key columns `names` (what `roles` says are
+/// the times, quantity and cost; `formats` are the text times' formats), on two threads where it
+/// can: the groups, and the second thread's when there is one (to be merged). With `hourly`, EC2
+/// hours are summed as the rows are added where the file allows (see `ec2_hours.rs`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn read_groups(
+    source: Option<(&Path, bool)>,
+    lf: &LazyFrame,
+    schema: &Schema,
+    names: &[&str],
+    roles: &Roles,
+    formats: (Option<usize>, Option<usize>),
+    hourly: bool,
+    file: &str,
+) -> Result<(groups::Groups, Option<groups::Groups>), UsageError> {
+    let costed = roles.cost.is_some();
+    // The groups from hash maps: a plain CSV file's lines, or a Parquet file's rows decoded a
+    // slice of row groups at a time (the memory is one slice's); else from the polars query, over
+    // the whole file or the Parquet slice, the groups added up in the same hash maps.
+    let pregrouped = source.and_then(|(path, parquet)| {
+        groups::group(path, parquet, schema, names, roles, formats, hourly)
+    });
+    // The groups, and those of the second reading thread (merged by the caller).
+    Ok(match pregrouped {
+        Some(groups) => (groups, None),
+        None => {
+            // A Parquet file's metadata, read once (when it cannot be, the file is grouped in one
+            // query, whose error says why).
+            let parquet = match source {
+                Some((path, true)) => KeyReader::open(path),
+                _ => None,
+            };
+            let slices = parquet.as_ref().map(row_group_slices).unwrap_or_default();
+            // A Parquet file is read a slice of row groups at a time (the memory is one slice's),
+            // and EC2 hours are summed from the same slices.
+            let spec = (hourly && !slices.is_empty())
+                .then(|| HourlySpec::new(names))
+                .flatten();
+            let mut groups = groups::Groups::new(names.len(), spec.clone()).with_cost(costed);
+            if slices.is_empty() {
+                let df = grouped_plan(lf, schema, names, roles, formats.0, formats.1)
+                    .collect_with_engine(Engine::Streaming)
+                    .map_err(|e| unreadable(file, e))?
+                    .unwrap_single();
+                add_grouped(&mut groups, &df, names, file)?;
+                (groups, None)
+            } else {
+                // Two threads, each reading and grouping the next unread slice in groups of its
+                // own (a thread the machine runs slower reads fewer); each slice's rows are parts
+                // of days of their own, whichever thread reads it (`Groups::begin_part`).
+                let next = AtomicUsize::new(0);
+                // Key columns read as dictionary codes when they are text (`parquet_keys.rs`).
+                let text_keys = names
+                    .iter()
+                    .all(|k| matches!(schema.get(k), Some(DataType::String)));
+                let reader = SliceReader {
+                    keys: parquet.as_ref().filter(|_| text_keys),
+                    lf,
+                    schema,
+                    names,
+                    roles,
+                    formats,
+                    file,
+                };
+                let mut second = groups::Groups::new(names.len(), spec).with_cost(costed);
+                let (first, other) = std::thread::scope(|s| {
+                    let (reader, slices, next) = (&reader, &slices, &next);
+                    let helper = s.spawn(|| reader.add_slices(&mut second, slices, next));
+                    let first = reader.add_slices(&mut groups, slices, next);
+                    let other = helper
+                        .join()
+                        .unwrap_or_else(|_| Err(unreadable(file, "a reading thread failed")));
+                    (first, other)
+                });
+                if first? | other? {
+                    // A slice's EC2 hours were not summed: `hourly_ec2` runs its own query.
+                    groups.drop_hours();
+                    second.drop_hours();
+                }
+                (groups, Some(second))
+            }
+        }
+    })
 }
 
 /// The canonical columns, price attribute (`attr`) and reason (`REASON`) of
@@ -633,6 +653,14 @@ fn grouped_plan(
     if let Some(cost) = &roles.cost {
         select.push(raw_quantity(schema, cost).alias("cost"));
     }
+    // A quantity with text that is not a number (`Groups::unparsed`).
+    select.push(
+        col(roles.quantity.as_str())
+            .is_not_null()
+            .and(raw_quantity(schema, &roles.quantity).is_null())
+            .cast(DataType::UInt32)
+            .alias("unparsed"),
+    );
     select.extend(keys.iter().cloned());
     // The per-row tests of the reason chain, all at once: a group with any failing row takes the
     // per-row path, which gives each row its own reason.
@@ -654,6 +682,7 @@ fn grouped_plan(
         q.clone().min().alias("q_min"),
         q.max().alias("q_max"),
         col("bad").sum().alias("bad"),
+        col("unparsed").sum().alias("unparsed"),
     ];
     if roles.cost.is_some() {
         bad = bad.or(col("cost").is_null());
@@ -1826,7 +1855,7 @@ mod tests {
                     .alias("uneven"),
             )
             .with_column(col("bad").gt(lit(0)).alias("bad"))
-            .drop(cols(["q_max"]));
+            .drop(cols(["q_max", "unparsed"]));
             let types = (*plan.clone().collect_schema().unwrap()).clone();
             let mut by = vec!["day"];
             by.extend(self.names.iter().copied());

@@ -41,7 +41,6 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-#[cfg(test)]
 use super::columns::day_column_named;
 use super::columns::{MAX_PERIOD_MS, ONE, RFC3339_UTC, SCALE, decimal_column};
 use super::ec2_hours::{ClassHours, Hourly, HourlySpec};
@@ -219,6 +218,8 @@ pub(crate) struct Groups {
     interned: Interned,
     /// Each series' billed cost at `SCALE` places, when the rows have one (`with_cost`).
     costs: Option<Vec<i128>>,
+    /// Rows whose quantity has a value that does not parse here (an empty one is none).
+    unparsed: u64,
     /// Set when a sum overflows or a field is too long to encode: the caller gives up.
     failed: bool,
     /// The index of the first day parked in the current part (`begin_part`): rows are not added
@@ -282,9 +283,16 @@ impl Groups {
             hourly: hourly.map(|spec| Hourly::new(spec, keys)),
             interned: Interned::default(),
             costs: None,
+            unparsed: 0,
             failed: false,
             part_from: 0,
         }
+    }
+
+    /// Rows whose quantity has a value that did not parse here (counted once a row is read:
+    /// their quantity is not in the sums).
+    pub(crate) fn unparsed(&self) -> u64 {
+        self.unparsed
     }
 
     /// Sums each series' billed cost too: a row without one fails a per-row test.
@@ -485,6 +493,7 @@ impl Groups {
             // Not built alike: nothing to merge into.
             _ => self.failed = true,
         }
+        self.unparsed += other.unparsed;
         let days = other.all_days();
         let their_costs = other.costs.take();
         if self.costs.is_some() != their_costs.is_some() {
@@ -525,7 +534,6 @@ impl Groups {
     /// `q_min`, `bad` (whether a row failed a test, where the query counts them), and `uneven`
     /// where the query has `q_max` (whether the group's quantities differ: `q_min` ≠ `q_max`);
     /// `None` when a key is not UTF-8 or a sum overflowed.
-    #[cfg(test)]
     pub(crate) fn into_frame(mut self, names: &[&str]) -> Option<DataFrame> {
         if self.failed {
             return None;
@@ -595,6 +603,10 @@ impl Groups {
             (d.scale() == SCALE).then(|| d.physical().rechunk().into_owned())
         };
         let (q, q_min, q_max) = (decimal("q")?, decimal("q_min")?, decimal("q_max")?);
+        if let Ok(c) = df.column("unparsed") {
+            let c = c.cast(&DataType::UInt64).ok()?;
+            g.unparsed += c.u64().ok()?.sum().unwrap_or(0);
+        }
         // The groups' billed cost (nulls skipped: a row without one is counted in `bad`).
         let cost = match g.costs {
             Some(_) => Some(decimal("cost")?),
@@ -668,7 +680,8 @@ impl Groups {
             .map(|k| k.downcast_get(0))
             .collect::<Option<Vec<_>>>()?;
         for i in rows {
-            let (s, e, q) = (start.at(i), end.at(i), q.at(i));
+            let (s, e) = (start.at(i), end.at(i));
+            let q = q.at_counted(i, &mut self.unparsed);
             let c = cost.as_ref().and_then(|c| c.at(i));
             self.add_costed(s, e, q, c, keys.iter().map(|k| k.get(i).map(str::as_bytes)));
         }
@@ -709,7 +722,8 @@ impl Groups {
                 return Some(());
             };
             let c = cost.as_ref().and_then(|c| c.at(i));
-            self.add_to(series, start.at(i), end.at(i), q.at(i), c);
+            let q = q.at_counted(i, &mut self.unparsed);
+            self.add_to(series, start.at(i), end.at(i), q, c);
         }
         Some(())
     }
@@ -791,11 +805,15 @@ impl Groups {
             let value =
                 |table: &[Option<i128>], code: u32| table.get(code as usize).copied().flatten();
             for (i, &series) in ids.iter().enumerate() {
+                let q_code = code(quantity, i);
+                let q = value(&g.quantity, q_code);
+                // Code 0 is null; another code names a value, which did not parse when `None`.
+                self.unparsed += u64::from(q_code != 0 && q.is_none());
                 self.add_to(
                     series as usize,
                     time(&g.start, code(start, i)),
                     time(&g.end, code(end, i)),
-                    value(&g.quantity, code(quantity, i)),
+                    q,
                     cost.and_then(|c| value(&g.cost, code(c, i))),
                 );
             }
@@ -1484,6 +1502,24 @@ enum QuantityReader<'a> {
 }
 
 impl QuantityReader<'_> {
+    /// [`QuantityReader::at`], counting a value that does not parse in `unparsed`.
+    #[inline]
+    fn at_counted(&self, i: usize, unparsed: &mut u64) -> Option<i128> {
+        let v = self.at(i);
+        if v.is_none() && self.is_valid(i) {
+            *unparsed += 1;
+        }
+        v
+    }
+
+    fn is_valid(&self, i: usize) -> bool {
+        match self {
+            QuantityReader::Text(a) => a.get(i).is_some(),
+            QuantityReader::Float(a) => a.get(i).is_some(),
+            QuantityReader::Scaled(a, _) => a.get(i).is_some(),
+        }
+    }
+
     #[inline]
     fn at(&self, i: usize) -> Option<i128> {
         match self {
@@ -1673,7 +1709,6 @@ impl SeriesDay {
 }
 
 /// A `day` column of naive UTC milliseconds, as the polars query's.
-#[cfg(test)]
 fn day_column(days: Vec<Option<i64>>) -> Column {
     day_column_named("day", days)
 }
@@ -1958,10 +1993,13 @@ fn add_row(
         let f = fields[i];
         (!f.is_empty()).then_some(f)
     };
+    let q_text = field(layout.quantity);
+    let q = q_text.and_then(decimal);
+    groups.unparsed += u64::from(q_text.is_some() && q.is_none());
     groups.add_costed(
         field(layout.start).and_then(|t| start.parse(t)),
         field(layout.end).and_then(|t| end.parse(t)),
-        field(layout.quantity).and_then(decimal),
+        q,
         layout.cost.and_then(field).and_then(decimal),
         layout.keys.iter().map(|&i| field(i)),
     );

@@ -440,15 +440,19 @@ fn cur_and_focus_files_carry_their_accounts_into_budgets() {
                 "{}/tests/fixtures/usage/{f}_2026-10.csv",
                 env!("CARGO_MANIFEST_DIR")
             );
-            let alerts = alarms_json(&[&usage, "--budgets", budgets.to_str().unwrap()]);
-            if fires {
-                assert_eq!(alerts.len(), 1, "{f}: {alerts:#?}");
-                // The account's usage: re-priced 15.76 and RDS as billed 0.60
-                // (tests/it/estimate.rs works it out); tax and credit rows are not attributed
-                // to accounts by resource, so an account filter leaves them out.
-                assert_eq!(alerts[0]["amount"], "16.36", "{f}");
-            } else {
-                assert!(alerts.is_empty(), "{f}: {alerts:#?}");
+            let b = budgets.to_str().unwrap();
+            for (cost, amount) in [("unblended", "10.42"), ("repriced", "16.36")] {
+                let alerts = alarms_json(&[&usage, "--budgets", b, "--cost", cost]);
+                if fires {
+                    assert_eq!(alerts.len(), 1, "{f}: {alerts:#?}");
+                    // The invoice: every row of the account, charges included. Re-priced: the
+                    // account's usage re-priced 15.76 and RDS as billed 0.60
+                    // (tests/it/estimate.rs works it out); tax and credit rows are not
+                    // attributed to accounts by resource, so an account filter leaves them out.
+                    assert_eq!(alerts[0]["amount"], amount, "{f} {cost}");
+                } else {
+                    assert!(alerts.is_empty(), "{f}: {alerts:#?}");
+                }
             }
         }
     }

@@ -463,3 +463,75 @@ fn the_lab_cur_by_account_and_tag() {
     let e = view(file, &["--cost", "repriced", "--by", "account"]).unwrap_err();
     assert!(e.contains("--by account"), "{e}");
 }
+
+/// Budgets on the October lab CUR as AWS Budgets would see them: one on amortized cost fires
+/// where the same amount on the invoice does not, one filtered on a cost-center tag and one on
+/// the file's own service and an account fire on their parts of the bill (sums as in
+/// `each_cost_view_is_the_file_s_own_sum` and `the_lab_cur_by_account_and_tag`).
+#[test]
+fn budgets_measure_the_lab_cur_in_its_own_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let budgets = dir.path().join("budgets.toml");
+    std::fs::write(
+        &budgets,
+        r#"
+[[budget]]
+name = "amortized"
+period = "monthly"
+amount = 4100
+cost = "amortized"
+thresholds = [ { percent = 100, on = "actual" } ]
+
+[[budget]]
+name = "invoice"
+period = "monthly"
+amount = 4100
+thresholds = [ { percent = 100, on = "actual" } ]
+
+[[budget]]
+name = "cost001"
+period = "monthly"
+amount = 100
+filter = { tag = "cost_center=Cost001" }
+thresholds = [ { percent = 100, on = "actual" } ]
+
+[[budget]]
+name = "glue"
+period = "monthly"
+amount = 2000
+filter = { service = "AWSGlue", account = "836060457634" }
+thresholds = [ { percent = 100, on = "actual" } ]
+"#,
+    )
+    .unwrap();
+    let path = format!("{REALDATA}/Oct2018-WorkshopCUR-00001.snappy.parquet");
+    let o = super::cloudcost(&[
+        "alarms",
+        &path,
+        "--budgets",
+        budgets.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let alerts = v
+        .as_array()
+        .unwrap_or_else(|| v["alerts"].as_array().unwrap());
+    let fired = |name: &str| {
+        alerts
+            .iter()
+            .find(|a| a["kind"] == "budget-actual" && a["details"]["budget"] == name)
+            .map(|a| a["amount"].as_str().unwrap().to_string())
+    };
+    assert_eq!(fired("amortized").as_deref(), Some("4195.96"));
+    assert_eq!(fired("invoice"), None);
+    assert_eq!(fired("cost001").as_deref(), Some("174.80"));
+    assert_eq!(fired("glue").as_deref(), Some("2389.33"));
+    let a = alerts
+        .iter()
+        .find(|a| a["details"]["budget"] == "amortized")
+        .unwrap();
+    assert_eq!(a["details"]["cost_view"], "amortized");
+    assert!(a["message"].as_str().unwrap().contains("amortized cost"));
+}

@@ -128,6 +128,7 @@ fn full_input(f: &Fleet) -> ReportInput<'_> {
         budget: Some(dec!(15000)),
         recommendations: Some(&f.report),
         series: Some(&f.series),
+        view: None,
         headroom_pct: 20,
     }
 }

@@ -189,4 +189,23 @@ fn replies_on_a_real_cur_show_the_whole_bill() {
     assert!(f.contains("$4,153.19"), "{f}");
     let d = cloudcost_bot::commands::digest_text(&bill, &[], &usd);
     assert!(d.contains("2018-10-31"), "{d}");
+    // The bot's default view of a billing file is its invoice (`cost` in bot.toml), with
+    // cloudcost's re-pricing beside it.
+    let (_, invoice) = cloudcost::analysis::price_file_in_view(&cat, path, None, None).unwrap();
+    let b = cloudcost_bot::commands::bill_text(&invoice, None, &usd);
+    assert!(b.contains("whole month, unblended cost"), "{b}");
+    assert!(b.contains("Total: <b>$4,064.48</b>"), "{b}");
+    assert!(b.contains("re-priced by cloudcost: $4,153.19"), "{b}");
+    let amortized = cloudcost::analysis::price_file_in_view(
+        &cat,
+        path,
+        None,
+        Some(cloudcost::usage::costs::CostView::Amortized),
+    )
+    .unwrap()
+    .1;
+    let b = cloudcost_bot::commands::bill_text(&amortized, None, &usd);
+    assert!(b.contains("Total: <b>$4,195.96</b>"), "{b}");
+    let t = cloudcost_bot::commands::top_text(&invoice, 3, &usd);
+    assert!(t.contains("arn:aws:glue"), "{t}");
 }
