@@ -623,6 +623,35 @@ fn run(cli: Cli) -> Result<()> {
                 (bill, None)
             };
             bill.notes.extend(notes);
+            // Accounts and tags are the resources', read beside the bill when asked for.
+            if cost_view == CostView::Repriced
+                && by.iter().any(|d| {
+                    matches!(
+                        d,
+                        cloudcost::usage::costs::Dimension::Account
+                            | cloudcost::usage::costs::Dimension::Tag(_)
+                    )
+                })
+            {
+                cloudcost::analysis::attribute(&mut bill, usage)?;
+                let a = &bill.attribution;
+                if by.contains(&cloudcost::usage::costs::Dimension::Account) && !a.has_accounts {
+                    bail!(
+                        "{}: --by account: the file has no account column (account_id; CUR lineItem/UsageAccountId or line_item_usage_account_id; FOCUS SubAccountId)",
+                        usage.display()
+                    );
+                }
+                if by
+                    .iter()
+                    .any(|d| matches!(d, cloudcost::usage::costs::Dimension::Tag(_)))
+                    && !a.has_tags
+                {
+                    bail!(
+                        "{}: --by tag: the file has no tags (a `tags` column of key=value pairs separated by `;`; CUR resourceTags/… columns or resource_tags; FOCUS Tags)",
+                        usage.display()
+                    );
+                }
+            }
             if let Some(f) = spot_prices {
                 let text = std::fs::read_to_string(f)
                     .with_context(|| format!("reading spot prices {}", f.display()))?;
@@ -925,14 +954,18 @@ fn run(cli: Cli) -> Result<()> {
                 None
             } else {
                 use cloudcost::usage::costs::Dimension;
+                let costs = |dims: &[Dimension]| {
+                    cloudcost::usage::costs::billed_costs(usage, &cat, view, dims)
+                };
+                let tags = cloudcost::usage::costs::tag_keys(usage)?
+                    .into_iter()
+                    .map(|k| costs(&[Dimension::Tag(k)]))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Some((
-                    cloudcost::usage::costs::billed_costs(
-                        usage,
-                        &cat,
-                        view,
-                        &[Dimension::Day, Dimension::Service],
-                    )?,
+                    costs(&[Dimension::Day, Dimension::Service])?,
                     cloudcost::analysis::view_daily_costs(&cat, usage, view, &Default::default())?,
+                    costs(&[Dimension::Account])?,
+                    tags,
                 ))
             };
             let held = read_commitments(commitments.as_deref(), &cat)?;
@@ -960,9 +993,14 @@ fn run(cli: Cli) -> Result<()> {
                 *budget,
                 &out,
                 opts.headroom_pct,
-                viewed
-                    .as_ref()
-                    .map(|(table, costs)| cloudcost::report::ViewInput { table, costs }),
+                viewed.as_ref().map(|(table, costs, accounts, tags)| {
+                    cloudcost::report::ViewInput {
+                        table,
+                        costs,
+                        accounts: Some(accounts),
+                        tags,
+                    }
+                }),
             )?;
             println!("{}", written.display());
             Ok(())

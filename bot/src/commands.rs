@@ -402,8 +402,11 @@ pub fn top_text(bill: &Bill, n: usize, cur: &Currency) -> String {
         .map(|(r, svc, c)| vec![r, svc, money(cur, c.amount())])
         .collect();
     format!(
-        "<b>Top {} resources</b> ({first} to {last})\n{}",
+        "<b>Top {} resources</b> ({first} to {last}{})\n{}",
         rows.len(),
+        bill.view
+            .map(|(v, _)| format!(", {v} cost"))
+            .unwrap_or_default(),
         table(&["Resource", "Service", "Cost"], &rows)
     )
 }

@@ -11,7 +11,7 @@ use crate::bill::{Bill, Summary};
 use crate::money::{Currency, Money};
 
 /// Dimensions for `--by`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Dimension {
     /// By service.
     Service,
@@ -23,6 +23,10 @@ pub enum Dimension {
     PricingModel,
     /// By region.
     Region,
+    /// By the account each resource belongs to (`Bill::attribution`).
+    Account,
+    /// By the value of a tag key of each resource (`Bill::attribution`).
+    Tag(String),
 }
 
 /// The re-priced bill's dimensions of `--by`; an error names one it does not sum by.
@@ -35,8 +39,10 @@ pub fn dimensions(by: &[crate::usage::costs::Dimension]) -> Result<Vec<Dimension
             D::Day => Ok(Dimension::Day),
             D::PricingModel => Ok(Dimension::PricingModel),
             D::Region => Ok(Dimension::Region),
+            D::Account => Ok(Dimension::Account),
+            D::Tag(k) => Ok(Dimension::Tag(k.clone())),
             other => Err(crate::Error::Request(format!(
-                "--by {}: the re-priced view sums by service, resource, day, pricing-model and region; a billing file's own views (--cost unblended, amortized...) sum by {} too",
+                "--by {}: the re-priced view sums by service, resource, day, pricing-model, region, account and tag:KEY; a billing file's own views (--cost unblended, amortized...) sum by {} too",
                 other.name(),
                 other.name()
             ))),
@@ -84,9 +90,30 @@ pub fn render(v: &BillView<'_>, format: Format) -> String {
     }
 }
 
-fn group(s: &Summary, d: Dimension) -> Vec<(String, Money)> {
+fn group(s: &Summary, d: &Dimension, b: &Bill) -> Vec<(String, Money)> {
     let owned = |m: &BTreeMap<String, Money>| m.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    // Accounts and tags are the resources': summed over the resources' costs.
+    let by_resource = |key: &dyn Fn(&str) -> Option<String>| {
+        let mut m: BTreeMap<String, Money> = BTreeMap::new();
+        for (r, _, cost) in &s.by_resource {
+            *m.entry(key(r).unwrap_or_else(|| "(none)".into()))
+                .or_insert(Money::ZERO) += *cost;
+        }
+        m.into_iter().collect()
+    };
     match d {
+        Dimension::Account => by_resource(&|r| b.attribution.account(r).map(str::to_string)),
+        Dimension::Tag(k) => {
+            let wanted = crate::usage::costs::tag_key(k);
+            by_resource(&|r| {
+                b.attribution.tags_of.get(r).and_then(|tags| {
+                    tags.iter().find_map(|t| {
+                        let (key, value) = t.split_once('=')?;
+                        (crate::usage::costs::tag_key(key) == wanted).then(|| value.to_string())
+                    })
+                })
+            })
+        }
         Dimension::Service => owned(&s.by_service),
         Dimension::Day => s.by_day.iter().map(|(d, m)| (d.to_string(), *m)).collect(),
         Dimension::PricingModel => owned(&s.by_pricing_model),
@@ -99,13 +126,15 @@ fn group(s: &Summary, d: Dimension) -> Vec<(String, Money)> {
     }
 }
 
-fn dim_name(d: Dimension) -> &'static str {
+fn dim_name(d: &Dimension) -> String {
     match d {
-        Dimension::Service => "service",
-        Dimension::Resource => "resource",
-        Dimension::Day => "day",
-        Dimension::PricingModel => "pricing_model",
-        Dimension::Region => "region",
+        Dimension::Service => "service".into(),
+        Dimension::Resource => "resource".into(),
+        Dimension::Day => "day".into(),
+        Dimension::PricingModel => "pricing_model".into(),
+        Dimension::Region => "region".into(),
+        Dimension::Account => "account".into(),
+        Dimension::Tag(k) => format!("tag:{k}"),
     }
 }
 
@@ -141,12 +170,15 @@ pub fn json_value(v: &BillView<'_>) -> Value {
             json!({"first_day": first.to_string(), "last_day": last.to_string()}),
         );
     }
-    out.insert("by_service".into(), obj(group(&sums, Dimension::Service)));
+    out.insert(
+        "by_service".into(),
+        obj(group(&sums, &Dimension::Service, b)),
+    );
     out.insert(
         "by_pricing_model".into(),
-        obj(group(&sums, Dimension::PricingModel)),
+        obj(group(&sums, &Dimension::PricingModel, b)),
     );
-    out.insert("by_day".into(), obj(group(&sums, Dimension::Day)));
+    out.insert("by_day".into(), obj(group(&sums, &Dimension::Day, b)));
     // A big bill has tens of thousands of resources: their objects are made on all threads.
     use rayon::prelude::*;
     out.insert(
@@ -159,8 +191,11 @@ pub fn json_value(v: &BillView<'_>) -> Value {
         ),
     );
     for d in v.by {
-        if matches!(d, Dimension::Region) {
-            out.insert("by_region".into(), obj(group(&sums, *d)));
+        if matches!(
+            d,
+            Dimension::Region | Dimension::Account | Dimension::Tag(_)
+        ) {
+            out.insert(format!("by_{}", dim_name(d)), obj(group(&sums, d, b)));
         }
     }
     out.insert(
@@ -343,17 +378,18 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
     let mut dims = vec![Dimension::Service, Dimension::PricingModel];
     for d in v.by {
         if !dims.contains(d) && *d != Dimension::Resource {
-            dims.push(*d);
+            dims.push(d.clone());
         }
     }
-    for d in dims {
-        let rows = group(&sums, d)
+    for d in &dims {
+        let rows = group(&sums, d, b)
             .into_iter()
             .map(|(k, m)| vec![k, c.format(m)])
             .collect();
+        let name = dim_name(d);
         section(
-            &format!("By {}", dim_name(d).replace('_', " ")),
-            &[dim_name(d), "cost"],
+            &format!("By {}", name.replace('_', " ")),
+            &[name.as_str(), "cost"],
             rows,
         );
     }

@@ -109,6 +109,8 @@ pub(crate) struct ReportData<'a> {
     pub repriced_total: Money,
     /// The billing file's own cost view shown, when one is.
     pub view: Option<crate::usage::costs::CostView>,
+    /// Its sums (by account and tag: `page::allocation`).
+    pub view_input: Option<super::ViewInput<'a>>,
     pub on_demand_equivalent: Money,
     /// Cost by service, most expensive first.
     pub by_service: Vec<(String, Money)>,
@@ -259,6 +261,7 @@ impl<'a> ReportData<'a> {
             },
             repriced_total: bill.total(),
             view: view.map(|v| v.table.view),
+            view_input: view.cloned(),
             on_demand_equivalent: bill.on_demand_equivalent(),
             by_service,
             chart_services,

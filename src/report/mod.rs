@@ -105,6 +105,10 @@ pub struct ViewInput<'a> {
     pub table: &'a crate::usage::costs::CostTable,
     /// Its daily costs (usage and period charges), for the forecast.
     pub costs: &'a crate::forecast::DailyCosts,
+    /// Its sums by account (`--by account`), when the file names accounts.
+    pub accounts: Option<&'a crate::usage::costs::CostTable>,
+    /// Its sums by each tag key of the file (`--by tag:KEY`).
+    pub tags: &'a [crate::usage::costs::CostTable],
 }
 
 impl<'a> ReportInput<'a> {

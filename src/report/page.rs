@@ -28,12 +28,98 @@ pub(crate) struct Table {
 
 /// The tables, in page order.
 pub(crate) fn tables(d: &ReportData<'_>) -> Vec<Table> {
-    let mut v = vec![summary(d), by_service(d), by_model(d), top_resources(d)];
+    let mut v = vec![summary(d), by_service(d)];
+    v.extend(allocation(d));
+    v.extend([by_model(d), top_resources(d)]);
     v.push(recommendations(d));
     v
 }
 
+/// A billing file's own view by account and by tag (what showback starts from): the accounts'
+/// costs, and for each tag key the spend it covers, the spend it does not, and its top values.
+fn allocation(d: &ReportData<'_>) -> Vec<Table> {
+    use crate::usage::costs::Dimension;
+    let Some(view) = d.view_input.as_ref() else {
+        return Vec::new();
+    };
+    let total = d.total;
+    let mut out = Vec::new();
+    if let Some(a) = view.accounts
+        && a.rows.iter().any(|r| r.keys[0].is_some())
+    {
+        out.push(Table {
+            id: "by-account",
+            title: format!("Cost by account ({})", a.view),
+            headers: vec!["Account", "Cost", "Share"],
+            numeric: vec![false, true, true],
+            rows: a
+                .rows
+                .iter()
+                .map(|r| {
+                    let m = Money::usd(r.cost);
+                    vec![
+                        r.keys[0].clone().unwrap_or_else(|| "(none)".into()),
+                        d.fmt(m),
+                        pct(m, total),
+                    ]
+                })
+                .collect(),
+            footer: None,
+            note: None,
+        });
+    }
+    if !view.tags.is_empty() {
+        let rows = view
+            .tags
+            .iter()
+            .filter_map(|t| {
+                let Dimension::Tag(key) = t.dims.first()? else {
+                    return None;
+                };
+                let untagged: rust_decimal::Decimal =
+                    t.untagged.first().map(|(_, c)| *c).unwrap_or_default();
+                let top: Vec<String> = t
+                    .rows
+                    .iter()
+                    .filter(|r| r.keys[0].is_some())
+                    .take(3)
+                    .map(|r| {
+                        format!(
+                            "{} ({})",
+                            r.keys[0].as_deref().unwrap_or_default(),
+                            d.fmt(Money::usd(r.cost))
+                        )
+                    })
+                    .collect();
+                Some(vec![
+                    key.clone(),
+                    d.fmt(Money::usd(t.total - untagged)),
+                    pct(Money::usd(untagged), total),
+                    top.join(", "),
+                ])
+            })
+            .collect();
+        out.push(Table {
+            id: "by-tag",
+            title: "Cost allocation tags: what each covers".into(),
+            headers: vec!["Tag", "Tagged cost", "Untagged share", "Top values"],
+            numeric: vec![false, true, true, false],
+            rows,
+            footer: None,
+            note: Some(
+                "`cloudcost estimate FILE --by tag:KEY --format csv` lists every value".into(),
+            ),
+        });
+    }
+    out
+}
+
+/// `part` as a share of `whole`; none when `whole` is not a positive amount of cents (credits
+/// that cancel the charges make shares meaningless).
 fn pct(part: Money, whole: Money) -> String {
+    if whole.amount().round_dp(2) <= Decimal::ZERO {
+        return "–".into();
+    }
     match part
         .amount()
         .checked_div(whole.amount())

@@ -108,9 +108,16 @@ fn columns(s: &Schema) -> Option<Columns> {
             txt(&["line_item_resource_id"]),
             txt(&["line_item_usage_type"]),
             &["line_item_usage_account_id"],
+            // CUR 2.0's JSON object, or the legacy Athena layout's column per key
+            // (`resource_tags_user_cost_center`).
             find(s, &["resource_tags"])
                 .map(|c| (c, None))
                 .into_iter()
+                .chain(names.iter().filter_map(|n| {
+                    let key = n.strip_prefix("resource_tags_")?;
+                    let key = key.strip_prefix("user_").unwrap_or(key);
+                    Some((n.clone(), Some(key.to_string())))
+                }))
                 .collect(),
         ),
         _ => (

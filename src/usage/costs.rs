@@ -294,7 +294,7 @@ fn dim_columns(layout: Layout) -> DimColumns {
 
 /// A tag key as compared: lower case, `user:` / `user_` taken off, anything but letters and
 /// digits as `_` (the legacy Athena layout writes `user:Cost Center` as `user_cost_center`).
-fn tag_key(k: &str) -> String {
+pub fn tag_key(k: &str) -> String {
     let k = k.trim();
     let lower = k.to_lowercase();
     let k = lower
@@ -304,6 +304,56 @@ fn tag_key(k: &str) -> String {
     k.chars()
         .map(|c| if c.is_alphanumeric() { c } else { '_' })
         .collect()
+}
+
+/// The tag keys of a billing file (as `tag:KEY` takes them): its per-key tag columns (CUR 1.0,
+/// the legacy Athena layout), or the keys of its JSON tag objects (CUR 2.0 CSV, FOCUS), in
+/// order. None for this project's format (its tags are read by `attribution.rs`).
+pub fn tag_keys(path: &Path) -> Result<Vec<String>, UsageError> {
+    let file = path.display().to_string();
+    let opened = open(path)?;
+    let mut lf = opened.lf.clone();
+    let schema = lf.collect_schema().map_err(|e| unreadable(&file, e))?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let layout = match Layout::detect(&names) {
+        Some(l) if l != Layout::Cloudcost => l,
+        _ => return Ok(Vec::new()),
+    };
+    let cols = dim_columns(layout);
+    let mut keys: Vec<String> = Vec::new();
+    for n in &names {
+        for p in cols.tag_prefixes {
+            if n.len() > p.len() && n[..p.len()].eq_ignore_ascii_case(p) {
+                let k = tag_key(&n[p.len()..]);
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+                break;
+            }
+        }
+    }
+    if let Some(j) = find(&schema, cols.tag_json)
+        && schema.get(&j) == Some(&DataType::String)
+    {
+        let distinct = lf
+            .select([trimmed(&j).alias("t")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .map_err(|e| unreadable(&file, e))?;
+        let texts = distinct
+            .column("t")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| unreadable(&file, e))?;
+        let mut found = std::collections::BTreeSet::new();
+        for t in texts.iter().flatten() {
+            if let Ok(obj) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t) {
+                found.extend(obj.keys().map(|k| tag_key(k)));
+            }
+        }
+        keys.extend(found.into_iter().filter(|k| !k.is_empty()));
+    }
+    keys.dedup();
+    Ok(keys)
 }
 
 /// A text column, trimmed, empty as null; null when the file has none of `names`. (Plain

@@ -212,6 +212,26 @@ fn recommend_and_report_take_a_billing_file() {
     assert!(md.contains("| as billed | $32.14 |"), "{md}");
     assert!(md.contains("| charge | -$47.68 |"), "{md}");
     assert!(dir.path().join("daily-cost.png").exists());
+    // In the invoice (the default view), by account and by the file's JSON tags.
+    assert!(md.contains("| Total cost (unblended) | $0.00 |"), "{md}");
+    assert!(md.contains("## Cost by account (unblended)"), "{md}");
+    assert!(md.contains("147303435917 (Abdul.raji)"), "{md}");
+    assert!(md.contains("| cost_center | $19.52 |"), "{md}");
+
+    // The lab CUR's per-key tag columns: the spend each tag covers.
+    let dir = tempfile::tempdir().unwrap();
+    let o = super::cloudcost(&["report", &cur, "--out", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        md.contains("| Total cost (unblended) | $4,064.48 |"),
+        "{md}"
+    );
+    assert!(md.contains("| 011254002932 | $71.46 | 1.8% |"), "{md}");
+    assert!(
+        md.contains("| cost_center | $381.51 | 90.6% | Cost001 ($174.80), Cost002 ($149.39), Cost006 ($37.24) |"),
+        "{md}"
+    );
 }
 
 /// A commitments file replaces the reservations the file shows: their fee rows leave the bill
@@ -459,9 +479,34 @@ fn the_lab_cur_by_account_and_tag() {
         lines.contains(&"836060457634,(untagged),3650.08,USD,unblended"),
         "{csv}"
     );
-    // The re-priced view sums by what it prices; an account is the file's own.
-    let e = view(file, &["--cost", "repriced", "--by", "account"]).unwrap_err();
-    assert!(e.contains("--by account"), "{e}");
+    // The re-priced bill sums by account and tag too: each resource's, over its re-priced cost.
+    let v = view(
+        file,
+        &["--cost", "repriced", "--by", "account,tag:cost_center"],
+    )
+    .unwrap();
+    let sum = |k: &str| -> f64 {
+        v[k].as_object()
+            .unwrap()
+            .values()
+            .map(|x| x.as_str().unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    let total: f64 = v["total"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (sum("by_account") - total).abs() < 0.05,
+        "{}",
+        v["by_account"]
+    );
+    assert!((sum("by_tag:cost_center") - total).abs() < 0.05);
+    assert!(
+        v["by_account"]["011254002932"].is_string(),
+        "{}",
+        v["by_account"]
+    );
+    // A dimension the re-priced bill has no way to sum by is refused, naming it.
+    let e = view(file, &["--cost", "repriced", "--by", "usage-type"]).unwrap_err();
+    assert!(e.contains("--by usage-type"), "{e}");
 }
 
 /// Budgets on the October lab CUR as AWS Budgets would see them: one on amortized cost fires

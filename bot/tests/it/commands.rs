@@ -207,5 +207,10 @@ fn replies_on_a_real_cur_show_the_whole_bill() {
     let b = cloudcost_bot::commands::bill_text(&amortized, None, &usd);
     assert!(b.contains("Total: <b>$4,195.96</b>"), "{b}");
     let t = cloudcost_bot::commands::top_text(&invoice, 3, &usd);
-    assert!(t.contains("arn:aws:glue"), "{t}");
+    assert!(
+        t.contains("arn:aws:glue") && t.contains("unblended cost"),
+        "{t}"
+    );
+    let d = cloudcost_bot::commands::digest_text(&invoice, &[], &usd);
+    assert!(d.contains("(unblended cost)"), "{d}");
 }
