@@ -333,6 +333,31 @@ pub fn tag_keys(path: &Path) -> Result<Vec<String>, UsageError> {
         }
     }
     if let Some(j) = find(&schema, cols.tag_json)
+        && is_map(schema.get(&j))
+    {
+        // A map's keys, row by row.
+        let df = lf
+            .clone()
+            .select([col(j.as_str())])
+            .collect()
+            .map_err(|e| unreadable(&file, e))?;
+        let list = df
+            .column(&j)
+            .and_then(|c| c.list().cloned())
+            .map_err(|e| unreadable(&file, e))?;
+        let mut found = std::collections::BTreeSet::new();
+        for entry in list.series_iter().flatten() {
+            if let Some(k) = entry
+                .struct_()
+                .ok()
+                .and_then(|s| s.fields_as_series().into_iter().next())
+                && let Ok(k) = k.str()
+            {
+                found.extend(k.iter().flatten().map(tag_key));
+            }
+        }
+        keys.extend(found.into_iter().filter(|k| !k.is_empty()));
+    } else if let Some(j) = find(&schema, cols.tag_json)
         && schema.get(&j) == Some(&DataType::String)
     {
         let distinct = lf
@@ -410,8 +435,42 @@ fn json_value(column: Expr, key: String) -> Expr {
     )
 }
 
+/// The value of key `key` (compared as [`tag_key`]) in each row's map (a Parquet MAP column:
+/// a list of key-value structs, as CUR 2.0 and FOCUS exports write tags).
+fn map_value(column: Expr, key: String) -> Expr {
+    column.map(
+        move |c: Column| {
+            let list = c.list()?;
+            let out: StringChunked = list
+                .series_iter()
+                .map(|entry| {
+                    let entry = entry?;
+                    let fields = entry.struct_().ok()?.fields_as_series();
+                    let (k, v) = (
+                        fields.first()?,
+                        fields.get(1)?.cast(&DataType::String).ok()?,
+                    );
+                    let (k, v) = (k.str().ok()?, v.str().ok()?);
+                    k.iter()
+                        .zip(v.iter())
+                        .find(|(k, _)| k.is_some_and(|k| tag_key(k) == key))
+                        .and_then(|(_, v)| v.map(|v| v.trim().to_string()))
+                        .filter(|v| !v.is_empty())
+                })
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
+}
+
+/// Whether a column is a Parquet map (a list of key-value structs).
+fn is_map(dtype: Option<&DataType>) -> bool {
+    matches!(dtype, Some(DataType::List(inner)) if matches!(**inner, DataType::Struct(_)))
+}
+
 /// A tag's (or cost category's) value: its own column where the layout has one per key, else
-/// the key in the JSON column; `Err` names what the file lacks.
+/// the key in the JSON (or map) column; `Err` names what the file lacks.
 fn keyed(
     schema: &Schema,
     key: &str,
@@ -432,8 +491,9 @@ fn keyed(
     if let Some(j) = find(schema, json) {
         return match schema.get(&j) {
             Some(DataType::String) => Ok(json_value(trimmed(&j), wanted)),
+            t if is_map(t) => Ok(map_value(col(j.as_str()), wanted)),
             _ => Err(format!(
-                "its {what} column `{j}` is not JSON text (a Parquet map is not read)"
+                "its {what} column `{j}` is neither JSON text nor a map"
             )),
         };
     }
@@ -1116,6 +1176,77 @@ mod tests {
                 assert!(fast.rows.len() > 5, "{file}");
             }
         }
+    }
+
+    /// Tags in a map column (CUR 2.0 and FOCUS Parquet exports write `resource_tags` / `Tags`
+    /// as a Parquet MAP, read as a list of key-value structs): summed by tag, its keys listed.
+    #[test]
+    fn tags_in_a_map_column() {
+        let n = 4;
+        let tags: Vec<Series> = [Some("web"), Some("db"), None, Some("web")]
+            .iter()
+            .map(|team| {
+                let (keys, values): (Vec<&str>, Vec<&str>) = match team {
+                    Some(t) => (vec!["user_team", "user_owner"], vec![t, "ops"]),
+                    None => (vec!["user_owner"], vec!["ops"]),
+                };
+                StructChunked::from_series(
+                    "entries".into(),
+                    keys.len(),
+                    [
+                        Series::new("key".into(), keys),
+                        Series::new("value".into(), values),
+                    ]
+                    .iter(),
+                )
+                .unwrap()
+                .into_series()
+            })
+            .collect();
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new(
+                "line_item_usage_start_date".into(),
+                vec!["2026-10-01T00:00:00Z"; n],
+            ),
+            Column::new(
+                "line_item_usage_end_date".into(),
+                vec!["2026-10-01T01:00:00Z"; n],
+            ),
+            Column::new("line_item_line_item_type".into(), vec!["Usage"; n]),
+            Column::new("line_item_product_code".into(), vec!["AmazonEC2"; n]),
+            Column::new("line_item_usage_type".into(), vec!["BoxUsage:m5.large"; n]),
+            Column::new("line_item_usage_amount".into(), vec!["1"; n]),
+            Column::new(
+                "line_item_unblended_cost".into(),
+                vec!["1.5", "2", "4", "0.25"],
+            ),
+            Column::new("resource_tags".into(), tags),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cur2.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let catalog = Catalog::embedded().unwrap();
+        let t = billed_costs(
+            &path,
+            &catalog,
+            CostView::Unblended,
+            &[Dimension::Tag("team".into())],
+        )
+        .unwrap();
+        let of = |v: Option<&str>| {
+            t.rows
+                .iter()
+                .find(|r| r.keys[0].as_deref() == v)
+                .map(|r| r.cost.to_string())
+        };
+        assert_eq!(of(Some("web")).as_deref(), Some("1.75"));
+        assert_eq!(of(Some("db")).as_deref(), Some("2"));
+        assert_eq!(of(None).as_deref(), Some("4"));
+        assert_eq!(t.untagged[0].1.to_string(), "4");
+        assert_eq!(tag_keys(&path).unwrap(), ["owner", "team"]);
     }
 
     #[test]
