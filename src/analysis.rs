@@ -157,16 +157,22 @@ pub fn price_file_in_view(
 ) -> Result<(UsageRead, Bill), Error> {
     let view = cost_view(usage, asked)?;
     let (read, bill) = price_file(cat, usage, held)?;
+    let viewed = in_view(cat, usage, &bill, view)?;
+    Ok((read, viewed))
+}
+
+/// `bill` (priced from `usage`) in cost view `view`: itself for `repriced`, else its rows
+/// replaced by the file's own costs (`Bill::in_view`).
+pub fn in_view(cat: &Catalog, usage: &Path, bill: &Bill, view: CostView) -> Result<Bill, Error> {
     if view == CostView::Repriced {
-        return Ok((read, bill));
+        return Ok(bill.clone());
     }
     let dims: Vec<crate::usage::costs::Dimension> = Bill::VIEW_DIMENSIONS
         .iter()
         .map(|d| d.parse().map_err(Error::Request))
         .collect::<Result<_, _>>()?;
     let table = crate::usage::costs::billed_costs(usage, cat, view, &dims)?;
-    let viewed = bill.in_view(&table);
-    Ok((read, viewed))
+    Ok(bill.in_view(&table))
 }
 
 /// Reads a usage file and prices it, with the commitments applied when given: the bill that

@@ -919,8 +919,17 @@ fn run(cli: Cli) -> Result<()> {
                 costs,
                 ..Default::default()
             };
-            let eval = cloudcost::alarms::evaluate(&bill, &budgets, idle.as_ref(), &opts)
-                .with_context(|| format!("evaluating {budgets_file}"))?;
+            // Anomalies are looked for in the view budgets default to (a billing file's invoice).
+            let default_view = cloudcost::analysis::cost_view(usage, *cost)?;
+            let anomalies_in = cloudcost::analysis::in_view(&cat, usage, &bill, default_view)?;
+            let eval = cloudcost::alarms::evaluate_with(
+                &bill,
+                &anomalies_in,
+                &budgets,
+                idle.as_ref(),
+                &opts,
+            )
+            .with_context(|| format!("evaluating {budgets_file}"))?;
             let alerts = match state {
                 Some(db) => cloudcost::alarms::AlarmState::open(db)?.record(&eval)?,
                 None => eval.alerts.clone(),

@@ -190,6 +190,18 @@ pub fn evaluate(
     idle: Option<&Report>,
     opts: &AlarmOptions,
 ) -> Result<Evaluation, Error> {
+    evaluate_with(bill, bill, budgets, idle, opts)
+}
+
+/// [`evaluate`], with the anomalies looked for in `anomalies_in` (the bill in a billing file's
+/// own cost view, as Cost Anomaly Detection watches the invoice) rather than in `bill`.
+pub fn evaluate_with(
+    bill: &Bill,
+    anomalies_in: &Bill,
+    budgets: &Budgets,
+    idle: Option<&Report>,
+    opts: &AlarmOptions,
+) -> Result<Evaluation, Error> {
     let mut eval = Evaluation {
         as_of: bill.period().map(|p| p.1),
         ..Default::default()
@@ -197,7 +209,7 @@ pub fn evaluate(
     for b in &budgets.budgets {
         evaluate_budget(bill, b, opts, &mut eval)?;
     }
-    for a in anomaly::detect(bill, &opts.anomaly) {
+    for a in anomaly::detect(anomalies_in, &opts.anomaly) {
         eval.alerts
             .push(anomaly_alert(&a, opts.anomaly.min_impact, &opts.currency));
     }

@@ -579,4 +579,16 @@ thresholds = [ { percent = 100, on = "actual" } ]
         .unwrap();
     assert_eq!(a["details"]["cost_view"], "amortized");
     assert!(a["message"].as_str().unwrap().contains("amortized cost"));
+    // Anomalies are looked for in the invoice, named by AWS's usage type.
+    let anomaly = alerts
+        .iter()
+        .find(|a| a["kind"] == "anomaly")
+        .expect("the Glue development endpoint's second day");
+    assert!(
+        anomaly["message"]
+            .as_str()
+            .unwrap()
+            .contains("usage type USE1-DEVED-DPU-Hour"),
+        "{anomaly}"
+    );
 }
