@@ -121,7 +121,15 @@ pub fn json_value(v: &CostsView<'_>) -> Value {
         );
     }
     let repriced = super::bill::json_value(v.repriced);
-    for k in ["reconciliation", "billed_total", "notes"] {
+    // What reading the file gave (rows read, priced, carried, rejected) is the same in every
+    // view; the reconciliation is the re-priced bill's against the file's.
+    for k in [
+        "rows",
+        "rejected_by_reason",
+        "reconciliation",
+        "billed_total",
+        "notes",
+    ] {
         if let Some(x) = repriced.get(k) {
             out.insert(k.into(), x.clone());
         }

@@ -396,8 +396,15 @@ fn each_cost_view_is_the_file_s_own_sum() {
         let v = view(file, &["--cost", cost]).unwrap_or_else(|e| panic!("{file} {cost}: {e}"));
         assert_eq!(v["total"], total, "{file} {cost}");
         assert_eq!(v["cost_view"], cost);
-        // The re-priced bill is beside it, with its reconciliation.
+        // The re-priced bill is beside it, with its reconciliation, and what reading the file
+        // gave: every row accounted for.
         assert!(v["reconciliation"].is_object(), "{file}");
+        let rows = &v["rows"];
+        assert_eq!(
+            n(&rows["read"]),
+            n(&rows["priced"]) + n(&rows["carried"]) + n(&rows["charges"]) + n(&rows["rejected"]),
+            "{file}"
+        );
         let by_service: f64 = v["by_service"]
             .as_object()
             .unwrap()
