@@ -118,22 +118,37 @@ pub fn view_daily_costs(
         }
     }
     let table = crate::usage::costs::billed_costs(usage, cat, view, &dims)?;
-    let mut costs = crate::forecast::DailyCosts::default();
-    for r in &table.rows {
-        let matches = wanted.iter().all(|(i, v)| match (&dims[*i], &r.keys[*i]) {
+    Ok(daily_costs_of(&table, |r| {
+        wanted.iter().all(|(i, v)| match (&dims[*i], &r.keys[*i]) {
             // An account is its id, with its name beside it where the file has one.
             (Dimension::Account, Some(k)) => k == v || k.starts_with(&format!("{v} (")),
             (_, Some(k)) => k == v,
             (_, None) => false,
-        });
-        let day = r.keys[0]
+        })
+    }))
+}
+
+/// The daily costs of a view's table (by day and pricing model, and maybe more), of the rows
+/// `keep` selects: usage day by day, the charges that are not usage as period charges.
+pub fn daily_costs_of(
+    table: &crate::usage::costs::CostTable,
+    keep: impl Fn(&crate::usage::costs::CostRow) -> bool,
+) -> crate::forecast::DailyCosts {
+    use crate::usage::costs::Dimension;
+    let at = |d: Dimension| table.dims.iter().position(|x| *x == d);
+    let (Some(day_at), Some(model_at)) = (at(Dimension::Day), at(Dimension::PricingModel)) else {
+        return crate::forecast::DailyCosts::default();
+    };
+    let mut costs = crate::forecast::DailyCosts::default();
+    for r in table.rows.iter().filter(|r| keep(r)) {
+        let Some(day) = r.keys[day_at]
             .as_deref()
-            .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
-        let (true, Some(day)) = (matches, day) else {
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+        else {
             continue;
         };
         let usage_row = matches!(
-            r.keys[1].as_deref(),
+            r.keys[model_at].as_deref(),
             Some("on-demand" | "spot" | "reserved" | "savings plan")
         );
         let series = if usage_row {
@@ -143,7 +158,7 @@ pub fn view_daily_costs(
         };
         *series.entry(day).or_default() += r.cost;
     }
-    Ok(costs)
+    costs
 }
 
 /// [`price_file`], its rows in the cost view `asked` (default: a billing file's invoice,
@@ -167,11 +182,7 @@ pub fn in_view(cat: &Catalog, usage: &Path, bill: &Bill, view: CostView) -> Resu
     if view == CostView::Repriced {
         return Ok(bill.clone());
     }
-    let dims: Vec<crate::usage::costs::Dimension> = Bill::VIEW_DIMENSIONS
-        .iter()
-        .map(|d| d.parse().map_err(Error::Request))
-        .collect::<Result<_, _>>()?;
-    let table = crate::usage::costs::billed_costs(usage, cat, view, &dims)?;
+    let table = crate::usage::costs::billed_costs(usage, cat, view, &Bill::VIEW_DIMENSIONS)?;
     Ok(bill.in_view(&table))
 }
 

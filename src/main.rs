@@ -970,12 +970,10 @@ fn run(cli: Cli) -> Result<()> {
                     .into_iter()
                     .map(|k| costs(&[Dimension::Tag(k)]))
                     .collect::<Result<Vec<_>, _>>()?;
-                Some((
-                    costs(&[Dimension::Day, Dimension::Service])?,
-                    cloudcost::analysis::view_daily_costs(&cat, usage, view, &Default::default())?,
-                    costs(&[Dimension::Account])?,
-                    tags,
-                ))
+                // One read by day, service and pricing model: the daily chart and the forecast.
+                let daily = costs(&[Dimension::Day, Dimension::Service, Dimension::PricingModel])?;
+                let forecast = cloudcost::analysis::daily_costs_of(&daily, |_| true);
+                Some((daily, forecast, costs(&[Dimension::Account])?, tags))
             };
             let held = read_commitments(commitments.as_deref(), &cat)?;
             let opts = cloudcost::recommend::RightsizingOptions::default();

@@ -227,14 +227,17 @@ impl Bill {
     }
 
     /// The dimensions a cost table must have for [`Bill::in_view`].
-    pub const VIEW_DIMENSIONS: [&'static str; 6] = [
-        "day",
-        "service",
-        "region",
-        "resource",
-        "usage-type",
-        "pricing-model",
-    ];
+    pub const VIEW_DIMENSIONS: [crate::usage::costs::Dimension; 6] = {
+        use crate::usage::costs::Dimension as D;
+        [
+            D::Day,
+            D::Service,
+            D::Region,
+            D::Resource,
+            D::UsageType,
+            D::PricingModel,
+        ]
+    };
 
     /// This bill with its rows replaced by a billing file's own cost view (a table by
     /// [`Bill::VIEW_DIMENSIONS`]): by day, the file's service, region, resource and usage type,

@@ -324,30 +324,7 @@ fn text(v: &BillView<'_>, markdown: bool) -> String {
         writeln!(out, "{heading}\n").ok();
     }
     let mut section = |title: &str, header: &[&str], rows: Vec<Vec<String>>| {
-        if markdown {
-            writeln!(
-                out,
-                "### {title}\n\n| {} |\n|{}",
-                header.join(" | "),
-                "---|".repeat(header.len())
-            )
-            .ok();
-            for r in rows {
-                writeln!(
-                    out,
-                    "| {} |",
-                    r.iter().map(|x| md(x)).collect::<Vec<_>>().join(" | ")
-                )
-                .ok();
-            }
-            out.push('\n');
-        } else {
-            let mut t = new_table(header);
-            for r in rows {
-                t.add_row(r);
-            }
-            writeln!(out, "{title}\n{t}\n").ok();
-        }
+        super::section(&mut out, markdown, title, header, rows)
     };
     let lines: Vec<Vec<String>> = sums
         .lines

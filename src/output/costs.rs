@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
+use super::Format;
 use super::bill::BillView;
-use super::{Format, new_table};
 use crate::money::Money;
 use crate::usage::costs::{CostTable, Dimension};
 
@@ -41,6 +41,15 @@ fn shown(d: &Dimension, v: &Option<String>) -> String {
         (None, Dimension::Tag(_) | Dimension::CostCategory(_)) => "(untagged)".into(),
         (None, _) => "(none)".into(),
     }
+}
+
+/// A row's dimension values, as shown.
+fn keys_shown(t: &CostTable, r: &crate::usage::costs::CostRow) -> Vec<String> {
+    t.dims
+        .iter()
+        .zip(&r.keys)
+        .map(|(d, k)| shown(d, k))
+        .collect()
 }
 
 /// The share of the total, as a ratio with 4 places; none when the total is not a positive
@@ -155,12 +164,7 @@ fn csv(v: &CostsView<'_>) -> String {
         }
     } else {
         for r in &t.rows {
-            let mut rec: Vec<String> = t
-                .dims
-                .iter()
-                .zip(&r.keys)
-                .map(|(d, k)| shown(d, k))
-                .collect();
+            let mut rec = keys_shown(t, r);
             rec.extend([amount(r.cost), c.code.clone(), t.view.name().into()]);
             let _ = w.write_record(&rec);
         }
@@ -184,26 +188,8 @@ fn text(v: &CostsView<'_>, markdown: bool) -> String {
         t.view.name()
     );
     let mut section = |title: &str, header: &[String], rows: Vec<Vec<String>>| {
-        if markdown {
-            writeln!(
-                out,
-                "### {title}\n\n| {} |\n|{}",
-                header.join(" | "),
-                "---|".repeat(header.len())
-            )
-            .ok();
-            for r in rows {
-                writeln!(out, "| {} |", r.join(" | ")).ok();
-            }
-            out.push('\n');
-        } else {
-            let h: Vec<&str> = header.iter().map(String::as_str).collect();
-            let mut tb = new_table(&h);
-            for r in rows {
-                tb.add_row(r);
-            }
-            writeln!(out, "{title}\n{tb}\n").ok();
-        }
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        super::section(&mut out, markdown, title, &header, rows)
     };
     let pct = |d| match share(d, t.total) {
         Some(s) => format!("{:.1}%", s * rust_decimal::Decimal::from(100)),
@@ -248,12 +234,7 @@ fn text(v: &CostsView<'_>, markdown: bool) -> String {
                 .iter()
                 .take(shown_rows)
                 .map(|r| {
-                    let mut row: Vec<String> = t
-                        .dims
-                        .iter()
-                        .zip(&r.keys)
-                        .map(|(d, k)| shown(d, k))
-                        .collect();
+                    let mut row = keys_shown(t, r);
                     row.extend([f(r.cost), pct(r.cost)]);
                     row
                 })

@@ -42,6 +42,41 @@ pub(crate) fn new_table(header: &[&str]) -> Table {
     t
 }
 
+/// Appends a titled table of a text report: a comfy table, or a Markdown one (cells escaped).
+pub(crate) fn section(
+    out: &mut String,
+    markdown: bool,
+    title: &str,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+) {
+    use std::fmt::Write as _;
+    if markdown {
+        writeln!(
+            out,
+            "### {title}\n\n| {} |\n|{}",
+            header.join(" | "),
+            "---|".repeat(header.len())
+        )
+        .ok();
+        for r in rows {
+            writeln!(
+                out,
+                "| {} |",
+                r.iter().map(|x| md(x)).collect::<Vec<_>>().join(" | ")
+            )
+            .ok();
+        }
+        out.push('\n');
+    } else {
+        let mut t = new_table(header);
+        for r in rows {
+            t.add_row(r);
+        }
+        writeln!(out, "{title}\n{t}\n").ok();
+    }
+}
+
 /// A quantity for people: at most 4 decimals, thousands grouped.
 pub(crate) fn qty(d: Decimal) -> String {
     let r = d.round_dp(4).normalize();

@@ -101,7 +101,7 @@ pub struct ReportInput<'a> {
 /// A billing file's own cost view, for the report.
 #[derive(Clone, Debug)]
 pub struct ViewInput<'a> {
-    /// Its sums by day and the file's service (`--by day,service`).
+    /// Its sums by day and the file's service, first (`--by day,service,...`).
     pub table: &'a crate::usage::costs::CostTable,
     /// Its daily costs (usage and period charges), for the forecast.
     pub costs: &'a crate::forecast::DailyCosts,

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::UsageError;
 use super::columns::{find, open, quantity_of, rounded, timestamp, unreadable};
-use super::layouts::{Layout, RESERVATION_ARN};
+use super::layouts::{Layout, RESERVATION_ARN, billing_numbers, billing_resource};
 use super::usage_types::Classifier;
 use crate::catalog::Catalog;
 
@@ -222,8 +222,10 @@ fn definitions() -> &'static Definitions {
 /// The pseudo line item type of a reservation's upfront `Fee` (see `cost-views.toml`).
 const RESERVATION_UPFRONT: &str = "ReservationUpfrontFee";
 
-/// The columns a layout reads for the dimensions: (usage account, its name, payer, product
-/// code / service name, region, usage type, resource, line item type, start).
+/// The columns a layout reads for the dimensions: usage account, its name, payer, product code
+/// or service name, region, usage type, line item type, tags and cost categories (its times,
+/// cost and resource columns are the re-pricing's: `layouts::billing_numbers`,
+/// `layouts::billing_resource`).
 struct DimColumns {
     account: &'static [&'static str],
     account_name: &'static [&'static str],
@@ -231,9 +233,7 @@ struct DimColumns {
     service: &'static [&'static str],
     region: &'static [&'static str],
     usage_type: &'static [&'static str],
-    resource: &'static [&'static str],
     line_type: &'static [&'static str],
-    start: &'static str,
     /// Tags: one column per key with this prefix (CUR 1.0, the legacy Athena layout), or JSON
     /// text in one column (CUR 2.0, FOCUS).
     tag_prefixes: &'static [&'static str],
@@ -251,9 +251,7 @@ fn dim_columns(layout: Layout) -> DimColumns {
             service: &["lineItem/ProductCode"],
             region: &["product/regionCode", "product/region"],
             usage_type: &["lineItem/UsageType"],
-            resource: &["lineItem/ResourceId"],
             line_type: &["lineItem/LineItemType"],
-            start: "lineItem/UsageStartDate",
             tag_prefixes: &["resourceTags/user:", "resourceTags/"],
             tag_json: &[],
             category_prefixes: &["costCategory/"],
@@ -266,9 +264,7 @@ fn dim_columns(layout: Layout) -> DimColumns {
             service: &["line_item_product_code"],
             region: &["product_region_code", "product_region"],
             usage_type: &["line_item_usage_type"],
-            resource: &["line_item_resource_id"],
             line_type: &["line_item_line_item_type"],
-            start: "line_item_usage_start_date",
             tag_prefixes: &["resource_tags_user_", "resource_tags_"],
             tag_json: &["resource_tags"],
             category_prefixes: &[],
@@ -281,9 +277,7 @@ fn dim_columns(layout: Layout) -> DimColumns {
             service: &["ServiceName", "x_ServiceCode"],
             region: &["RegionId"],
             usage_type: &["x_UsageType"],
-            resource: &["ResourceId"],
             line_type: &["ChargeCategory"],
-            start: "ChargePeriodStart",
             tag_prefixes: &[],
             tag_json: &["Tags"],
             category_prefixes: &[],
@@ -694,7 +688,6 @@ fn billed_costs_with(
     // The dimensions.
     let usage_type = text_of(&schema, cols.usage_type);
     let mut exprs: Vec<Expr> = Vec::new();
-    let classifier = Classifier::new(catalog);
     let mut needs_component = false;
     for (i, d) in dims.iter().enumerate() {
         let e = match d {
@@ -721,7 +714,7 @@ fn billed_costs_with(
             Dimension::UsageType => usage_type.clone(),
             // From `__day`, after the sums.
             Dimension::Month | Dimension::Day => continue,
-            Dimension::Resource => text_of(&schema, cols.resource),
+            Dimension::Resource => text_of(&schema, &[billing_resource(layout, &schema).as_str()]),
             Dimension::PricingModel => {
                 pricing_model(layout, &schema, line_type.clone(), usage_type.clone())
             }
@@ -738,7 +731,7 @@ fn billed_costs_with(
         };
         exprs.push(e.alias(format!("__d{i}")));
     }
-    let start = find(&schema, &[cols.start]).unwrap_or_else(|| cols.start.to_string());
+    let [start, ..] = billing_numbers(layout, &schema);
     // The file's one time format (detected on its first rows), else every format.
     let format = super::columns::detect_time_format(&lf, &schema, &start);
     let parsed = match format {
@@ -751,7 +744,8 @@ fn billed_costs_with(
     let day = parsed.dt().truncate(lit("1d")).cast(DataType::Int64);
     let mut lf = lf;
     if needs_component {
-        let c = classifier.clone();
+        // The usage-type table, built only for cloudcost's components.
+        let c = Classifier::new(catalog);
         let s = schema.clone();
         lf = super::layouts::with_billing_prelude(lf, layout, &s, &c).with_column(
             super::layouts::billing_columns(layout, &s, &c)
@@ -958,18 +952,10 @@ fn grouped_by_columns(
     let Some(cost) = find(schema, &[cost]) else {
         return Ok(None);
     };
-    let start = find(schema, &[cols.start]);
-    let end = find(
-        schema,
-        &[match layout {
-            Layout::Cur1 => "lineItem/UsageEndDate",
-            Layout::Cur2 => "line_item_usage_end_date",
-            _ => "ChargePeriodEnd",
-        }],
-    );
-    let (Some(start), Some(end)) = (start, end) else {
+    let [start, end, ..] = billing_numbers(layout, schema);
+    if !schema.contains(&start) || !schema.contains(&end) {
         return Ok(None);
-    };
+    }
     // Each dimension's columns (an account's id and name), found in the file or not (null).
     let mut names: Vec<String> = Vec::new();
     let add = |names: &mut Vec<String>, n: Option<String>| -> Option<usize> {
@@ -995,7 +981,9 @@ fn grouped_by_columns(
             Dimension::Service => vec![service],
             Dimension::Region => vec![at(&mut names, cols.region)],
             Dimension::UsageType => vec![at(&mut names, cols.usage_type)],
-            Dimension::Resource => vec![at(&mut names, cols.resource)],
+            Dimension::Resource => {
+                vec![at(&mut names, &[billing_resource(layout, schema).as_str()])]
+            }
             Dimension::Day | Dimension::Month => Vec::new(),
             Dimension::Tag(k) | Dimension::CostCategory(k) => {
                 let prefixes = if matches!(d, Dimension::Tag(_)) {
