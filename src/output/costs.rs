@@ -187,16 +187,25 @@ fn text(v: &CostsView<'_>, markdown: bool) -> String {
         v.format,
         t.view.name()
     );
+    if markdown {
+        writeln!(out, "## {}\n", super::md(&heading)).ok();
+    } else {
+        writeln!(out, "{heading}\n").ok();
+    }
     let mut section = |title: &str, header: &[String], rows: Vec<Vec<String>>| {
         let header: Vec<&str> = header.iter().map(String::as_str).collect();
         super::section(&mut out, markdown, title, &header, rows)
     };
+    // Rounded half up to a tenth (formatting alone would cut the digits off).
     let pct = |d| match share(d, t.total) {
-        Some(s) => format!("{:.1}%", s * rust_decimal::Decimal::from(100)),
+        Some(s) => format!(
+            "{:.1}%",
+            crate::money::round_half_up(s * rust_decimal::Decimal::from(100), 1)
+        ),
         None => "-".to_string(),
     };
     section(
-        &format!("{heading}\nBy service (as the invoice names it)"),
+        "By service (as the invoice names it)",
         &["service".into(), t.view.name().into(), "share".into()],
         t.by_service
             .iter()
