@@ -97,10 +97,11 @@ pub fn view_daily_costs(
     f: &crate::alarms::Filter,
 ) -> Result<crate::forecast::DailyCosts, Error> {
     use crate::usage::costs::Dimension;
-    let tag = match f.tag.as_deref().map(|t| t.split_once('=')) {
+    let pair = |p: &Option<String>| match p.as_deref().map(|t| t.split_once('=')) {
         Some(Some((k, v))) => Some((k.trim().to_string(), v.trim().to_string())),
         _ => None,
     };
+    let (tag, category) = (pair(&f.tag), pair(&f.cost_category));
     let mut dims = vec![Dimension::Day, Dimension::PricingModel];
     let mut wanted: Vec<(usize, String)> = Vec::new();
     for (d, value) in [
@@ -110,6 +111,10 @@ pub fn view_daily_costs(
         (
             Dimension::Tag(tag.as_ref().map(|t| t.0.clone()).unwrap_or_default()),
             tag.as_ref().map(|t| t.1.clone()),
+        ),
+        (
+            Dimension::CostCategory(category.as_ref().map(|t| t.0.clone()).unwrap_or_default()),
+            category.as_ref().map(|t| t.1.clone()),
         ),
     ] {
         if let Some(v) = value {
@@ -174,6 +179,42 @@ pub fn price_file_in_view(
     let (read, bill) = price_file(cat, usage, held)?;
     let viewed = in_view(cat, usage, &bill, view)?;
     Ok((read, viewed))
+}
+
+/// [`price_file_in_view`], with the daily costs of the budgets that measure another view than
+/// the one shown (by budget name, for `AlarmOptions::costs`): a budget on the amortized cost, or
+/// on cloudcost's prices, beside a bill shown as the invoice. What the bot evaluates.
+pub fn price_file_for_budgets(
+    cat: &Catalog,
+    usage: &Path,
+    held: Option<&Commitments>,
+    asked: Option<CostView>,
+    budgets: &crate::alarms::Budgets,
+) -> Result<
+    (
+        Bill,
+        std::collections::BTreeMap<String, crate::forecast::DailyCosts>,
+    ),
+    Error,
+> {
+    let shown = cost_view(usage, asked)?;
+    let (_, repriced) = price_file(cat, usage, held)?;
+    let mut costs = std::collections::BTreeMap::new();
+    for b in &budgets.budgets {
+        let Some(view) = b.cost.filter(|v| *v != shown) else {
+            continue;
+        };
+        let daily = if view == CostView::Repriced {
+            crate::alarms::filtered_daily_costs(&repriced, &b.filter)
+        } else {
+            view_daily_costs(cat, usage, view, &b.filter).map_err(|e| {
+                Error::Request(format!("budget `{}` (cost = \"{view}\"): {e}", b.name))
+            })?
+        };
+        costs.insert(b.name.clone(), daily);
+    }
+    let bill = in_view(cat, usage, &repriced, shown)?;
+    Ok((bill, costs))
 }
 
 /// `bill` (priced from `usage`) in cost view `view`: itself for `repriced`, else its rows

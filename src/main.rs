@@ -206,6 +206,11 @@ enum Command {
         /// No idle-resource alerts.
         #[arg(long)]
         no_idle: bool,
+        /// What anomalies are watched per, as Cost Anomaly Detection's monitors: `services`
+        /// (each service in each region, and account), `account` (each account's whole spend) or
+        /// `tag:KEY` (the whole spend of each value of a cost allocation tag)
+        #[arg(long, default_value = "services")]
+        monitor: cloudcost::alarms::Monitor,
         /// The cost view budgets measure when they name none (`cost = ...` in budgets.toml): a
         /// billing file's unblended (default), amortized, net-unblended, net-amortized or list
         /// cost, or repriced (cloudcost's prices, the only view of this project's format).
@@ -869,6 +874,7 @@ fn run(cli: Cli) -> Result<()> {
             min_impact,
             min_impact_pct,
             no_idle,
+            monitor,
             cost,
             format,
         } => {
@@ -914,6 +920,7 @@ fn run(cli: Cli) -> Result<()> {
                 anomaly: cloudcost::alarms::AnomalyOptions {
                     min_impact: *min_impact,
                     min_impact_pct: *min_impact_pct,
+                    monitor: monitor.clone(),
                     ..Default::default()
                 },
                 costs,

@@ -42,6 +42,47 @@ const MAD_SCALE: Decimal = Decimal::from_parts(14826, 0, 0, false, 4);
 /// Resources named in a root cause.
 const TOP_RESOURCES: usize = 3;
 
+/// What is watched, as Cost Anomaly Detection's monitor types: each service in each region (and
+/// account, when the bill has accounts), each account's whole spend, or the whole spend of each
+/// value of a cost allocation tag (untagged spend as one more value).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Monitor {
+    /// Each (account,) service and region: AWS's "AWS services" monitor.
+    #[default]
+    Services,
+    /// Each account's spend over every service: a "linked account" monitor.
+    Accounts,
+    /// Each value of the tag key: a "cost allocation tag" monitor.
+    Tag(String),
+}
+
+impl std::str::FromStr for Monitor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Monitor, String> {
+        match s.trim() {
+            "service" | "services" => Ok(Monitor::Services),
+            "account" | "accounts" => Ok(Monitor::Accounts),
+            t => match t.strip_prefix("tag:").map(str::trim) {
+                Some(k) if !k.is_empty() => Ok(Monitor::Tag(k.to_string())),
+                _ => Err(format!(
+                    "unknown anomaly monitor `{t}`: expected `services`, `account` or `tag:KEY`"
+                )),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Monitor::Services => f.write_str("services"),
+            Monitor::Accounts => f.write_str("account"),
+            Monitor::Tag(k) => write!(f, "tag:{k}"),
+        }
+    }
+}
+
 /// When a rise is an anomaly.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnomalyOptions {
@@ -53,6 +94,8 @@ pub struct AnomalyOptions {
     pub min_history_days: u32,
     /// How many robust standard deviations (1.4826 × MAD) above expected a day must be.
     pub z: Decimal,
+    /// What is watched.
+    pub monitor: Monitor,
 }
 
 impl Default for AnomalyOptions {
@@ -62,6 +105,7 @@ impl Default for AnomalyOptions {
             min_impact_pct: Decimal::from(20),
             min_history_days: 10,
             z: Decimal::from(3),
+            monitor: Monitor::Services,
         }
     }
 }
@@ -79,14 +123,16 @@ pub struct Mover {
     pub impact: Decimal,
 }
 
-/// An anomalous day of one service in one region.
+/// An anomalous day of one service in one region, or of one account or tag value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Anomaly {
     /// The day.
     pub day: NaiveDate,
-    /// The service.
+    /// What rose, for an account or tag monitor: `account 123456789012`, `tag team=web`.
+    pub monitored: Option<String>,
+    /// The service (for an account or tag monitor: the service that rose most).
     pub service: String,
-    /// The region.
+    /// The region (for an account or tag monitor: the region that rose most).
     pub region: String,
     /// The account, when the bill has accounts.
     pub account: Option<String>,
@@ -220,21 +266,70 @@ fn dense(series: &BTreeMap<NaiveDate, Decimal>, last: NaiveDate) -> Vec<(NaiveDa
         .collect()
 }
 
-/// Finds the anomalous days of every (service, region) of the bill, oldest first.
+/// A series watched: (account or monitored value, service, region); service and region are
+/// empty for an account or tag monitor, which sums them.
+type Group = (Option<String>, String, String);
+
+/// The series a cost row belongs to under `monitor`.
+fn group_of_row(bill: &Bill, monitor: &Monitor, r: &crate::bill::CostRow) -> Group {
+    let a = &bill.attribution;
+    match monitor {
+        Monitor::Services => (
+            a.has_accounts
+                .then(|| a.account(&r.resource_id).unwrap_or("").to_string()),
+            r.service.to_string(),
+            r.region.to_string(),
+        ),
+        Monitor::Accounts => (
+            Some(format!(
+                "account {}",
+                a.account(&r.resource_id).unwrap_or("(none)")
+            )),
+            String::new(),
+            String::new(),
+        ),
+        Monitor::Tag(k) => (
+            Some(format!(
+                "tag {k}={}",
+                a.tag_value(&r.resource_id, k).unwrap_or("(untagged)")
+            )),
+            String::new(),
+            String::new(),
+        ),
+    }
+}
+
+/// The series an anomaly was found in.
+fn group_of_anomaly(a: &Anomaly, monitor: &Monitor) -> Group {
+    match monitor {
+        Monitor::Services => (a.account.clone(), a.service.clone(), a.region.clone()),
+        _ => (a.monitored.clone(), String::new(), String::new()),
+    }
+}
+
+/// Why the bill cannot be watched by `monitor`: it has no accounts, or no tags.
+pub fn unwatchable(bill: &Bill, monitor: &Monitor) -> Option<String> {
+    match monitor {
+        Monitor::Services => None,
+        Monitor::Accounts if !bill.attribution.has_accounts => Some(
+            "an account monitor needs a usage file with accounts (account_id; CUR lineItem/UsageAccountId or line_item_usage_account_id; FOCUS SubAccountId)".into(),
+        ),
+        Monitor::Tag(k) if !bill.attribution.has_tags => Some(format!(
+            "a monitor of tag `{k}` needs a usage file with tags (a `tags` column; CUR resourceTags/… columns or resource_tags; FOCUS Tags)"
+        )),
+        _ => None,
+    }
+}
+
+/// Finds the anomalous days of every series `opts.monitor` watches, oldest first.
 pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
     let Some((_, last)) = bill.period() else {
         return Vec::new();
     };
-    let accounts = &bill.attribution;
-    let account_of = |r: &crate::bill::CostRow| -> Option<String> {
-        accounts
-            .has_accounts
-            .then(|| accounts.account(&r.resource_id).unwrap_or("").to_string())
-    };
     let rates = blended_rates(bill);
     // Per group and day: (usage valued at blended rates, actual cost).
     type Days = BTreeMap<NaiveDate, (Decimal, Decimal)>;
-    let mut groups: BTreeMap<(Option<String>, &str, &str), Days> = BTreeMap::new();
+    let mut groups: BTreeMap<Group, Days> = BTreeMap::new();
     // A charge billed once for a period is no day's rise: the baseline leaves it out.
     for r in bill
         .rows
@@ -242,7 +337,7 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
         .filter(|r| r.model != crate::bill::PricingModel::PeriodCharge)
     {
         let e = groups
-            .entry((account_of(r), r.service.as_str(), r.region.as_str()))
+            .entry(group_of_row(bill, &opts.monitor, r))
             .or_default()
             .entry(r.day)
             .or_default();
@@ -251,7 +346,7 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
     }
     let min_history = opts.min_history_days.max(1) as usize;
     let mut found = Vec::new();
-    for ((account, service, region), series) in &groups {
+    for ((scope, service, region), series) in &groups {
         let valued_series: BTreeMap<NaiveDate, Decimal> =
             series.iter().map(|(d, (v, _))| (*d, *v)).collect();
         let days = dense(&valued_series, last);
@@ -271,11 +366,23 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
             // Shown: the day's actual cost, and what was expected of it.
             let actual = series.get(&day).map(|e| e.1).unwrap_or_default();
             let expected = actual - impact;
+            let (account, monitored) = match &opts.monitor {
+                Monitor::Services => (scope.clone(), None),
+                Monitor::Accounts => (
+                    scope
+                        .as_deref()
+                        .and_then(|s| s.strip_prefix("account "))
+                        .map(str::to_string),
+                    scope.clone(),
+                ),
+                Monitor::Tag(_) => (None, scope.clone()),
+            };
             found.push(Anomaly {
                 day,
-                service: service.to_string(),
-                region: region.to_string(),
-                account: account.clone(),
+                monitored,
+                service: service.clone(),
+                region: region.clone(),
+                account,
                 actual,
                 expected,
                 impact,
@@ -287,63 +394,66 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
             });
         }
     }
-    explain(bill, &mut found, &account_of);
+    explain(bill, &mut found, &opts.monitor);
     found.sort_by(|a, b| {
-        (a.day, &a.service, &a.region, &a.account).cmp(&(b.day, &b.service, &b.region, &b.account))
+        (a.day, &a.monitored, &a.service, &a.region, &a.account).cmp(&(
+            b.day,
+            &b.monitored,
+            &b.service,
+            &b.region,
+            &b.account,
+        ))
     });
     found
 }
 
-/// Fills in each anomaly's root cause: the usage type and the resources that rose most.
-fn explain(
-    bill: &Bill,
-    anomalies: &mut [Anomaly],
-    account_of: &dyn Fn(&crate::bill::CostRow) -> Option<String>,
-) {
+/// Fills in each anomaly's root cause: the usage type and the resources that rose most (and, for
+/// an account or tag monitor, the service and region that rose most).
+fn explain(bill: &Bill, anomalies: &mut [Anomaly], monitor: &Monitor) {
     if anomalies.is_empty() {
         return;
     }
     // Only the groups with an anomaly, and only the days some anomaly's window or day covers.
-    type Group = (Option<String>, String, String);
-    let group_of =
-        |a: &Anomaly| -> Group { (a.account.clone(), a.service.clone(), a.region.clone()) };
     let mut days_of_group: HashMap<Group, HashSet<NaiveDate>> = HashMap::new();
     for a in anomalies.iter() {
-        let set = days_of_group.entry(group_of(a)).or_default();
+        let set = days_of_group
+            .entry(group_of_anomaly(a, monitor))
+            .or_default();
         let from = a.day - chrono::Days::new(a.history_days.min(WINDOW_DAYS as u32) as u64);
         for d in from.iter_days().take_while(|d| *d <= a.day) {
             set.insert(d);
         }
     }
-    // (group) → resource → day → cost, and usage type → day → cost.
+    // (group) → resource → day → cost, usage type → day → cost, (service, region) → day → cost.
     type PerDay = HashMap<NaiveDate, Decimal>;
     let mut by_resource: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
     let mut by_usage: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
+    let mut by_place: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
+    const SEP: char = '\u{1f}';
     for r in &bill.rows {
-        let key = (account_of(r), r.service.to_string(), r.region.to_string());
+        let key = group_of_row(bill, monitor, r);
         let Some(days) = days_of_group.get(&key) else {
             continue;
         };
         if !days.contains(&r.day) {
             continue;
         }
-        *by_resource
-            .entry(key.clone())
-            .or_default()
-            .entry(r.resource_id.to_string())
-            .or_default()
-            .entry(r.day)
-            .or_default() += r.cost.amount();
-        *by_usage
-            .entry(key)
-            .or_default()
-            .entry(r.usage_type.to_string())
-            .or_default()
-            .entry(r.day)
-            .or_default() += r.cost.amount();
+        let add = |m: &mut HashMap<Group, HashMap<String, PerDay>>, id: String| {
+            *m.entry(key.clone())
+                .or_default()
+                .entry(id)
+                .or_default()
+                .entry(r.day)
+                .or_default() += r.cost.amount();
+        };
+        add(&mut by_resource, r.resource_id.to_string());
+        add(&mut by_usage, r.usage_type.to_string());
+        if *monitor != Monitor::Services {
+            add(&mut by_place, format!("{}{SEP}{}", r.service, r.region));
+        }
     }
     for a in anomalies.iter_mut() {
-        let key = group_of(a);
+        let key = group_of_anomaly(a, monitor);
         let window_days: Vec<NaiveDate> = {
             let n = a.history_days.min(WINDOW_DAYS as u32) as u64;
             let from = a.day - chrono::Days::new(n);
@@ -377,6 +487,17 @@ fn explain(
         };
         if let Some(per) = by_usage.get(&key) {
             a.usage_type = movers(per).into_iter().next().map(|m| m.resource_id);
+        }
+        if let Some((service, region)) = by_place
+            .get(&key)
+            .and_then(|per| movers(per).into_iter().next())
+            .and_then(|m| {
+                m.resource_id
+                    .split_once(SEP)
+                    .map(|(s, r)| (s.to_string(), r.to_string()))
+            })
+        {
+            (a.service, a.region) = (service, region);
         }
         if let Some(per) = by_resource.get(&key) {
             // The resources that carry the rise: at least 5 % of it each.
@@ -569,5 +690,57 @@ mod tests {
         }
         let found = detect(&bill(rows), &AnomalyOptions::default());
         assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn a_tag_monitor_sums_the_services_of_each_tag_value() {
+        // Team web runs EC2 and S3, team data runs EC2. On day 20 web's EC2 and S3 each rise by
+        // 40 USD: under the 50 USD minimum per service, 80 USD for the team.
+        let mut rows = Vec::new();
+        for d in 1..=20 {
+            let rise = if d == 20 { 40 } else { 0 };
+            rows.push(row(
+                day(d),
+                "AmazonEC2",
+                "i-web",
+                "BoxUsage:m5.large",
+                100 + rise,
+            ));
+            rows.push(row(
+                day(d),
+                "AmazonS3",
+                "b-web",
+                "TimedStorage-ByteHrs",
+                50 + rise,
+            ));
+            rows.push(row(day(d), "AmazonEC2", "i-data", "BoxUsage:m5.large", 300));
+        }
+        let mut b = bill(rows);
+        b.attribution.has_tags = true;
+        for (r, team) in [("i-web", "web"), ("b-web", "web"), ("i-data", "data")] {
+            b.attribution
+                .tags_of
+                .insert(r.into(), [format!("user:Team={team}")].into());
+        }
+        assert!(detect(&b, &AnomalyOptions::default()).is_empty());
+        let opts = AnomalyOptions {
+            monitor: "tag:team".parse().unwrap(),
+            ..Default::default()
+        };
+        let found = detect(&b, &opts);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let a = &found[0];
+        assert_eq!(a.monitored.as_deref(), Some("tag team=web"));
+        assert_eq!(
+            (a.actual, a.impact),
+            (Decimal::from(230), Decimal::from(80))
+        );
+        // The root cause names the service that rose most (a tie: the first in order).
+        assert_eq!(a.service, "AmazonEC2");
+        assert_eq!(a.top_resources.len(), 2);
+        // A bill without accounts cannot be watched per account.
+        assert!(unwatchable(&b, &Monitor::Accounts).is_some());
+        assert!(unwatchable(&b, &opts.monitor).is_none());
+        assert!("tag:".parse::<Monitor>().is_err());
     }
 }

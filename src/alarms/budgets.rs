@@ -117,6 +117,10 @@ pub struct Filter {
     /// A cost allocation tag, `key=value`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// An AWS Cost Category, `name=value` (a billing file's `costCategory/NAME` or
+    /// `cost_category` column): measured in the file's own cost views only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_category: Option<String>,
 }
 
 impl Filter {
@@ -126,6 +130,7 @@ impl Filter {
             && self.region.is_none()
             && self.account.is_none()
             && self.tag.is_none()
+            && self.cost_category.is_none()
     }
 
     /// A short description, e.g. `service=ec2, region=us-east-1`, or `all services`.
@@ -135,6 +140,7 @@ impl Filter {
             ("region", &self.region),
             ("account", &self.account),
             ("tag", &self.tag),
+            ("cost_category", &self.cost_category),
         ]
         .iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
@@ -314,11 +320,15 @@ impl Budgets {
             let amount = toml_decimal(&b.amount)
                 .ok_or_else(|| err(format!("{at}: `amount` must be a number (USD)")))
                 .and_then(|d| check_amount(d).map_err(|m| err(format!("{at}: `amount`: {m}"))))?;
-            if b.filter.tag.as_deref().is_some_and(|t| !t.contains('=')) {
-                return Err(err(format!(
-                    "{at}: `filter.tag` must be `key=value`, found `{}`",
-                    b.filter.tag.as_deref().unwrap_or_default()
-                )));
+            for (key, value, form) in [
+                ("tag", &b.filter.tag, "key=value"),
+                ("cost_category", &b.filter.cost_category, "name=value"),
+            ] {
+                if let Some(v) = value.as_deref().filter(|t| !t.contains('=')) {
+                    return Err(err(format!(
+                        "{at}: `filter.{key}` must be `{form}`, found `{v}`"
+                    )));
+                }
             }
             let cost = match &b.cost {
                 Some(c) => Some(

@@ -31,7 +31,7 @@ use crate::error::{Error, InputError};
 use crate::forecast::{DailyCosts, forecast_costs, forecast_month, month_end, month_start};
 use crate::savings::{Kind, Report};
 
-pub use anomaly::{Anomaly, AnomalyOptions};
+pub use anomaly::{Anomaly, AnomalyOptions, Monitor};
 pub use budgets::{Budget, Budgets, Filter, On, Period, Threshold, parse_amount};
 pub use state::AlarmState;
 
@@ -209,6 +209,16 @@ pub fn evaluate_with(
     for b in &budgets.budgets {
         evaluate_budget(bill, b, opts, &mut eval)?;
     }
+    if let Some(why) = anomaly::unwatchable(anomalies_in, &opts.anomaly.monitor) {
+        return Err(InputError {
+            file: "the usage file".into(),
+            line: None,
+            column: None,
+            context: Some(format!("anomaly monitor `{}`", opts.anomaly.monitor)),
+            message: why,
+        }
+        .into());
+    }
     for a in anomaly::detect(anomalies_in, &opts.anomaly) {
         eval.alerts
             .push(anomaly_alert(&a, opts.anomaly.min_impact, &opts.currency));
@@ -257,6 +267,12 @@ pub fn evaluate_with(
         }
     }
     Ok(eval)
+}
+
+/// The daily costs of the part of `bill` that filter `f` selects: what a budget with that filter
+/// measures on a bill.
+pub fn filtered_daily_costs(bill: &Bill, f: &Filter) -> DailyCosts {
+    bill.daily_costs(|r| matches_filter(f, r, bill))
 }
 
 fn matches_filter(f: &Filter, r: &CostRow, bill: &Bill) -> bool {
@@ -312,6 +328,16 @@ fn evaluate_budget(
              columns or resource_tags; FOCUS Tags)",
         ),
     ];
+    if b.filter.cost_category.is_some() && viewed.is_none() {
+        return Err(InputError {
+            file: "budgets".into(),
+            line: None,
+            column: Some("filter.cost_category".into()),
+            context: Some(format!("budget `{}`", b.name)),
+            message: "cost categories are read from a billing file's own cost columns: the budget needs a billing file (CUR or FOCUS) and a view other than `repriced`".into(),
+        }
+        .into());
+    }
     for (key, value, present, needs) in lacks {
         if value.is_some() && !present && viewed.is_none() {
             return Err(InputError {
@@ -326,7 +352,7 @@ fn evaluate_budget(
     }
     let costs = match viewed {
         Some(c) => c.clone(),
-        None => bill.daily_costs(|r| matches_filter(&b.filter, r, bill)),
+        None => filtered_daily_costs(bill, &b.filter),
     };
     let daily = costs.all();
     let Some(last) = eval.as_of else {
@@ -522,23 +548,30 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal, currency: &crate::money::Curr
         .collect();
     Alert {
         kind: AlertKind::Anomaly,
-        id: match &a.account {
-            Some(acc) => format!("anomaly:{acc}:{}:{}:{}", a.service, a.region, a.day),
-            None => format!("anomaly:{}:{}:{}", a.service, a.region, a.day),
+        id: match (&a.monitored, &a.account) {
+            (Some(m), _) => format!("anomaly:{m}:{}", a.day),
+            (None, Some(acc)) => format!("anomaly:{acc}:{}:{}:{}", a.service, a.region, a.day),
+            (None, None) => format!("anomaly:{}:{}:{}", a.service, a.region, a.day),
         },
         severity,
         period: a.day.to_string(),
         amount: cents(a.impact),
         threshold: Some(cents(min_impact)),
         message: format!(
-            "Cost anomaly on {}: {} in {}{} cost {}, expected {}: +{} ({}){}{}",
+            "Cost anomaly on {}: {} cost {}, expected {}: +{} ({}){}{}",
             a.day,
-            a.service,
-            a.region,
-            a.account
-                .as_ref()
-                .map(|acc| format!(" (account {acc})"))
-                .unwrap_or_default(),
+            match &a.monitored {
+                Some(m) => format!("{m} (most in {} in {})", a.service, a.region),
+                None => format!(
+                    "{} in {}{}",
+                    a.service,
+                    a.region,
+                    a.account
+                        .as_ref()
+                        .map(|acc| format!(" (account {acc})"))
+                        .unwrap_or_default()
+                ),
+            },
             show(currency, a.actual),
             show(currency, a.expected),
             show(currency, a.impact),
@@ -554,6 +587,7 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal, currency: &crate::money::Curr
             }
         ),
         details: serde_json::json!({
+            "monitored": a.monitored,
             "service": a.service,
             "region": a.region,
             "account": a.account,

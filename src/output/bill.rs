@@ -93,27 +93,22 @@ pub fn render(v: &BillView<'_>, format: Format) -> String {
 fn group(s: &Summary, d: &Dimension, b: &Bill) -> Vec<(String, Money)> {
     let owned = |m: &BTreeMap<String, Money>| m.iter().map(|(k, v)| (k.clone(), *v)).collect();
     // Accounts and tags are the resources': summed over the resources' costs.
-    let by_resource = |key: &dyn Fn(&str) -> Option<String>| {
+    let by_resource = |key: &dyn Fn(&str) -> Option<String>, missing: &str| {
         let mut m: BTreeMap<String, Money> = BTreeMap::new();
         for (r, _, cost) in &s.by_resource {
-            *m.entry(key(r).unwrap_or_else(|| "(none)".into()))
+            *m.entry(key(r).unwrap_or_else(|| missing.into()))
                 .or_insert(Money::ZERO) += *cost;
         }
         m.into_iter().collect()
     };
     match d {
-        Dimension::Account => by_resource(&|r| b.attribution.account(r).map(str::to_string)),
-        Dimension::Tag(k) => {
-            let wanted = crate::usage::costs::tag_key(k);
-            by_resource(&|r| {
-                b.attribution.tags_of.get(r).and_then(|tags| {
-                    tags.iter().find_map(|t| {
-                        let (key, value) = t.split_once('=')?;
-                        (crate::usage::costs::tag_key(key) == wanted).then(|| value.to_string())
-                    })
-                })
-            })
+        Dimension::Account => {
+            by_resource(&|r| b.attribution.account(r).map(str::to_string), "(none)")
         }
+        Dimension::Tag(k) => by_resource(
+            &|r| b.attribution.tag_value(r, k).map(str::to_string),
+            "(untagged)",
+        ),
         Dimension::Service => owned(&s.by_service),
         Dimension::Day => s.by_day.iter().map(|(d, m)| (d.to_string(), *m)).collect(),
         Dimension::PricingModel => owned(&s.by_pricing_model),

@@ -46,6 +46,16 @@ impl Attribution {
             .get(resource_id)
             .is_some_and(|t| t.contains(tag))
     }
+
+    /// The value of a resource's tag `key` (compared as `tag:KEY` compares keys: `Cost Center`,
+    /// `user:cost-center` and `user_cost_center` are one key), when it carries one.
+    pub fn tag_value(&self, resource_id: &str, key: &str) -> Option<&str> {
+        let wanted = super::costs::tag_key(key);
+        self.tags_of.get(resource_id)?.iter().find_map(|t| {
+            let (k, v) = t.split_once('=')?;
+            (super::costs::tag_key(k) == wanted).then_some(v)
+        })
+    }
 }
 
 fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {

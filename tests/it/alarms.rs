@@ -458,6 +458,94 @@ fn cur_and_focus_files_carry_their_accounts_into_budgets() {
     }
 }
 
+/// A CUR 1.0 (a `costCategory/Team` column) and a CUR 2.0 (a `cost_category` JSON column) whose
+/// rows are alternately in Team `web` and in none: `--by cost-category:Team` sums them, a budget
+/// filtered on `cost_category = "Team=web"` measures the web rows' unblended cost (summed here
+/// from the file's own column), and a budget on cloudcost's prices cannot filter on one.
+#[test]
+fn cost_categories_split_the_bill_and_filter_budgets() {
+    let dir = tempfile::tempdir().unwrap();
+    for (f, header, web, none) in [
+        ("cur1", "costCategory/Team", "web", ""),
+        (
+            "cur2",
+            "cost_category",
+            "\"{\"\"Team\"\":\"\"web\"\"}\"",
+            "{}",
+        ),
+    ] {
+        let from = format!(
+            "{}/tests/fixtures/usage/{f}_2026-10.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&from).unwrap();
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        let cost_at = rows
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h.ends_with("nblendedCost") || h == "line_item_unblended_cost")
+            .unwrap();
+        let mut web_total = Decimal::ZERO;
+        for (i, r) in rows.records().enumerate() {
+            if i % 2 == 0 {
+                web_total += r.unwrap()[cost_at].parse::<Decimal>().unwrap();
+            }
+        }
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let extra = match i {
+                0 => header,
+                i if (i - 1) % 2 == 0 => web,
+                _ => none,
+            };
+            out.push_str(&format!("{line},{extra}\n"));
+        }
+        let usage = dir.path().join(format!("{f}.csv"));
+        std::fs::write(&usage, out).unwrap();
+        let usage = usage.to_str().unwrap();
+
+        let o = cloudcost(&[
+            "estimate",
+            usage,
+            "--by",
+            "cost-category:Team",
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let web_row = v["by"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["cost-category:Team"] == "web")
+            .unwrap_or_else(|| panic!("{f}: {v:#}"));
+        assert_eq!(web_row["cost"], web_total.round_dp(2).to_string(), "{f}");
+
+        let budgets = dir.path().join("b.toml");
+        std::fs::write(
+            &budgets,
+            "[[budget]]\nname = \"web\"\nperiod = \"monthly\"\namount = 0.01\n\
+             filter = { cost_category = \"Team=web\" }\n\
+             thresholds = [ { percent = 100, on = \"actual\" } ]\n",
+        )
+        .unwrap();
+        let b = budgets.to_str().unwrap();
+        let alerts = alarms_json(&[usage, "--budgets", b]);
+        assert_eq!(alerts.len(), 1, "{f}: {alerts:#?}");
+        assert_eq!(
+            alerts[0]["amount"],
+            web_total.round_dp(2).to_string(),
+            "{f}"
+        );
+        let o = cloudcost(&["alarms", usage, "--budgets", b, "--cost", "repriced"]);
+        assert!(!o.status.success(), "{f}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("filter.cost_category"), "{f}: {err}");
+    }
+}
+
 /// Runs `cloudcost alarms usage.csv --budgets budgets.toml` inside `dir` (so that the file names
 /// shown are the same on every machine).
 fn alarms_in(dir: &Path, format: &str) -> String {

@@ -599,3 +599,31 @@ thresholds = [ { percent = 100, on = "actual" } ]
         "{anomaly}"
     );
 }
+
+/// Anomaly monitors as Cost Anomaly Detection has them: per account and per value of a cost
+/// allocation tag, each summing every service; the root cause names the service that rose.
+#[test]
+fn anomalies_are_watched_per_account_and_per_tag_value() {
+    let path = format!("{REALDATA}/Oct2018-WorkshopCUR-00001.snappy.parquet");
+    for (monitor, watched) in [
+        ("account", "account 836060457634"),
+        ("tag:cost_center", "tag cost_center=(untagged)"),
+    ] {
+        let o = super::cloudcost(&["alarms", &path, "--monitor", monitor, "--format", "json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let alerts = v
+            .as_array()
+            .unwrap_or_else(|| v["alerts"].as_array().unwrap());
+        let a = alerts
+            .iter()
+            .find(|a| a["kind"] == "anomaly")
+            .unwrap_or_else(|| panic!("{monitor}: {v:#}"));
+        assert_eq!(a["details"]["monitored"], watched, "{a:#}");
+        assert_eq!(a["details"]["service"], "AWSGlue", "{a:#}");
+        assert_eq!(a["period"], "2018-10-11", "{a:#}");
+    }
+    let o = super::cloudcost(&["alarms", &path, "--monitor", "team"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tag:KEY"));
+}
