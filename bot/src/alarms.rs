@@ -12,7 +12,7 @@ use cloudcost::savings::Report;
 use rust_decimal::Decimal;
 
 use crate::config::Config;
-use crate::monitor::{AlarmEngine, AlertView, BudgetView};
+use crate::monitor::{AlarmEngine, AlertView, BudgetView, ViewCosts};
 
 /// Why the alarm engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +37,10 @@ impl LibraryAlarms {
     /// Loads the budgets (with the stored overrides) and opens the alarm state in the bot's
     /// database.
     pub fn open(cfg: &Config) -> Result<LibraryAlarms, AlarmsError> {
-        let mut budgets = Budgets::load(&cfg.budgets)?;
+        let mut budgets = match &cfg.budgets {
+            Some(b) => Budgets::load(b)?,
+            None => Budgets::default(),
+        };
         let store = crate::store::Store::open(&cfg.database)?;
         for (name, amount) in store.budget_overrides()? {
             if let Err(e) = budgets.set_amount(&name, amount) {
@@ -49,9 +52,28 @@ impl LibraryAlarms {
             state: AlarmState::open(&cfg.database)?,
             options: AlarmOptions {
                 currency: cfg.currency.clone(),
+                anomaly: cloudcost::alarms::AnomalyOptions {
+                    monitor: cfg.monitor.clone(),
+                    ..Default::default()
+                },
                 ..AlarmOptions::default()
             },
         })
+    }
+}
+
+impl LibraryAlarms {
+    /// The options, with the budgets measured in another view than the bill's.
+    fn options_with(&self, costs: &ViewCosts) -> AlarmOptions {
+        AlarmOptions {
+            costs: costs.clone(),
+            ..self.options.clone()
+        }
+    }
+
+    /// The budgets, as loaded (the bill's data measures those that name another view).
+    pub fn budgets(&self) -> &Budgets {
+        &self.budgets
     }
 }
 
@@ -69,16 +91,23 @@ impl AlarmEngine for LibraryAlarms {
     fn check(
         &mut self,
         bill: &Bill,
+        costs: &ViewCosts,
         recommendations: Option<&Report>,
     ) -> Result<Vec<AlertView>, String> {
-        let eval = evaluate(bill, &self.budgets, recommendations, &self.options)
-            .map_err(|e| e.to_string())?;
+        let eval = evaluate(
+            bill,
+            &self.budgets,
+            recommendations,
+            &self.options_with(costs),
+        )
+        .map_err(|e| e.to_string())?;
         let new = self.state.record(&eval).map_err(|e| e.to_string())?;
         Ok(new.iter().map(view).collect())
     }
 
-    fn status(&self, bill: &Bill) -> Result<Vec<BudgetView>, String> {
-        let eval = evaluate(bill, &self.budgets, None, &self.options).map_err(|e| e.to_string())?;
+    fn status(&self, bill: &Bill, costs: &ViewCosts) -> Result<Vec<BudgetView>, String> {
+        let eval = evaluate(bill, &self.budgets, None, &self.options_with(costs))
+            .map_err(|e| e.to_string())?;
         Ok(eval
             .budgets
             .into_iter()

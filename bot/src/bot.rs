@@ -220,7 +220,7 @@ impl Shared {
                 let r = self
                     .blocking(move |s| {
                         let d = s.source.load().map_err(|e| e.to_string())?;
-                        let st = s.lock_alarms().status(&d.bill)?;
+                        let st = s.lock_alarms().status(&d.bill, &d.budget_costs)?;
                         Ok(commands::budget_text(&st, &s.cfg.currency))
                     })
                     .await;
@@ -402,7 +402,7 @@ impl Shared {
                     }
                 };
                 s.lock_alarms()
-                    .check(&d.bill, recs.as_ref().map(|a| &a.report))
+                    .check(&d.bill, &d.budget_costs, recs.as_ref().map(|a| &a.report))
             })
             .await?;
         let audience = self
@@ -431,7 +431,10 @@ impl Shared {
         let text = self
             .blocking(|s| {
                 let d = s.source.load().map_err(|e| e.to_string())?;
-                let budgets = s.lock_alarms().status(&d.bill).unwrap_or_default();
+                let budgets = s
+                    .lock_alarms()
+                    .status(&d.bill, &d.budget_costs)
+                    .unwrap_or_default();
                 Ok(commands::digest_text(&d.bill, &budgets, &s.cfg.currency))
             })
             .await?;
@@ -611,7 +614,11 @@ pub async fn start(
         cfg.metrics.clone(),
         cfg.commitments.as_deref(),
     )?
-    .with_cost(cfg.cost);
+    .with_cost(cfg.cost)
+    .with_budgets(match &cfg.budgets {
+        Some(b) => cloudcost::alarms::Budgets::load(b)?,
+        None => cloudcost::alarms::Budgets::default(),
+    });
     let store = Store::open(&cfg.database)?;
     let api = telegram::connect(token, api_url, &cfg.tuning);
     let me = get_me(&api, &cfg, &mut shutdown.clone()).await?;

@@ -65,6 +65,7 @@ struct Raw {
     api_url: Option<String>,
     pricing_data: Option<PathBuf>,
     cost: Option<String>,
+    monitor: Option<String>,
     #[serde(default)]
     tuning: RawTuning,
 }
@@ -93,8 +94,11 @@ pub struct Config {
     pub metrics: Option<PathBuf>,
     /// A commitments file (reserved instances, savings plans) applied to the bill.
     pub commitments: Option<PathBuf>,
-    /// The budgets file (`budgets.toml`).
-    pub budgets: PathBuf,
+    /// The budgets file (`budgets.toml`); without one the bot posts the bill, forecasts,
+    /// anomalies and idle resources, and `/budget` says there are none.
+    pub budgets: Option<PathBuf>,
+    /// What anomalies are watched per (`monitor` in bot.toml, as `alarms --monitor`).
+    pub monitor: cloudcost::alarms::Monitor,
     /// Chats that get billing data.
     pub allowed_chats: Vec<i64>,
     /// Users who may change budgets.
@@ -205,14 +209,11 @@ impl Config {
         {
             return Err(bad("commitments", format!("{} is not a file", c.display())));
         }
-        let budgets = abs(raw
-            .budgets
-            .ok_or_else(|| bad("budgets", "missing: the path of a budgets.toml".into()))?);
-        if !budgets.is_file() {
-            return Err(bad(
-                "budgets",
-                format!("{} is not a file", budgets.display()),
-            ));
+        let budgets = raw.budgets.map(abs);
+        if let Some(b) = &budgets
+            && !b.is_file()
+        {
+            return Err(bad("budgets", format!("{} is not a file", b.display())));
         }
         let allowed_chats = raw.allowed_chats.ok_or_else(|| {
             bad(
@@ -283,6 +284,11 @@ impl Config {
             .cost
             .map(|c| c.parse().map_err(|m| bad("cost", m)))
             .transpose()?;
+        let monitor = raw
+            .monitor
+            .map(|c| c.parse().map_err(|m| bad("monitor", m)))
+            .transpose()?
+            .unwrap_or_default();
         let t = raw.tuning;
         let d = Tuning::default();
         let positive = |key: &'static str, v: Option<u32>, default: u32| match v {
@@ -334,6 +340,7 @@ impl Config {
             metrics,
             commitments,
             budgets,
+            monitor,
             allowed_chats,
             admins: raw.admins,
             database,

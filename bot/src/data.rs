@@ -128,8 +128,10 @@ fn newest(path: &Path, kind: Kind) -> Result<FileStamp, DataError> {
 pub struct Data {
     /// The files this was read from.
     pub snapshot: Snapshot,
-    /// The priced usage, commitments applied.
+    /// The priced usage, commitments applied, in the configured cost view.
     pub bill: Bill,
+    /// The budgets that measure another view than the bill's, measured.
+    pub budget_costs: crate::monitor::ViewCosts,
     analysis: Mutex<Option<Arc<Analysis>>>,
 }
 
@@ -141,6 +143,8 @@ pub struct Source {
     catalog: Catalog,
     /// The cost view the bill is shown in (see `Config::cost`).
     cost: Option<cloudcost::usage::costs::CostView>,
+    /// The budgets, for those measured in another view than `cost`.
+    budgets: cloudcost::alarms::Budgets,
     cache: Mutex<Option<Arc<Data>>>,
 }
 
@@ -161,6 +165,7 @@ impl Source {
             commitments,
             catalog,
             cost: None,
+            budgets: cloudcost::alarms::Budgets::default(),
             cache: Mutex::new(None),
         })
     }
@@ -168,6 +173,12 @@ impl Source {
     /// The bill shown in cost view `cost` (default: a billing file's invoice).
     pub fn with_cost(mut self, cost: Option<cloudcost::usage::costs::CostView>) -> Source {
         self.cost = cost;
+        self
+    }
+
+    /// The budgets whose cost views are measured beside the bill (those naming another view).
+    pub fn with_budgets(mut self, budgets: cloudcost::alarms::Budgets) -> Source {
+        self.budgets = budgets;
         self
     }
 
@@ -193,15 +204,17 @@ impl Source {
         {
             return Ok(d.clone());
         }
-        let (_, bill) = cloudcost::analysis::price_file_in_view(
+        let (bill, budget_costs) = cloudcost::analysis::price_file_for_budgets(
             &self.catalog,
             &snapshot.usage.path,
             self.commitments.as_ref(),
             self.cost,
+            &self.budgets,
         )?;
         let data = Arc::new(Data {
             snapshot,
             bill,
+            budget_costs,
             analysis: Mutex::new(None),
         });
         *cache = Some(data.clone());

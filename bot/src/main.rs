@@ -38,8 +38,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cloudcost_bot::Config::load(&cli.config)?;
-    cloudcost::alarms::Budgets::load(&config.budgets)
-        .with_context(|| format!("{}: key `budgets`", cli.config.display()))?;
+    if let Some(b) = &config.budgets {
+        cloudcost::alarms::Budgets::load(b)
+            .with_context(|| format!("{}: key `budgets`", cli.config.display()))?;
+    }
     if cli.check {
         println!("{}: ok", cli.config.display());
         return Ok(());

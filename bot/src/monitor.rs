@@ -42,17 +42,22 @@ pub struct BudgetView {
     pub forecast: Option<Decimal>,
 }
 
+/// The daily costs of the budgets that measure another cost view than the bill shown, by budget
+/// name (`cloudcost::analysis::price_file_for_budgets`).
+pub type ViewCosts = std::collections::BTreeMap<String, cloudcost::forecast::DailyCosts>;
+
 /// The alarm engine, as the bot uses it.
 pub trait AlarmEngine: Send {
-    /// Evaluates the alarms over `bill` (idle alerts from `recommendations` when given),
+    /// Evaluates the alarms over `bill` and `costs` (idle alerts from `recommendations` when given),
     /// records them, and returns only the alerts that had not fired before.
     fn check(
         &mut self,
         bill: &Bill,
+        costs: &ViewCosts,
         recommendations: Option<&Report>,
     ) -> Result<Vec<AlertView>, String>;
-    /// The budgets' status over `bill`.
-    fn status(&self, bill: &Bill) -> Result<Vec<BudgetView>, String>;
+    /// The budgets' status over `bill` (and `costs`, those measured in another view).
+    fn status(&self, bill: &Bill, costs: &ViewCosts) -> Result<Vec<BudgetView>, String>;
     /// The most recent alerts that fired, newest first.
     fn recent(&self, limit: usize) -> Result<Vec<AlertView>, String>;
     /// Names of the budgets.

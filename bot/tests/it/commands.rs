@@ -214,3 +214,56 @@ fn replies_on_a_real_cur_show_the_whole_bill() {
     let d = cloudcost_bot::commands::digest_text(&invoice, &[], &usd);
     assert!(d.contains("(unblended cost)"), "{d}");
 }
+
+/// On the October 2018 lab CUR shown as its invoice: a budget on the amortized cost is measured in
+/// its own view (AWS's amortized total, $4,195.96, over a $4,100 budget) beside one on the invoice
+/// ($4,064.48, under it); a budget on cloudcost's prices too. A bot without a budgets file still
+/// answers `/bill` and says there are no budgets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_are_measured_in_their_own_views_and_are_optional() {
+    let cur = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/realdata/Oct2018-WorkshopCUR-00001.snappy.parquet"
+    ));
+    let budgets = r#"
+[[budget]]
+name = "amortized"
+period = "monthly"
+amount = 4100
+cost = "amortized"
+thresholds = [ { percent = 100, on = "actual" } ]
+
+[[budget]]
+name = "invoice"
+period = "monthly"
+amount = 4100
+thresholds = [ { percent = 100, on = "actual" } ]
+
+[[budget]]
+name = "repriced"
+period = "monthly"
+amount = 4100
+cost = "repriced"
+thresholds = [ { percent = 100, on = "actual" } ]
+"#;
+    let server = FakeTelegram::start().await;
+    let s = setup_at(tempfile::tempdir().unwrap(), cur.clone(), Some(budgets), "");
+    let clock = TestClock::new(morning());
+    let bot = start(&server, s.config.clone(), &clock);
+    let r = ask(&server, CHAT_A, USER, "/budget", 1).await;
+    assert!(r[0].contains("$4,195.96"), "{r:?}");
+    assert!(r[0].contains("$4,064.48"), "{r:?}");
+    // cloudcost's re-pricing of the same month (tests/it/commands.rs: replies_on_a_real_cur…).
+    assert!(r[0].contains("$4,153.19"), "{r:?}");
+    bot.stop().await;
+
+    let server = FakeTelegram::start().await;
+    let s = setup_at(tempfile::tempdir().unwrap(), cur, None, "");
+    assert!(s.config.budgets.is_none());
+    let bot = start(&server, s.config.clone(), &clock);
+    let r = ask(&server, CHAT_A, USER, "/budget", 1).await;
+    assert!(r[0].contains("No budgets"), "{r:?}");
+    let r = ask(&server, CHAT_A, USER, "/bill", 1).await;
+    assert!(r[0].contains("$4,064.48"), "{r:?}");
+    bot.stop().await;
+}

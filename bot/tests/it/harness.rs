@@ -110,16 +110,32 @@ pub fn setup(usage: Option<&str>, budgets: &str, extra: &str) -> Setup {
             p
         }
     };
-    std::fs::write(dir.path().join("budgets.toml"), budgets).unwrap();
     let metrics = if usage.is_none() {
         "metrics = \"metrics.parquet\"\n"
     } else {
         ""
     };
+    setup_at(dir, usage_path, Some(budgets), &format!("{metrics}{extra}"))
+}
+
+/// A config in `dir` whose usage is the file or directory `usage`, with `budgets` (a budgets.toml
+/// written beside it) or none.
+pub fn setup_at(
+    dir: tempfile::TempDir,
+    usage: PathBuf,
+    budgets: Option<&str>,
+    extra: &str,
+) -> Setup {
+    let budgets_key = match budgets {
+        Some(b) => {
+            std::fs::write(dir.path().join("budgets.toml"), b).unwrap();
+            "budgets = \"budgets.toml\"\n"
+        }
+        None => "",
+    };
     let text = format!(
         r#"usage = "{}"
-{metrics}budgets = "budgets.toml"
-allowed_chats = [{CHAT_A}, {CHAT_B}]
+{budgets_key}allowed_chats = [{CHAT_A}, {CHAT_B}]
 admins = [{ADMIN}]
 database = "bot.sqlite"
 timezone = "Asia/Seoul"
@@ -136,16 +152,12 @@ messages_per_sec_chat = 200
 messages_per_min_chat = 100000
 messages_per_sec_overall = 1000
 "#,
-        usage_path.display()
+        usage.display()
     );
     let path = dir.path().join("bot.toml");
     std::fs::write(&path, text).unwrap();
     let config = Config::load(&path).unwrap();
-    Setup {
-        dir,
-        usage: usage_path,
-        config,
-    }
+    Setup { dir, usage, config }
 }
 
 /// A bot running in-process.

@@ -88,7 +88,7 @@ async fn only_admins_change_budgets_with_validated_amounts_that_persist() {
     let bot = start(&server, s.config.clone(), &clock);
     let r = ask(&server, CHAT_A, USER, "/budget", 1).await;
     assert!(r[0].contains("$1,500.00"), "{r:?}");
-    let file = std::fs::read_to_string(&s.config.budgets).unwrap();
+    let file = std::fs::read_to_string(s.config.budgets.as_ref().unwrap()).unwrap();
     assert!(file.contains("amount = 100"));
     bot.stop().await;
 }
