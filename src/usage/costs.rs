@@ -580,13 +580,21 @@ fn billed_costs_with(
         Layout::Cur2 => "cur2",
         _ => "focus",
     };
-    let def = definitions()
-        .get(key)
+    let views = definitions().get(key);
+    let def = views
         .and_then(|views| views.get(view.name()))
         .ok_or_else(|| {
+            let has: Vec<String> = views
+                .map(|v| {
+                    v.iter()
+                        .map(|(name, d)| format!("{name} ({})", d.column))
+                        .collect()
+                })
+                .unwrap_or_default();
             layout_error(format!(
-                "the {view} cost view is not in a {} file (it has no such cost columns)",
-                super::layouts::format_name(layout, &schema)
+                "the {view} cost view is not in a {} file (it has no such cost columns); its views: {}, and repriced",
+                super::layouts::format_name(layout, &schema),
+                has.join(", ")
             ))
         })?;
     let cols = dim_columns(layout);
