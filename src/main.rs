@@ -158,6 +158,11 @@ enum Command {
         /// Headroom over the measured demand, percent: 0, 20 or 30.
         #[arg(long, default_value_t = 20)]
         headroom: u32,
+        /// The CPU architectures right-sizing options come from: `current` (the instance's own:
+        /// no rebuild) or `any` (Graviton for x86 instances: a migration). With `current`, a
+        /// migration that saves more is named in the note.
+        #[arg(long, default_value = "current")]
+        architecture: cloudcost::recommend::Architecture,
         /// Days of usage to size commitments on: 7, 30 or 60.
         #[arg(long, default_value_t = 30, value_parser = clap::builder::PossibleValuesParser::new(["7", "30", "60"]).map(|s| s.parse::<u32>().unwrap_or(30)))]
         commitment_lookback: u32,
@@ -241,6 +246,11 @@ enum Command {
         /// default: unblended for a billing file, repriced for this project's format).
         #[arg(long, value_name = "VIEW")]
         cost: Option<CostView>,
+        /// The CPU architectures right-sizing options come from: `current` (the instance's own:
+        /// no rebuild) or `any` (Graviton for x86 instances: a migration). With `current`, a
+        /// migration that saves more is named in the note.
+        #[arg(long, default_value = "current")]
+        architecture: cloudcost::recommend::Architecture,
         /// The report's title.
         #[arg(long)]
         title: Option<String>,
@@ -773,6 +783,7 @@ fn run(cli: Cli) -> Result<()> {
             lookback,
             cpu_percentile,
             headroom,
+            architecture,
             commitment_lookback,
             format,
         } => {
@@ -788,7 +799,8 @@ fn run(cli: Cli) -> Result<()> {
                 *cpu_percentile,
                 *headroom,
             )
-            .map_err(anyhow::Error::msg)?;
+            .map_err(anyhow::Error::msg)?
+            .with_architecture(*architecture);
             let a = cloudcost::analysis::analyse(
                 &cat,
                 usage.as_deref(),
@@ -963,6 +975,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             title,
             cost,
+            architecture,
         } => {
             let cat = catalog()?;
             let view = cloudcost::analysis::cost_view(usage, *cost)?;
@@ -983,7 +996,8 @@ fn run(cli: Cli) -> Result<()> {
                 Some((daily, forecast, costs(&[Dimension::Account])?, tags))
             };
             let held = read_commitments(commitments.as_deref(), &cat)?;
-            let opts = cloudcost::recommend::RightsizingOptions::default();
+            let opts = cloudcost::recommend::RightsizingOptions::default()
+                .with_architecture(*architecture);
             let a = cloudcost::analysis::analyse(
                 &cat,
                 Some(usage),
@@ -1056,7 +1070,7 @@ fn run(cli: Cli) -> Result<()> {
                     .map(|(f, l)| format!("{f} to {l}"))
                     .unwrap_or_default(),
                 c.format(bill.on_demand_equivalent()),
-                a.report.opportunities.len(),
+                a.report.savings().count(),
                 c.format(cloudcost::Money::usd(a.report.total_monthly_saving()))
             );
             let written = write_report(

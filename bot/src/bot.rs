@@ -615,6 +615,7 @@ pub async fn start(
         cfg.commitments.as_deref(),
     )?
     .with_cost(cfg.cost)
+    .with_architecture(cfg.architecture)
     .with_budgets(match &cfg.budgets {
         Some(b) => cloudcost::alarms::Budgets::load(b)?,
         None => cloudcost::alarms::Budgets::default(),

@@ -66,6 +66,7 @@ struct Raw {
     pricing_data: Option<PathBuf>,
     cost: Option<String>,
     monitor: Option<String>,
+    architecture: Option<String>,
     #[serde(default)]
     tuning: RawTuning,
 }
@@ -99,6 +100,9 @@ pub struct Config {
     pub budgets: Option<PathBuf>,
     /// What anomalies are watched per (`monitor` in bot.toml, as `alarms --monitor`).
     pub monitor: cloudcost::alarms::Monitor,
+    /// The architectures `/recommend` right-sizes to (`architecture`, as `recommend
+    /// --architecture`): the instance's own by default.
+    pub architecture: cloudcost::recommend::Architecture,
     /// Chats that get billing data.
     pub allowed_chats: Vec<i64>,
     /// Users who may change budgets.
@@ -289,6 +293,11 @@ impl Config {
             .map(|c| c.parse().map_err(|m| bad("monitor", m)))
             .transpose()?
             .unwrap_or_default();
+        let architecture = raw
+            .architecture
+            .map(|c| c.parse().map_err(|m| bad("architecture", m)))
+            .transpose()?
+            .unwrap_or_default();
         let t = raw.tuning;
         let d = Tuning::default();
         let positive = |key: &'static str, v: Option<u32>, default: u32| match v {
@@ -341,6 +350,7 @@ impl Config {
             commitments,
             budgets,
             monitor,
+            architecture,
             allowed_chats,
             admins: raw.admins,
             database,

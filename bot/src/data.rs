@@ -145,6 +145,8 @@ pub struct Source {
     cost: Option<cloudcost::usage::costs::CostView>,
     /// The budgets, for those measured in another view than `cost`.
     budgets: cloudcost::alarms::Budgets,
+    /// How `/recommend` right-sizes.
+    rightsizing: cloudcost::recommend::RightsizingOptions,
     cache: Mutex<Option<Arc<Data>>>,
 }
 
@@ -166,6 +168,7 @@ impl Source {
             catalog,
             cost: None,
             budgets: cloudcost::alarms::Budgets::default(),
+            rightsizing: cloudcost::recommend::RightsizingOptions::default(),
             cache: Mutex::new(None),
         })
     }
@@ -179,6 +182,12 @@ impl Source {
     /// The budgets whose cost views are measured beside the bill (those naming another view).
     pub fn with_budgets(mut self, budgets: cloudcost::alarms::Budgets) -> Source {
         self.budgets = budgets;
+        self
+    }
+
+    /// Right-sizing options from the instances' architecture preference.
+    pub fn with_architecture(mut self, a: cloudcost::recommend::Architecture) -> Source {
+        self.rightsizing = self.rightsizing.with_architecture(a);
         self
     }
 
@@ -227,13 +236,12 @@ impl Source {
         if let Some(a) = slot.as_ref() {
             return Ok(a.clone());
         }
-        let opts = cloudcost::recommend::RightsizingOptions::default();
         let a = Arc::new(cloudcost::analysis::analyse(
             &self.catalog,
             Some(&data.snapshot.usage.path),
             data.snapshot.metrics.as_ref().map(|m| m.path.as_path()),
             self.commitments.as_ref(),
-            &opts,
+            &self.rightsizing,
             30,
         )?);
         *slot = Some(a.clone());

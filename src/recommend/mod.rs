@@ -61,6 +61,6 @@ mod test_support;
 
 pub use idle::{low_utilization, low_utilization_days};
 pub use rightsizing::{
-    CpuPercentile, CurrentPricing, Finding, HOURS_PER_MONTH, InstanceContext,
+    Architecture, CpuPercentile, CurrentPricing, Finding, HOURS_PER_MONTH, InstanceContext,
     InstanceRecommendation, Reason, RightsizingOption, RightsizingOptions, rightsize,
 };

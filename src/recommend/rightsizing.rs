@@ -166,6 +166,32 @@ impl Serialize for CpuPercentile {
     }
 }
 
+/// Which CPU architectures the options may come from, as Compute Optimizer's preference:
+/// the instance's own (`current`), or any (`any`: Graviton for an x86 instance, a migration).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    /// Only the instance's own architecture: no software rebuild.
+    #[default]
+    Current,
+    /// Any architecture.
+    Any,
+}
+
+impl FromStr for Architecture {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Architecture, String> {
+        match s.trim() {
+            "current" => Ok(Architecture::Current),
+            "any" => Ok(Architecture::Any),
+            other => Err(format!(
+                "unknown architecture preference `{other}`: expected `current` or `any`"
+            )),
+        }
+    }
+}
+
 /// How to right-size: Compute Optimizer's preferences.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct RightsizingOptions {
@@ -175,6 +201,8 @@ pub struct RightsizingOptions {
     pub cpu_percentile: CpuPercentile,
     /// Headroom added to CPU and memory, percent: 20 by default, 0 and 30 allowed.
     pub headroom_pct: u32,
+    /// The architectures options come from: the current one by default.
+    pub architecture: Architecture,
 }
 
 impl Default for RightsizingOptions {
@@ -183,6 +211,7 @@ impl Default for RightsizingOptions {
             lookback_days: 14,
             cpu_percentile: CpuPercentile::P99_5,
             headroom_pct: 20,
+            architecture: Architecture::Current,
         }
     }
 }
@@ -199,9 +228,18 @@ impl RightsizingOptions {
             lookback_days,
             cpu_percentile,
             headroom_pct,
+            architecture: Architecture::Current,
         };
         o.validate()?;
         Ok(o)
+    }
+
+    /// These options, with options from the `architecture` given.
+    pub fn with_architecture(self, architecture: Architecture) -> Self {
+        RightsizingOptions {
+            architecture,
+            ..self
+        }
     }
 
     /// Checks that the lookback and headroom are published choices.
@@ -611,6 +649,19 @@ pub fn rightsize(
         });
     }
 
+    // Another architecture only when asked; otherwise the best migration is only mentioned,
+    // with what it would save more.
+    let best_migration = (opts.architecture == Architecture::Current)
+        .then(|| {
+            let best = candidates
+                .iter()
+                .filter(|c| c.migration && c.risk < 4)
+                .max_by(|a, b| a.saving.cmp(&b.saving).then(b.risk.cmp(&a.risk)))
+                .map(|c| (c.ty.name.clone(), c.ty.arch, c.saving));
+            candidates.retain(|c| !c.migration);
+            best
+        })
+        .flatten();
     let chosen = select(candidates);
     rec.options = chosen
         .iter()
@@ -630,6 +681,15 @@ pub fn rightsize(
         .collect();
 
     let mut notes: Vec<String> = Vec::new();
+    if let Some((name, arch, saving)) = best_migration {
+        let more = saving - chosen.first().map_or(Decimal::ZERO, |c| c.saving);
+        if more > Decimal::ZERO {
+            notes.push(format!(
+                "a migration to {name} ({arch}) would save {} a month more (--architecture any)",
+                Money::usd(more)
+            ));
+        }
+    }
     if under {
         rec.finding = Finding::UnderProvisioned;
         rec.reasons = under_reasons;
@@ -987,17 +1047,13 @@ mod tests {
 
     const DAY: usize = 24;
 
+    /// Right-sizes over every architecture (the tests below look at migrations too).
     fn run(s: &InstanceSeries) -> InstanceRecommendation {
-        rightsize(
-            catalog(),
-            s,
-            &InstanceContext::on_demand(Os::Linux),
-            &RightsizingOptions::default(),
-        )
-        .unwrap()
+        run_with(s, RightsizingOptions::default())
     }
 
     fn run_with(s: &InstanceSeries, opts: RightsizingOptions) -> InstanceRecommendation {
+        let opts = opts.with_architecture(Architecture::Any);
         rightsize(catalog(), s, &InstanceContext::on_demand(Os::Linux), &opts).unwrap()
     }
 
@@ -1375,7 +1431,7 @@ mod tests {
     #[test]
     fn covered_instance_saves_only_against_its_covered_rate() {
         let s = series("m5.4xlarge", hours(14 * DAY, |h| sample(h, 5.0, 3.0)));
-        let opts = RightsizingOptions::default();
+        let opts = RightsizingOptions::default().with_architecture(Architecture::Any);
         // Covered at $0.05/h: nothing that fits is cheaper on demand.
         let cheap = InstanceContext::covered(Os::Linux, dec!(0.05));
         let rec = rightsize(catalog(), &s, &cheap, &opts).unwrap();
@@ -1581,5 +1637,37 @@ mod tests {
             }
             let _ = low_utilization(&s);
         }
+    }
+
+    /// With the current architecture only, an m5.2xlarge using little of its CPU and memory gets
+    /// x86 options, and the note says what a Graviton migration would save more.
+    #[test]
+    fn the_current_architecture_keeps_x86_and_names_the_migration() {
+        let s = series("m5.2xlarge", hours(14 * DAY, |h| sample(h, 8.0, 10.0)));
+        let any = run(&s);
+        assert!(any.options.iter().any(|o| o.migration), "{any:#?}");
+        let current = rightsize(
+            catalog(),
+            &s,
+            &InstanceContext::on_demand(Os::Linux),
+            &RightsizingOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(current.finding, Finding::OverProvisioned);
+        assert!(!current.options.is_empty());
+        assert!(current.options.iter().all(|o| !o.migration), "{current:#?}");
+        let best_any = any.options.iter().map(|o| o.monthly_saving).max().unwrap();
+        let best_current = current.options[0].monthly_saving;
+        if best_any > best_current {
+            assert!(
+                current.note.contains(&format!(
+                    "would save {} a month more",
+                    Money::usd(best_any - best_current)
+                )),
+                "{}",
+                current.note
+            );
+        }
+        check_invariants(&current, Os::Linux);
     }
 }
