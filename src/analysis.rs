@@ -306,10 +306,12 @@ pub fn analyse(
     let mut covered = std::collections::BTreeMap::new();
     let mut os_of = std::collections::BTreeMap::new();
     let mut bill = None;
+    // The usage read and its commitments, for the commitment search after right-sizing.
+    let mut for_commitments = None;
     if let Some(u) = usage {
         // A billing file's own reservations, unless a commitments file is given.
         let (own, notes) = file_commitments(cat, u, held)?;
-        let held = held.or(own.as_ref());
+        let held = held.cloned().or(own);
         let read = crate::usage::read_usage(
             u,
             cat,
@@ -339,27 +341,21 @@ pub fn analyse(
         report
             .opportunities
             .extend(crate::savings::storage::storage_classes(cat, &inv)?);
-        let advice = crate::savings::commitments::recommend_commitments(
-            cat,
-            &read,
-            commitment_lookback,
-            held,
-        );
-        report.opportunities.extend(advice.opportunities);
-        report.notes.extend(advice.notes);
         for d in read.days.iter().filter(|d| d.key.service == "ec2") {
             os_of.insert(d.resource_id.to_string(), d.key.os);
         }
         let mut b = crate::bill::price_usage(cat, &read)?;
         attribute(&mut b, u)?;
-        if let Some(h) = held {
+        if let Some(h) = &held {
             crate::bill::apply_commitments(cat, &read, &mut b, h)?;
             covered = crate::savings::covered_instances(&b);
         }
         b.notes.extend(notes);
         bill = Some(b);
+        for_commitments = Some((read, held));
     }
     let mut metrics_read = None;
+    let mut changes = std::collections::BTreeMap::new();
     if let Some(m) = metrics {
         let read = crate::usage::metrics::read_metrics(m, opts.lookback_days)?;
         for (reason, n) in &read.rejected {
@@ -368,8 +364,28 @@ pub fn analyse(
                 m.display()
             ));
         }
-        recommend_instances(cat, &read, &covered, &os_of, opts, &mut report)?;
+        changes = recommend_instances(cat, &read, &covered, &os_of, opts, &mut report)?;
         metrics_read = Some(read);
+    }
+    // Commitments are sized on the fleet the right-sizing and idle recommendations leave, so
+    // that every saving listed can be had together.
+    if let Some((read, held)) = for_commitments {
+        let hours = crate::savings::commitments::hours_after_changes(&read, &changes);
+        let advice = crate::savings::commitments::recommend_commitments(
+            cat,
+            &hours,
+            commitment_lookback,
+            held.as_ref(),
+        );
+        if !changes.is_empty() && !advice.opportunities.is_empty() {
+            report.notes.push(format!(
+                "commitments are sized on the usage left after the {} right-sizing and idle \
+                 recommendations, so that their savings add up",
+                changes.len()
+            ));
+        }
+        report.opportunities.extend(advice.opportunities);
+        report.notes.extend(advice.notes);
     }
     report.rank();
     Ok(Analysis {
@@ -388,8 +404,10 @@ fn recommend_instances(
     os_of: &std::collections::BTreeMap<String, crate::catalog::Os>,
     opts: &crate::recommend::RightsizingOptions,
     report: &mut crate::savings::Report,
-) -> Result<(), Error> {
+) -> Result<std::collections::BTreeMap<String, Option<String>>, Error> {
     use crate::recommend::{CurrentPricing, Finding, InstanceContext, rightsize};
+    // Instance → its new type, or none when it is to be stopped.
+    let mut changes = std::collections::BTreeMap::new();
     use crate::savings::{InstanceRow, Kind, Opportunity};
     for series in &read.series {
         let os = os_of
@@ -404,6 +422,7 @@ fn recommend_instances(
         let best = r.options.first();
         match (r.finding, best) {
             (Finding::Idle, _) => {
+                changes.insert(r.resource_id.clone(), None);
                 let saving = r.idle_stop_saving.unwrap_or_default();
                 let covered_note = if matches!(ctx.pricing, CurrentPricing::Covered { .. }) {
                     " (its commitment is paid anyway: stopping it frees the commitment for other usage)"
@@ -425,6 +444,7 @@ fn recommend_instances(
                 });
             }
             (Finding::OverProvisioned | Finding::UnderProvisioned, Some(o)) => {
+                changes.insert(r.resource_id.clone(), Some(o.instance_type.clone()));
                 let fixes = r.finding == Finding::UnderProvisioned;
                 report.opportunities.push(Opportunity {
                     kind: Kind::Rightsize,
@@ -467,5 +487,5 @@ fn recommend_instances(
         }
         report.instances.push(InstanceRow::from(&r));
     }
-    Ok(())
+    Ok(changes)
 }

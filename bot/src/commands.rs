@@ -413,23 +413,14 @@ pub fn top_text(bill: &Bill, n: usize, cur: &Currency) -> String {
 
 /// `/recommend`: the top savings.
 pub fn recommend_text(report: &Report, cur: &Currency) -> String {
-    let top: Vec<_> = report
-        .opportunities
-        .iter()
-        .filter(|o| o.monthly_saving > Decimal::ZERO)
-        .take(5)
-        .collect();
+    let top: Vec<_> = report.savings().take(5).collect();
     if top.is_empty() {
         return "No savings found in the current data.".into();
     }
     let mut s = format!(
         "<b>Top savings</b>: {} a month in all ({} opportunities)\n",
         money(cur, report.total_monthly_saving()),
-        report
-            .opportunities
-            .iter()
-            .filter(|o| o.monthly_saving > Decimal::ZERO)
-            .count()
+        report.savings().count()
     );
     for (i, o) in top.iter().enumerate() {
         s.push_str(&format!(

@@ -32,6 +32,7 @@ pub fn json_value(r: &Report, c: &Currency) -> Value {
     json!({
         "currency": c.code,
         "total_monthly_saving": dec(c, r.total_monthly_saving()),
+        "savings_count": r.savings().count(),
         "opportunities": r.opportunities.iter().map(|o| json!({
             "kind": o.kind.as_str(),
             "resource": o.resource_id,
@@ -111,8 +112,9 @@ fn text(r: &Report, c: &Currency, markdown: bool) -> String {
         }
         writeln!(
             out,
-            "\n**Total monthly saving: {}**\n",
-            m(c, r.total_monthly_saving())
+            "\n**Total monthly saving: {}** ({} savings)\n",
+            m(c, r.total_monthly_saving()),
+            r.savings().count()
         )
         .ok();
     } else {
@@ -120,7 +122,7 @@ fn text(r: &Report, c: &Currency, markdown: bool) -> String {
         for row in rows {
             t.add_row(row);
         }
-        writeln!(out, "Savings opportunities, ranked by monthly saving (730-hour months)\n{t}\nTOTAL monthly saving {}\n", m(c, r.total_monthly_saving())).ok();
+        writeln!(out, "Savings opportunities, ranked by monthly saving (730-hour months)\n{t}\nTOTAL monthly saving {} ({} savings)\n", m(c, r.total_monthly_saving()), r.savings().count()).ok();
     }
     if !r.instances.is_empty() {
         let header = [

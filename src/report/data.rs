@@ -373,11 +373,7 @@ fn forecast_view(costs: &crate::forecast::DailyCosts, last: NaiveDate) -> Option
 /// Positive monthly savings by kind, largest first, and their total.
 fn savings_by_kind(report: &Report) -> (Vec<KindSaving>, Decimal) {
     let mut m: BTreeMap<Kind, (usize, Decimal)> = BTreeMap::new();
-    for o in report
-        .opportunities
-        .iter()
-        .filter(|o| o.monthly_saving > Decimal::ZERO)
-    {
+    for o in report.savings() {
         let e = m.entry(o.kind).or_default();
         e.0 += 1;
         e.1 += o.monthly_saving;

@@ -329,7 +329,7 @@ fn recommendations(d: &ReportData<'_>) -> Table {
                 "Total".into(),
                 String::new(),
                 String::new(),
-                format!("{} changes", r.opportunities.len()),
+                format!("{} savings", r.savings().count()),
                 String::new(),
                 String::new(),
                 money(d.total_saving),

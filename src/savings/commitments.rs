@@ -39,22 +39,96 @@ struct Hourly {
     od: Decimal,
 }
 
-/// Searches commitments for the EC2 usage of the last `lookback_days` days. Usage already covered
+/// The EC2 hours as they would be once the right-sizing and idle recommendations are done, so
+/// that commitments are sized on the fleet that remains and their saving adds to theirs (AWS
+/// warns that the two are not additive): each changed instance's usage (`changes`: instance id →
+/// its new type, or `None` when it is stopped) moves to its new type or goes. The hourly data sums
+/// instances, so an instance's seconds of a day are taken evenly from the hours of that day its
+/// type ran (never below zero).
+pub fn hours_after_changes(
+    usage: &UsageRead,
+    changes: &BTreeMap<String, Option<String>>,
+) -> Vec<crate::usage::Ec2Hour> {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use crate::usage::{Ec2Hour, UsageKey};
+    if changes.is_empty() {
+        return usage.ec2_hours.clone();
+    }
+    let mut hours = usage.ec2_hours.clone();
+    let mut at: HashMap<(Arc<UsageKey>, DateTime<Utc>), usize> = hours
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.resource_id.is_empty())
+        .map(|(i, h)| ((h.key.clone(), h.hour), i))
+        .collect();
+    // Per key and day: the hours it ran.
+    let mut ran: HashMap<(Arc<UsageKey>, chrono::NaiveDate), Vec<DateTime<Utc>>> = HashMap::new();
+    for h in hours.iter().filter(|h| h.resource_id.is_empty()) {
+        ran.entry((h.key.clone(), h.hour.date_naive()))
+            .or_default()
+            .push(h.hour);
+    }
+    for d in usage
+        .days
+        .iter()
+        .filter(|d| d.key.service == "ec2" && !d.key.spot)
+    {
+        let Some(to) = changes.get(d.resource_id.as_str()) else {
+            continue;
+        };
+        let Some(when) = ran.get(&(d.key.clone(), d.day)) else {
+            continue;
+        };
+        let each = d.billable / Decimal::from(when.len() as u64);
+        let new_key = to.as_ref().map(|t| {
+            Arc::new(UsageKey {
+                attr: t.as_str().into(),
+                ..(*d.key).clone()
+            })
+        });
+        for hour in when {
+            let Some(&i) = at.get(&(d.key.clone(), *hour)) else {
+                continue;
+            };
+            let moved = each.min(hours[i].seconds);
+            hours[i].seconds -= moved;
+            if let Some(k) = &new_key {
+                let j = *at.entry((k.clone(), *hour)).or_insert_with(|| {
+                    hours.push(Ec2Hour {
+                        hour: *hour,
+                        resource_id: Default::default(),
+                        key: k.clone(),
+                        seconds: Decimal::ZERO,
+                    });
+                    hours.len() - 1
+                });
+                hours[j].seconds += moved;
+            }
+        }
+    }
+    hours.retain(|h| !h.seconds.is_zero());
+    hours
+}
+
+/// Searches commitments for the EC2 usage (`ec2_hours`: a usage read's, or
+/// [`hours_after_changes`]) of the last `lookback_days` days. Usage already covered
 /// by the reserved instances the account holds (`held`) is taken out first: only what they leave
 /// on-demand is sized.
 pub fn recommend_commitments(
     catalog: &Catalog,
-    usage: &UsageRead,
+    ec2_hours: &[crate::usage::Ec2Hour],
     lookback_days: u32,
     held: Option<&Commitments>,
 ) -> CommitmentAdvice {
     let mut advice = CommitmentAdvice::default();
-    let Some(last) = usage.ec2_hours.iter().map(|h| h.hour).max() else {
+    let Some(last) = ec2_hours.iter().map(|h| h.hour).max() else {
         return advice;
     };
     // The window: the lookback, but never before the data starts (hours with no data are not
     // hours of zero usage).
-    let first = usage.ec2_hours.iter().map(|h| h.hour).min().unwrap_or(last);
+    let first = ec2_hours.iter().map(|h| h.hour).min().unwrap_or(last);
     let from = (last - Duration::days(i64::from(lookback_days)) + Duration::hours(1)).max(first);
     let hours: Vec<DateTime<Utc>> = {
         let mut v = Vec::new();
@@ -70,8 +144,7 @@ pub fn recommend_commitments(
     // Per (region, family): hourly units and on-demand cost of Linux on-demand usage.
     let mut fam: BTreeMap<(String, String), Vec<Hourly>> = BTreeMap::new();
     let mut types_seen: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for h in usage
-        .ec2_hours
+    for h in ec2_hours
         .iter()
         .filter(|h| !h.key.spot && h.key.os == Os::Linux)
     {
@@ -134,8 +207,17 @@ pub fn recommend_commitments(
     let month = super::month_hours();
     let mut unpriced: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for ((region, family), series) in &fam {
-        // Candidate RIs: every type of the family the catalog has a 1-year price for.
-        let mut best: Option<(Decimal, Opportunity)> = None;
+        // Candidate RIs: every type of the family the catalog has a 1-year price for. The best:
+        // its saving, the purchase, the type, its units, the count and the payment.
+        type Best<'c> = (
+            Decimal,
+            Opportunity,
+            &'c crate::catalog::InstanceType,
+            Decimal,
+            u64,
+            Payment,
+        );
+        let mut best: Option<Best<'_>> = None;
         let mut any_price = false;
         for t in catalog.instance_types().filter(|t| t.family() == family) {
             for pay in Payment::ALL {
@@ -164,14 +246,12 @@ pub fn recommend_commitments(
                     series.iter().map(|h| h.od).sum::<Decimal>() * month / window;
                 let kd = Decimal::from(k);
                 let upfront = p.upfront * kd;
-                let break_even = if upfront.is_zero() {
-                    "month 1".to_string()
-                } else {
-                    format!(
-                        "month {}",
-                        (upfront / monthly_saving).ceil().max(Decimal::ONE)
-                    )
-                };
+                // The on-demand cost the RIs take away each month: the saving is that less
+                // their whole effective cost (recurring and amortized upfront).
+                let avoided_monthly = monthly_saving + fee * kd * month;
+                let break_even = Term::OneYear
+                    .break_even_month(upfront, p.hourly * kd * month, avoided_monthly)
+                    .map_or_else(|| "never".to_string(), |m| format!("month {m}"));
                 let utilization = if kd.is_zero() {
                     Decimal::ZERO
                 } else {
@@ -209,13 +289,22 @@ pub fn recommend_commitments(
                             .unwrap_or_default()
                     ),
                 );
-                if best.as_ref().is_none_or(|(s, _)| monthly_saving > *s) {
-                    best = Some((monthly_saving, opp));
+                if best.as_ref().is_none_or(|(s, ..)| monthly_saving > *s) {
+                    best = Some((monthly_saving, opp, t, nf, k, *pay));
                 }
             }
         }
         match best {
-            Some((_, o)) => advice.opportunities.push(o),
+            Some((_, mut o, t, nf, k, pay)) => {
+                let others = alternatives(catalog, region, t, nf, k, series, pay);
+                if !others.is_empty() {
+                    o.detail.push_str(&format!(
+                        "; the same {k} on other terms: {}",
+                        others.join("; ")
+                    ));
+                }
+                advice.opportunities.push(o)
+            }
             None if !any_price => unpriced
                 .entry(region.clone())
                 .or_default()
@@ -235,7 +324,7 @@ pub fn recommend_commitments(
     let mut od_h = vec![Decimal::ZERO; hours.len()];
     let mut sp_h = vec![Decimal::ZERO; hours.len()];
     let mut any_rate = false;
-    for h in usage.ec2_hours.iter().filter(|h| !h.key.spot) {
+    for h in ec2_hours.iter().filter(|h| !h.key.spot) {
         let Some(&i) = index.get(&h.hour) else {
             continue;
         };
@@ -301,7 +390,7 @@ pub fn recommend_commitments(
                 ));
             }
         }
-    } else if !usage.ec2_hours.is_empty() {
+    } else if !ec2_hours.is_empty() {
         advice.notes.push("savings plans: the catalog holds no Compute Savings Plans rate for these instance types (import the Savings Plans offer file with `cloudcost pricing import`)".into());
     }
     advice
@@ -345,6 +434,47 @@ fn evaluate_sp(od: &[Decimal], sp: &[Decimal], c: Decimal) -> (Decimal, Decimal)
         used += *s * share;
     }
     (saving, used)
+}
+
+/// The other standard RI terms and payments for `k` reserved `t` (each `nf` units) over the
+/// hours: each one's monthly saving and break-even month, where the catalog has its price.
+fn alternatives(
+    catalog: &Catalog,
+    region: &str,
+    t: &crate::catalog::InstanceType,
+    nf: Decimal,
+    k: u64,
+    series: &[Hourly],
+    chosen: Payment,
+) -> Vec<String> {
+    let month = super::month_hours();
+    let window = Decimal::from(series.len() as u64);
+    let kd = Decimal::from(k);
+    let mut out = Vec::new();
+    for term in [Term::OneYear, Term::ThreeYear] {
+        for pay in Payment::ALL {
+            if term == Term::OneYear && *pay == chosen {
+                continue;
+            }
+            let model = Ec2Model::Reserved(term, Offering::Standard, *pay);
+            let Ok(p) = catalog.ec2_price(region, &t.name, Os::Linux, model) else {
+                continue;
+            };
+            let fee = p.effective_hourly();
+            let (saving, ..) = evaluate(series, nf, fee, k);
+            let monthly_saving = saving * month / window;
+            let avoided = monthly_saving + fee * kd * month;
+            let even = term
+                .break_even_month(p.upfront * kd, p.hourly * kd * month, avoided)
+                .map_or_else(|| "never".to_string(), |m| format!("month {m}"));
+            out.push(format!(
+                "{term} {pay} saves ${} a month (upfront ${}, break-even {even})",
+                monthly_saving.round_dp(2),
+                (p.upfront * kd).round_dp(2)
+            ));
+        }
+    }
+    out
 }
 
 /// The RI count with the best net saving over the hours.
@@ -457,5 +587,79 @@ mod tests {
     fn no_saving_no_commitment() {
         let s = flat(&[4, 0, 0, 0, 0, 0, 0, 0], dec!(0.024));
         assert_eq!(best_count(&s, dec!(4), dec!(0.06)), 0);
+    }
+
+    /// Two m5.xlarge run every hour of a day; one is right-sized to m5.large and the other is
+    /// stopped: the hours left are one m5.large's, and nothing else moves.
+    #[test]
+    fn the_hours_after_changes_follow_the_fleet() {
+        use crate::usage::{Ec2Hour, ResourceDay, UsageKey};
+        use std::sync::Arc;
+        let key = Arc::new(UsageKey {
+            service: "ec2".into(),
+            usage_type: "instance-seconds".into(),
+            region: "us-east-1".into(),
+            attr: "m5.xlarge".into(),
+            os: Os::Linux,
+            spot: false,
+            az: "".into(),
+        });
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let start = day.and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let mut usage = UsageRead::default();
+        for h in 0..24 {
+            usage.ec2_hours.push(Ec2Hour {
+                hour: start + Duration::hours(h),
+                resource_id: Default::default(),
+                key: key.clone(),
+                seconds: dec!(7200),
+            });
+        }
+        for id in ["i-a", "i-b", "i-c"] {
+            usage.days.push(ResourceDay {
+                day,
+                resource_id: id.into(),
+                key: key.clone(),
+                quantity: dec!(86400),
+                billable: dec!(86400),
+                rows: 24,
+            });
+        }
+        let changes: BTreeMap<String, Option<String>> = [
+            ("i-a".to_string(), Some("m5.large".to_string())),
+            ("i-b".to_string(), None),
+        ]
+        .into();
+        let after = hours_after_changes(&usage, &changes);
+        assert_eq!(after.len(), 24, "{after:#?}");
+        assert!(
+            after
+                .iter()
+                .all(|h| h.key.attr == "m5.large" && h.seconds == dec!(3600))
+        );
+        assert!(hours_after_changes(&usage, &BTreeMap::new()) == usage.ec2_hours);
+    }
+
+    /// The month a purchase breaks even: when the on-demand cost it takes away has paid its
+    /// upfront fee and its monthly fees; after the term, never.
+    #[test]
+    fn break_even_is_the_month_the_cumulative_saving_covers_the_upfront() {
+        // m5.large 1yr all-upfront at $494 (no recurring fee) against $70.08 a month on demand.
+        assert_eq!(
+            Term::OneYear.break_even_month(dec!(494), dec!(0), dec!(70.08)),
+            Some(8)
+        );
+        assert_eq!(
+            Term::OneYear.break_even_month(dec!(0), dec!(43.8), dec!(70.08)),
+            Some(1)
+        );
+        assert_eq!(
+            Term::OneYear.break_even_month(dec!(1000), dec!(0), dec!(70.08)),
+            None
+        );
+        assert_eq!(
+            Term::ThreeYear.break_even_month(dec!(1000), dec!(0), dec!(70.08)),
+            Some(15)
+        );
     }
 }

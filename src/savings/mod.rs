@@ -215,6 +215,14 @@ impl Report {
         });
     }
 
+    /// The opportunities that save money (a fix that costs more is listed, not counted): the
+    /// count the total is over, the same in every output.
+    pub fn savings(&self) -> impl Iterator<Item = &Opportunity> {
+        self.opportunities
+            .iter()
+            .filter(|o| o.monthly_saving > Decimal::ZERO)
+    }
+
     /// The monthly saving of every opportunity with a positive saving.
     pub fn total_monthly_saving(&self) -> Decimal {
         self.opportunities

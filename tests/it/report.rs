@@ -72,8 +72,12 @@ fn fleet() -> &'static Fleet {
         report
             .opportunities
             .extend(cloudcost::savings::storage::storage_classes(cat, &inv).unwrap());
-        let advice =
-            cloudcost::savings::commitments::recommend_commitments(cat, &read, 30, Some(&held));
+        let advice = cloudcost::savings::commitments::recommend_commitments(
+            cat,
+            &read.ec2_hours,
+            30,
+            Some(&held),
+        );
         report.opportunities.extend(advice.opportunities);
         report.notes.extend(advice.notes);
         let metrics =
