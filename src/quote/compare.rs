@@ -262,20 +262,14 @@ fn missing_option(label: &str, why: String) -> PricingOption {
 }
 
 /// The first month whose cumulative commitment cost (upfront + recurring) is no more than the
-/// cumulative on-demand cost, or "never" within the term.
+/// cumulative on-demand cost, or "never" within the term ([`Term::break_even_month`]).
 fn break_even(upfront: Money, recurring_monthly: Money, od_monthly: Money, term: Term) -> String {
-    let saving = od_monthly - recurring_monthly;
-    if saving.amount() <= Decimal::ZERO {
-        return "never".into();
-    }
-    let months = (upfront.amount() / saving.amount())
-        .ceil()
-        .max(Decimal::ONE);
-    if months > Decimal::from(term.years() * 12) {
-        "never".into()
-    } else {
-        format!("month {months}")
-    }
+    term.break_even_month(
+        upfront.amount(),
+        recurring_monthly.amount(),
+        od_monthly.amount(),
+    )
+    .map_or_else(|| "never".into(), |m| format!("month {m}"))
 }
 
 #[cfg(test)]

@@ -153,11 +153,53 @@ impl Plan {
     }
 }
 
+/// A resource exists at most every hour of the month: `hours` over `hours_per_month` is refused
+/// (several resources are `count`), naming the entry.
+fn check_hours(plan: &Plan, hpm: Decimal) -> Result<(), Error> {
+    let raw = &plan.raw;
+    let entries = raw
+        .ec2
+        .iter()
+        .map(|e| ("ec2", &e.name, e.hours))
+        .chain(raw.ebs.iter().map(|e| ("ebs", &e.name, e.hours)))
+        .chain(
+            raw.public_ipv4
+                .iter()
+                .map(|e| ("public_ipv4", &e.name, e.hours)),
+        )
+        .chain(
+            raw.nat_gateway
+                .iter()
+                .map(|e| ("nat_gateway", &e.name, e.hours)),
+        )
+        .chain(
+            raw.load_balancer
+                .iter()
+                .map(|e| ("load_balancer", &e.name, e.hours)),
+        );
+    for (table, name, hours) in entries {
+        if let Some(h) = hours.filter(|h| h.0 > hpm) {
+            return Err(plan
+                .error_at(
+                    name.span(),
+                    format!("[[{table}]] \"{}\", key `hours`", name.get_ref()),
+                    format!(
+                        "{} hours in a {hpm}-hour month: a resource runs at most every hour of the month (several resources are `count`)",
+                        h.0
+                    ),
+                )
+                .into());
+        }
+    }
+    Ok(())
+}
+
 /// Prices a plan. Errors name the plan's line and column, or the missing price.
 pub fn build_quote(catalog: &Catalog, plan: &Plan) -> Result<Quote, Error> {
     let settings = plan.settings()?;
     let raw = &plan.raw;
     let hpm = settings.hours_per_month;
+    check_hours(plan, hpm)?;
     // The EC2 prices of the plan's regions, read at once on all threads.
     let mut regions: Vec<&str> = raw
         .ec2
@@ -433,6 +475,14 @@ pub fn build_quote(catalog: &Catalog, plan: &Plan) -> Result<Quote, Error> {
             "{} line(s) use a price that is not confirmed current or is an estimate (marked); see `cloudcost prices` for sources",
             unconfirmed.len()
         ));
+    }
+    if lines.is_empty() {
+        warnings.push(
+            "the plan prices nothing: it lists no resources ([[ec2]], [[ebs]], [[s3]], [[lambda]], [[data_transfer]], [[public_ipv4]], [[nat_gateway]], [[load_balancer]], [[cloudwatch]]; see docs/plan-format.md)"
+                .into(),
+        );
+    } else if lines.iter().all(|l| l.cost.amount().is_zero()) && !raw.free_tier {
+        warnings.push("every line of the plan costs nothing (a count or a quantity of 0?)".into());
     }
     Ok(Quote {
         file: plan.file.clone(),

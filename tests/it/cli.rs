@@ -119,6 +119,14 @@ fn bad_inputs_name_file_and_key() {
             "needs `fx_rate`",
         ),
         ("region = \"us-east-1\"\n[[ec2]\n", "p.toml:2:"),
+        (
+            "region = \"us-east-1\"\n[[public_ipv4]]\nname = \"ip\"\nhours = 100000\n",
+            "[[public_ipv4]] \"ip\", key `hours`: 100000 hours in a 730-hour month",
+        ),
+        (
+            "region = \"us-east-1\"\nhours_per_month = 720\n[[ec2]]\nname = \"a\"\ninstance_type = \"m5.large\"\nhours = 730\n",
+            "730 hours in a 720-hour month",
+        ),
     ] {
         let plan = write(dir.path(), "p.toml", text);
         let o = cloudcost(&["quote", &plan]);
@@ -267,4 +275,16 @@ fn import_rejects_a_file_it_does_not_know() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unrecognised file"), "{}", stderr(&o));
+}
+
+/// A plan with no resources is quoted at $0.00 with a warning that it prices nothing.
+#[test]
+fn an_empty_plan_says_it_prices_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write(dir.path(), "p.toml", "region = \"us-east-1\"\n");
+    let o = cloudcost(&["quote", &plan, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("the plan prices nothing"), "{v:#}");
 }
