@@ -298,6 +298,26 @@ impl Term {
     pub fn hours(self) -> Decimal {
         Decimal::from(self.years() * 8760)
     }
+
+    /// The month a commitment of this term breaks even: the first month whose cumulative
+    /// on-demand cost avoided (`avoided_monthly` each month) reaches the cumulative amount paid
+    /// (`upfront` on day one, `recurring_monthly` each month). `None` when it never does within
+    /// the term. Both `quote --compare-pricing` and `recommend` say this month.
+    pub fn break_even_month(
+        self,
+        upfront: Decimal,
+        recurring_monthly: Decimal,
+        avoided_monthly: Decimal,
+    ) -> Option<u32> {
+        let gain = avoided_monthly - recurring_monthly;
+        if gain <= Decimal::ZERO {
+            return None;
+        }
+        let months = (upfront / gain).ceil().max(Decimal::ONE);
+        (months <= Decimal::from(self.years() * 12))
+            .then(|| u32::try_from(months.mantissa()).ok())
+            .flatten()
+    }
 }
 
 impl Offering {
