@@ -148,10 +148,41 @@ pub struct Anomaly {
     pub spread: Decimal,
     /// Days of history before the day.
     pub history_days: u32,
-    /// The usage type that rose most.
+    /// The usage type that rose most (AWS's, on a billing file's own view).
     pub usage_type: Option<String>,
+    /// What that usage is, where the usage type alone does not say (cloudcost's usage types):
+    /// `Instance usage (linux, on-demand, c5.large)`.
+    pub usage: Option<String>,
     /// The resources that rose most, largest rise first.
     pub top_resources: Vec<Mover>,
+    /// Resources that cost nothing the day before and did that day, by what they used (the
+    /// largest rise first): what carries a rise no single resource does ("40 c5.large
+    /// instances that were not running the day before").
+    pub new_resources: Vec<NewResources>,
+}
+
+/// Resources of one kind that were not running the day before an anomaly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NewResources {
+    /// What they used: AWS's usage type on a billing file's own view, else cloudcost's component
+    /// (`Instance usage (linux, on-demand, c5.large)`).
+    pub usage: String,
+    /// How many.
+    pub count: usize,
+    /// What they cost that day.
+    pub cost: Decimal,
+}
+
+/// What a cost row used, for a root cause: AWS's usage type when the row is as billed (a billing
+/// file's own view names it: `BoxUsage:c5.large`), else cloudcost's component without its price
+/// tier, which names the instance type and pricing model (`Instance usage (linux, on-demand,
+/// c5.large)`) where cloudcost's usage type (`instance-seconds`) would not.
+fn usage_label(r: &crate::bill::CostRow) -> String {
+    if r.component.starts_with("as billed") || r.component.is_empty() {
+        r.usage_type.to_string()
+    } else {
+        tierless(&r.component).to_string()
+    }
 }
 
 fn median(values: &mut [Decimal]) -> Decimal {
@@ -390,7 +421,9 @@ pub fn detect(bill: &Bill, opts: &AnomalyOptions) -> Vec<Anomaly> {
                 spread,
                 history_days: i as u32,
                 usage_type: None,
+                usage: None,
                 top_resources: Vec::new(),
+                new_resources: Vec::new(),
             });
         }
     }
@@ -429,6 +462,8 @@ fn explain(bill: &Bill, anomalies: &mut [Anomaly], monitor: &Monitor) {
     let mut by_resource: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
     let mut by_usage: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
     let mut by_place: HashMap<Group, HashMap<String, PerDay>> = HashMap::new();
+    // (group) → resource → what it used.
+    let mut label_of: HashMap<Group, HashMap<String, String>> = HashMap::new();
     const SEP: char = '\u{1f}';
     for r in &bill.rows {
         let key = group_of_row(bill, monitor, r);
@@ -447,7 +482,12 @@ fn explain(bill: &Bill, anomalies: &mut [Anomaly], monitor: &Monitor) {
                 .or_default() += r.cost.amount();
         };
         add(&mut by_resource, r.resource_id.to_string());
-        add(&mut by_usage, r.usage_type.to_string());
+        let label = usage_label(r);
+        add(&mut by_usage, format!("{}{SEP}{label}", r.usage_type));
+        label_of
+            .entry(key.clone())
+            .or_default()
+            .insert(r.resource_id.to_string(), label);
         if *monitor != Monitor::Services {
             add(&mut by_place, format!("{}{SEP}{}", r.service, r.region));
         }
@@ -485,8 +525,17 @@ fn explain(bill: &Bill, anomalies: &mut [Anomaly], monitor: &Monitor) {
             });
             v
         };
-        if let Some(per) = by_usage.get(&key) {
-            a.usage_type = movers(per).into_iter().next().map(|m| m.resource_id);
+        if let Some((usage_type, label)) = by_usage
+            .get(&key)
+            .and_then(|per| movers(per).into_iter().next())
+            .and_then(|m| {
+                m.resource_id
+                    .split_once(SEP)
+                    .map(|(u, l)| (u.to_string(), l.to_string()))
+            })
+        {
+            a.usage = (label != usage_type).then_some(label);
+            a.usage_type = Some(usage_type);
         }
         if let Some((service, region)) = by_place
             .get(&key)
@@ -498,6 +547,38 @@ fn explain(bill: &Bill, anomalies: &mut [Anomaly], monitor: &Monitor) {
             })
         {
             (a.service, a.region) = (service, region);
+        }
+        if let (Some(per), Some(labels)) = (by_resource.get(&key), label_of.get(&key)) {
+            let before = a.day.pred_opt();
+            let mut new: BTreeMap<&str, (usize, Decimal)> = BTreeMap::new();
+            for (id, days) in per {
+                let today = days.get(&a.day).copied().unwrap_or_default();
+                let was = before
+                    .and_then(|d| days.get(&d))
+                    .copied()
+                    .unwrap_or_default();
+                if today > Decimal::ZERO && was.is_zero() {
+                    let e = new
+                        .entry(labels.get(id).map_or("", String::as_str))
+                        .or_default();
+                    e.0 += 1;
+                    e.1 += today;
+                }
+            }
+            let mut new: Vec<NewResources> = new
+                .into_iter()
+                .filter(|(_, (n, _))| *n >= 2)
+                .map(|(usage, (count, cost))| NewResources {
+                    usage: usage.to_string(),
+                    count,
+                    cost,
+                })
+                .collect();
+            new.sort_by(|x, y| y.cost.cmp(&x.cost).then_with(|| x.usage.cmp(&y.usage)));
+            // Those that carry a fifth of the rise or more.
+            new.retain(|n| n.cost * Decimal::from(5) >= a.impact);
+            new.truncate(TOP_RESOURCES);
+            a.new_resources = new;
         }
         if let Some(per) = by_resource.get(&key) {
             // The resources that carry the rise: at least 5 % of it each.
@@ -742,5 +823,43 @@ mod tests {
         assert!(unwatchable(&b, &Monitor::Accounts).is_some());
         assert!(unwatchable(&b, &opts.monitor).is_none());
         assert!("tag:".parse::<Monitor>().is_err());
+    }
+
+    /// 40 c5.large instances run for one day beside a steady fleet: no one of them carries 5 %
+    /// of the rise, so the root cause says what did: the instance usage, by type and pricing
+    /// model, and the 40 instances that were not running the day before.
+    #[test]
+    fn a_rise_of_many_new_instances_is_named_by_what_they_are() {
+        let instance = |d: u32, id: String, ty: &str, cost: i64| CostRow {
+            component: format!("Instance usage (linux, on-demand, {ty})").into(),
+            ..row(day(d), "ec2", &id, "instance-seconds", cost)
+        };
+        let mut rows = Vec::new();
+        for d in 1..=20 {
+            for i in 0..5 {
+                rows.push(instance(d, format!("i-m5-{i}"), "m5.large", 30));
+            }
+        }
+        for i in 0..40 {
+            rows.push(instance(20, format!("i-c5-{i}"), "c5.large", 2));
+        }
+        let found = detect(&bill(rows), &AnomalyOptions::default());
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let a = &found[0];
+        assert_eq!(a.impact, Decimal::from(80));
+        assert!(a.top_resources.is_empty(), "{a:#?}");
+        assert_eq!(a.usage_type.as_deref(), Some("instance-seconds"));
+        assert_eq!(
+            a.usage.as_deref(),
+            Some("Instance usage (linux, on-demand, c5.large)")
+        );
+        assert_eq!(
+            a.new_resources,
+            vec![NewResources {
+                usage: "Instance usage (linux, on-demand, c5.large)".into(),
+                count: 40,
+                cost: Decimal::from(80),
+            }]
+        );
     }
 }

@@ -576,14 +576,25 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal, currency: &crate::money::Curr
             show(currency, a.expected),
             show(currency, a.impact),
             pct,
-            a.usage_type
-                .as_ref()
-                .map(|u| format!("; usage type {u}"))
-                .unwrap_or_default(),
-            if movers.is_empty() {
-                String::new()
-            } else {
-                format!("; top resources: {}", movers.join(", "))
+            match (&a.usage_type, &a.usage) {
+                (Some(u), Some(what)) => format!("; usage type {u} ({what})"),
+                (Some(u), None) => format!("; usage type {u}"),
+                _ => String::new(),
+            },
+            {
+                let mut why = String::new();
+                for n in &a.new_resources {
+                    why.push_str(&format!(
+                        "; {} resources of {} that were not running the day before ({})",
+                        n.count,
+                        n.usage,
+                        show(currency, n.cost)
+                    ));
+                }
+                if !movers.is_empty() {
+                    why.push_str(&format!("; top resources: {}", movers.join(", ")));
+                }
+                why
             }
         ),
         details: serde_json::json!({
@@ -597,6 +608,12 @@ fn anomaly_alert(a: &Anomaly, min_impact: Decimal, currency: &crate::money::Curr
             "impact": cents(a.impact).to_string(),
             "impact_pct": a.impact_pct.map(|p| p.to_string()),
             "usage_type": a.usage_type,
+            "usage": a.usage,
+            "new_resources": a.new_resources.iter().map(|n| serde_json::json!({
+                "usage": n.usage,
+                "count": n.count,
+                "cost": cents(n.cost).to_string(),
+            })).collect::<Vec<_>>(),
             "top_resources": a.top_resources.iter().map(|m| serde_json::json!({
                 "resource_id": m.resource_id,
                 "actual": cents(m.actual).to_string(),
