@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::builder::TypedValueParser;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use rust_decimal::Decimal;
 
 /// mimalloc instead of the system allocator: polars and the bill make millions of small
@@ -255,6 +255,19 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
+    /// Shell completions, to source or install: `cloudcost completions bash >
+    /// ~/.local/share/bash-completion/completions/cloudcost`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff): `cloudcost man | man -l -`; with --out, one page per command
+    /// (cloudcost.1, cloudcost-estimate.1, ...) written into a directory.
+    Man {
+        /// Write every page into this directory instead of the main page to stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// The whole job on built-in defaults: simulate a fleet, price it, recommend, and write the
     /// report under reports/demo/.
     Demo {
@@ -342,7 +355,23 @@ fn parse_service(s: &str) -> std::result::Result<update::Service, String> {
 
 fn main() -> ExitCode {
     no_transparent_huge_pages();
+    // `cloudcost --version` also says how current the catalog is (the newest price date of the
+    // catalog every command would read).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if matches!(args.as_slice(), [v] if v == "--version" || v == "-V") {
+        return print_version();
+    }
     let cli = Cli::parse();
+    // Tables on a terminal fit its width; piped, or with --format, they are full width.
+    let explicit_format = args
+        .iter()
+        .any(|a| a == "-f" || a == "--format" || a.starts_with("--format="));
+    if !explicit_format
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && let Some((w, _)) = terminal_size::terminal_size()
+    {
+        output::fit_tables_to(w.0);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -355,6 +384,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The version line, and the catalog's newest price date under it.
+fn print_version() -> ExitCode {
+    println!("cloudcost {}", env!("CARGO_PKG_VERSION"));
+    let dir = std::env::var_os("CLOUDCOST_PRICING_DATA").map(PathBuf::from);
+    let user = std::env::var_os("CLOUDCOST_CATALOG_DIR")
+        .map(PathBuf::from)
+        .or_else(update::default_dir);
+    let date =
+        load_catalog(dir.as_deref(), user.as_deref()).and_then(|c| Ok(c.newest_price_date()?));
+    match date {
+        Ok(Some(d)) => println!("price catalog: newest price dated {d}"),
+        Ok(None) => println!("price catalog: no prices"),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// `--pricing-data` replaces the catalog; otherwise the built-in catalog with the user
@@ -1032,6 +1081,25 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             println!("{}", written.display());
             Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "cloudcost", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { out } => {
+            let cmd = Cli::command();
+            match out {
+                Some(dir) => {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                    clap_mangen::generate_to(cmd, dir)
+                        .with_context(|| format!("writing the man pages into {}", dir.display()))?;
+                    eprintln!("man pages written into {}", dir.display());
+                    Ok(())
+                }
+                None => Ok(clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?),
+            }
         }
         Command::Demo { out } => {
             let cat = catalog()?;

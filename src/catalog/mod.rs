@@ -752,6 +752,18 @@ impl Catalog {
             })
     }
 
+    /// The newest effective date of any price the catalog holds (EC2 prices and rates, every
+    /// region): how current it is, as `cloudcost --version` says. Reads every region.
+    pub fn newest_price_date(&self) -> Result<Option<String>, Error> {
+        self.load_all()?;
+        Ok(self
+            .ec2_prices()
+            .map(|p| &p.provenance.effective_date)
+            .chain(self.all_rates().map(|r| &r.provenance.effective_date))
+            .max()
+            .cloned())
+    }
+
     /// The services the catalog has rates for, sorted.
     pub fn rate_services(&self) -> Vec<&str> {
         let set: std::collections::BTreeSet<&str> =

@@ -33,12 +33,58 @@ pub enum Format {
     Markdown,
 }
 
-/// A table with the project's look: ASCII borders, no wrapping (stable output).
+/// The width tables are fitted to, when set (`fit_tables_to`); otherwise full width.
+static TABLE_WIDTH: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+
+/// Fits every table drawn from now on to `columns` characters, long cells wrapped: what the CLI
+/// asks for when it writes tables to a terminal. Without it (piped output, files, tests) tables
+/// are full width and stable. The first call wins.
+pub fn fit_tables_to(columns: u16) {
+    TABLE_WIDTH.get_or_init(|| columns.max(40));
+}
+
+/// On a terminal (`fit_tables_to`), a table's long `Source` column becomes footnote marks
+/// (`[1]`, one per distinct source) and the sources are listed under the table: the footnotes to
+/// print, or `None` (full width: the column stays).
+pub(crate) fn sources_as_footnotes(header: &[&str], rows: &mut [Vec<String>]) -> Option<String> {
+    TABLE_WIDTH.get()?;
+    let col = header.iter().position(|h| *h == "Source")?;
+    let mut sources: Vec<String> = Vec::new();
+    for r in rows.iter_mut() {
+        let Some(cell) = r.get_mut(col) else {
+            continue;
+        };
+        let n = match sources.iter().position(|s| s == cell) {
+            Some(i) => i + 1,
+            None => {
+                sources.push(std::mem::take(cell));
+                sources.len()
+            }
+        };
+        *cell = format!("[{n}]");
+    }
+    Some(
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("[{}] {s}\n", i + 1))
+            .collect(),
+    )
+}
+
+/// A table with the project's look: ASCII borders; full width (stable output), or fitted to the
+/// terminal (`fit_tables_to`).
 pub(crate) fn new_table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::ASCII_BORDERS_ONLY_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty()
         .set_header(header.iter().copied());
+    match TABLE_WIDTH.get() {
+        Some(w) => t
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(*w),
+        None => t.set_content_arrangement(ContentArrangement::Disabled),
+    };
     t
 }
 

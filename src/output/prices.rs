@@ -276,7 +276,8 @@ fn service_listing(cat: &Catalog, service: &str, region: &str, format: Format) -
         });
         return serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
     }
-    let mut t = new_table(&["Key", "Price", "Unit", "Confidence", "Source"]);
+    let header = ["Key", "Price", "Unit", "Confidence", "Source"];
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for r in &rates {
         let price = if r.is_tiered() {
             r.tiers
@@ -302,7 +303,7 @@ fn service_listing(cat: &Catalog, service: &str, region: &str, format: Format) -
         } else {
             format!("${}", r.first_price().normalize())
         };
-        t.add_row(vec![
+        rows.push(vec![
             r.key.clone(),
             price,
             r.unit.clone(),
@@ -313,7 +314,15 @@ fn service_listing(cat: &Catalog, service: &str, region: &str, format: Format) -
             r.provenance.source.clone(),
         ]);
     }
-    let mut out = format!("{service} prices in {region}\n{t}\n");
+    let notes = super::sources_as_footnotes(&header, &mut rows);
+    let mut t = new_table(&header);
+    for r in rows {
+        t.add_row(r);
+    }
+    let mut out = format!(
+        "{service} prices in {region}\n{t}\n{}",
+        notes.unwrap_or_default()
+    );
     if rates.is_empty() {
         writeln!(out, "the catalog holds no {service} prices for {region}").ok();
     }
@@ -467,11 +476,13 @@ fn render_rows(header: &[&str], rows: Vec<Vec<String>>, format: Format) -> Strin
             String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
         }
         _ => {
+            let mut rows = rows;
+            let notes = super::sources_as_footnotes(header, &mut rows);
             let mut t = new_table(header);
             for r in rows {
                 t.add_row(r);
             }
-            format!("{t}\n")
+            format!("{t}\n{}", notes.unwrap_or_default())
         }
     }
 }

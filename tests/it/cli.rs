@@ -288,3 +288,37 @@ fn an_empty_plan_says_it_prices_nothing() {
     let warnings = v["warnings"].to_string();
     assert!(warnings.contains("the plan prices nothing"), "{v:#}");
 }
+
+/// Completions for every shell name the subcommands; the man page is roff with every command;
+/// `--version` says how current the catalog is.
+#[test]
+fn completions_man_page_and_version() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = cloudcost(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("estimate") && text.contains("recommend"),
+            "{shell}"
+        );
+    }
+    let o = cloudcost(&["man"]);
+    assert!(o.status.success());
+    let page = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        page.contains(".TH cloudcost 1") && page.contains("estimate"),
+        "{page}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let o = cloudcost(&["man", "--out", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("cloudcost-estimate.1").is_file());
+    let o = cloudcost(&["--version"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        v.starts_with(&format!("cloudcost {}", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    assert!(v.contains("price catalog: newest price dated 20"), "{v}");
+}
