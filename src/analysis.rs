@@ -301,6 +301,59 @@ pub fn analyse(
     opts: &crate::recommend::RightsizingOptions,
     commitment_lookback: u32,
 ) -> Result<Analysis, Error> {
+    analyse_with(cat, usage, metrics, None, held, opts, commitment_lookback)
+}
+
+/// Reads the metrics at `path`: this project's metrics file, or `aws cloudwatch
+/// get-metric-data` output (a `.json` file or a directory of them), whose instances' types and
+/// regions come from the usage read's EC2 rows and the inventory (`aws ec2 describe-instances`
+/// JSON), the inventory winning.
+pub fn read_metrics(
+    cat: &Catalog,
+    path: &Path,
+    lookback_days: u32,
+    usage: Option<&UsageRead>,
+    inventory: Option<&Path>,
+) -> Result<crate::usage::metrics::MetricsRead, Error> {
+    use crate::usage::cloudwatch;
+    if !cloudwatch::is_get_metric_data(path) {
+        if inventory.is_some() {
+            return Err(Error::Request(format!(
+                "{}: --inventory places the instances of CloudWatch output (get-metric-data JSON); this metrics file says each instance's type and region itself",
+                path.display()
+            )));
+        }
+        return Ok(crate::usage::metrics::read_metrics(path, lookback_days)?);
+    }
+    let mut places = usage.map(cloudwatch::placements_of).unwrap_or_default();
+    if let Some(inv) = inventory {
+        let regions: Vec<&str> = cat.regions().map(|r| r.code.as_str()).collect();
+        places.extend(cloudwatch::read_describe_instances(inv, &regions)?);
+    }
+    if places.is_empty() {
+        return Err(Error::Request(format!(
+            "{}: CloudWatch output does not say each instance's type and region: give --usage (a CUR, FOCUS or usage file that bills the instances) or --inventory (the JSON of `aws ec2 describe-instances`)",
+            path.display()
+        )));
+    }
+    Ok(cloudwatch::read_get_metric_data(
+        path,
+        lookback_days,
+        &places,
+    )?)
+}
+
+/// [`analyse`], with an inventory (`aws ec2 describe-instances` JSON) placing the instances of
+/// CloudWatch metrics.
+pub fn analyse_with(
+    cat: &Catalog,
+    usage: Option<&Path>,
+    metrics: Option<&Path>,
+    inventory: Option<&Path>,
+    held: Option<&crate::bill::Commitments>,
+    opts: &crate::recommend::RightsizingOptions,
+    commitment_lookback: u32,
+) -> Result<Analysis, Error> {
     let mut report = crate::savings::Report::default();
     // Per instance: the effective hourly price it pays when a commitment covers it.
     let mut covered = std::collections::BTreeMap::new();
@@ -357,7 +410,13 @@ pub fn analyse(
     let mut metrics_read = None;
     let mut changes = std::collections::BTreeMap::new();
     if let Some(m) = metrics {
-        let read = crate::usage::metrics::read_metrics(m, opts.lookback_days)?;
+        let read = read_metrics(
+            cat,
+            m,
+            opts.lookback_days,
+            for_commitments.as_ref().map(|(r, _)| r),
+            inventory,
+        )?;
         for (reason, n) in &read.rejected {
             report.notes.push(format!(
                 "{}: {n} metric row(s) set aside: {reason}",

@@ -138,9 +138,15 @@ enum Command {
     /// Recommend changes that save money: right-sizing from metrics, idle instances, waste,
     /// storage classes and commitments, each with its monthly saving.
     Recommend {
-        /// Hourly utilization metrics (CSV or Parquet; see `cloudcost simulate`).
+        /// Hourly utilization metrics: this project's metrics file (CSV or Parquet; see `cloudcost
+        /// simulate`) or `aws cloudwatch get-metric-data` output (a .json file or a directory of
+        /// them; docs/metrics.md).
         #[arg(long)]
         metrics: Option<PathBuf>,
+        /// The instances' types and regions for CloudWatch metrics (the JSON of `aws ec2
+        /// describe-instances`), when the usage file does not bill them; see docs/metrics.md.
+        #[arg(long, value_name = "FILE")]
+        inventory: Option<PathBuf>,
         /// The usage file (this project's format, a CUR or a FOCUS export), for waste, storage and
         /// commitments (unattached volumes and idle addresses need this project's format).
         #[arg(long)]
@@ -199,6 +205,10 @@ enum Command {
         /// Hourly utilization metrics, to alert on idle instances too.
         #[arg(long, value_name = "FILE")]
         metrics: Option<PathBuf>,
+        /// The instances' types and regions for CloudWatch metrics (the JSON of `aws ec2
+        /// describe-instances`), when the usage file does not bill them; see docs/metrics.md.
+        #[arg(long, value_name = "FILE")]
+        inventory: Option<PathBuf>,
         /// The account's reserved instances and savings plans.
         #[arg(long, value_name = "FILE")]
         commitments: Option<PathBuf>,
@@ -233,6 +243,10 @@ enum Command {
         /// Hourly utilization metrics, for right-sizing and the utilization chart.
         #[arg(long)]
         metrics: Option<PathBuf>,
+        /// The instances' types and regions for CloudWatch metrics (the JSON of `aws ec2
+        /// describe-instances`), when the usage file does not bill them; see docs/metrics.md.
+        #[arg(long, value_name = "FILE")]
+        inventory: Option<PathBuf>,
         /// The account's reserved instances and savings plans.
         #[arg(long, value_name = "FILE")]
         commitments: Option<PathBuf>,
@@ -827,6 +841,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Recommend {
             metrics,
+            inventory,
             usage,
             commitments,
             lookback,
@@ -850,10 +865,11 @@ fn run(cli: Cli) -> Result<()> {
             )
             .map_err(anyhow::Error::msg)?
             .with_architecture(*architecture);
-            let a = cloudcost::analysis::analyse(
+            let a = cloudcost::analysis::analyse_with(
                 &cat,
                 usage.as_deref(),
                 metrics.as_deref(),
+                inventory.as_deref(),
                 held.as_ref(),
                 &opts,
                 *commitment_lookback,
@@ -931,6 +947,7 @@ fn run(cli: Cli) -> Result<()> {
             budgets,
             state,
             metrics,
+            inventory,
             commitments,
             min_impact,
             min_impact_pct,
@@ -967,10 +984,11 @@ fn run(cli: Cli) -> Result<()> {
                 )
             } else {
                 let opts = cloudcost::recommend::RightsizingOptions::default();
-                let a = cloudcost::analysis::analyse(
+                let a = cloudcost::analysis::analyse_with(
                     &cat,
                     Some(usage),
                     metrics.as_deref(),
+                    inventory.as_deref(),
                     held.as_ref(),
                     &opts,
                     30,
@@ -1019,6 +1037,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Report {
             usage,
             metrics,
+            inventory,
             commitments,
             budget,
             out,
@@ -1047,10 +1066,11 @@ fn run(cli: Cli) -> Result<()> {
             let held = read_commitments(commitments.as_deref(), &cat)?;
             let opts = cloudcost::recommend::RightsizingOptions::default()
                 .with_architecture(*architecture);
-            let a = cloudcost::analysis::analyse(
+            let a = cloudcost::analysis::analyse_with(
                 &cat,
                 Some(usage),
                 metrics.as_deref(),
+                inventory.as_deref(),
                 held.as_ref(),
                 &opts,
                 30,

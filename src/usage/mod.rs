@@ -45,6 +45,7 @@
 
 pub mod attribution;
 mod checks;
+pub mod cloudwatch;
 mod columns;
 pub mod costs;
 mod days;

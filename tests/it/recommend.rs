@@ -306,3 +306,129 @@ fn old_snapshots_and_snapshots_of_deleted_volumes_are_found() {
     assert_eq!(snaps[1].1, "2.50");
     assert!(snaps[1].2.contains("vol-gone is gone"), "{}", snaps[1].2);
 }
+
+/// The simulated fleet's metrics written as `aws cloudwatch get-metric-data` output (two pages
+/// in a directory, newest first as the CLI writes them; an instance's type and region from the
+/// usage file, or from `aws ec2 describe-instances` JSON) right-size every instance exactly as
+/// the same hours in this project's metrics file do.
+#[test]
+fn cloudwatch_output_right_sizes_as_the_metrics_file_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let read =
+        cloudcost::usage::metrics::read_metrics(&fleet().join("metrics.parquet"), 14).unwrap();
+    let series: Vec<_> = read.series.iter().take(12).collect();
+    assert!(series.len() >= 10);
+    // The same hours in the metrics contract.
+    let mut csv = String::from(
+        "timestamp,resource_id,region,instance_type,cpu_max_pct,cpu_avg_pct,mem_max_pct,net_in_bytes,net_out_bytes,cpu_credit_balance\n",
+    );
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for s in &series {
+        for h in &s.samples {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{}\n",
+                h.hour.to_rfc3339(),
+                s.resource_id,
+                s.region,
+                s.instance_type,
+                h.cpu_max_pct,
+                h.cpu_avg_pct,
+                opt(h.mem_max_pct),
+                opt(h.net_in_bytes),
+                opt(h.net_out_bytes),
+                opt(h.cpu_credit_balance)
+            ));
+        }
+    }
+    let contract = dir.path().join("metrics.csv");
+    std::fs::write(&contract, csv).unwrap();
+    // The same hours as get-metric-data pages: one result per metric and instance.
+    let cw = dir.path().join("cloudwatch");
+    std::fs::create_dir(&cw).unwrap();
+    let mut inventory = Vec::new();
+    for (page, chunk) in series.chunks(6).enumerate() {
+        let mut results = Vec::new();
+        for s in chunk {
+            let id = s.resource_id.replace('-', "_");
+            type Get = fn(&cloudcost::metrics::HourSample) -> Option<f64>;
+            let fields: [(&str, Get); 6] = [
+                ("cpu_max", |h| Some(h.cpu_max_pct)),
+                ("cpu_avg", |h| Some(h.cpu_avg_pct)),
+                ("mem_max", |h| h.mem_max_pct),
+                ("net_in", |h| h.net_in_bytes),
+                ("net_out", |h| h.net_out_bytes),
+                ("cpu_credits", |h| h.cpu_credit_balance),
+            ];
+            for (metric, get) in fields {
+                let points: Vec<(String, f64)> = s
+                    .samples
+                    .iter()
+                    .rev()
+                    .filter_map(|h| {
+                        get(h).map(|v| (h.hour.format("%Y-%m-%dT%H:%M:%S+00:00").to_string(), v))
+                    })
+                    .collect();
+                if points.is_empty() {
+                    continue;
+                }
+                results.push(serde_json::json!({
+                    "Id": format!("{metric}_{id}"),
+                    "Label": metric,
+                    "StatusCode": "Complete",
+                    "Timestamps": points.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
+                    "Values": points.iter().map(|p| p.1).collect::<Vec<_>>(),
+                }));
+            }
+            inventory.push(serde_json::json!({
+                "InstanceId": s.resource_id,
+                "InstanceType": s.instance_type,
+                "Placement": { "AvailabilityZone": format!("{}a", s.region) },
+            }));
+        }
+        std::fs::write(
+            cw.join(format!("page-{page}.json")),
+            serde_json::json!({ "MetricDataResults": results, "Messages": [] }).to_string(),
+        )
+        .unwrap();
+    }
+    let inv = dir.path().join("instances.json");
+    std::fs::write(
+        &inv,
+        serde_json::json!({ "Reservations": [ { "Instances": inventory } ] }).to_string(),
+    )
+    .unwrap();
+    let instances = |args: &[&str]| -> Value {
+        let mut all = vec!["recommend", "--format", "json"];
+        all.extend_from_slice(args);
+        let o = run(&all);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["instances"].clone()
+    };
+    let want = instances(&["--metrics", contract.to_str().unwrap()]);
+    assert_eq!(want.as_array().unwrap().len(), series.len());
+    let usage = fleet().join("usage.parquet");
+    let by_usage = instances(&[
+        "--metrics",
+        cw.to_str().unwrap(),
+        "--usage",
+        usage.to_str().unwrap(),
+    ]);
+    // With --usage, the instances section is the same (the other kinds come from the usage).
+    assert_eq!(by_usage, want);
+    let by_inventory = instances(&[
+        "--metrics",
+        cw.to_str().unwrap(),
+        "--inventory",
+        inv.to_str().unwrap(),
+    ]);
+    assert_eq!(by_inventory, want);
+    // Without either, the types and regions are missing: an error that says where they come from.
+    let o = run(&["recommend", "--metrics", cw.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--inventory"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
