@@ -315,7 +315,22 @@ pub fn read_metrics(
     usage: Option<&UsageRead>,
     inventory: Option<&Path>,
 ) -> Result<crate::usage::metrics::MetricsRead, Error> {
-    use crate::usage::cloudwatch;
+    use crate::usage::{cloudwatch, compute_optimizer};
+    if compute_optimizer::is_export(path) {
+        if inventory.is_some() {
+            return Err(Error::Request(format!(
+                "{}: --inventory places the instances of CloudWatch output (get-metric-data JSON); a Compute Optimizer export names each instance's type and region itself",
+                path.display()
+            )));
+        }
+        let export = compute_optimizer::read_export(path)?;
+        return Ok(crate::usage::metrics::MetricsRead {
+            rows_read: export.rows_read,
+            rejected: export.rejected,
+            compute_optimizer: export.rows,
+            ..Default::default()
+        });
+    }
     if !cloudwatch::is_get_metric_data(path) {
         if inventory.is_some() {
             return Err(Error::Request(format!(
@@ -464,20 +479,32 @@ fn recommend_instances(
     opts: &crate::recommend::RightsizingOptions,
     report: &mut crate::savings::Report,
 ) -> Result<std::collections::BTreeMap<String, Option<String>>, Error> {
-    use crate::recommend::{CurrentPricing, Finding, InstanceContext, rightsize};
+    use crate::recommend::{CurrentPricing, Finding, InstanceContext};
     // Instance → its new type, or none when it is to be stopped.
     let mut changes = std::collections::BTreeMap::new();
     use crate::savings::{InstanceRow, Kind, Opportunity};
-    for series in &read.series {
+    // Hourly series are summarised over the lookback; a Compute Optimizer export has summarised
+    // its instances already, and its findings are kept to compare.
+    let summaries = read
+        .series
+        .iter()
+        .map(|s| (crate::recommend::WorkloadSummary::of_series(s, opts), None))
+        .chain(
+            read.compute_optimizer
+                .iter()
+                .map(|row| (export_summary(row), Some(row))),
+        );
+    let mut compared = Comparison::default();
+    for (summary, export) in summaries {
         let os = os_of
-            .get(&series.resource_id)
+            .get(&summary.resource_id)
             .copied()
             .unwrap_or(crate::catalog::Os::Linux);
-        let ctx = match covered.get(&series.resource_id) {
+        let ctx = match covered.get(&summary.resource_id) {
             Some(rate) => InstanceContext::covered(os, *rate),
             None => InstanceContext::on_demand(os),
         };
-        let r = rightsize(cat, series, &ctx, opts)?;
+        let r = crate::recommend::rightsize_summary(cat, &summary, &ctx, opts)?;
         let best = r.options.first();
         match (r.finding, best) {
             (Finding::Idle, _) => {
@@ -544,7 +571,120 @@ fn recommend_instances(
             }
             _ => {}
         }
-        report.instances.push(InstanceRow::from(&r));
+        let mut row = InstanceRow::from(&r);
+        row.compute_optimizer = export.and_then(|e| compared.add(&r, e));
+        report.instances.push(row);
     }
+    report.notes.extend(compared.notes());
     Ok(changes)
+}
+
+/// A Compute Optimizer export row as the workload right-sizing reads: its CPU maximum is the CPU
+/// demand, its network maxima (in + out) the peak, over its own lookback. It has no hourly
+/// figures: no credit replay, no idle test.
+fn export_summary(
+    row: &crate::usage::compute_optimizer::ExportRow,
+) -> crate::recommend::WorkloadSummary {
+    let net = match (row.net_in_bytes_per_second, row.net_out_bytes_per_second) {
+        (None, None) => None,
+        (a, b) => Some((a.unwrap_or(0.0) + b.unwrap_or(0.0)) * 8.0 / 1e9),
+    };
+    crate::recommend::WorkloadSummary {
+        resource_id: row.resource_id.clone(),
+        region: row.region.clone(),
+        instance_type: row.instance_type.clone(),
+        hours_of_data: row.lookback_days as usize * 24,
+        cpu_pct: row.cpu_max_pct,
+        cpu_statistic: "maximum".into(),
+        mem_max_pct: row.mem_max_pct,
+        net_peak_gbps: net,
+        hourly_avg_cpu: None,
+        lowest_credit_balance: None,
+        idle_days: None,
+    }
+}
+
+/// cloudcost's findings against Compute Optimizer's, instance by instance.
+#[derive(Default)]
+struct Comparison {
+    compared: usize,
+    agreed: usize,
+    same_type: usize,
+    both_resize: usize,
+    differ: Vec<String>,
+}
+
+impl Comparison {
+    /// Compares one instance; `None` when the export has no finding for it.
+    fn add(
+        &mut self,
+        r: &crate::recommend::InstanceRecommendation,
+        e: &crate::usage::compute_optimizer::ExportRow,
+    ) -> Option<crate::savings::ComputeOptimizerVerdict> {
+        use crate::recommend::Finding;
+        use crate::usage::compute_optimizer::ExportFinding;
+        let theirs = e.finding?;
+        let agrees = match theirs {
+            ExportFinding::OverProvisioned | ExportFinding::NotOptimized => {
+                r.finding == Finding::OverProvisioned
+            }
+            ExportFinding::UnderProvisioned => r.finding == Finding::UnderProvisioned,
+            ExportFinding::Optimized => r.finding == Finding::Optimized,
+        };
+        self.compared += 1;
+        if agrees {
+            self.agreed += 1;
+        } else {
+            self.differ.push(format!(
+                "{} ({}): cloudcost {}, Compute Optimizer {}",
+                r.resource_id,
+                r.instance_type,
+                r.finding,
+                theirs.as_str()
+            ));
+        }
+        if let (Some(ours), Some(t)) = (r.options.first(), &e.recommended_type)
+            && agrees
+            && r.finding != Finding::Optimized
+        {
+            self.both_resize += 1;
+            if &ours.instance_type == t {
+                self.same_type += 1;
+            }
+        }
+        Some(crate::savings::ComputeOptimizerVerdict {
+            finding: theirs.as_str().to_string(),
+            recommended_type: e.recommended_type.clone(),
+            agrees,
+        })
+    }
+
+    fn notes(&self) -> Vec<String> {
+        if self.compared == 0 {
+            return Vec::new();
+        }
+        let mut notes = vec![format!(
+            "Compute Optimizer export: cloudcost's finding is Compute Optimizer's on {} of {} instances, and its best option the same type on {} of the {} both would resize (docs/metrics.md says where the rules differ)",
+            self.agreed, self.compared, self.same_type, self.both_resize
+        )];
+        const SHOWN: usize = 10;
+        if !self.differ.is_empty() {
+            let more = self.differ.len().saturating_sub(SHOWN);
+            notes.push(format!(
+                "findings that differ: {}{}",
+                self.differ
+                    .iter()
+                    .take(SHOWN)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        notes
+    }
 }

@@ -43,7 +43,8 @@ pub fn json_value(r: &Report, c: &Currency) -> Value {
             "monthly_saving": dec(c, o.monthly_saving),
             "detail": o.detail,
         })).collect::<Vec<_>>(),
-        "instances": r.instances.iter().map(|i| json!({
+        "instances": r.instances.iter().map(|i| {
+            let mut v = json!({
             "resource": i.resource_id,
             "region": i.region,
             "instance_type": i.instance_type,
@@ -62,7 +63,17 @@ pub fn json_value(r: &Report, c: &Currency) -> Value {
                 "monthly_saving": dec(c, o.monthly_saving),
                 "note": o.note,
             })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
+            });
+            // Only when a Compute Optimizer export was read: its verdict beside ours.
+            if let (Some(co), Some(obj)) = (&i.compute_optimizer, v.as_object_mut()) {
+                obj.insert("compute_optimizer".into(), json!({
+                    "finding": co.finding,
+                    "recommended_type": co.recommended_type,
+                    "agrees": co.agrees,
+                }));
+            }
+            v
+        }).collect::<Vec<_>>(),
         "notes": r.notes,
     })
 }
@@ -125,7 +136,9 @@ fn text(r: &Report, c: &Currency, markdown: bool) -> String {
         writeln!(out, "Savings opportunities, ranked by monthly saving (730-hour months)\n{t}\nTOTAL monthly saving {} ({} savings)\n", m(c, r.total_monthly_saving()), r.savings().count()).ok();
     }
     if !r.instances.is_empty() {
-        let header = [
+        // Compute Optimizer's verdict is a column only when its export was read.
+        let with_co = r.instances.iter().any(|i| i.compute_optimizer.is_some());
+        let mut header = vec![
             "Instance",
             "Type",
             "Finding",
@@ -136,12 +149,15 @@ fn text(r: &Report, c: &Currency, markdown: bool) -> String {
             "Risk",
             "Saving",
         ];
+        if with_co {
+            header.push("Compute Optimizer");
+        }
         let rows: Vec<Vec<String>> = r
             .instances
             .iter()
             .map(|i| {
                 let best = i.options.first();
-                vec![
+                let mut row = vec![
                     i.resource_id.clone(),
                     i.instance_type.clone(),
                     i.finding.clone(),
@@ -161,7 +177,24 @@ fn text(r: &Report, c: &Currency, markdown: bool) -> String {
                     best.map(|o| o.performance_risk.to_string())
                         .unwrap_or_default(),
                     best.map(|o| m(c, o.monthly_saving)).unwrap_or_default(),
-                ]
+                ];
+                if with_co {
+                    row.push(i.compute_optimizer.as_ref().map_or_else(
+                        || "-".to_string(),
+                        |co| {
+                            format!(
+                                "{}{}{}",
+                                co.finding,
+                                co.recommended_type
+                                    .as_deref()
+                                    .map(|t| format!(" → {t}"))
+                                    .unwrap_or_default(),
+                                if co.agrees { "" } else { " (differs)" }
+                            )
+                        },
+                    ));
+                }
+                row
             })
             .collect();
         if markdown {

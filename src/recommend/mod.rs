@@ -62,5 +62,6 @@ mod test_support;
 pub use idle::{low_utilization, low_utilization_days};
 pub use rightsizing::{
     Architecture, CpuPercentile, CurrentPricing, Finding, HOURS_PER_MONTH, InstanceContext,
-    InstanceRecommendation, Reason, RightsizingOption, RightsizingOptions, rightsize,
+    InstanceRecommendation, Reason, RightsizingOption, RightsizingOptions, WorkloadSummary,
+    rightsize, rightsize_summary,
 };

@@ -464,6 +464,77 @@ impl InstanceRecommendation {
     }
 }
 
+/// An instance's workload over the lookback, summarised: what the rules read. [`rightsize`]
+/// builds it from hourly samples; an export that has already summarised it (Compute Optimizer's
+/// utilization columns) gives it to [`rightsize_summary`] directly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadSummary {
+    /// Instance id.
+    pub resource_id: String,
+    /// Region code.
+    pub region: String,
+    /// Current type.
+    pub instance_type: String,
+    /// Hours of CPU data the summary covers.
+    pub hours_of_data: usize,
+    /// The CPU demand, percent of the current type's vCPUs.
+    pub cpu_pct: f64,
+    /// What `cpu_pct` is, for the notes: `p99.5` (of hourly maxima) or `maximum`.
+    pub cpu_statistic: String,
+    /// Highest memory utilization, percent, when measured.
+    pub mem_max_pct: Option<f64>,
+    /// Peak network rate (in + out), Gbps, when measured.
+    pub net_peak_gbps: Option<f64>,
+    /// Hourly average CPU, oldest first, when measured hour by hour: the CPU credit model
+    /// replays it. Without it no burstable type is offered (its credits cannot be checked).
+    pub hourly_avg_cpu: Option<Vec<f64>>,
+    /// Lowest CPU credit balance observed, when measured.
+    pub lowest_credit_balance: Option<f64>,
+    /// Days of low utilization by Trusted Advisor's rule when the instance is idle by it;
+    /// `None` when it is not, or when the data cannot say (no daily figures).
+    pub idle_days: Option<usize>,
+}
+
+impl WorkloadSummary {
+    /// The summary of an instance's hourly samples over the lookback of `opts`.
+    pub fn of_series(series: &InstanceSeries, opts: &RightsizingOptions) -> WorkloadSummary {
+        let window = stats::window(&series.samples, opts.lookback_days);
+        let mut cpu: Vec<f64> = window
+            .iter()
+            .filter_map(|s| stats::pct(s.cpu_max_pct))
+            .collect();
+        let hours_of_data = cpu.len();
+        let cpu_pct = stats::nearest_rank(&mut cpu, opts.cpu_percentile.tenths()).unwrap_or(0.0);
+        WorkloadSummary {
+            resource_id: series.resource_id.clone(),
+            region: series.region.clone(),
+            instance_type: series.instance_type.clone(),
+            hours_of_data,
+            cpu_pct,
+            cpu_statistic: opts.cpu_percentile.to_string(),
+            mem_max_pct: stats::max(
+                window
+                    .iter()
+                    .filter_map(|s| s.mem_max_pct.and_then(stats::pct)),
+            ),
+            net_peak_gbps: stats::max(window.iter().filter_map(|s| stats::net_bytes(s)))
+                .map(stats::gbps_from_bytes_per_hour),
+            hourly_avg_cpu: Some(
+                window
+                    .iter()
+                    .filter_map(|s| stats::pct(s.cpu_avg_pct).or_else(|| stats::pct(s.cpu_max_pct)))
+                    .collect(),
+            ),
+            lowest_credit_balance: stats::min(
+                window
+                    .iter()
+                    .filter_map(|s| s.cpu_credit_balance.filter(|b| b.is_finite())),
+            ),
+            idle_days: low_utilization(series).then(|| low_utilization_days(series)),
+        }
+    }
+}
+
 /// Right-sizes one instance from its hourly samples; see the module notes for the method.
 ///
 /// Errors only when a price the answer needs is missing: the current type's on-demand price in
@@ -475,11 +546,26 @@ pub fn rightsize(
     ctx: &InstanceContext,
     opts: &RightsizingOptions,
 ) -> Result<InstanceRecommendation, MissingPrice> {
-    let region = series.region.as_str();
+    rightsize_summary(
+        catalog,
+        &WorkloadSummary::of_series(series, opts),
+        ctx,
+        opts,
+    )
+}
+
+/// Right-sizes one instance from its workload summary: [`rightsize`]'s rules, with the lookback
+/// and CPU statistic already applied by whoever summarised it.
+pub fn rightsize_summary(
+    catalog: &Catalog,
+    w: &WorkloadSummary,
+    ctx: &InstanceContext,
+    opts: &RightsizingOptions,
+) -> Result<InstanceRecommendation, MissingPrice> {
+    let region = w.region.as_str();
     let current_monthly_cost = match ctx.pricing {
         CurrentPricing::OnDemand => {
-            let price =
-                catalog.ec2_price(region, &series.instance_type, ctx.os, Ec2Model::OnDemand)?;
+            let price = catalog.ec2_price(region, &w.instance_type, ctx.os, Ec2Model::OnDemand)?;
             monthly(price.hourly, ctx.hours_per_month)
         }
         CurrentPricing::Covered { effective_hourly } => {
@@ -489,32 +575,21 @@ pub fn rightsize(
     .ok_or_else(|| MissingPrice {
         region: region.into(),
         service: "ec2".into(),
-        item: series.instance_type.clone(),
+        item: w.instance_type.clone(),
         what: format!(
             "a monthly cost that fits in a decimal (hourly × {} hours overflows)",
             ctx.hours_per_month
         ),
     })?;
-
-    let window = stats::window(&series.samples, opts.lookback_days);
-    let mut cpu: Vec<f64> = window
-        .iter()
-        .filter_map(|s| stats::pct(s.cpu_max_pct))
-        .collect();
-    let hours_of_data = cpu.len();
-    let cpu_used_pct = stats::nearest_rank(&mut cpu, opts.cpu_percentile.tenths()).unwrap_or(0.0);
-    let mem_max_pct = stats::max(
-        window
-            .iter()
-            .filter_map(|s| s.mem_max_pct.and_then(stats::pct)),
-    );
-    let net_peak_gbps = stats::max(window.iter().filter_map(|s| stats::net_bytes(s)))
-        .map(stats::gbps_from_bytes_per_hour);
+    let hours_of_data = w.hours_of_data;
+    let cpu_used_pct = w.cpu_pct;
+    let mem_max_pct = w.mem_max_pct;
+    let net_peak_gbps = w.net_peak_gbps;
 
     let mut rec = InstanceRecommendation {
-        resource_id: series.resource_id.clone(),
-        region: series.region.clone(),
-        instance_type: series.instance_type.clone(),
+        resource_id: w.resource_id.clone(),
+        region: w.region.clone(),
+        instance_type: w.instance_type.clone(),
         finding: Finding::InsufficientData,
         reasons: Vec::new(),
         current_monthly_cost,
@@ -534,21 +609,17 @@ pub fn rightsize(
         );
         return Ok(rec);
     }
-    let current = match catalog.instance_type(&series.instance_type) {
+    let current = match catalog.instance_type(&w.instance_type) {
         Some(t) if t.vcpu > 0 && t.memory_gib.to_f64().is_some_and(|g| g > 0.0) => t,
         _ => {
             rec.note = format!(
                 "the catalog has no vCPU and memory figures for `{}`: it cannot be sized",
-                series.instance_type
+                w.instance_type
             );
             return Ok(rec);
         }
     };
 
-    let avg_cpu: Vec<f64> = window
-        .iter()
-        .filter_map(|s| stats::pct(s.cpu_avg_pct).or_else(|| stats::pct(s.cpu_max_pct)))
-        .collect();
     let demand = Demand {
         current,
         cpu_pct: cpu_used_pct,
@@ -556,22 +627,22 @@ pub fn rightsize(
         cur_mem_gib: current.memory_gib.to_f64().unwrap_or(0.0),
         net_peak_gbps,
         headroom: opts.headroom_factor(),
-        spend: credits::hourly_spend(&avg_cpu, current.vcpu),
+        spend: w
+            .hourly_avg_cpu
+            .as_ref()
+            .map(|avg| credits::hourly_spend(avg, current.vcpu)),
     };
 
     // The current type against the workload.
     let Some(cur_fit) = evaluate(&demand, current) else {
         return Ok(rec);
     };
-    let observed_low = stats::min(
-        window
-            .iter()
-            .filter_map(|s| s.cpu_credit_balance.filter(|b| b.is_finite())),
-    );
+    let observed_low = w.lowest_credit_balance;
     let exhausted = current.is_burstable()
-        && match observed_low {
-            Some(low) => low <= EXHAUSTED_AT_CREDITS,
-            None => credits::replay(current, &demand.spend).is_some_and(|r| !r.sustained),
+        && match (observed_low, &demand.spend) {
+            (Some(low), _) => low <= EXHAUSTED_AT_CREDITS,
+            (None, Some(spend)) => credits::replay(current, spend).is_some_and(|r| !r.sustained),
+            (None, None) => false,
         };
     let mut under_reasons = Vec::new();
     if !cur_fit.cpu_ok {
@@ -587,7 +658,7 @@ pub fn rightsize(
         under_reasons.push(Reason::CpuCreditsExhausted);
     }
     let under = !under_reasons.is_empty();
-    let idle = low_utilization(series);
+    let idle = w.idle_days.is_some();
 
     // Candidates that fit.
     let mut candidates = Vec::new();
@@ -617,7 +688,7 @@ pub fn rightsize(
             if exhausted && !earns_more_credits(cand, current) {
                 continue;
             }
-            match credits::replay(cand, &demand.spend) {
+            match demand.spend.as_ref().and_then(|s| credits::replay(cand, s)) {
                 Some(run) if run.sustained => Some(run),
                 _ => continue,
             }
@@ -699,7 +770,7 @@ pub fn rightsize(
         if !cur_fit.cpu_ok && cpu_used_pct >= 99.0 {
             notes.push(format!(
                 "CPU {} is {cpu_used_pct:.1} %: saturated, so the real demand may be higher than measured",
-                opts.cpu_percentile
+                w.cpu_statistic
             ));
         }
         if exhausted {
@@ -724,7 +795,7 @@ pub fn rightsize(
         rec.finding = Finding::Idle;
         rec.reasons.push(Reason::LowUtilization);
         rec.reasons.extend(over_reasons(&chosen, &demand));
-        let days = low_utilization_days(series);
+        let days = w.idle_days.unwrap_or_default();
         match ctx.pricing {
             CurrentPricing::OnDemand => {
                 rec.idle_stop_saving = Some(current_monthly_cost);
@@ -762,6 +833,12 @@ pub fn rightsize(
             ));
         }
     }
+    if w.hourly_avg_cpu.is_none() {
+        notes.push(
+            "no hourly CPU averages: burstable types are not offered (their CPU credits cannot be replayed)"
+                .to_string(),
+        );
+    }
     if mem_max_pct.is_none() {
         notes.push(
             "memory not measured: sized by CPU and network only, never to less memory per vCPU"
@@ -782,8 +859,8 @@ struct Demand<'a> {
     net_peak_gbps: Option<f64>,
     /// 1 + headroom.
     headroom: f64,
-    /// Credits spent per hour (oldest first).
-    spend: Vec<f64>,
+    /// Credits spent per hour (oldest first), when CPU was measured hour by hour.
+    spend: Option<Vec<f64>>,
 }
 
 /// The workload projected on one type.

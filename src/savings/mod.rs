@@ -141,6 +141,21 @@ pub struct InstanceRow {
     pub current_monthly: Decimal,
     /// Up to three options, best first.
     pub options: Vec<InstanceOption>,
+    /// Compute Optimizer's verdict on the same instance, when its export was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_optimizer: Option<ComputeOptimizerVerdict>,
+}
+
+/// What Compute Optimizer's export says of an instance, beside cloudcost's finding.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComputeOptimizerVerdict {
+    /// Its finding: `over-provisioned`, `under-provisioned`, `optimized` or `not-optimized`.
+    pub finding: String,
+    /// Its first option, when it has one.
+    pub recommended_type: Option<String>,
+    /// Whether cloudcost's finding is the same (`not-optimized` matches `over-provisioned`: a
+    /// cheaper type does the work).
+    pub agrees: bool,
 }
 
 /// One right-sizing option.
@@ -190,6 +205,7 @@ impl From<&crate::recommend::InstanceRecommendation> for InstanceRow {
                     note: o.note.clone(),
                 })
                 .collect(),
+            compute_optimizer: None,
         }
     }
 }

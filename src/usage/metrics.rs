@@ -43,6 +43,8 @@ pub struct MetricsRead {
     pub rows_read: u64,
     /// Rows set aside, by reason.
     pub rejected: BTreeMap<String, u64>,
+    /// Instances summarised by a Compute Optimizer export (no hourly series), with its findings.
+    pub compute_optimizer: Vec<super::compute_optimizer::ExportRow>,
 }
 
 fn unreadable(file: &str, e: impl std::fmt::Display) -> UsageError {

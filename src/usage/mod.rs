@@ -47,6 +47,7 @@ pub mod attribution;
 mod checks;
 pub mod cloudwatch;
 mod columns;
+pub mod compute_optimizer;
 pub mod costs;
 mod days;
 mod ec2_hours;

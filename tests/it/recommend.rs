@@ -432,3 +432,91 @@ fn cloudwatch_output_right_sizes_as_the_metrics_file_does() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A Compute Optimizer EC2 export (`aws compute-optimizer export-ec2-instance-recommendations`,
+/// in its documented CSV layout) is right-sized with cloudcost's rules on its utilization
+/// columns, priced in each instance's own region, and compared with its findings.
+#[test]
+fn compute_optimizer_export_right_sizes_and_compares_its_findings() {
+    use cloudcost::catalog::{Catalog, Ec2Model, Os};
+    let export = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/metrics/compute_optimizer_ec2.csv"
+    );
+    let o = run(&["recommend", "--metrics", export, "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let instances = v["instances"].as_array().unwrap();
+    let by_id = |id: &str| {
+        instances
+            .iter()
+            .find(|i| i["resource"] == format!("i-0a1b2c3d4e5f6000{id}"))
+            .unwrap_or_else(|| panic!("{id}: {instances:#?}"))
+    };
+    let cat = Catalog::embedded().unwrap();
+    let monthly = |region: &str, ty: &str| {
+        (cat.ec2_price(region, ty, Os::Linux, Ec2Model::OnDemand)
+            .unwrap()
+            .hourly
+            * rust_decimal::Decimal::from(730))
+        .round_dp(2)
+        .to_string()
+    };
+    // 10.2 % of 8 vCPUs and 21.5 % of 32 GiB: cloudcost agrees it is over-provisioned, and
+    // with 20 % headroom on memory it keeps 16 GiB where Compute Optimizer proposes m5.large.
+    let over = by_id("1");
+    assert_eq!(over["finding"], "over-provisioned");
+    assert_eq!(over["compute_optimizer"]["agrees"], true);
+    assert_eq!(over["compute_optimizer"]["recommended_type"], "m5.large");
+    assert_eq!(over["current_monthly"], monthly("us-east-1", "m5.2xlarge"));
+    let best = &over["options"][0];
+    let best_type = best["instance_type"].as_str().unwrap();
+    assert_eq!(best["monthly_cost"], monthly("us-east-1", best_type));
+    assert!(
+        best["projected_mem_pct"].as_f64().unwrap() * 1.2 <= 100.0,
+        "{best}"
+    );
+    // A CPU maximum of 100 %: under-provisioned by both.
+    let under = by_id("2");
+    assert_eq!(under["finding"], "under-provisioned");
+    assert_eq!(under["compute_optimizer"]["agrees"], true);
+    // Priced in its own region, from the ARN.
+    let eu = by_id("4");
+    assert_eq!(eu["region"], "eu-west-1");
+    assert_eq!(eu["current_monthly"], monthly("eu-west-1", "c5.xlarge"));
+    // A newer generation costs less: cloudcost says over-provisioned, Compute Optimizer optimized.
+    assert_eq!(eu["finding"], "over-provisioned");
+    assert_eq!(eu["compute_optimizer"]["finding"], "optimized");
+    assert_eq!(eu["compute_optimizer"]["agrees"], false);
+    assert_eq!(instances.len(), 4);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("on 3 of 4 instances"), "{notes}");
+    assert!(
+        notes.contains("i-0a1b2c3d4e5f60004 (c5.xlarge): cloudcost over-provisioned, Compute Optimizer optimized"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("1 metric row(s) set aside: Compute Optimizer made no recommendation (errorCode InsufficientData)"),
+        "{notes}"
+    );
+    // The text table shows Compute Optimizer's verdict beside cloudcost's.
+    let o = run(&["recommend", "--metrics", export]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("optimized (differs)"), "{text}");
+
+    // An export without the utilization column cannot be right-sized: the error names it.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("co.csv");
+    std::fs::write(
+        &bad,
+        "accountId,instanceArn,currentInstanceType,finding\n1,arn:aws:ec2:us-east-1:1:instance/i-1,m5.large,Optimized\n",
+    )
+    .unwrap();
+    let o = run(&["recommend", "--metrics", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("co.csv") && err.contains("`utilizationMetrics_CPU_MAXIMUM`"),
+        "{err}"
+    );
+}
