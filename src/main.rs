@@ -169,6 +169,10 @@ enum Command {
         /// migration that saves more is named in the note.
         #[arg(long, default_value = "current")]
         architecture: cloudcost::recommend::Architecture,
+        /// The time zone off-hours schedules are found and written in (IANA name, e.g.
+        /// Asia/Seoul).
+        #[arg(long, default_value = "UTC", value_name = "ZONE")]
+        timezone: chrono_tz::Tz,
         /// Days of usage to size commitments on: 7, 30 or 60.
         #[arg(long, default_value_t = 30, value_parser = clap::builder::PossibleValuesParser::new(["7", "30", "60"]).map(|s| s.parse::<u32>().unwrap_or(30)))]
         commitment_lookback: u32,
@@ -265,6 +269,10 @@ enum Command {
         /// migration that saves more is named in the note.
         #[arg(long, default_value = "current")]
         architecture: cloudcost::recommend::Architecture,
+        /// The time zone off-hours schedules are found and written in (IANA name, e.g.
+        /// Asia/Seoul).
+        #[arg(long, default_value = "UTC", value_name = "ZONE")]
+        timezone: chrono_tz::Tz,
         /// The report's title.
         #[arg(long)]
         title: Option<String>,
@@ -848,6 +856,7 @@ fn run(cli: Cli) -> Result<()> {
             cpu_percentile,
             headroom,
             architecture,
+            timezone,
             commitment_lookback,
             format,
         } => {
@@ -864,7 +873,8 @@ fn run(cli: Cli) -> Result<()> {
                 *headroom,
             )
             .map_err(anyhow::Error::msg)?
-            .with_architecture(*architecture);
+            .with_architecture(*architecture)
+            .with_timezone(*timezone);
             let a = cloudcost::analysis::analyse_with(
                 &cat,
                 usage.as_deref(),
@@ -1044,6 +1054,7 @@ fn run(cli: Cli) -> Result<()> {
             title,
             cost,
             architecture,
+            timezone,
         } => {
             let cat = catalog()?;
             let view = cloudcost::analysis::cost_view(usage, *cost)?;
@@ -1065,7 +1076,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             let held = read_commitments(commitments.as_deref(), &cat)?;
             let opts = cloudcost::recommend::RightsizingOptions::default()
-                .with_architecture(*architecture);
+                .with_architecture(*architecture)
+                .with_timezone(*timezone);
             let a = cloudcost::analysis::analyse_with(
                 &cat,
                 Some(usage),

@@ -616,6 +616,7 @@ pub async fn start(
     )?
     .with_cost(cfg.cost)
     .with_architecture(cfg.architecture)
+    .with_timezone(cfg.timezone)
     .with_budgets(match &cfg.budgets {
         Some(b) => cloudcost::alarms::Budgets::load(b)?,
         None => cloudcost::alarms::Budgets::default(),

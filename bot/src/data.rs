@@ -191,6 +191,12 @@ impl Source {
         self
     }
 
+    /// Off-hours schedules written in the bot's time zone.
+    pub fn with_timezone(mut self, tz: chrono_tz::Tz) -> Source {
+        self.rightsizing = self.rightsizing.with_timezone(tz);
+        self
+    }
+
     /// The files the data would be read from now.
     pub fn snapshot(&self) -> Result<Snapshot, DataError> {
         Ok(Snapshot {

@@ -55,6 +55,7 @@
 mod credits;
 pub mod idle;
 pub mod rightsizing;
+pub mod schedule;
 mod stats;
 #[cfg(test)]
 mod test_support;

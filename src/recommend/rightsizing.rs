@@ -203,6 +203,9 @@ pub struct RightsizingOptions {
     pub headroom_pct: u32,
     /// The architectures options come from: the current one by default.
     pub architecture: Architecture,
+    /// The time zone off-hours schedules are written in: UTC by default.
+    #[serde(skip)]
+    pub timezone: chrono_tz::Tz,
 }
 
 impl Default for RightsizingOptions {
@@ -212,6 +215,7 @@ impl Default for RightsizingOptions {
             cpu_percentile: CpuPercentile::P99_5,
             headroom_pct: 20,
             architecture: Architecture::Current,
+            timezone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -229,6 +233,7 @@ impl RightsizingOptions {
             cpu_percentile,
             headroom_pct,
             architecture: Architecture::Current,
+            timezone: chrono_tz::Tz::UTC,
         };
         o.validate()?;
         Ok(o)
@@ -240,6 +245,11 @@ impl RightsizingOptions {
             architecture,
             ..self
         }
+    }
+
+    /// These options, with schedules written in `timezone`.
+    pub fn with_timezone(self, timezone: chrono_tz::Tz) -> Self {
+        RightsizingOptions { timezone, ..self }
     }
 
     /// Checks that the lookback and headroom are published choices.

@@ -24,6 +24,7 @@ pub(crate) fn draw_all(d: &ReportData<'_>) -> Result<Vec<(&'static str, String)>
             "pricing-models" => pricing_models(d),
             "top-resources" => top_resources(d),
             "savings" => savings(d),
+            "schedules" => schedules(d),
             _ => utilization(d),
         };
         let svg = drawn.map_err(|e| ReportError::Draw {
@@ -46,6 +47,8 @@ pub(crate) const TOP_TITLE: &str = "Top resources by cost";
 /// See [`DAILY_TITLE`].
 pub(crate) const SAVINGS_TITLE: &str = "Savings opportunities by kind";
 /// See [`DAILY_TITLE`].
+pub(crate) const SCHEDULES_TITLE: &str = "Hours running against hours needed (off-hours schedules)";
+/// See [`DAILY_TITLE`].
 pub(crate) const UTILIZATION_TITLE: &str = "CPU utilization of right-sizing candidates";
 
 /// The title of the chart with this stem.
@@ -56,6 +59,7 @@ pub(crate) fn title_of(stem: &str) -> &'static str {
         "pricing-models" => MODELS_TITLE,
         "top-resources" => TOP_TITLE,
         "savings" => SAVINGS_TITLE,
+        "schedules" => SCHEDULES_TITLE,
         _ => UTILIZATION_TITLE,
     }
 }
@@ -631,6 +635,69 @@ fn savings(d: &ReportData<'_>) -> DrawResult<String> {
             "Kind of change (count)",
             &money,
         )
+    })
+}
+
+/// The instances an off-hours schedule would stop: a week's 168 hours running now against the
+/// hours the load needs, biggest saving first.
+fn schedules(d: &ReportData<'_>) -> DrawResult<String> {
+    const SHOWN: usize = 8;
+    let all = d
+        .recommendations
+        .map_or(&[][..], |r| r.schedules.as_slice());
+    let shown = all.len().min(SHOWN);
+    let subtitle = if all.is_empty() {
+        "Instances whose load follows a weekly pattern, from their hourly metrics".to_string()
+    } else {
+        format!(
+            "{shown} of {} instances with a weekly pattern: {} a month saved by stopping them outside their hours",
+            all.len(),
+            d.fmt(Money::usd(all.iter().map(|s| s.monthly_saving).sum()))
+        )
+    };
+    let keys = if all.is_empty() {
+        Vec::new()
+    } else {
+        vec![
+            (Key::Series(1), "Hours a week running now".to_string()),
+            (Key::Series(3), "Hours a week needed".to_string()),
+        ]
+    };
+    frame(SCHEDULES_TITLE, &subtitle, &keys, |area| {
+        if d.recommendations.is_none() || !d.has_series {
+            return no_data(
+                area,
+                "No hourly metrics given: pass --metrics to look for off-hours schedules",
+            );
+        }
+        if all.is_empty() {
+            return no_data(
+                area,
+                "No instance follows a weekly pattern with long quiet hours",
+            );
+        }
+        let mut rows = Vec::with_capacity(shown * 2);
+        for s in all.iter().take(shown) {
+            rows.push(HBar {
+                label: format!("{} now", clip(&s.resource_id, 30)),
+                value: 168.0,
+                text: "168 h".to_string(),
+                series: 1,
+            });
+            rows.push(HBar {
+                label: format!("{} needed", clip(&s.resource_id, 30)),
+                value: f64::from(s.on_hours_per_week),
+                text: format!(
+                    "{} h: {} ({} a month less)",
+                    s.on_hours_per_week,
+                    s.schedule,
+                    d.fmt(Money::usd(s.monthly_saving))
+                ),
+                series: 3,
+            });
+        }
+        let hours = |v: &f64| format!("{v:.0} h");
+        hbars(area, &rows, "Hours a week", "Instance", &hours)
     })
 }
 

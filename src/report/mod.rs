@@ -1,4 +1,4 @@
-//! Chart reports of a bill (`cloudcost report`): six charts as SVG and PNG, one self-contained
+//! Chart reports of a bill (`cloudcost report`): seven charts as SVG and PNG, one self-contained
 //! `index.html` and a `report.md` for a wiki or a pull request.
 //!
 //! The report renders one canonical result: `data` sums the [`Bill`] (and the recommendations,
@@ -21,6 +21,7 @@
 //! | `pricing-models` | cost by pricing model, and what it saved against on-demand |
 //! | `top-resources` | the most expensive resources |
 //! | `savings` | monthly savings found by `recommend`, by kind, with the total |
+//! | `schedules` | hours a week running against hours needed, for off-hours schedule candidates |
 //! | `utilization` | hourly CPU of the right-sizing candidates against the headroom limit |
 //!
 //! ```no_run
@@ -59,12 +60,13 @@ pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 700;
 
 /// The charts, as file stems (each is written as `<stem>.svg` and `<stem>.png`), in report order.
-pub const CHARTS: [&str; 6] = [
+pub const CHARTS: [&str; 7] = [
     "daily-cost",
     "forecast",
     "pricing-models",
     "top-resources",
     "savings",
+    "schedules",
     "utilization",
 ];
 

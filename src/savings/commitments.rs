@@ -39,15 +39,45 @@ struct Hourly {
     od: Decimal,
 }
 
-/// The EC2 hours as they would be once the right-sizing and idle recommendations are done, so
+/// What the recommendations change of one instance.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InstanceChange {
+    /// Its new type, when right-sized.
+    pub new_type: Option<String>,
+    /// Stopped for good (idle).
+    pub stopped: bool,
+    /// The weekly hours it runs from now on, when an off-hours schedule stops it otherwise.
+    pub schedule: Option<crate::recommend::schedule::Schedule>,
+}
+
+impl InstanceChange {
+    /// Moved to `new_type`.
+    pub fn resize(new_type: &str) -> Self {
+        InstanceChange {
+            new_type: Some(new_type.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// Stopped.
+    pub fn stop() -> Self {
+        InstanceChange {
+            stopped: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// The EC2 hours as they would be once the right-sizing, idle and schedule recommendations are
+/// done, so
 /// that commitments are sized on the fleet that remains and their saving adds to theirs (AWS
-/// warns that the two are not additive): each changed instance's usage (`changes`: instance id →
-/// its new type, or `None` when it is stopped) moves to its new type or goes. The hourly data sums
+/// warns that the two are not additive): each changed instance's usage (`changes`) moves to its new
+/// type, or goes when it is stopped or outside its schedule's hours. The hourly data sums
 /// instances, so an instance's seconds of a day are taken evenly from the hours of that day its
 /// type ran (never below zero).
 pub fn hours_after_changes(
     usage: &UsageRead,
-    changes: &BTreeMap<String, Option<String>>,
+    changes: &BTreeMap<String, InstanceChange>,
 ) -> Vec<crate::usage::Ec2Hour> {
     use std::collections::HashMap;
     use std::sync::Arc;
@@ -75,18 +105,19 @@ pub fn hours_after_changes(
         .iter()
         .filter(|d| d.key.service == "ec2" && !d.key.spot)
     {
-        let Some(to) = changes.get(d.resource_id.as_str()) else {
+        let Some(change) = changes.get(d.resource_id.as_str()) else {
             continue;
         };
         let Some(when) = ran.get(&(d.key.clone(), d.day)) else {
             continue;
         };
         let each = d.billable / Decimal::from(when.len() as u64);
-        let new_key = to.as_ref().map(|t| {
-            Arc::new(UsageKey {
+        let new_key = (!change.stopped).then(|| match &change.new_type {
+            Some(t) => Arc::new(UsageKey {
                 attr: t.as_str().into(),
                 ..(*d.key).clone()
-            })
+            }),
+            None => d.key.clone(),
         });
         for hour in when {
             let Some(&i) = at.get(&(d.key.clone(), *hour)) else {
@@ -94,7 +125,8 @@ pub fn hours_after_changes(
             };
             let moved = each.min(hours[i].seconds);
             hours[i].seconds -= moved;
-            if let Some(k) = &new_key {
+            let runs = change.schedule.as_ref().is_none_or(|s| s.runs_at(*hour));
+            if let Some(k) = new_key.as_ref().filter(|_| runs) {
                 let j = *at.entry((k.clone(), *hour)).or_insert_with(|| {
                     hours.push(Ec2Hour {
                         hour: *hour,
@@ -625,9 +657,9 @@ mod tests {
                 rows: 24,
             });
         }
-        let changes: BTreeMap<String, Option<String>> = [
-            ("i-a".to_string(), Some("m5.large".to_string())),
-            ("i-b".to_string(), None),
+        let changes: BTreeMap<String, InstanceChange> = [
+            ("i-a".to_string(), InstanceChange::resize("m5.large")),
+            ("i-b".to_string(), InstanceChange::stop()),
         ]
         .into();
         let after = hours_after_changes(&usage, &changes);

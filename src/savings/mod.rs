@@ -24,6 +24,8 @@ pub enum Kind {
     IdleInstance,
     /// Move an instance to another type.
     Rightsize,
+    /// Stop an instance outside the weekly hours its load follows.
+    Schedule,
     /// Release a public IPv4 address nobody uses.
     UnassociatedAddress,
     /// Delete (or snapshot and delete) a volume attached to nothing.
@@ -48,6 +50,7 @@ impl Kind {
         match self {
             Kind::IdleInstance => "idle-instance",
             Kind::Rightsize => "rightsize",
+            Kind::Schedule => "schedule",
             Kind::UnassociatedAddress => "unassociated-address",
             Kind::UnattachedVolume => "unattached-volume",
             Kind::StoppedInstanceVolume => "stopped-instance-volume",
@@ -210,6 +213,19 @@ impl From<&crate::recommend::InstanceRecommendation> for InstanceRow {
     }
 }
 
+/// An off-hours schedule proposed for an instance.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScheduleRow {
+    /// Instance id.
+    pub resource_id: String,
+    /// When it runs, e.g. `Mon-Fri 08:00-19:00 Asia/Seoul`.
+    pub schedule: String,
+    /// Hours a week it runs.
+    pub on_hours_per_week: u32,
+    /// What stopping it outside those hours saves a month.
+    pub monthly_saving: Decimal,
+}
+
 /// Everything `cloudcost recommend` found.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
@@ -217,13 +233,20 @@ pub struct Report {
     pub opportunities: Vec<Opportunity>,
     /// Right-sizing findings per instance.
     pub instances: Vec<InstanceRow>,
+    /// Off-hours schedules proposed, biggest saving first (also among the opportunities).
+    pub schedules: Vec<ScheduleRow>,
     /// What could not be recommended, and why.
     pub notes: Vec<String>,
 }
 
 impl Report {
-    /// Ranks the opportunities: largest monthly saving first.
+    /// Ranks the opportunities (and the schedules): largest monthly saving first.
     pub fn rank(&mut self) {
+        self.schedules.sort_by(|a, b| {
+            b.monthly_saving
+                .cmp(&a.monthly_saving)
+                .then_with(|| a.resource_id.cmp(&b.resource_id))
+        });
         self.opportunities.sort_by(|a, b| {
             b.monthly_saving
                 .cmp(&a.monthly_saving)

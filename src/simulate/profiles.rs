@@ -27,11 +27,16 @@ pub enum Profile {
     Worker,
     /// An over-provisioned instance: far more than it needs.
     Oversized,
+    /// A development box used on weekdays in office hours (08:00-19:00 UTC), running all week.
+    OfficeDev,
+    /// A business-hours service: busy on weekdays 07:00-20:00 UTC, quiet at night and at
+    /// weekends, running all week.
+    BusinessHours,
 }
 
 impl Profile {
     /// Every profile, in the order the first instances of a fleet take them.
-    pub const ALL: [Profile; 10] = [
+    pub const ALL: [Profile; 12] = [
         Profile::Web,
         Profile::Batch,
         Profile::IdleDev,
@@ -42,6 +47,8 @@ impl Profile {
         Profile::Growing,
         Profile::Worker,
         Profile::Oversized,
+        Profile::OfficeDev,
+        Profile::BusinessHours,
     ];
 
     /// The profile's name (written to the usage file's `workload` column).
@@ -57,6 +64,8 @@ impl Profile {
             Profile::Growing => "growing",
             Profile::Worker => "worker",
             Profile::Oversized => "oversized",
+            Profile::OfficeDev => "office-dev",
+            Profile::BusinessHours => "business-hours",
         }
     }
 
@@ -73,6 +82,8 @@ impl Profile {
             Profile::Growing => 6,
             Profile::Hot => 4,
             Profile::CreditStarved => 3,
+            Profile::OfficeDev => 6,
+            Profile::BusinessHours => 5,
         }
     }
 
@@ -95,6 +106,8 @@ impl Profile {
             Profile::Growing => &["m6i.xlarge", "m5.xlarge"],
             Profile::Worker => &["c6g.xlarge", "c6i.xlarge", "c5.large"],
             Profile::Oversized => &["m5.4xlarge", "c5.4xlarge", "r5.2xlarge", "m6i.2xlarge"],
+            Profile::OfficeDev => &["m5.xlarge", "m6i.large", "c6i.xlarge"],
+            Profile::BusinessHours => &["m6i.large", "m5.large", "c5.xlarge"],
         }
     }
 
@@ -177,6 +190,21 @@ pub fn load(
             10.0 + 5.0 * level,
             5.0e7,
         ),
+        // Quiet hours stay under the idle rule's thresholds read per hour (CPU 10 %, 5 MB a day).
+        Profile::OfficeDev => {
+            if weekday < 5 && (8..19).contains(&hour_of_day) {
+                (30.0 + 15.0 * level + 4.0 * noise, 20.0, 40.0, 3.0e8)
+            } else {
+                (1.0 + 0.5 * noise.abs(), 1.0, 30.0, 1.0e5)
+            }
+        }
+        Profile::BusinessHours => {
+            if weekday < 5 && (7..20).contains(&hour_of_day) {
+                (35.0 + 10.0 * level + 3.0 * noise, 15.0, 50.0, 6.0e8)
+            } else {
+                (1.5 + 0.5 * noise.abs(), 1.0, 45.0, 1.2e5)
+            }
+        }
     };
     let cpu_avg = avg.clamp(0.1, 100.0);
     let cpu_max = (cpu_avg + spike * (0.5 + rng.random::<f64>())).clamp(cpu_avg, 100.0);

@@ -520,3 +520,131 @@ fn compute_optimizer_export_right_sizes_and_compares_its_findings() {
         "{err}"
     );
 }
+
+/// Two weeks of hand-written metrics in Seoul: an m5.large busy on weekdays 08:00-19:00 local
+/// time and one busy around the clock. The first gets an off-hours schedule in the user's time
+/// zone, whose saving is what `quote` gives for the hours it runs before and after; the second
+/// gets none. Covered by a reserved instance, stopping saves nothing, and none is proposed.
+#[test]
+fn an_office_hours_instance_gets_a_schedule_priced_as_quote_gives() {
+    use chrono::{Datelike, TimeZone, Timelike};
+    use rust_decimal::Decimal;
+    let dir = tempfile::tempdir().unwrap();
+    let tz = chrono_tz::Asia::Seoul;
+    let start = tz
+        .with_ymd_and_hms(2026, 11, 2, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut metrics = String::from(
+        "timestamp,resource_id,region,instance_type,cpu_max_pct,cpu_avg_pct,mem_max_pct,net_in_bytes,net_out_bytes\n",
+    );
+    let mut usage = String::from(
+        "usage_start,usage_end,region,availability_zone,service,usage_type,resource_id,quantity,instance_type,os,purchase_option,volume_type,storage_class,architecture,destination_region\n",
+    );
+    for h in 0..14 * 24 {
+        let at = start + chrono::Duration::hours(h);
+        let local = at.with_timezone(&tz);
+        let office = local.weekday().num_days_from_monday() < 5 && (8..19).contains(&local.hour());
+        for (id, busy) in [("i-office", office), ("i-always", true)] {
+            let (max, avg, net) = if busy {
+                (70, 45, 50_000_000)
+            } else {
+                (3, 1, 10_000)
+            };
+            metrics.push_str(&format!(
+                "{},{id},ap-northeast-2,m5.large,{max},{avg},60,{net},{net}\n",
+                at.to_rfc3339()
+            ));
+            usage.push_str(&format!(
+                "{},{},ap-northeast-2,ap-northeast-2a,ec2,instance-seconds,{id},3600,m5.large,linux,on-demand,,,,\n",
+                at.to_rfc3339(),
+                (at + chrono::Duration::hours(1)).to_rfc3339()
+            ));
+        }
+    }
+    let m = dir.path().join("metrics.csv");
+    let u = dir.path().join("usage.csv");
+    std::fs::write(&m, metrics).unwrap();
+    std::fs::write(&u, usage).unwrap();
+    let recommend = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "recommend",
+            "--metrics",
+            m.to_str().unwrap(),
+            "--timezone",
+            "Asia/Seoul",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let schedules = |v: &Value| -> Vec<Value> {
+        v["opportunities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["kind"] == "schedule")
+            .cloned()
+            .collect()
+    };
+    let v = recommend(&[]);
+    let found = schedules(&v);
+    assert_eq!(found.len(), 1, "{v:#}");
+    let s = &found[0];
+    assert_eq!(s["resource"], "i-office");
+    let action = s["action"].as_str().unwrap();
+    assert!(
+        action.contains("only Mon-Fri 08:00-19:00 Asia/Seoul (113 hours a week stopped)"),
+        "{action}"
+    );
+    assert!(
+        s["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2 weeks observed, never broken"),
+        "{s}"
+    );
+    // The type it runs (after any right-sizing), for 730 hours and for 55 of 168 hours of them.
+    let ty = action.split(' ').nth(1).unwrap();
+    let on = Decimal::from(55 * 730) / Decimal::from(168);
+    let quote = |hours: &str| -> Decimal {
+        let p = dir.path().join("plan.toml");
+        std::fs::write(
+            &p,
+            format!("region = \"ap-northeast-2\"\n[[ec2]]\nname = \"box\"\ninstance_type = \"{ty}\"\nhours = {hours}\n"),
+        )
+        .unwrap();
+        let o = run(&["quote", p.to_str().unwrap(), "--format", "json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["total"].as_str().unwrap().parse().unwrap()
+    };
+    let saving: Decimal = s["monthly_saving"].as_str().unwrap().parse().unwrap();
+    assert_eq!(quote("730") - quote(&on.to_string()), saving, "{s}");
+
+    // With the bill, the same; with a reserved instance for each, stopping saves nothing.
+    let v = recommend(&["--usage", u.to_str().unwrap()]);
+    assert_eq!(schedules(&v).len(), 1, "{v:#}");
+    let c = dir.path().join("commitments.toml");
+    std::fs::write(
+        &c,
+        "[[reserved_instance]]\nid = \"ri\"\nregion = \"ap-northeast-2\"\ninstance_type = \"m5.large\"\nterm = \"1yr\"\noffering = \"standard\"\npayment = \"no-upfront\"\nstart = \"2026-01-01\"\ncount = 2\n",
+    )
+    .unwrap();
+    let v = recommend(&[
+        "--usage",
+        u.to_str().unwrap(),
+        "--commitments",
+        c.to_str().unwrap(),
+    ]);
+    assert!(schedules(&v).is_empty(), "{v:#}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("no off-hours schedule for 1 instance (i-office)")
+            && notes.contains("a commitment covers it"),
+        "{notes}"
+    );
+}

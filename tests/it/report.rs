@@ -220,6 +220,7 @@ fn every_svg_parses_and_carries_its_title() {
         "Cost by pricing model",
         "Top resources by cost",
         "Savings opportunities by kind",
+        "Hours running against hours needed (off-hours schedules)",
         "CPU utilization of right-sizing candidates",
     ];
     for (stem, title) in CHARTS.iter().zip(titles) {
@@ -394,13 +395,14 @@ fn a_mid_month_bill_draws_the_forecast_band_and_budget() {
     assert!(svg.contains("forecast $") && svg.contains("(P10 $"));
     let png = files.iter().find(|x| x.name == "forecast.png").unwrap();
     let img = Pixmap::decode_png(&png.contents).unwrap();
-    // The band's light blue fills the right part of the plot.
+    // The band's light blue fills the right part of the plot (about 1,700 pixels on this fleet;
+    // none without a band).
     let band = img
         .pixels()
         .iter()
         .filter(|p| p.blue() > 200 && p.red() < 210 && p.red() > 120)
         .count();
-    assert!(band > 2_000, "the band is not visible: {band} pixels");
+    assert!(band > 1_200, "the band is not visible: {band} pixels");
 }
 
 #[test]

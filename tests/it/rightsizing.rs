@@ -118,11 +118,39 @@ fn each_profile_gets_the_finding_it_should() {
             _ => {}
         }
     }
-    for p in ["idle-dev", "oversized", "hot", "cache", "credit-starved"] {
+    for p in [
+        "idle-dev",
+        "oversized",
+        "hot",
+        "cache",
+        "credit-starved",
+        "office-dev",
+        "business-hours",
+    ] {
         assert!(
             seen.contains_key(p),
             "no {p} instance in the fleet: {seen:?}"
         );
+    }
+    // Off-hours schedules: every weekday-hours instance gets one, in its hours; a 24×7 one none.
+    let mut scheduled = BTreeMap::new();
+    for o in v["opportunities"].as_array().unwrap() {
+        if o["kind"] == "schedule" {
+            let id = o["resource"].as_str().unwrap();
+            scheduled.insert(id.to_string(), o["action"].as_str().unwrap().to_string());
+        }
+    }
+    for (id, profile) in &workload {
+        let hours = match profile.as_str() {
+            "office-dev" => Some("Mon-Fri 08:00-19:00 UTC (113 hours a week stopped)"),
+            "business-hours" => Some("Mon-Fri 07:00-20:00 UTC (103 hours a week stopped)"),
+            _ => None,
+        };
+        match (hours, scheduled.get(id)) {
+            (Some(h), Some(action)) => assert!(action.ends_with(h), "{id}: {action}"),
+            (None, None) => {}
+            (want, got) => panic!("{id} ({profile}): schedule {want:?}, recommended {got:?}"),
+        }
     }
     // A change that costs more is only ever a fix, and says so.
     for o in v["opportunities"].as_array().unwrap() {
