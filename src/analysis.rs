@@ -706,24 +706,14 @@ impl Schedules {
             .iter()
             .map(|(why, ids)| {
                 const SHOWN: usize = 5;
-                let more = ids.len().saturating_sub(SHOWN);
                 format!(
-                    "no off-hours schedule for {} ({}{}): {why}",
+                    "no off-hours schedule for {} ({}): {why}",
                     if ids.len() == 1 {
                         "1 instance".to_string()
                     } else {
                         format!("{} instances", ids.len())
                     },
-                    ids.iter()
-                        .take(SHOWN)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    }
+                    first_of(ids, SHOWN, ", ")
                 )
             })
             .collect()
@@ -820,22 +810,26 @@ impl Comparison {
         )];
         const SHOWN: usize = 10;
         if !self.differ.is_empty() {
-            let more = self.differ.len().saturating_sub(SHOWN);
             notes.push(format!(
-                "findings that differ: {}{}",
-                self.differ
-                    .iter()
-                    .take(SHOWN)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                if more > 0 {
-                    format!("; and {more} more")
-                } else {
-                    String::new()
-                }
+                "findings that differ: {}",
+                first_of(&self.differ, SHOWN, "; ")
             ));
         }
         notes
     }
+}
+
+/// The first `shown` items joined by `sep`, and how many more there are.
+fn first_of(items: &[String], shown: usize, sep: &str) -> String {
+    let more = items.len().saturating_sub(shown);
+    let mut s = items
+        .iter()
+        .take(shown)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(sep);
+    if more > 0 {
+        s.push_str(&format!("{sep}and {more} more"));
+    }
+    s
 }
