@@ -503,6 +503,10 @@ fn recommend_instances(
         );
     let mut compared = Comparison::default();
     let mut schedules = Schedules::default();
+    // (region, type, OS) → its always-on instances, with what right-sizing each saves.
+    type Members<'a> = Vec<(&'a crate::metrics::InstanceSeries, Decimal)>;
+    let mut fleets: std::collections::BTreeMap<(String, String, crate::catalog::Os), Members> =
+        std::collections::BTreeMap::new();
     for (mut summary, export, series) in summaries {
         // A weekly pattern of work is not idleness: a box quiet every weekend passes Trusted
         // Advisor's idle rule (4 low days of 14), and the answer is a schedule, not a stop.
@@ -593,11 +597,29 @@ fn recommend_instances(
             }
             _ => {}
         }
+        let mut scheduled = false;
         if let Some(found) = schedule
             && !matches!(r.finding, Finding::Idle | Finding::InsufficientData)
             && let Some(s) = schedules.add(cat, found, &r, &ctx, report)?
         {
             changes.entry(r.resource_id.clone()).or_default().schedule = Some(s);
+            scheduled = true;
+        }
+        // Instances that run around the clock on demand, kept or right-sized: members of a
+        // fleet that could follow its load.
+        if let Some(series) = series
+            && !scheduled
+            && matches!(r.finding, Finding::Optimized | Finding::OverProvisioned)
+            && ctx.pricing == CurrentPricing::OnDemand
+        {
+            let resize = match r.finding {
+                Finding::OverProvisioned => r.best_saving(),
+                _ => Decimal::ZERO,
+            };
+            fleets
+                .entry((r.region.clone(), r.instance_type.clone(), ctx.os))
+                .or_default()
+                .push((series, resize));
         }
         let mut row = InstanceRow::from(&r);
         row.compute_optimizer = export.and_then(|e| compared.add(&r, e));
@@ -605,7 +627,101 @@ fn recommend_instances(
     }
     report.notes.extend(compared.notes());
     report.notes.extend(schedules.notes());
+    for ((region, ty, os), members) in fleets {
+        scale_fleet(cat, &region, &ty, os, &members, opts, report, &mut changes)?;
+    }
     Ok(changes)
+}
+
+/// Proposes that instances of one region, type and OS follow their summed load as a fleet, when
+/// that saves more than right-sizing them one by one; the fleet then replaces their right-sizing
+/// (the two are alternatives, never added).
+#[allow(clippy::too_many_arguments)]
+fn scale_fleet(
+    cat: &Catalog,
+    region: &str,
+    ty: &str,
+    os: crate::catalog::Os,
+    members: &[(&crate::metrics::InstanceSeries, Decimal)],
+    opts: &crate::recommend::RightsizingOptions,
+    report: &mut crate::savings::Report,
+    changes: &mut std::collections::BTreeMap<String, crate::savings::commitments::InstanceChange>,
+) -> Result<(), Error> {
+    let series: Vec<&crate::metrics::InstanceSeries> = members.iter().map(|m| m.0).collect();
+    let Some(fleet) =
+        crate::recommend::fleet::find_fleet(&series, opts.lookback_days, opts.headroom_pct)
+    else {
+        return Ok(());
+    };
+    let hourly = cat
+        .ec2_price(region, ty, os, crate::catalog::Ec2Model::OnDemand)?
+        .hourly;
+    let hours = crate::recommend::HOURS_PER_MONTH;
+    let n = Decimal::from(members.len() as u64);
+    let current = hourly * hours * n;
+    let needed = Decimal::from(fleet.needed_hours_per_week() as u64) * hours / Decimal::from(168);
+    let proposed = hourly * needed;
+    let saving = current - proposed;
+    let resize: Decimal = members.iter().map(|m| m.1).sum();
+    let (low, high) = fleet.range();
+    let what = format!("{} {ty} in {region}", members.len());
+    if saving <= resize {
+        report.notes.push(format!(
+            "{what} ({}) could follow their summed load ({low} to {high} running), saving {} a \
+             month: less than right-sizing them one by one ({}), which stays recommended",
+            first_of(&fleet.members, 5, ", "),
+            crate::Money::usd(saving),
+            crate::Money::usd(resize)
+        ));
+        return Ok(());
+    }
+    let ids: std::collections::BTreeSet<&str> = fleet.members.iter().map(String::as_str).collect();
+    report.opportunities.retain(|o| {
+        !(o.kind == crate::savings::Kind::Rightsize && ids.contains(o.resource_id.as_str()))
+    });
+    let shared = std::sync::Arc::new(fleet.clone());
+    for (k, id) in fleet.members.iter().enumerate() {
+        changes.insert(
+            id.clone(),
+            crate::savings::commitments::InstanceChange {
+                fleet: Some((shared.clone(), k)),
+                ..Default::default()
+            },
+        );
+    }
+    let name = format!("{ty} fleet ({})", members.len());
+    report.schedules.push(crate::savings::ScheduleRow {
+        resource_id: name.clone(),
+        schedule: format!("{low} to {high} instances"),
+        running_hours_per_week: (members.len() * 168) as u32,
+        on_hours_per_week: fleet.needed_hours_per_week() as u32,
+        monthly_saving: saving,
+    });
+    report.opportunities.push(crate::savings::Opportunity {
+        kind: crate::savings::Kind::ScaleFleet,
+        resource_id: name,
+        region: region.to_string(),
+        action: format!(
+            "Run the {what} as an Auto Scaling group following the load: {low} to {high} \
+             instances, {} instance-hours a week instead of {}",
+            fleet.needed_hours_per_week(),
+            members.len() * 168
+        ),
+        current_monthly: current,
+        proposed_monthly: proposed,
+        monthly_saving: saving,
+        detail: format!(
+            "members {}; each hour's need is the members' summed CPU maxima with {} % headroom, \
+             at least {} running, the most any of {} week(s) needed at that hour of the week \
+             (UTC); instead of right-sizing them one by one ({} a month)",
+            first_of(&fleet.members, 8, ", "),
+            opts.headroom_pct,
+            crate::recommend::fleet::MIN_RUNNING,
+            fleet.weeks_observed,
+            crate::Money::usd(resize)
+        ),
+    });
+    Ok(())
 }
 
 /// Off-hours schedules of the instances right-sizing keeps, and why the near misses got none.
@@ -672,6 +788,7 @@ impl Schedules {
         report.schedules.push(crate::savings::ScheduleRow {
             resource_id: r.resource_id.clone(),
             schedule: found.describe(),
+            running_hours_per_week: 168,
             on_hours_per_week: found.on_hours_per_week(),
             monthly_saving: current - proposed,
         });

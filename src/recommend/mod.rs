@@ -53,6 +53,7 @@
 //! ```
 
 mod credits;
+pub mod fleet;
 pub mod idle;
 pub mod rightsizing;
 pub mod schedule;

@@ -47,7 +47,8 @@ pub(crate) const TOP_TITLE: &str = "Top resources by cost";
 /// See [`DAILY_TITLE`].
 pub(crate) const SAVINGS_TITLE: &str = "Savings opportunities by kind";
 /// See [`DAILY_TITLE`].
-pub(crate) const SCHEDULES_TITLE: &str = "Hours running against hours needed (off-hours schedules)";
+pub(crate) const SCHEDULES_TITLE: &str =
+    "Hours running against hours needed (schedules and fleets)";
 /// See [`DAILY_TITLE`].
 pub(crate) const UTILIZATION_TITLE: &str = "CPU utilization of right-sizing candidates";
 
@@ -638,8 +639,8 @@ fn savings(d: &ReportData<'_>) -> DrawResult<String> {
     })
 }
 
-/// The instances an off-hours schedule would stop: a week's 168 hours running now against the
-/// hours the load needs, biggest saving first.
+/// The instances an off-hours schedule would stop and the fleets that could follow their load:
+/// the instance-hours a week running now against those the load needs, biggest saving first.
 fn schedules(d: &ReportData<'_>) -> DrawResult<String> {
     const SHOWN: usize = 8;
     let all = d
@@ -647,10 +648,10 @@ fn schedules(d: &ReportData<'_>) -> DrawResult<String> {
         .map_or(&[][..], |r| r.schedules.as_slice());
     let shown = all.len().min(SHOWN);
     let subtitle = if all.is_empty() {
-        "Instances whose load follows a weekly pattern, from their hourly metrics".to_string()
+        "Instances whose load follows a weekly pattern or swings as a fleet, from their hourly metrics".to_string()
     } else {
         format!(
-            "{shown} of {} instances with a weekly pattern: {} a month saved by stopping them outside their hours",
+            "{shown} of {} schedules and fleets: {} a month saved by running only the hours the load needs",
             all.len(),
             d.fmt(Money::usd(all.iter().map(|s| s.monthly_saving).sum()))
         )
@@ -659,8 +660,11 @@ fn schedules(d: &ReportData<'_>) -> DrawResult<String> {
         Vec::new()
     } else {
         vec![
-            (Key::Series(1), "Hours a week running now".to_string()),
-            (Key::Series(3), "Hours a week needed".to_string()),
+            (
+                Key::Series(1),
+                "Instance-hours a week running now".to_string(),
+            ),
+            (Key::Series(3), "Instance-hours a week needed".to_string()),
         ]
     };
     frame(SCHEDULES_TITLE, &subtitle, &keys, |area| {
@@ -680,8 +684,8 @@ fn schedules(d: &ReportData<'_>) -> DrawResult<String> {
         for s in all.iter().take(shown) {
             rows.push(HBar {
                 label: format!("{} now", clip(&s.resource_id, 30)),
-                value: 168.0,
-                text: "168 h".to_string(),
+                value: f64::from(s.running_hours_per_week),
+                text: format!("{} h", s.running_hours_per_week),
                 series: 1,
             });
             rows.push(HBar {
@@ -697,7 +701,13 @@ fn schedules(d: &ReportData<'_>) -> DrawResult<String> {
             });
         }
         let hours = |v: &f64| format!("{v:.0} h");
-        hbars(area, &rows, "Hours a week", "Instance", &hours)
+        hbars(
+            area,
+            &rows,
+            "Instance-hours a week",
+            "Instance or fleet",
+            &hours,
+        )
     })
 }
 

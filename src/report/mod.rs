@@ -21,7 +21,7 @@
 //! | `pricing-models` | cost by pricing model, and what it saved against on-demand |
 //! | `top-resources` | the most expensive resources |
 //! | `savings` | monthly savings found by `recommend`, by kind, with the total |
-//! | `schedules` | hours a week running against hours needed, for off-hours schedule candidates |
+//! | `schedules` | instance-hours a week running against those needed: off-hours schedules and fleets that follow their load |
 //! | `utilization` | hourly CPU of the right-sizing candidates against the headroom limit |
 //!
 //! ```no_run

@@ -48,6 +48,8 @@ pub struct InstanceChange {
     pub stopped: bool,
     /// The weekly hours it runs from now on, when an off-hours schedule stops it otherwise.
     pub schedule: Option<crate::recommend::schedule::Schedule>,
+    /// The scaling fleet it joins, and its place in it (the last are stopped first).
+    pub fleet: Option<(std::sync::Arc<crate::recommend::fleet::ScalingFleet>, usize)>,
 }
 
 impl InstanceChange {
@@ -125,7 +127,11 @@ pub fn hours_after_changes(
             };
             let moved = each.min(hours[i].seconds);
             hours[i].seconds -= moved;
-            let runs = change.schedule.as_ref().is_none_or(|s| s.runs_at(*hour));
+            let runs = change.schedule.as_ref().is_none_or(|s| s.runs_at(*hour))
+                && change
+                    .fleet
+                    .as_ref()
+                    .is_none_or(|(f, k)| f.member_runs_at(*k, *hour));
             if let Some(k) = new_key.as_ref().filter(|_| runs) {
                 let j = *at.entry((k.clone(), *hour)).or_insert_with(|| {
                     hours.push(Ec2Hour {

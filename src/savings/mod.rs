@@ -26,6 +26,8 @@ pub enum Kind {
     Rightsize,
     /// Stop an instance outside the weekly hours its load follows.
     Schedule,
+    /// Run instances of one type and role as a fleet that follows their summed load.
+    ScaleFleet,
     /// Release a public IPv4 address nobody uses.
     UnassociatedAddress,
     /// Delete (or snapshot and delete) a volume attached to nothing.
@@ -51,6 +53,7 @@ impl Kind {
             Kind::IdleInstance => "idle-instance",
             Kind::Rightsize => "rightsize",
             Kind::Schedule => "schedule",
+            Kind::ScaleFleet => "scale-fleet",
             Kind::UnassociatedAddress => "unassociated-address",
             Kind::UnattachedVolume => "unattached-volume",
             Kind::StoppedInstanceVolume => "stopped-instance-volume",
@@ -213,14 +216,16 @@ impl From<&crate::recommend::InstanceRecommendation> for InstanceRow {
     }
 }
 
-/// An off-hours schedule proposed for an instance.
+/// An off-hours schedule proposed for an instance, or a fleet that follows its load.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScheduleRow {
-    /// Instance id.
+    /// Instance id, or the fleet (`m5.large fleet (5)`).
     pub resource_id: String,
-    /// When it runs, e.g. `Mon-Fri 08:00-19:00 Asia/Seoul`.
+    /// When it runs, e.g. `Mon-Fri 08:00-19:00 Asia/Seoul`, or `2 to 4 instances`.
     pub schedule: String,
-    /// Hours a week it runs.
+    /// Instance-hours a week it runs now (168 for one instance).
+    pub running_hours_per_week: u32,
+    /// Instance-hours a week it needs.
     pub on_hours_per_week: u32,
     /// What stopping it outside those hours saves a month.
     pub monthly_saving: Decimal,
@@ -233,7 +238,8 @@ pub struct Report {
     pub opportunities: Vec<Opportunity>,
     /// Right-sizing findings per instance.
     pub instances: Vec<InstanceRow>,
-    /// Off-hours schedules proposed, biggest saving first (also among the opportunities).
+    /// Off-hours schedules and scaling fleets proposed, biggest saving first (also among the
+    /// opportunities): what the report's hours chart draws.
     pub schedules: Vec<ScheduleRow>,
     /// What could not be recommended, and why.
     pub notes: Vec<String>,

@@ -648,3 +648,68 @@ fn an_office_hours_instance_gets_a_schedule_priced_as_quote_gives() {
         "{notes}"
     );
 }
+
+/// Four m5.large of one role whose load swings over the day (70 % CPU from 12:00 to 18:00 UTC,
+/// 10 % otherwise): recommend proposes a fleet that follows the load instead of right-sizing them
+/// one by one, and its saving is what `quote` gives for four instances all month against the
+/// instance-hours the fleet needs.
+#[test]
+fn a_fleet_with_a_daily_swing_follows_its_load_as_quote_prices_it() {
+    use chrono::{TimeZone, Timelike};
+    use rust_decimal::Decimal;
+    let dir = tempfile::tempdir().unwrap();
+    let start = chrono::Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
+    let mut metrics = String::from(
+        "timestamp,resource_id,region,instance_type,cpu_max_pct,cpu_avg_pct,mem_max_pct,net_in_bytes,net_out_bytes\n",
+    );
+    for h in 0..14 * 24 {
+        let at = start + chrono::Duration::hours(h);
+        let busy = (12..18).contains(&at.hour());
+        for i in 0..4 {
+            let (max, avg) = if busy { (70 + i, 56) } else { (10 + i, 8) };
+            metrics.push_str(&format!(
+                "{},i-web{i},us-east-1,m5.large,{max},{avg},40,50000000,50000000\n",
+                at.to_rfc3339()
+            ));
+        }
+    }
+    let m = dir.path().join("metrics.csv");
+    std::fs::write(&m, metrics).unwrap();
+    let o = run(&[
+        "recommend",
+        "--metrics",
+        m.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ops = v["opportunities"].as_array().unwrap();
+    let fleets: Vec<&Value> = ops.iter().filter(|o| o["kind"] == "scale-fleet").collect();
+    assert_eq!(fleets.len(), 1, "{v:#}");
+    let f = fleets[0];
+    // Peak: (70+71+72+73) % × 1.2 = 343 % → 4 instances; otherwise 46 % × 1.2 → 1, kept at 2.
+    let action = f["action"].as_str().unwrap();
+    assert!(
+        action.contains("2 to 4 instances, 420 instance-hours a week instead of 672"),
+        "{action}"
+    );
+    // Right-sizing them one by one is the alternative, not added.
+    assert!(ops.iter().all(|o| o["kind"] != "rightsize"), "{v:#}");
+    let quote = |count: u32, hours: &str| -> Decimal {
+        let p = dir.path().join("plan.toml");
+        std::fs::write(
+            &p,
+            format!("region = \"us-east-1\"\n[[ec2]]\nname = \"web\"\ninstance_type = \"m5.large\"\ncount = {count}\nhours = {hours}\n"),
+        )
+        .unwrap();
+        let o = run(&["quote", p.to_str().unwrap(), "--format", "json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["total"].as_str().unwrap().parse().unwrap()
+    };
+    // 420 instance-hours a week are 105 hours of each of the four.
+    let each = Decimal::from(105 * 730) / Decimal::from(168);
+    let saving: Decimal = f["monthly_saving"].as_str().unwrap().parse().unwrap();
+    assert_eq!(quote(4, "730") - quote(4, &each.to_string()), saving, "{f}");
+}

@@ -220,7 +220,7 @@ fn every_svg_parses_and_carries_its_title() {
         "Cost by pricing model",
         "Top resources by cost",
         "Savings opportunities by kind",
-        "Hours running against hours needed (off-hours schedules)",
+        "Hours running against hours needed (schedules and fleets)",
         "CPU utilization of right-sizing candidates",
     ];
     for (stem, title) in CHARTS.iter().zip(titles) {

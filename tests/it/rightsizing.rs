@@ -132,6 +132,40 @@ fn each_profile_gets_the_finding_it_should() {
             "no {p} instance in the fleet: {seen:?}"
         );
     }
+    // Fleets that follow their load are web servers (the profile with a daily swing), and their
+    // members are not right-sized as well.
+    let resized: Vec<&str> = v["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "rightsize")
+        .map(|o| o["resource"].as_str().unwrap())
+        .collect();
+    let mut fleets = 0;
+    for o in v["opportunities"].as_array().unwrap() {
+        if o["kind"] != "scale-fleet" {
+            continue;
+        }
+        fleets += 1;
+        let detail = o["detail"].as_str().unwrap();
+        let members: Vec<&str> = detail
+            .split([' ', ',', ';'])
+            .filter(|w| w.starts_with("i-"))
+            .collect();
+        assert!(!members.is_empty(), "{detail}");
+        for id in members {
+            assert_eq!(
+                workload.get(id).map(String::as_str),
+                Some("web"),
+                "{id}: {o}"
+            );
+            assert!(
+                !resized.contains(&id),
+                "{id} is in a fleet and right-sized: {o}"
+            );
+        }
+    }
+    assert!(fleets > 0, "no web fleet follows its load");
     // Off-hours schedules: every weekday-hours instance gets one, in its hours; a 24×7 one none.
     let mut scheduled = BTreeMap::new();
     for o in v["opportunities"].as_array().unwrap() {
