@@ -14,7 +14,9 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 seed() { # target files...
   local dir="corpus/$1"; shift
   mkdir -p "$dir"
-  for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/$(basename "$f")"; done
+  for f in "$@"; do
+    if [ -f "$f" ]; then cp "$f" "$dir/$(basename "$f")"; fi
+  done
 }
 seed plan ../examples/plan.toml ../examples/vpc-web.toml
 seed budgets ../examples/budgets.toml
@@ -25,8 +27,12 @@ mkdir -p corpus/bot_command
 for c in "/bill 2026-10" "/top 5" "/budget set web 1500" "/mute 3" "/forecast@cloudcost_test_bot"; do
   printf '%s' "$c" > "corpus/bot_command/$(printf '%s' "$c" | tr -c 'a-z0-9' _)"
 done
-seed usage_csv ../examples/usage.csv ../tests/fixtures/usage/cur1_2026-10.csv \
-  ../tests/fixtures/usage/cur2_2026-10.csv ../tests/fixtures/usage/focus_2026-10.csv
+# The usage reader's seeds are the first rows of each layout: small inputs run many times a second.
+mkdir -p corpus/usage_csv
+for f in ../examples/usage.csv ../tests/fixtures/usage/cur1_2026-10.csv \
+  ../tests/fixtures/usage/cur2_2026-10.csv ../tests/fixtures/usage/focus_2026-10.csv; do
+  head -n 12 "$f" > "corpus/usage_csv/$(basename "$f")"
+done
 seed offer_file ../tests/fixtures/offers/*.json
 seed feed ../tests/fixtures/feeds/*.json
 

@@ -969,9 +969,11 @@ fn run(cli: Cli) -> Result<()> {
             if min_impact.is_sign_negative() || min_impact_pct.is_sign_negative() {
                 bail!("--min-impact and --min-impact-pct must not be negative");
             }
-            let budgets_file = budgets
-                .as_ref()
-                .map_or("the budgets".to_string(), |b| b.display().to_string());
+            // What an evaluation error names: the budgets file, or the usage without one.
+            let budgets_file = budgets.as_ref().map_or_else(
+                || format!("the alarms of {}", usage.display()),
+                |b| b.display().to_string(),
+            );
             let budgets = match budgets {
                 Some(f) => cloudcost::alarms::Budgets::load(f)?,
                 None => cloudcost::alarms::Budgets::default(),
