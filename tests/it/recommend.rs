@@ -32,17 +32,27 @@ fn fleet() -> &'static std::path::Path {
 
 fn recommend_json(extra: &[&str]) -> Value {
     let usage = fleet().join("usage.parquet");
-    let mut args = vec![
-        "recommend",
-        "--usage",
-        usage.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
+    let mut args = vec!["--usage", usage.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let o = run(&args);
+    json_of("recommend", &args)
+}
+
+/// `cloudcost COMMAND ARGS --format json`, which must succeed, parsed.
+fn json_of(command: &str, args: &[&str]) -> Value {
+    let mut all = vec![command];
+    all.extend_from_slice(args);
+    all.extend(["--format", "json"]);
+    let o = run(&all);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The total `cloudcost quote` gives for a plan, written into `dir`.
+fn quote_total(dir: &std::path::Path, plan: &str) -> rust_decimal::Decimal {
+    let p = dir.join("plan.toml");
+    std::fs::write(&p, plan).unwrap();
+    let v = json_of("quote", &[p.to_str().unwrap()]);
+    v["total"].as_str().unwrap().parse().unwrap()
 }
 
 fn kinds(v: &Value) -> Vec<String> {
@@ -443,9 +453,7 @@ fn compute_optimizer_export_right_sizes_and_compares_its_findings() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/metrics/compute_optimizer_ec2.csv"
     );
-    let o = run(&["recommend", "--metrics", export, "--format", "json"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of("recommend", &["--metrics", export]);
     let instances = v["instances"].as_array().unwrap();
     let by_id = |id: &str| {
         instances
@@ -567,19 +575,9 @@ fn an_office_hours_instance_gets_a_schedule_priced_as_quote_gives() {
     std::fs::write(&m, metrics).unwrap();
     std::fs::write(&u, usage).unwrap();
     let recommend = |extra: &[&str]| -> Value {
-        let mut args = vec![
-            "recommend",
-            "--metrics",
-            m.to_str().unwrap(),
-            "--timezone",
-            "Asia/Seoul",
-            "--format",
-            "json",
-        ];
+        let mut args = vec!["--metrics", m.to_str().unwrap(), "--timezone", "Asia/Seoul"];
         args.extend_from_slice(extra);
-        let o = run(&args);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
+        json_of("recommend", &args)
     };
     let schedules = |v: &Value| -> Vec<Value> {
         v["opportunities"]
@@ -610,17 +608,13 @@ fn an_office_hours_instance_gets_a_schedule_priced_as_quote_gives() {
     // The type it runs (after any right-sizing), for 730 hours and for 55 of 168 hours of them.
     let ty = action.split(' ').nth(1).unwrap();
     let on = Decimal::from(55 * 730) / Decimal::from(168);
-    let quote = |hours: &str| -> Decimal {
-        let p = dir.path().join("plan.toml");
-        std::fs::write(
-            &p,
-            format!("region = \"ap-northeast-2\"\n[[ec2]]\nname = \"box\"\ninstance_type = \"{ty}\"\nhours = {hours}\n"),
+    let quote = |hours: &str| {
+        quote_total(
+            dir.path(),
+            &format!(
+                "region = \"ap-northeast-2\"\n[[ec2]]\nname = \"box\"\ninstance_type = \"{ty}\"\nhours = {hours}\n"
+            ),
         )
-        .unwrap();
-        let o = run(&["quote", p.to_str().unwrap(), "--format", "json"]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-        v["total"].as_str().unwrap().parse().unwrap()
     };
     let saving: Decimal = s["monthly_saving"].as_str().unwrap().parse().unwrap();
     assert_eq!(quote("730") - quote(&on.to_string()), saving, "{s}");
@@ -696,17 +690,13 @@ fn a_fleet_with_a_daily_swing_follows_its_load_as_quote_prices_it() {
     );
     // Right-sizing them one by one is the alternative, not added.
     assert!(ops.iter().all(|o| o["kind"] != "rightsize"), "{v:#}");
-    let quote = |count: u32, hours: &str| -> Decimal {
-        let p = dir.path().join("plan.toml");
-        std::fs::write(
-            &p,
-            format!("region = \"us-east-1\"\n[[ec2]]\nname = \"web\"\ninstance_type = \"m5.large\"\ncount = {count}\nhours = {hours}\n"),
+    let quote = |count: u32, hours: &str| {
+        quote_total(
+            dir.path(),
+            &format!(
+                "region = \"us-east-1\"\n[[ec2]]\nname = \"web\"\ninstance_type = \"m5.large\"\ncount = {count}\nhours = {hours}\n"
+            ),
         )
-        .unwrap();
-        let o = run(&["quote", p.to_str().unwrap(), "--format", "json"]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-        v["total"].as_str().unwrap().parse().unwrap()
     };
     // 420 instance-hours a week are 105 hours of each of the four.
     let each = Decimal::from(105 * 730) / Decimal::from(168);
