@@ -18,8 +18,9 @@
 //!   last (one start and one stop a day). Other weekdays are off.
 //! - **Breaks.** A date with a busy hour outside the schedule broke it. One break is allowed per
 //!   two weeks observed (one busy night does not undo a pattern); more and there is no schedule.
-//! - **Enough.** At least [`MIN_DAYS`] days observed (two weeks: every weekday twice), and at
-//!   least [`MIN_OFF_HOURS_PER_WEEK`] hours a week off.
+//! - **Enough.** At least [`MIN_DAYS`] days of data (two weeks; the pattern is read from the
+//!   whole local dates among them), running at least four hours of five (else it already
+//!   stops), and at least [`MIN_OFF_HOURS_PER_WEEK`] hours a week off.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -148,7 +149,7 @@ fn dates(d: &[NaiveDate]) -> String {
 pub enum NoSchedule {
     /// Fewer than [`MIN_DAYS`] days of data.
     TooFewDays(usize),
-    /// It does not run around the clock (most days have fewer than 20 hours): it already stops.
+    /// It ran fewer than four hours of five: it already stops.
     NotAlwaysOn,
     /// No hour has a network measurement.
     NoNetwork,
@@ -177,7 +178,7 @@ impl fmt::Display for NoSchedule {
                 "{d} days of hourly data; a schedule needs at least {MIN_DAYS} (every weekday twice)"
             ),
             NoSchedule::NotAlwaysOn => {
-                f.write_str("it already stops: most days have fewer than 20 hours of data")
+                f.write_str("it already stops: it ran fewer than four hours of five")
             }
             NoSchedule::NoNetwork => f.write_str(
                 "network not measured: an hour is quiet only when CPU and network both are",
@@ -232,6 +233,19 @@ pub fn find_schedule(
     tz: Tz,
 ) -> Result<Schedule, NoSchedule> {
     let window = stats::window(&series.samples, lookback_days);
+    // The span the data covers, in hours: two weeks of it are needed, whatever the time zone
+    // (a 14-day lookback holds 13 whole local dates east or west of UTC).
+    let span = match (window.first(), window.last()) {
+        (Some(a), Some(b)) => (b.hour - a.hour).num_hours() + 1,
+        _ => 0,
+    };
+    // An instance that ran fewer than four hours of five already stops.
+    if (window.len() as i64) * 5 < span * 4 {
+        return Err(NoSchedule::NotAlwaysOn);
+    }
+    if span < MIN_DAYS as i64 * 24 {
+        return Err(NoSchedule::TooFewDays((span / 24) as usize));
+    }
     let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
     let mut measured = false;
     for s in &window {
@@ -247,13 +261,8 @@ pub fn find_schedule(
             day.busy[local.hour() as usize] = true;
         }
     }
-    if days.len() < MIN_DAYS {
-        return Err(NoSchedule::TooFewDays(days.len()));
-    }
+    // The pattern is read from whole local dates only (the first and last are partial).
     days.retain(|_, d| d.seen >= MIN_HOURS_A_DAY);
-    if days.len() < MIN_DAYS {
-        return Err(NoSchedule::NotAlwaysOn);
-    }
     if !measured {
         return Err(NoSchedule::NoNetwork);
     }
@@ -375,6 +384,23 @@ mod tests {
         let monday_8 = Utc.with_ymd_and_hms(2026, 11, 8, 23, 0, 0).unwrap();
         assert!(s.runs_at(monday_8));
         assert!(!s.runs_at(monday_8 - Duration::hours(1)));
+    }
+
+    /// Fourteen days of data starting at midnight UTC hold only 13 whole dates in Seoul: still
+    /// two weeks of data, and the pattern is found.
+    #[test]
+    fn two_weeks_of_data_in_another_time_zone() {
+        let mut s = series(15, SEOUL, office);
+        // From Monday 00:00 UTC (09:00 in Seoul), 14 × 24 hours.
+        s.samples.drain(..9);
+        s.samples.truncate(14 * 24);
+        assert_eq!(
+            s.samples[0].hour,
+            Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap()
+        );
+        let found = find_schedule(&s, 14, SEOUL).unwrap();
+        assert_eq!(found.days_observed, 13);
+        assert_eq!(found.describe(), "Mon-Fri 08:00-19:00 Asia/Seoul");
     }
 
     #[test]
