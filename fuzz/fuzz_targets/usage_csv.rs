@@ -5,10 +5,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 
-fn catalog() -> &'static cloudcost::catalog::Catalog {
-    static C: OnceLock<cloudcost::catalog::Catalog> = OnceLock::new();
-    C.get_or_init(|| cloudcost::catalog::Catalog::embedded().expect("catalog"))
-}
+mod common;
+use common::catalog;
 
 fn path() -> &'static std::path::Path {
     static P: OnceLock<std::path::PathBuf> = OnceLock::new();
