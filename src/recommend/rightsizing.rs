@@ -34,7 +34,7 @@
 //! 1. [`Finding::UnderProvisioned`] when the current type does not fit (CPU, memory or network
 //!    beyond capacity with headroom, or its CPU credits ran dry). Options are the types that fit;
 //!    they may cost more, and then their note says `costs more: fixes under-provisioning`.
-//! 2. [`Finding::Idle`] when [`low_utilization`] holds (Trusted
+//! 2. [`Finding::Idle`] when [`low_utilization`](super::idle::low_utilization) holds (Trusted
 //!    Advisor's rule). Options are the cheaper types that fit, for when the instance must stay;
 //!    [`InstanceRecommendation::idle_stop_saving`] is what stopping it saves.
 //! 3. [`Finding::OverProvisioned`] when a cheaper type fits.
@@ -84,7 +84,7 @@ use crate::metrics::InstanceSeries;
 use crate::money::Money;
 
 use super::credits::{self, CreditRun, EXHAUSTED_AT_CREDITS};
-use super::idle::{IDLE_WINDOW_DAYS, low_utilization, low_utilization_days};
+use super::idle::{IDLE_MIN_DAYS, IDLE_WINDOW_DAYS, low_utilization_days};
 use super::stats;
 
 /// Hours in a month for monthly costs: 365 × 24 ÷ 12.
@@ -540,7 +540,7 @@ impl WorkloadSummary {
                     .iter()
                     .filter_map(|s| s.cpu_credit_balance.filter(|b| b.is_finite())),
             ),
-            idle_days: low_utilization(series).then(|| low_utilization_days(series)),
+            idle_days: Some(low_utilization_days(series)).filter(|d| *d >= IDLE_MIN_DAYS),
         }
     }
 }
@@ -1128,6 +1128,7 @@ fn option_note(c: &Candidate, d: &Demand, ctx: &InstanceContext, under: bool) ->
 mod tests {
     use super::*;
     use crate::metrics::HourSample;
+    use crate::recommend::idle::low_utilization;
     use crate::recommend::test_support::{catalog, hours, sample, series};
     use proptest::prelude::*;
     use rust_decimal_macros::dec;

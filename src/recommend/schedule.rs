@@ -27,7 +27,6 @@ use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
 
 use crate::metrics::InstanceSeries;
 
@@ -44,10 +43,10 @@ const MIN_HOURS_A_DAY: usize = 20;
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// A weekly stop/start schedule in a time zone.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Schedule {
-    /// The time zone the hours are in (IANA name).
-    pub timezone: String,
+    /// The time zone the hours are in.
+    pub timezone: Tz,
     /// Per weekday, Monday first: the local hours it runs, `[start, end)`, or `None` (off).
     pub days: [Option<(u32, u32)>; 7],
     /// Dates with enough hourly data.
@@ -71,10 +70,7 @@ impl Schedule {
 
     /// Whether the schedule runs the instance in the hour starting at `hour`.
     pub fn runs_at(&self, hour: DateTime<Utc>) -> bool {
-        let Ok(tz) = self.timezone.parse::<Tz>() else {
-            return true;
-        };
-        let local = hour.with_timezone(&tz);
+        let local = hour.with_timezone(&self.timezone);
         let wd = local.weekday().num_days_from_monday() as usize;
         self.days[wd].is_some_and(|(s, e)| (s..e).contains(&local.hour()))
     }
@@ -100,7 +96,7 @@ impl Schedule {
             parts.push(format!("{days} {s:02}:00-{e:02}:00"));
             i = j + 1;
         }
-        format!("{} {}", parts.join(", "), self.timezone)
+        format!("{} {}", parts.join(", "), self.timezone.name())
     }
 
     /// How sure the pattern is: "3 weeks observed, no break" or "2 weeks observed, 1 date broke
@@ -303,7 +299,7 @@ pub fn find_schedule(
         .collect();
     quiet_dates.sort();
     let found = Schedule {
-        timezone: tz.name().to_string(),
+        timezone: tz,
         days: schedule,
         days_observed: days.len(),
         broken,
